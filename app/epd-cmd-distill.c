@@ -1,0 +1,9 @@
+/* epd-cmd-distill.c: placeholder until helper D lands it. */
+#include "epd-cli.h"
+
+int
+epd_cmd_distill (int argc, char **argv)
+{
+  g_printerr ("%s: not built yet\n", argv[0]);
+  return 1;
+}

@@ -1,0 +1,1 @@
+/* epd-dataset.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-empirical.c: placeholder until its owner lands it. */

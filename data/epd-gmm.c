@@ -1,0 +1,1 @@
+/* epd-gmm.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-model.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-image-grid.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-plot.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-vk-context.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-vk-denoiser.c: placeholder until its owner lands it. */

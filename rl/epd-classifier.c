@@ -1,0 +1,1 @@
+/* epd-classifier.c: placeholder until its owner lands it. */

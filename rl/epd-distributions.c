@@ -1,0 +1,1 @@
+/* epd-distributions.c: placeholder until its owner lands it. */

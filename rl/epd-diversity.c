@@ -1,0 +1,1 @@
+/* epd-diversity.c: placeholder until its owner lands it. */

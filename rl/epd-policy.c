@@ -1,0 +1,1 @@
+/* epd-policy.c: placeholder until its owner lands it. */

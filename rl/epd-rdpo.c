@@ -1,0 +1,1 @@
+/* epd-rdpo.c: placeholder until its owner lands it. */

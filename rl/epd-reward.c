@@ -1,0 +1,1 @@
+/* epd-reward.c: placeholder until its owner lands it. */

@@ -1,0 +1,67 @@
+/* epd-denoiser.h: the batched denoiser interface D(x[B][d], sigma[B]) -> x0[B][d]. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "epd-types.h"
+
+G_BEGIN_DECLS
+
+#define EPD_TYPE_DENOISER (epd_denoiser_get_type ())
+G_DECLARE_INTERFACE (EpdDenoiser, epd_denoiser, EPD, DENOISER, GObject)
+
+struct _EpdDenoiserInterface
+{
+  GTypeInterface parent_iface;
+
+  guint        (*get_dim)     (EpdDenoiser *self);
+  /* Short human text such as "gmm:ring8, CPU float64"; says which device runs it. */
+  const char  *(*describe)    (EpdDenoiser *self);
+  /* x is [batch][dim] row-major, sigma is [batch]: one sigma per row. */
+  gboolean     (*denoise)     (EpdDenoiser  *self,
+                               const double *x,
+                               const double *sigma,
+                               gsize         batch,
+                               double       *out,
+                               GError      **error);
+  /* Optional forward-mode derivative: out = D(x, s), dout = d/de D(x + e dx, s + e dsigma) at e = 0.
+   * Models without it get central finite differences from epd_denoiser_denoise_jvp(). */
+  gboolean     (*denoise_jvp) (EpdDenoiser  *self,
+                               const double *x,
+                               const double *sigma,
+                               const double *dx,
+                               const double *dsigma,
+                               gsize         batch,
+                               double       *out,
+                               double       *dout,
+                               GError      **error);
+  /* Optional: TRUE for image models, with x rows laid out [side][side][channels]
+   * in [-1, 1]. */
+  gboolean     (*get_image_shape) (EpdDenoiser *self,
+                                   guint       *side,
+                                   guint       *channels);
+};
+
+guint        epd_denoiser_get_dim     (EpdDenoiser  *self);
+const char  *epd_denoiser_describe    (EpdDenoiser  *self);
+gboolean     epd_denoiser_denoise     (EpdDenoiser  *self,
+                                       const double *x,
+                                       const double *sigma,
+                                       gsize         batch,
+                                       double       *out,
+                                       GError      **error);
+gboolean     epd_denoiser_get_image_shape (EpdDenoiser *self,
+                                           guint       *side,
+                                           guint       *channels);
+gboolean     epd_denoiser_has_exact_jvp (EpdDenoiser *self);
+gboolean     epd_denoiser_denoise_jvp (EpdDenoiser  *self,
+                                       const double *x,
+                                       const double *sigma,
+                                       const double *dx,
+                                       const double *dsigma,
+                                       gsize         batch,
+                                       double       *out,
+                                       double       *dout,
+                                       GError      **error);
+
+G_END_DECLS

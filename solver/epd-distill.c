@@ -1,0 +1,1 @@
+/* epd-distill.c: placeholder until its owner lands it. */

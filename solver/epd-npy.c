@@ -1,0 +1,1 @@
+/* epd-npy.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-schedule.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-solver.c: placeholder until its owner lands it. */

@@ -1,0 +1,1 @@
+/* epd-table.c: placeholder until its owner lands it. */

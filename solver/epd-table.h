@@ -1,0 +1,57 @@
+/* epd-table.h: EPD coefficient tables, their JSON format and the reference .npz. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "epd-types.h"
+#include "epd-schedule.h"
+
+G_BEGIN_DECLS
+
+#define EPD_TABLE_SCHEMA_VERSION 1
+
+struct _EpdTable
+{
+  char        *solver;      /* "epd" or "epd-plugin" */
+  guint        steps;       /* intervals: one row per step (the reference's num_steps - 1) */
+  guint        n_points;    /* K */
+  EpdSchedule  schedule;
+  gboolean     afs;
+  guint        max_order;   /* epd-plugin's iPNDM order, default 4 */
+  double      *r;           /* [steps][n_points], each in (0, 1) */
+  double      *weight;      /* [steps][n_points], rows on the simplex */
+  double      *scale_dir;   /* [steps][n_points] or NULL (all 1) */
+  double      *scale_time;  /* [steps][n_points] or NULL (all 1) */
+  JsonObject  *metadata;    /* provenance: free-form, never NULL */
+};
+
+/* A uniform table: r evenly spread in (0,1), equal weights, no scales. */
+EpdTable   *epd_table_new          (const char      *solver,
+                                    guint            steps,
+                                    guint            n_points);
+EpdTable   *epd_table_copy         (const EpdTable  *self);
+void        epd_table_free         (EpdTable        *self);
+gboolean    epd_table_equal        (const EpdTable  *a,
+                                    const EpdTable  *b);
+/* Shapes, NaN/Inf, r in (0,1), weights on the simplex (1e-6), scales > 0. */
+gboolean    epd_table_validate     (const EpdTable  *self,
+                                    GError         **error);
+
+/* Load by content: a zip (.npz) or JSON. Validated. */
+EpdTable   *epd_table_load         (const char      *path,
+                                    GError         **error);
+EpdTable   *epd_table_from_json    (JsonNode        *node,
+                                    GError         **error);
+JsonNode   *epd_table_to_json      (const EpdTable  *self);
+EpdTable   *epd_table_from_npz_bytes (GBytes        *bytes,
+                                      GError       **error);
+GBytes     *epd_table_to_npz_bytes (const EpdTable  *self,
+                                    GError         **error);
+/* Atomic writes (g_file_set_contents). Format by extension: .npz, else JSON. */
+gboolean    epd_table_save         (const EpdTable  *self,
+                                    const char      *path,
+                                    GError         **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdTable, epd_table_free)
+
+G_END_DECLS

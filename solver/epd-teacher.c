@@ -1,0 +1,1 @@
+/* epd-teacher.c: placeholder until its owner lands it. */

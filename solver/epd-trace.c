@@ -1,0 +1,1 @@
+/* epd-trace.c: placeholder until its owner lands it. */
