@@ -1,9 +1,329 @@
-/* epd-cmd-sample.c: placeholder until helper A lands it. */
+/* epd-cmd-sample.c: `epd sample`, one solve from latents to samples. */
+#include <math.h>
+#include <string.h>
+
 #include "epd-cli.h"
+#include "data/epd-model.h"
+#include "render/epd-image-grid.h"
+
+typedef struct
+{
+  char   *model;
+  char   *solver;
+  int     steps;
+  char   *table;
+  gboolean afs;
+  int     max_order;
+  int     points;
+  double  rtol;
+  char   *latents;
+  int     seed;
+  int     batch;
+  char   *out;
+  char   *trace;
+  char   *png;
+  char   *device;
+  EpdCliScheduleArgs sched;
+} SampleArgs;
+
+static void
+sample_args_clear (SampleArgs *a)
+{
+  g_free (a->model);
+  g_free (a->solver);
+  g_free (a->table);
+  g_free (a->latents);
+  g_free (a->out);
+  g_free (a->trace);
+  g_free (a->png);
+  g_free (a->device);
+  epd_cli_schedule_args_clear (&a->sched);
+}
+
+static GOptionContext *
+sample_context (SampleArgs *a)
+{
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
+      "gmm:FILE.json, gmm:PRESET, gmm:hd:DIM[:K] or dataset:... (default " EPD_DEFAULT_MODEL ")", "SPEC" },
+    { "solver", 's', 0, G_OPTION_ARG_STRING, &a->solver,
+      "euler heun dpm2 dpmpp2m dpmpp3m ipndm epd epd-plugin teacher (default: the table's, else epd)", "NAME" },
+    { "steps", 'n', 0, G_OPTION_ARG_INT, &a->steps, "intervals of the grid (default: the table's, else 4)", "N" },
+    { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table,
+      "EPD coefficient table (.json or the reference's .npz)", "FILE" },
+    { "afs", 0, 0, G_OPTION_ARG_NONE, &a->afs, "analytical first step d = x / sqrt(1 + t^2)", NULL },
+    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "iPNDM order for ipndm and epd-plugin (default 4)", "M" },
+    { "points", 'K', 0, G_OPTION_ARG_INT, &a->points, "K of the uniform table used without --table (default 2)", "K" },
+    { "rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-8)", "X" },
+    { "latents", 'z', 0, G_OPTION_ARG_FILENAME, &a->latents, "standard-normal latents, float64 .npy (B, d)", "Z.npy" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "seed of the latents (default 0)", "S" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples to draw with --seed (default 16)", "B" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "samples as float64 .npy (B, d)", "X.npy" },
+    { "trace", 0, 0, G_OPTION_ARG_FILENAME, &a->trace, "the whole solve as JSON", "T.json" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &a->png, "a PNG grid of the samples (image models)", "GRID.png" },
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &a->device, "auto (default), cpu, vulkan, INDEX or NAME", "D" },
+    { NULL }
+  };
+  GOptionContext *context = g_option_context_new ("- sample a model with a solver");
+
+  g_option_context_set_summary (context,
+    "Solves the probability-flow ODE from x_T = t_max z (z standard normal) and writes\n"
+    "the samples. Example:\n"
+    "  epd sample --model gmm:ring8 --solver epd --table T.json --seed 1 --batch 64 --out x.npy");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
+  return context;
+}
+
+/* An explicit option that disagrees with the table is an error. */
+static gboolean
+check_same (double       given,
+            double       in_table,
+            const char  *name,
+            GError     **error)
+{
+  if (isnan (given) || given == in_table)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--%s %g disagrees with the table's %g (leave it out to use the table's)",
+               name, given, in_table);
+  return FALSE;
+}
+
+static gboolean
+resolve_from_table (const SampleArgs  *a,
+                    const EpdTable    *table,
+                    EpdSolveOptions   *o,
+                    GError           **error)
+{
+  EpdScheduleKind kind;
+
+  if (a->solver != NULL && g_strcmp0 (a->solver, table->solver) != 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--solver %s disagrees with the table's solver %s", a->solver, table->solver);
+      return FALSE;
+    }
+  if (!epd_solver_kind_from_string (table->solver, &o->solver, error))
+    return FALSE;
+  if (a->steps > 0 && (guint) a->steps != table->steps)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--steps %d disagrees with the table's %u steps (%u grid points)",
+                   a->steps, table->steps, table->steps + 1);
+      return FALSE;
+    }
+  if (a->afs && !table->afs)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--afs given but the table was made without the analytical first step");
+      return FALSE;
+    }
+  if (a->sched.schedule != NULL &&
+      (!epd_schedule_kind_from_string (a->sched.schedule, &kind, error) || kind != table->schedule.kind))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "--schedule %s disagrees with the table's %s schedule", a->sched.schedule,
+                     epd_schedule_kind_to_string (table->schedule.kind));
+      return FALSE;
+    }
+  if (!check_same (a->sched.sigma_min, table->schedule.sigma_min, "sigma-min", error) ||
+      !check_same (a->sched.sigma_max, table->schedule.sigma_max, "sigma-max", error) ||
+      !check_same (a->sched.rho, table->schedule.rho, "rho", error) ||
+      !check_same (a->sched.shift, table->schedule.shift, "shift", error) ||
+      !check_same (a->max_order > 0 ? a->max_order : NAN, table->max_order, "max-order", error))
+    return FALSE;
+  o->steps = table->steps;
+  o->schedule = table->schedule;
+  o->afs = table->afs;
+  o->max_order = table->max_order;
+  o->table = table;
+  return TRUE;
+}
+
+/* Options from the command line, the table's where one is given. *uniform
+ * receives the uniform table an EPD solver uses without --table. */
+static gboolean
+resolve_options (const SampleArgs  *a,
+                 EpdTable          *table,
+                 EpdTable         **uniform,
+                 EpdSolveOptions   *o,
+                 GError           **error)
+{
+  epd_solve_options_init (o);
+  if (a->rtol > 0)
+    o->teacher_rtol = a->rtol;
+  if (table != NULL)
+    return resolve_from_table (a, table, o, error);
+  if (a->solver != NULL && !epd_solver_kind_from_string (a->solver, &o->solver, error))
+    return FALSE;
+  if (!epd_cli_schedule_resolve (&a->sched, &o->schedule, error))
+    return FALSE;
+  o->steps = a->steps > 0 ? (guint) a->steps : 4;
+  o->afs = a->afs;
+  if (a->max_order > 0)
+    o->max_order = a->max_order;
+  if (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
+    {
+      if (a->points < 1 || a->points > 64)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--points must be between 1 and 64 (got %d)", a->points);
+          return FALSE;
+        }
+      *uniform = epd_table_new (epd_solver_kind_to_string (o->solver), o->steps, a->points);
+      o->table = *uniform;
+      g_printerr ("epd: no --table: using the uniform table (K = %d, r evenly spread, equal weights)\n",
+                  a->points);
+    }
+  return TRUE;
+}
+
+/* Latents as [batch][dim]: from .npy (B, d...) or from the seed. */
+static double *
+load_latents (const SampleArgs  *a,
+              guint              dim,
+              gsize             *batch,
+              GError           **error)
+{
+  g_autoptr(EpdArray) z = NULL;
+  gsize row;
+
+  if (a->latents == NULL)
+    {
+      if (a->batch < 1)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--batch must be at least 1 (got %d)", a->batch);
+          return NULL;
+        }
+      *batch = a->batch;
+      return epd_random_latents ((guint32) a->seed, *batch, dim);
+    }
+  z = epd_npy_load (a->latents, error);
+  if (z == NULL)
+    return NULL;
+  row = z->ndim >= 2 ? epd_array_size (z) / MAX (z->shape[0], 1) : 0;
+  if (z->ndim < 2 || z->shape[0] == 0 || row != dim)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE,
+                   "%s: latents must have shape (B, %u) for this model (got %u dimensions, %"
+                   G_GSIZE_FORMAT " values)", a->latents, dim, z->ndim, epd_array_size (z));
+      return NULL;
+    }
+  *batch = z->shape[0];
+  return g_steal_pointer (&z->data);
+}
+
+static gboolean
+write_outputs (const SampleArgs  *a,
+               EpdDenoiser       *denoiser,
+               const double      *x,
+               gsize              batch,
+               guint              dim,
+               const EpdTrace    *trace,
+               GError           **error)
+{
+  gsize shape[2] = { batch, dim };
+  g_autoptr(EpdArray) out = epd_array_new (2, shape);
+  guint side, channels;
+
+  memcpy (out->data, x, batch * dim * sizeof (double));
+  if (!epd_npy_save (out, a->out, error))
+    return FALSE;
+  if (a->trace != NULL && !epd_trace_save (trace, a->trace, error))
+    return FALSE;
+  if (a->png == NULL)
+    return TRUE;
+  if (!epd_denoiser_get_image_shape (denoiser, &side, &channels))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "--png needs an image model; %s is not one", a->model);
+      return FALSE;
+    }
+  return epd_image_grid_save_png (x, batch, side, channels, 0, 2, a->png, error);
+}
+
+static void
+print_summary (EpdDenoiser           *denoiser,
+               const EpdSolveOptions *o,
+               const EpdNfe          *nfe,
+               gsize                  batch,
+               double                 seconds)
+{
+  g_autofree char *k = o->table && (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
+                       ? g_strdup_printf (" K=%u", o->table->n_points) : g_strdup ("");
+
+  g_printerr ("epd: %s | %s%s, %u steps, %s schedule%s | NFE %u latency / %u total per sample"
+              " | %" G_GSIZE_FORMAT " samples in %.1f ms\n",
+              epd_denoiser_describe (denoiser), epd_solver_kind_to_string (o->solver), k,
+              o->steps, epd_schedule_kind_to_string (o->schedule.kind), o->afs ? ", AFS" : "",
+              nfe->latency, nfe->total, batch, 1e3 * seconds);
+}
+
+static gboolean
+run_sample (SampleArgs  *a,
+            GError     **error)
+{
+  g_autoptr(EpdTable) table = NULL;
+  g_autoptr(EpdTable) uniform = NULL;
+  g_autoptr(EpdDenoiser) denoiser = NULL;
+  g_autoptr(EpdTrace) trace = NULL;
+  g_autofree double *z = NULL, *x = NULL;
+  g_autoptr(GTimer) timer = NULL;
+  EpdSolveOptions o;
+  EpdNfe nfe;
+  gsize batch = 0;
+  guint dim;
+
+  if (a->out == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--out X.npy is required");
+      return FALSE;
+    }
+  if (a->table != NULL && (table = epd_table_load (a->table, error)) == NULL)
+    return FALSE;
+  if (!resolve_options (a, table, &uniform, &o, error))
+    return FALSE;
+  denoiser = epd_cli_open_model (a->model, a->device, error);
+  if (denoiser == NULL)
+    return FALSE;
+  dim = epd_denoiser_get_dim (denoiser);
+  z = load_latents (a, dim, &batch, error);
+  if (z == NULL)
+    return FALSE;
+  x = g_new (double, batch * dim);
+  epd_solve_init_from_noise (&o, z, batch * dim, x);
+  trace = a->trace ? epd_trace_new () : NULL;
+  timer = g_timer_new ();
+  if (!epd_solve (denoiser, &o, x, batch, x, trace, &nfe, NULL, error))
+    return FALSE;
+  g_timer_stop (timer);
+  if (!write_outputs (a, denoiser, x, batch, dim, trace, error))
+    return FALSE;
+  print_summary (denoiser, &o, &nfe, batch, g_timer_elapsed (timer, NULL));
+  return TRUE;
+}
 
 int
-epd_cmd_sample (int argc, char **argv)
+epd_cmd_sample (int    argc,
+                char **argv)
 {
-  g_printerr ("%s: not built yet\n", argv[0]);
-  return 1;
+  SampleArgs a = { .batch = 16, .points = 2 };
+  g_autoptr(GOptionContext) context = sample_context (&a);
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!epd_cli_parse (context, &argc, &argv, &error))
+    status = epd_cli_fail (error);
+  else
+    {
+      if (a.model == NULL)
+        a.model = g_strdup (EPD_DEFAULT_MODEL);
+      if (!run_sample (&a, &error))
+        status = epd_cli_fail (error);
+    }
+  sample_args_clear (&a);
+  return status;
 }

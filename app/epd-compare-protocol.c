@@ -1,9 +1,630 @@
-/* epd-compare-protocol.c: placeholder until helper D lands it. */
+/* epd-compare-protocol.c: `epd compare --protocol`, the paper's Stage 1 benchmark:
+ * distilled EPD and EPD-Plugin (K = 2, AFS) against the classic solvers at equal
+ * latency-NFE, by the L2 error to the teacher's final samples on held-out noises. */
+#include <math.h>
+#include <string.h>
+
 #include "epd-cli.h"
+#include "data/epd-model.h"
+#include "solver/epd-distill.h"
+
+/* Held-out test noises come from seed + TEST_SEED_OFFSET; training uses seed, validation seed + 1. */
+#define TEST_SEED_OFFSET 1000
+
+typedef struct
+{
+  char              *model;
+  char              *device;
+  char              *nfe;
+  char              *tables_dir;
+  gboolean           protocol;
+  gboolean           markdown;
+  int                n_seeds;
+  int                seed;
+  int                iters;
+  int                n_train;
+  int                n_val;
+  int                batch;
+  int                max_order;
+  double             lr;
+  double             scale_dir;
+  double             scale_time;
+  double             rtol;
+  EpdCliScheduleArgs schedule;
+} ProtocolArgs;
+
+static void
+protocol_args_clear (ProtocolArgs *a)
+{
+  g_free (a->model);
+  g_free (a->device);
+  g_free (a->nfe);
+  g_free (a->tables_dir);
+  epd_cli_schedule_args_clear (&a->schedule);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
+
+/* One solver at one NFE. */
+typedef struct
+{
+  gboolean ran;
+  gboolean afs;         /* a baseline that needed AFS to reach an odd NFE */
+  guint    steps;
+  double   mean;
+  double   std;
+  double   distill_s;   /* < 0: not distilled here (a baseline, or loaded from the cache) */
+} Cell;
+
+/* The rows of the benchmark. Baselines run without AFS where their NFE allows
+ * it and with AFS otherwise (Heun and DPM-Solver-2 at odd NFE, as in the paper);
+ * iPNDM also runs with AFS throughout, as EPD does. */
+typedef struct
+{
+  EpdSolverKind solver;
+  gboolean      force_afs;
+  const char   *label;
+} ProtocolRow;
+
+static const ProtocolRow protocol_rows[] = {
+  { EPD_SOLVER_EPD, TRUE, "EPD (K=2, AFS)" },
+  { EPD_SOLVER_EPD_PLUGIN, TRUE, "EPD-Plugin (K=2, AFS)" },
+  { EPD_SOLVER_EULER, FALSE, "DDIM/Euler" },
+  { EPD_SOLVER_HEUN, FALSE, "Heun" },
+  { EPD_SOLVER_DPM2, FALSE, "DPM-Solver-2" },
+  { EPD_SOLVER_DPMPP3M, FALSE, "DPM-Solver++(3M)" },
+  { EPD_SOLVER_IPNDM, FALSE, "iPNDM" },
+  { EPD_SOLVER_IPNDM, TRUE, "iPNDM (AFS)" },
+};
+#define N_PROTOCOL_SOLVERS G_N_ELEMENTS (protocol_rows)
+#define N_DISTILLED 2
+
+/* Shared state of one protocol run. */
+typedef struct
+{
+  const ProtocolArgs *args;
+  EpdDenoiser        *denoiser;
+  EpdSchedule         schedule;
+  guint               dim;
+  gsize               batch;
+  double             *x_init;     /* [batch][dim] held-out noises times t_max */
+  double             *reference;  /* the teacher's final samples */
+  guint               n_nfe;
+  guint              *nfe;
+  Cell               *cells;      /* [solver][nfe] */
+  guint               teacher_steps;  /* grid of the shared teacher states, 0 = none yet */
+  double             *teacher_train;  /* shared by the EPD and EPD-Plugin distillations */
+  double             *teacher_val;
+} Protocol;
+
+static void
+protocol_clear (Protocol *p)
+{
+  g_free (p->x_init);
+  g_free (p->reference);
+  g_free (p->nfe);
+  g_free (p->cells);
+  g_free (p->teacher_train);
+  g_free (p->teacher_val);
+}
+
+static gboolean
+parse_nfe_list (const char *text,
+                Protocol   *p,
+                GError    **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+
+  p->n_nfe = g_strv_length (parts);
+  p->nfe = g_new0 (guint, MAX (p->n_nfe, 1));
+  for (guint i = 0; i < p->n_nfe; i++)
+    {
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 2, 100, &v, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--nfe: '%s' is not an NFE between 2 and 100", parts[i]);
+          return FALSE;
+        }
+      p->nfe[i] = v;
+    }
+  if (p->n_nfe == 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--nfe is empty");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+solve_options_for (const Protocol  *p,
+                   EpdSolverKind    solver,
+                   guint            steps,
+                   gboolean         afs,
+                   const EpdTable  *table,
+                   EpdSolveOptions *so)
+{
+  epd_solve_options_init (so);
+  so->solver = solver;
+  so->steps = steps;
+  so->schedule = p->schedule;
+  so->table = table;
+  so->afs = table != NULL ? table->afs : afs;
+  if (table != NULL && table->max_order > 0)
+    so->max_order = table->max_order;
+  so->teacher_rtol = p->args->rtol;
+}
+
+/* The steps at which a solver's latency NFE is exactly nfe, or 0 when none is. */
+static guint
+steps_for_nfe (const Protocol *p,
+               EpdSolverKind   solver,
+               gboolean        afs,
+               guint           nfe)
+{
+  for (guint steps = 1; steps <= nfe + 1; steps++)
+    {
+      EpdSolveOptions so;
+
+      solve_options_for (p, solver, steps, afs, NULL, &so);
+      if (epd_solve_options_nfe (&so).latency == nfe)
+        return steps;
+    }
+  return 0;
+}
+
+/* Mean and standard deviation over the held-out noises of |x - teacher|. */
+static void
+error_stats (const Protocol *p,
+             const double   *x,
+             Cell           *cell)
+{
+  double sum = 0.0, sum2 = 0.0;
+
+  for (gsize b = 0; b < p->batch; b++)
+    {
+      double s = 0.0, e;
+
+      for (guint j = 0; j < p->dim; j++)
+        {
+          double v = x[b * p->dim + j] - p->reference[b * p->dim + j];
+          s += v * v;
+        }
+      e = sqrt (s);
+      sum += e;
+      sum2 += e * e;
+    }
+  cell->mean = sum / p->batch;
+  cell->std = p->batch > 1 ? sqrt (MAX (0.0, (sum2 - sum * cell->mean) / (p->batch - 1))) : 0.0;
+}
+
+static gboolean
+measure (Protocol       *p,
+         EpdSolverKind   solver,
+         guint           steps,
+         gboolean        afs,
+         const EpdTable *table,
+         Cell           *cell,
+         GError        **error)
+{
+  EpdSolveOptions so;
+  g_autofree double *x = g_new (double, p->batch * p->dim);
+
+  solve_options_for (p, solver, steps, afs, table, &so);
+  if (!epd_solve (p->denoiser, &so, p->x_init, p->batch, x, NULL, NULL, NULL, error))
+    return FALSE;
+  error_stats (p, x, cell);
+  cell->ran = TRUE;
+  cell->steps = steps;
+  return TRUE;
+}
+
+static char *
+cache_path (const Protocol *p,
+            EpdSolverKind   solver,
+            guint           nfe)
+{
+  g_autofree char *model = g_strdup (p->args->model);
+  g_autofree char *name = NULL;
+
+  g_strcanon (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", '_');
+  name = g_strdup_printf ("%s-%s-nfe%u-k2-afs.json", model, epd_solver_kind_to_string (solver), nfe);
+  return g_build_filename (p->args->tables_dir, name, NULL);
+}
+
+static gboolean
+metadata_number_is (JsonObject *m,
+                    const char *name,
+                    double      value)
+{
+  return json_object_has_member (m, name) &&
+         json_object_get_double_member (m, name) == value;
+}
+
+/* A cached table is used only when it was distilled, to the end, for this very
+ * configuration: model, shape, schedule and training settings. */
+static gboolean
+cached_table_fits (const Protocol          *p,
+                   const EpdDistillOptions *o,
+                   const EpdTable          *t)
+{
+  JsonObject *m = t->metadata;
+
+  return t->steps == o->steps && t->n_points == o->n_points && t->afs == o->afs &&
+         (o->solver != EPD_SOLVER_EPD_PLUGIN || t->max_order == o->max_order) &&
+         g_strcmp0 (t->solver, epd_solver_kind_to_string (o->solver)) == 0 &&
+         t->schedule.kind == o->schedule.kind && t->schedule.sigma_min == o->schedule.sigma_min &&
+         t->schedule.sigma_max == o->schedule.sigma_max && t->schedule.rho == o->schedule.rho &&
+         json_object_has_member (m, "model") &&
+         g_strcmp0 (json_object_get_string_member (m, "model"), p->args->model) == 0 &&
+         metadata_number_is (m, "iterations", o->iterations) &&
+         metadata_number_is (m, "iterations_done", o->iterations) &&
+         metadata_number_is (m, "learning_rate", o->learning_rate) &&
+         metadata_number_is (m, "train_seed", o->train_seed) &&
+         metadata_number_is (m, "n_train", o->n_train) &&
+         metadata_number_is (m, "batch", o->batch ? o->batch : o->n_train) &&
+         metadata_number_is (m, "teacher_rtol", o->teacher_rtol) &&
+         metadata_number_is (m, "scale_dir_range", o->scale_dir_range) &&
+         metadata_number_is (m, "scale_time_range", o->scale_time_range);
+}
+
+static void
+distill_options_for (const Protocol    *p,
+                     EpdSolverKind      solver,
+                     guint              steps,
+                     EpdDistillOptions *o)
+{
+  const ProtocolArgs *a = p->args;
+
+  epd_distill_options_init (o);
+  o->solver = solver;
+  o->steps = steps;
+  o->n_points = 2;
+  o->afs = TRUE;
+  o->max_order = a->max_order;
+  o->schedule = p->schedule;
+  o->scale_dir_range = a->scale_dir;
+  o->scale_time_range = a->scale_time;
+  o->n_train = a->n_train;
+  o->n_val = a->n_val;
+  o->batch = a->batch;
+  o->iterations = a->iters;
+  o->learning_rate = a->lr;
+  o->lr_final = MIN (o->lr_final, a->lr);
+  o->train_seed = a->seed;
+  o->val_seed = (guint32) a->seed + 1;
+  o->teacher_rtol = a->rtol;
+  o->model_spec = a->model;
+}
+
+/* The teacher's states of the training and validation noises on this grid,
+ * solved once for both distilled solvers. */
+static gboolean
+shared_teacher (Protocol          *p,
+                EpdDistillOptions *o,
+                GError           **error)
+{
+  g_autofree double *x_train = NULL, *x_val = NULL;
+
+  if (p->teacher_steps != o->steps)
+    {
+      g_clear_pointer (&p->teacher_train, g_free);
+      g_clear_pointer (&p->teacher_val, g_free);
+      p->teacher_steps = 0;
+      x_train = epd_distill_initial_states (o, o->train_seed, o->n_train, p->dim);
+      x_val = epd_distill_initial_states (o, o->val_seed, o->n_val, p->dim);
+      p->teacher_train = epd_distill_teacher_states (p->denoiser, o, x_train, o->n_train, NULL, error);
+      if (p->teacher_train == NULL)
+        return FALSE;
+      p->teacher_val = epd_distill_teacher_states (p->denoiser, o, x_val, o->n_val, NULL, error);
+      if (p->teacher_val == NULL)
+        return FALSE;
+      p->teacher_steps = o->steps;
+    }
+  o->teacher_train = p->teacher_train;
+  o->teacher_val = p->teacher_val;
+  return TRUE;
+}
+
+/* Loads the table from --tables-dir when it fits, else distils it (and caches it there). */
+static EpdTable *
+protocol_table (Protocol     *p,
+                EpdSolverKind solver,
+                guint         steps,
+                guint         nfe,
+                Cell         *cell,
+                GError      **error)
+{
+  EpdDistillOptions o;
+  g_autofree char *path = p->args->tables_dir ? cache_path (p, solver, nfe) : NULL;
+  g_autoptr(EpdTable) table = NULL;
+  gint64 start;
+
+  distill_options_for (p, solver, steps, &o);
+  if (!epd_distill_options_validate (&o, error))
+    return NULL;
+  cell->distill_s = -1.0;
+  if (path != NULL && g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GError) load_error = NULL;
+
+      table = epd_table_load (path, &load_error);
+      if (table != NULL && cached_table_fits (p, &o, table))
+        return g_steal_pointer (&table);
+      g_printerr ("epd: %s does not fit this configuration (%s); distilling again\n", path,
+                  load_error ? load_error->message : "other model, schedule or shape");
+      g_clear_pointer (&table, epd_table_free);
+    }
+  start = g_get_monotonic_time ();
+  if (!shared_teacher (p, &o, error))
+    return NULL;
+  g_printerr ("epd: distilling %s for NFE %u (%u steps, K = 2, AFS)... ",
+              epd_solver_kind_to_string (solver), nfe, steps);
+  table = epd_distill_run (p->denoiser, &o, NULL, NULL, NULL, error);
+  if (table == NULL)
+    return NULL;
+  cell->distill_s = (g_get_monotonic_time () - start) / 1e6;
+  g_printerr ("%.2f s, validation error %.4g -> %.4g\n", cell->distill_s,
+              json_object_get_double_member (table->metadata, "val_error_initial"),
+              json_object_get_double_member (table->metadata, "val_error"));
+  if (path != NULL && !epd_table_save (table, path, error))
+    return NULL;
+  return g_steal_pointer (&table);
+}
+
+static gboolean
+run_cell (Protocol *p,
+          guint     s,
+          guint     i,
+          GError  **error)
+{
+  const ProtocolRow *row = &protocol_rows[s];
+  Cell *cell = &p->cells[s * p->n_nfe + i];
+  gboolean afs = row->force_afs;
+  guint steps = steps_for_nfe (p, row->solver, afs, p->nfe[i]);
+  g_autoptr(EpdTable) table = NULL;
+
+  if (steps == 0 && !afs)
+    steps = steps_for_nfe (p, row->solver, afs = TRUE, p->nfe[i]);
+  cell->distill_s = -1.0;
+  cell->afs = afs && !row->force_afs;
+  if (steps == 0)
+    return TRUE;
+  if (s < N_DISTILLED)
+    {
+      table = protocol_table (p, row->solver, steps, p->nfe[i], cell, error);
+      if (table == NULL)
+        return FALSE;
+    }
+  return measure (p, row->solver, steps, afs, table, cell, error);
+}
+
+static gboolean
+protocol_setup (Protocol *p,
+                GError  **error)
+{
+  const ProtocolArgs *a = p->args;
+  EpdSolveOptions so;
+  g_autofree double *z = NULL;
+
+  if (!epd_cli_schedule_resolve (&a->schedule, &p->schedule, error) ||
+      !parse_nfe_list (a->nfe ? a->nfe : "3,5,7,9", p, error))
+    return FALSE;
+  if (a->n_seeds < 1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--seeds must be positive");
+      return FALSE;
+    }
+  p->denoiser = epd_cli_open_model (a->model, a->device, error);
+  if (p->denoiser == NULL)
+    return FALSE;
+  p->dim = epd_denoiser_get_dim (p->denoiser);
+  p->batch = a->n_seeds;
+  p->cells = g_new0 (Cell, N_PROTOCOL_SOLVERS * p->n_nfe);
+  z = epd_random_latents ((guint32) a->seed + TEST_SEED_OFFSET, p->batch, p->dim);
+  p->x_init = g_new (double, p->batch * p->dim);
+  p->reference = g_new (double, p->batch * p->dim);
+  solve_options_for (p, EPD_SOLVER_TEACHER, 1, FALSE, NULL, &so);
+  epd_solve_init_from_noise (&so, z, p->batch * p->dim, p->x_init);
+  g_printerr ("epd: teacher (rtol %g) on %zu held-out noises...\n", a->rtol, p->batch);
+  return epd_solve (p->denoiser, &so, p->x_init, p->batch, p->reference, NULL, NULL, NULL, error);
+}
+
+/* The baseline with the lowest mean error at NFE column i, or -1. */
+static int
+best_baseline (const Protocol *p,
+               guint           i)
+{
+  int best = -1;
+
+  for (guint s = N_DISTILLED; s < N_PROTOCOL_SOLVERS; s++)
+    {
+      const Cell *c = &p->cells[s * p->n_nfe + i];
+
+      if (c->ran && (best < 0 || c->mean < p->cells[best * p->n_nfe + i].mean))
+        best = s;
+    }
+  return best;
+}
+
+static char *
+cell_text (const Cell *c)
+{
+  if (!c->ran)
+    return g_strdup ("-");
+  return g_strdup_printf ("%.4g ± %.3g%s", c->mean, c->std, c->afs ? " *" : "");
+}
+
+static char *
+ratio_text (const Protocol *p,
+            guint           s,
+            guint           i)
+{
+  int b = best_baseline (p, i);
+  const Cell *c = &p->cells[s * p->n_nfe + i];
+
+  if (b < 0 || !c->ran)
+    return g_strdup ("-");
+  return g_strdup_printf ("%.3f (vs %s)", c->mean / p->cells[b * p->n_nfe + i].mean,
+                          protocol_rows[b].label);
+}
+
+static void
+print_row (gboolean     markdown,
+           const char  *label,
+           char       **cols,
+           guint        n)
+{
+  g_print (markdown ? "| %s |" : "%-26s", label);
+  for (guint i = 0; i < n; i++)
+    g_print (markdown ? " %s |" : "  %-34s", cols[i]);
+  g_print ("\n");
+}
+
+static void
+print_results (const Protocol *p)
+{
+  gboolean md = p->args->markdown;
+  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < p->n_nfe; i++)
+    g_ptr_array_add (cols, g_strdup_printf ("NFE %u", p->nfe[i]));
+  print_row (md, "solver", (char **) cols->pdata, p->n_nfe);
+  if (md)
+    {
+      g_print ("|---|");
+      for (guint i = 0; i < p->n_nfe; i++)
+        g_print ("---|");
+      g_print ("\n");
+    }
+  for (guint s = 0; s < N_PROTOCOL_SOLVERS; s++)
+    {
+      g_ptr_array_set_size (cols, 0);
+      for (guint i = 0; i < p->n_nfe; i++)
+        g_ptr_array_add (cols, cell_text (&p->cells[s * p->n_nfe + i]));
+      print_row (md, protocol_rows[s].label, (char **) cols->pdata, p->n_nfe);
+    }
+  for (guint s = 0; s < N_DISTILLED; s++)
+    {
+      g_autofree char *label = g_strdup_printf ("%s / best baseline",
+                                                s == 0 ? "EPD" : "EPD-Plugin");
+
+      g_ptr_array_set_size (cols, 0);
+      for (guint i = 0; i < p->n_nfe; i++)
+        g_ptr_array_add (cols, ratio_text (p, s, i));
+      print_row (md, label, (char **) cols->pdata, p->n_nfe);
+    }
+}
+
+static void
+print_header (const Protocol *p)
+{
+  const ProtocolArgs *a = p->args;
+
+  g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
+           "tables distilled on %d + %d noises (seeds %d, %d), %d iterations.\n"
+           "Mean L2 error to the teacher's final samples ± standard deviation over the noises.\n%s",
+           a->model, epd_denoiser_describe (p->denoiser), p->batch,
+           a->seed + TEST_SEED_OFFSET, a->rtol, epd_schedule_kind_to_string (p->schedule.kind),
+           a->n_train, a->n_val, a->seed, a->seed + 1, a->iters, a->markdown ? "\n" : "");
+}
+
+static void
+print_footer (const Protocol *p,
+              double          wall_s)
+{
+  g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n", p->args->markdown ? "\n" : "");
+  g_print ("%sDistillation wall time:", p->args->markdown ? "\n" : "");
+  for (guint s = 0; s < N_DISTILLED; s++)
+    for (guint i = 0; i < p->n_nfe; i++)
+      {
+        const Cell *c = &p->cells[s * p->n_nfe + i];
+
+        if (!c->ran)
+          continue;
+        if (c->distill_s >= 0)
+          g_print (" %s NFE %u %.1f s;", epd_solver_kind_to_string (protocol_rows[s].solver), p->nfe[i], c->distill_s);
+        else
+          g_print (" %s NFE %u cached;", epd_solver_kind_to_string (protocol_rows[s].solver), p->nfe[i]);
+      }
+  g_print ("\nTotal wall time %.1f s.\n", wall_s);
+}
+
+static GOptionContext *
+protocol_context (ProtocolArgs *a)
+{
+  const GOptionEntry entries[] = {
+    { "protocol", 0, 0, G_OPTION_ARG_NONE, &a->protocol, "run the paper's Stage 1 protocol", NULL },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model, "model spec (default " EPD_DEFAULT_MODEL ")", "SPEC" },
+    { "nfe", 0, 0, G_OPTION_ARG_STRING, &a->nfe, "latency NFEs, comma separated (default 3,5,7,9)", "LIST" },
+    { "seeds", 0, 0, G_OPTION_ARG_INT, &a->n_seeds, "held-out noises (default 64)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation S+1, test S+1000 (default 0)", "S" },
+    { "tables-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->tables_dir, "load distilled tables from DIR, caching new ones there", "DIR" },
+    { "markdown", 0, 0, G_OPTION_ARG_NONE, &a->markdown, "print a Markdown table", NULL },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "distillation iterations (default 500)", "N" },
+    { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train, "training noises (default 32)", "B" },
+    { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val, "validation noises (default 32)", "B" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.1)", "X" },
+    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "EPD-Plugin's iPNDM order 1..4 (default 4)", "M" },
+    { "scale-dir", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_dir, "scale_dir range (default 0)", "S" },
+    { "scale-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_time, "scale_time range (default 0)", "S" },
+    { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-6)", "X" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
+    { NULL }
+  };
+  GOptionContext *context = g_option_context_new ("--protocol - distilled EPD against classic solvers");
+
+  a->n_seeds = 64;
+  a->max_order = 4;
+  a->iters = 500;
+  a->n_train = 32;
+  a->n_val = 32;
+  a->lr = 0.1;
+  a->rtol = 1e-6;
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, epd_cli_schedule_group (&a->schedule));
+  return context;
+}
 
 int
-epd_compare_protocol (int argc, char **argv)
+epd_compare_protocol (int    argc,
+                      char **argv)
 {
-  g_printerr ("%s: not built yet\n", argv[0]);
-  return 1;
+  g_auto(ProtocolArgs) a = { 0 };
+  g_autoptr(GOptionContext) context = protocol_context (&a);
+  g_autoptr(GError) error = NULL;
+  Protocol p = { 0 };
+  gint64 start = g_get_monotonic_time ();
+  int status = 0;
+
+  if (!epd_cli_parse (context, &argc, &argv, &error))
+    return epd_cli_fail (error);
+  if (a.model == NULL)
+    a.model = g_strdup (EPD_DEFAULT_MODEL);
+  if (a.tables_dir != NULL && g_mkdir_with_parents (a.tables_dir, 0755) != 0)
+    {
+      g_set_error (&error, EPD_ERROR, EPD_ERROR_IO, "cannot create --tables-dir %s", a.tables_dir);
+      return epd_cli_fail (error);
+    }
+  p.args = &a;
+  if (!protocol_setup (&p, &error))
+    status = epd_cli_fail (error);
+  /* NFE outermost, so that EPD and EPD-Plugin share the teacher's states. */
+  for (guint i = 0; status == 0 && i < p.n_nfe; i++)
+    for (guint s = 0; status == 0 && s < N_PROTOCOL_SOLVERS; s++)
+      if (!run_cell (&p, s, i, &error))
+        status = epd_cli_fail (error);
+  if (status == 0)
+    {
+      double wall_s = (g_get_monotonic_time () - start) / 1e6;
+
+      print_header (&p);
+      print_results (&p);
+      print_footer (&p, wall_s);
+    }
+  g_clear_object (&p.denoiser);
+  protocol_clear (&p);
+  return status;
 }

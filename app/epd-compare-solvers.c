@@ -1,9 +1,462 @@
-/* epd-compare-solvers.c: placeholder until helper A lands it. */
+/* epd-compare-solvers.c: `epd compare --nfe N[,N...]`: every solver at the
+ * same latency NFE, from the same noise, against the adaptive teacher. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "epd-cli.h"
+#include "data/epd-model.h"
+
+#define DEFAULT_SOLVERS "euler,heun,dpm2,dpmpp2m,dpmpp3m,ipndm,epd,epd-plugin"
+
+typedef struct
+{
+  char    *model;
+  char    *nfe;
+  char    *solvers;
+  char    *table;
+  char    *afs;
+  char    *csv;
+  char    *device;
+  int      seed;
+  int      batch;
+  int      points;
+  double   rtol;
+  EpdCliScheduleArgs sched;
+} CompareArgs;
+
+/* One row of the result table. */
+typedef struct
+{
+  guint          nfe;
+  EpdSolverKind  solver;
+  guint          steps;
+  gboolean       afs;
+  EpdNfe         measured;
+  double         err_mean;
+  double         err_std;
+  const char    *table_name;  /* "table", "uniform K=2" or "" */
+  char          *note;
+} CompareRow;
+
+static void
+compare_row_clear (gpointer data)
+{
+  g_free (((CompareRow *) data)->note);
+}
+
+static void
+compare_args_clear (CompareArgs *a)
+{
+  g_free (a->model);
+  g_free (a->nfe);
+  g_free (a->solvers);
+  g_free (a->table);
+  g_free (a->afs);
+  g_free (a->csv);
+  g_free (a->device);
+  epd_cli_schedule_args_clear (&a->sched);
+}
+
+static GOptionContext *
+compare_context (CompareArgs *a)
+{
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model, "model spec (default " EPD_DEFAULT_MODEL ")", "SPEC" },
+    { "nfe", 0, 0, G_OPTION_ARG_STRING, &a->nfe, "latency NFE budgets, comma separated (required)", "N[,N...]" },
+    { "solvers", 0, 0, G_OPTION_ARG_STRING, &a->solvers, "solvers to compare (default " DEFAULT_SOLVERS ")", "LIST" },
+    { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table, "EPD table for its solver at its own NFE", "FILE" },
+    { "afs", 0, 0, G_OPTION_ARG_STRING, &a->afs,
+      "analytical first step: auto (where it makes the NFE exact; default), on or off", "MODE" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "seed of the shared noise (default 0)", "S" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples (default 64)", "B" },
+    { "points", 'K', 0, G_OPTION_ARG_INT, &a->points, "K of the uniform EPD tables (default 2)", "K" },
+    { "rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-10)", "X" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &a->csv, "also write the rows as CSV", "FILE" },
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &a->device, "auto (default), cpu, vulkan, INDEX or NAME", "D" },
+    { NULL }
+  };
+  GOptionContext *context = g_option_context_new ("- solvers at equal NFE against the teacher");
+
+  g_option_context_set_summary (context,
+    "Runs each solver at the same latency NFE (a parallel batch counts once) from the same\n"
+    "noise and reports the L2 error of its samples to the teacher's. Example:\n"
+    "  epd compare --model gmm:ring8 --nfe 3,5,7,9 --batch 64 --seed 0");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
+  return context;
+}
+
+static GArray *
+parse_nfe_list (const char  *text,
+                GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text ? text : "", ",", -1);
+  g_autoptr(GArray) list = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      guint64 v;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 1, 1000, &v, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--nfe expects numbers from 1 to 1000 separated by commas (got '%s')",
+                       text ? text : "");
+          return NULL;
+        }
+      g_array_append_val (list, v);
+    }
+  if (list->len == 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--nfe N[,N...] is required");
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
+static GArray *
+parse_solver_list (const char  *text,
+                   GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text ? text : DEFAULT_SOLVERS, ",", -1);
+  g_autoptr(GArray) list = g_array_new (FALSE, FALSE, sizeof (EpdSolverKind));
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      EpdSolverKind kind;
+
+      if (!epd_solver_kind_from_string (g_strstrip (parts[i]), &kind, error))
+        return NULL;
+      if (kind == EPD_SOLVER_TEACHER)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "the teacher is the reference of the comparison, not one of --solvers");
+          return NULL;
+        }
+      g_array_append_val (list, kind);
+    }
+  return g_steal_pointer (&list);
+}
+
+static guint
+cost_per_step (EpdSolverKind kind)
+{
+  switch (kind)
+    {
+    case EPD_SOLVER_HEUN:
+    case EPD_SOLVER_DPM2:
+    case EPD_SOLVER_EPD:
+    case EPD_SOLVER_EPD_PLUGIN:
+      return 2;
+    default:
+      return 1;
+    }
+}
+
+/* Steps and AFS for a latency budget: latency = cost * steps - afs. The
+ * largest budget not above nfe when it cannot be hit; a note says so. */
+static void
+plan_steps (const char  *afs_mode,
+            guint        nfe,
+            guint        cost,
+            CompareRow  *row)
+{
+  gboolean allow_on = g_strcmp0 (afs_mode, "off") != 0;
+  gboolean force_on = g_strcmp0 (afs_mode, "on") == 0;
+
+  if (!force_on && nfe % cost == 0)
+    {
+      row->steps = nfe / cost;
+      row->afs = FALSE;
+    }
+  else if (allow_on && (nfe + 1) % cost == 0)
+    {
+      row->steps = (nfe + 1) / cost;
+      row->afs = TRUE;
+    }
+  else
+    {
+      row->afs = force_on;
+      row->steps = (nfe + (force_on ? 1 : 0)) / cost;
+    }
+}
+
+typedef struct
+{
+  EpdDenoiser       *denoiser;
+  const CompareArgs *args;
+  EpdSchedule        schedule;
+  const EpdTable    *table;     /* may be NULL */
+  gsize              batch;
+  guint              dim;
+  const double      *z;
+  const double      *reference; /* the teacher's samples */
+} Compare;
+
+static void
+row_errors (const Compare *c,
+            const double  *x,
+            CompareRow    *row)
+{
+  double sum = 0.0, sum2 = 0.0;
+
+  for (gsize b = 0; b < c->batch; b++)
+    {
+      double s = 0.0;
+
+      for (guint j = 0; j < c->dim; j++)
+        {
+          double e = x[b * c->dim + j] - c->reference[b * c->dim + j];
+          s += e * e;
+        }
+      sum += sqrt (s);
+      sum2 += s;
+    }
+  row->err_mean = sum / c->batch;
+  row->err_std = sqrt (MAX (0.0, sum2 / c->batch - row->err_mean * row->err_mean));
+}
+
+/* The table an EPD-family row uses: the given one where it fits this row,
+ * else a uniform one (returned in *uniform). */
+static const EpdTable *
+row_table (const Compare  *c,
+           CompareRow     *row,
+           EpdTable      **uniform)
+{
+  const char *name = epd_solver_kind_to_string (row->solver);
+
+  if (c->table != NULL && g_str_equal (c->table->solver, name))
+    {
+      EpdSolveOptions probe;
+
+      epd_solve_options_init (&probe);
+      probe.solver = row->solver;
+      probe.steps = c->table->steps;
+      probe.afs = c->table->afs;
+      probe.table = c->table;
+      if (epd_solve_options_nfe (&probe).latency == row->nfe)
+        {
+          row->steps = c->table->steps;
+          row->afs = c->table->afs;
+          row->table_name = "table";
+          return c->table;
+        }
+    }
+  *uniform = epd_table_new (name, row->steps, c->args->points);
+  (*uniform)->afs = row->afs;
+  row->table_name = "uniform";
+  return *uniform;
+}
+
+static gboolean
+run_row (const Compare  *c,
+         CompareRow     *row,
+         GError        **error)
+{
+  g_autoptr(EpdTable) uniform = NULL;
+  g_autofree double *x = g_new (double, c->batch * c->dim);
+  EpdSolveOptions o;
+
+  epd_solve_options_init (&o);
+  o.solver = row->solver;
+  o.schedule = c->schedule;
+  plan_steps (c->args->afs, row->nfe, cost_per_step (row->solver), row);
+  row->table_name = "";
+  if (row->solver == EPD_SOLVER_EPD || row->solver == EPD_SOLVER_EPD_PLUGIN)
+    {
+      o.table = row_table (c, row, &uniform);
+      if (o.table == c->table)
+        {
+          o.schedule = c->table->schedule;
+          o.max_order = c->table->max_order;
+        }
+    }
+  o.steps = row->steps;
+  o.afs = row->afs;
+  if (row->steps == 0)
+    {
+      row->note = g_strdup_printf ("needs NFE >= %u", cost_per_step (row->solver) - 1);
+      return TRUE;
+    }
+  epd_solve_init_from_noise (&o, c->z, c->batch * c->dim, x);
+  if (!epd_solve (c->denoiser, &o, x, c->batch, x, NULL, &row->measured, NULL, error))
+    return FALSE;
+  if (row->measured.latency != row->nfe)
+    row->note = g_strdup_printf ("cannot hit NFE %u exactly", row->nfe);
+  row_errors (c, x, row);
+  return TRUE;
+}
+
+static double *
+run_teacher (Compare  *c,
+             EpdNfe   *nfe,
+             GError  **error)
+{
+  g_autofree double *x = g_new (double, c->batch * c->dim);
+  EpdSolveOptions o;
+
+  epd_solve_options_init (&o);
+  o.solver = EPD_SOLVER_TEACHER;
+  o.steps = 1;
+  o.schedule = c->schedule;
+  o.teacher_rtol = c->args->rtol;
+  epd_solve_init_from_noise (&o, c->z, c->batch * c->dim, x);
+  if (!epd_solve (c->denoiser, &o, x, c->batch, x, NULL, nfe, NULL, error))
+    return NULL;
+  return g_steal_pointer (&x);
+}
+
+static void
+print_rows (const Compare *c,
+            GArray        *rows,
+            const EpdNfe  *teacher_nfe)
+{
+  g_print ("model %s, %" G_GSIZE_FORMAT " samples from seed %d\n",
+           epd_denoiser_describe (c->denoiser), c->batch, c->args->seed);
+  g_print ("schedule %s, sigma %g..%g, rho %g, shift %g\n",
+           epd_schedule_kind_to_string (c->schedule.kind), c->schedule.sigma_min,
+           c->schedule.sigma_max, c->schedule.rho, c->schedule.shift);
+  g_print ("teacher: Dormand-Prince 5(4) in log t, rtol %g, %u evaluations\n",
+           c->args->rtol, teacher_nfe->latency);
+  g_print ("error: L2 distance of each sample to the teacher's, mean and std over the batch\n\n");
+  g_print ("%4s  %-10s %5s %4s %7s %5s  %-10s %-9s  %s\n",
+           "NFE", "solver", "steps", "AFS", "latency", "total", "L2 mean", "L2 std", "note");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      CompareRow *r = &g_array_index (rows, CompareRow, i);
+      g_autofree char *note = g_strjoin (r->note && *r->table_name ? "; " : "",
+                                         *r->table_name ? (g_str_equal (r->table_name, "uniform")
+                                                           ? "uniform table" : "given table") : "",
+                                         r->note ? r->note : "", NULL);
+
+      if (r->steps == 0)
+        g_print ("%4u  %-10s %5s %4s %7s %5s  %-10s %-9s  %s\n", r->nfe,
+                 epd_solver_kind_to_string (r->solver), "-", "-", "-", "-", "-", "-", note);
+      else
+        g_print ("%4u  %-10s %5u %4s %7u %5u  %-10.4e %-9.2e  %s\n", r->nfe,
+                 epd_solver_kind_to_string (r->solver), r->steps, r->afs ? "yes" : "no",
+                 r->measured.latency, r->measured.total, r->err_mean, r->err_std, note);
+    }
+}
+
+static gboolean
+write_csv (const char  *path,
+           GArray      *rows,
+           GError     **error)
+{
+  g_autoptr(GString) s = g_string_new ("nfe,solver,steps,afs,nfe_latency,nfe_total,l2_mean,l2_std,table,note\n");
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      CompareRow *r = &g_array_index (rows, CompareRow, i);
+
+      g_string_append_printf (s, "%u,%s,%u,%d,%u,%u,%.17g,%.17g,%s,\"%s\"\n", r->nfe,
+                              epd_solver_kind_to_string (r->solver), r->steps, r->afs,
+                              r->measured.latency, r->measured.total,
+                              r->steps ? r->err_mean : NAN, r->steps ? r->err_std : NAN,
+                              r->table_name, r->note ? r->note : "");
+    }
+  return g_file_set_contents (path, s->str, s->len, error);
+}
+
+static gboolean
+check_args (CompareArgs  *a,
+            GError      **error)
+{
+  if (a->afs == NULL)
+    a->afs = g_strdup ("auto");
+  if (!g_str_equal (a->afs, "auto") && !g_str_equal (a->afs, "on") && !g_str_equal (a->afs, "off"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--afs must be auto, on or off (got '%s')", a->afs);
+      return FALSE;
+    }
+  if (a->batch < 1 || a->points < 1 || a->points > 64 || !(a->rtol > 0 && a->rtol < 1))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--batch must be >= 1, --points in 1..64 and --rtol in (0, 1)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+run_compare (CompareArgs  *a,
+             GError      **error)
+{
+  g_autoptr(GArray) nfes = NULL, solvers = NULL;
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (CompareRow));
+  g_autoptr(EpdTable) table = NULL;
+  g_autoptr(EpdDenoiser) denoiser = NULL;
+  g_autofree double *z = NULL, *reference = NULL;
+  Compare c = { .args = a, .batch = a->batch };
+  EpdNfe teacher_nfe;
+
+  g_array_set_clear_func (rows, compare_row_clear);
+  if (!check_args (a, error) || (nfes = parse_nfe_list (a->nfe, error)) == NULL ||
+      (solvers = parse_solver_list (a->solvers, error)) == NULL ||
+      !epd_cli_schedule_resolve (&a->sched, &c.schedule, error))
+    return FALSE;
+  if (a->table != NULL && (table = epd_table_load (a->table, error)) == NULL)
+    return FALSE;
+  if ((denoiser = epd_cli_open_model (a->model, a->device, error)) == NULL)
+    return FALSE;
+  c.table = table;
+  if (table != NULL && a->sched.schedule == NULL)
+    c.schedule = table->schedule;
+  c.denoiser = denoiser;
+  c.dim = epd_denoiser_get_dim (denoiser);
+  z = epd_random_latents ((guint32) a->seed, c.batch, c.dim);
+  c.z = z;
+  if ((reference = run_teacher (&c, &teacher_nfe, error)) == NULL)
+    return FALSE;
+  c.reference = reference;
+  epd_cli_catch_interrupt ();
+  for (guint i = 0; i < nfes->len * solvers->len && !epd_cli_interrupted (); i++)
+    {
+      CompareRow row = { .nfe = g_array_index (nfes, guint, i / solvers->len),
+                         .solver = g_array_index (solvers, EpdSolverKind, i % solvers->len) };
+
+      if (isatty (STDERR_FILENO))
+        g_printerr ("\repd: %u/%u: %s at NFE %u   ", i + 1, nfes->len * solvers->len,
+                    epd_solver_kind_to_string (row.solver), row.nfe);
+      if (!run_row (&c, &row, error))
+        {
+          g_free (row.note);
+          return FALSE;
+        }
+      g_array_append_val (rows, row);
+    }
+  if (isatty (STDERR_FILENO))
+    g_printerr ("\n");
+  print_rows (&c, rows, &teacher_nfe);
+  if (epd_cli_interrupted ())
+    g_print ("(interrupted: %u of %u rows)\n", rows->len, nfes->len * solvers->len);
+  return a->csv == NULL || write_csv (a->csv, rows, error);
+}
 
 int
-epd_compare_solvers (int argc, char **argv)
+epd_compare_solvers (int    argc,
+                     char **argv)
 {
-  g_printerr ("%s: not built yet\n", argv[0]);
-  return 1;
+  CompareArgs a = { .batch = 64, .points = 2, .rtol = 1e-10 };
+  g_autoptr(GOptionContext) context = compare_context (&a);
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!epd_cli_parse (context, &argc, &argv, &error))
+    status = epd_cli_fail (error);
+  else
+    {
+      if (a.model == NULL)
+        a.model = g_strdup (EPD_DEFAULT_MODEL);
+      if (!run_compare (&a, &error))
+        status = epd_cli_fail (error);
+      else if (epd_cli_interrupted ())
+        status = 130;  /* the partial table is out; scripts still see the interruption */
+    }
+  compare_args_clear (&a);
+  return status;
 }

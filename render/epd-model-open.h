@@ -15,4 +15,8 @@ EpdDenoiser *epd_model_open (const char  *spec,
                              char       **notice,
                              GError     **error);
 
+/* The CPU path's processor for device listings, e.g.
+ * "Intel(R) Xeon(R) Processor, 2 threads" (from /proc/cpuinfo when readable). */
+char        *epd_cpu_device_name (void);
+
 G_END_DECLS

@@ -1,1 +1,557 @@
-/* epd-plot.c: placeholder until its owner lands it. */
+/* epd-plot.c: viewport, axes, palette and export shared by every plot. */
+#include "epd-plot.h"
+
+#include <math.h>
+#include <string.h>
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+
+#define EPD_PLOT_FONT "Sans"
+
+void
+epd_plot_viewport_init (EpdPlotViewport *self,
+                        double           x0,
+                        double           x1,
+                        double           y0,
+                        double           y1)
+{
+  memset (self, 0, sizeof *self);
+  self->x0 = x0;
+  self->x1 = x1;
+  self->y0 = y0;
+  self->y1 = y1;
+  self->width = 1;
+  self->height = 1;
+}
+
+void
+epd_plot_viewport_set_area (EpdPlotViewport *self,
+                            double           left,
+                            double           top,
+                            double           width,
+                            double           height)
+{
+  self->left = left;
+  self->top = top;
+  self->width = MAX (width, 1);
+  self->height = MAX (height, 1);
+}
+
+void
+epd_plot_viewport_set_area_with_margins (EpdPlotViewport *self,
+                                         double           width,
+                                         double           height)
+{
+  epd_plot_viewport_set_area (self, 62, 26, width - 62 - 16, height - 26 - 44);
+}
+
+/* One axis value -> [0, 1]; log axes use log10 so that decades are even. */
+static double
+axis_normalise (double   value,
+                double   lo,
+                double   hi,
+                gboolean log_scale)
+{
+  if (log_scale)
+    {
+      value = log10 (MAX (value, 1e-300));
+      lo = log10 (MAX (lo, 1e-300));
+      hi = log10 (MAX (hi, 1e-300));
+    }
+  return hi != lo ? (value - lo) / (hi - lo) : 0.5;
+}
+
+static double
+axis_denormalise (double   u,
+                  double   lo,
+                  double   hi,
+                  gboolean log_scale)
+{
+  if (log_scale)
+    return pow (10.0, log10 (lo) + u * (log10 (hi) - log10 (lo)));
+  return lo + u * (hi - lo);
+}
+
+void
+epd_plot_viewport_normalise (const EpdPlotViewport *self,
+                             double                 x,
+                             double                 y,
+                             double                *u,
+                             double                *v)
+{
+  *u = axis_normalise (x, self->x0, self->x1, self->log_x);
+  *v = axis_normalise (y, self->y0, self->y1, self->log_y);
+}
+
+void
+epd_plot_viewport_to_pixel (const EpdPlotViewport *self,
+                            double                 x,
+                            double                 y,
+                            double                *px,
+                            double                *py)
+{
+  double u, v;
+
+  epd_plot_viewport_normalise (self, x, y, &u, &v);
+  *px = self->left + u * self->width;
+  *py = self->top + (1.0 - v) * self->height;
+}
+
+void
+epd_plot_viewport_from_pixel (const EpdPlotViewport *self,
+                              double                 px,
+                              double                 py,
+                              double                *x,
+                              double                *y)
+{
+  double u = (px - self->left) / self->width;
+  double v = 1.0 - (py - self->top) / self->height;
+
+  *x = axis_denormalise (u, self->x0, self->x1, self->log_x);
+  *y = axis_denormalise (v, self->y0, self->y1, self->log_y);
+}
+
+void
+epd_plot_viewport_zoom (EpdPlotViewport *self,
+                        double           px,
+                        double           py,
+                        double           factor)
+{
+  double u = (px - self->left) / self->width;
+  double v = 1.0 - (py - self->top) / self->height;
+  double lo_x = self->log_x ? log10 (self->x0) : self->x0;
+  double hi_x = self->log_x ? log10 (self->x1) : self->x1;
+  double lo_y = self->log_y ? log10 (self->y0) : self->y0;
+  double hi_y = self->log_y ? log10 (self->y1) : self->y1;
+  double cx = lo_x + u * (hi_x - lo_x);
+  double cy = lo_y + v * (hi_y - lo_y);
+
+  lo_x = cx - (cx - lo_x) / factor;
+  hi_x = cx + (hi_x - cx) / factor;
+  lo_y = cy - (cy - lo_y) / factor;
+  hi_y = cy + (hi_y - cy) / factor;
+  self->x0 = self->log_x ? pow (10.0, lo_x) : lo_x;
+  self->x1 = self->log_x ? pow (10.0, hi_x) : hi_x;
+  self->y0 = self->log_y ? pow (10.0, lo_y) : lo_y;
+  self->y1 = self->log_y ? pow (10.0, hi_y) : hi_y;
+}
+
+void
+epd_plot_viewport_pan (EpdPlotViewport *self,
+                       double           dpx,
+                       double           dpy)
+{
+  double x0, y0, x1, y1;
+
+  /* The data point that was under the pointer must follow it. */
+  epd_plot_viewport_from_pixel (self, self->left - dpx, self->top + self->height - dpy, &x0, &y0);
+  epd_plot_viewport_from_pixel (self, self->left + self->width - dpx, self->top - dpy, &x1, &y1);
+  self->x0 = x0;
+  self->x1 = x1;
+  self->y0 = y0;
+  self->y1 = y1;
+}
+
+void
+epd_plot_range_fit (const double *values,
+                    gsize         n,
+                    gboolean      log_scale,
+                    double        margin,
+                    double       *lo,
+                    double       *hi)
+{
+  double a = INFINITY, b = -INFINITY;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (!isfinite (values[i]) || (log_scale && values[i] <= 0))
+        continue;
+      a = MIN (a, values[i]);
+      b = MAX (b, values[i]);
+    }
+  if (!isfinite (a))
+    {
+      a = log_scale ? 0.1 : 0;
+      b = log_scale ? 10 : 1;
+    }
+  if (log_scale)
+    {
+      double la = log10 (a), lb = log10 (b);
+      double pad = MAX (lb - la, 0.5) * margin;
+      *lo = pow (10.0, la - pad);
+      *hi = pow (10.0, lb + pad);
+      return;
+    }
+  if (b - a < 1e-12)
+    {
+      a -= 0.5;
+      b += 0.5;
+    }
+  *lo = a - (b - a) * margin;
+  *hi = b + (b - a) * margin;
+}
+
+static double
+nice_step (double span,
+           guint  max_ticks)
+{
+  double raw = span / MAX (max_ticks - 1, 1);
+  double mag = pow (10.0, floor (log10 (raw)));
+  double f = raw / mag;
+
+  if (f <= 1)
+    return mag;
+  if (f <= 2)
+    return 2 * mag;
+  if (f <= 5)
+    return 5 * mag;
+  return 10 * mag;
+}
+
+guint
+epd_plot_ticks (double   lo,
+                double   hi,
+                gboolean log_scale,
+                double  *ticks,
+                guint    max_ticks)
+{
+  guint n = 0;
+  double a = MIN (lo, hi), b = MAX (lo, hi);
+
+  if (max_ticks == 0 || !isfinite (a) || !isfinite (b))
+    return 0;
+  if (log_scale)
+    {
+      int e0 = (int) ceil (log10 (a) - 1e-9);
+      int e1 = (int) floor (log10 (b) + 1e-9);
+      int stride = MAX (1, (e1 - e0 + (int) max_ticks) / (int) max_ticks);
+
+      for (int e = e0; e <= e1 && n < max_ticks; e += stride)
+        ticks[n++] = pow (10.0, e);
+      return n;
+    }
+  if (b - a <= 0)
+    return 0;
+  double step = nice_step (b - a, max_ticks);
+  for (double v = ceil (a / step - 1e-9) * step; v <= b + step * 1e-9 && n < max_ticks; v += step)
+    ticks[n++] = fabs (v) < step * 1e-9 ? 0 : v;
+  return n;
+}
+
+void
+epd_plot_clear (cairo_t *cr,
+                double   width,
+                double   height)
+{
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_rectangle (cr, 0, 0, width, height);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+static void
+format_tick (double   v,
+             gboolean log_scale,
+             char    *buf,
+             gsize    len)
+{
+  double a = fabs (v);
+
+  if (log_scale || (a != 0 && (a < 1e-2 || a >= 1e4)))
+    g_snprintf (buf, len, "%.0e", v);
+  else
+    g_snprintf (buf, len, "%g", v);
+}
+
+static void
+show_text_at (cairo_t    *cr,
+              const char *text,
+              double      x,
+              double      y,
+              double      align_x,
+              double      align_y)
+{
+  cairo_text_extents_t ext;
+
+  cairo_text_extents (cr, text, &ext);
+  cairo_move_to (cr, x - ext.width * align_x - ext.x_bearing,
+                 y - ext.height * align_y - ext.y_bearing);
+  cairo_show_text (cr, text);
+}
+
+static void
+draw_x_ticks (cairo_t               *cr,
+              const EpdPlotViewport *vp)
+{
+  double ticks[12], px, py;
+  char label[32];
+  guint n = epd_plot_ticks (vp->x0, vp->x1, vp->log_x, ticks, 8);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (vp->integer_x && ticks[i] != round (ticks[i]))
+        continue;
+      epd_plot_viewport_to_pixel (vp, ticks[i], vp->y0, &px, &py);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.08);
+      cairo_move_to (cr, round (px) + 0.5, vp->top);
+      cairo_line_to (cr, round (px) + 0.5, vp->top + vp->height);
+      cairo_stroke (cr);
+      cairo_set_source_rgb (cr, 0.25, 0.25, 0.25);
+      format_tick (ticks[i], vp->log_x, label, sizeof label);
+      show_text_at (cr, label, px, vp->top + vp->height + 5, 0.5, 0);
+    }
+}
+
+static void
+draw_y_ticks (cairo_t               *cr,
+              const EpdPlotViewport *vp)
+{
+  double ticks[12], px, py;
+  char label[32];
+  guint n = epd_plot_ticks (vp->y0, vp->y1, vp->log_y, ticks, 7);
+
+  for (guint i = 0; i < n; i++)
+    {
+      epd_plot_viewport_to_pixel (vp, vp->x0, ticks[i], &px, &py);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.08);
+      cairo_move_to (cr, vp->left, round (py) + 0.5);
+      cairo_line_to (cr, vp->left + vp->width, round (py) + 0.5);
+      cairo_stroke (cr);
+      cairo_set_source_rgb (cr, 0.25, 0.25, 0.25);
+      format_tick (ticks[i], vp->log_y, label, sizeof label);
+      show_text_at (cr, label, vp->left - 5, py, 1, 0.5);
+    }
+}
+
+void
+epd_plot_draw_axes (cairo_t               *cr,
+                    const EpdPlotViewport *vp,
+                    const char            *x_title,
+                    const char            *y_title)
+{
+  cairo_save (cr);
+  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 10);
+  cairo_set_line_width (cr, 1);
+  draw_x_ticks (cr, vp);
+  draw_y_ticks (cr, vp);
+  cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+  cairo_rectangle (cr, round (vp->left) + 0.5, round (vp->top) + 0.5,
+                   round (vp->width), round (vp->height));
+  cairo_stroke (cr);
+  cairo_set_font_size (cr, 11);
+  if (x_title != NULL)
+    show_text_at (cr, x_title, vp->left + vp->width / 2, vp->top + vp->height + 22, 0.5, 0);
+  if (y_title != NULL)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, vp->left - 48, vp->top + vp->height / 2);
+      cairo_rotate (cr, -G_PI / 2);
+      show_text_at (cr, y_title, 0, 0, 0.5, 0.5);
+      cairo_restore (cr);
+    }
+  cairo_restore (cr);
+}
+
+void
+epd_plot_draw_title (cairo_t    *cr,
+                     double      x,
+                     double      y,
+                     const char *title)
+{
+  cairo_save (cr);
+  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 12);
+  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  show_text_at (cr, title, x, y, 0, 0);
+  cairo_restore (cr);
+}
+
+void
+epd_plot_draw_legend (cairo_t               *cr,
+                      const EpdPlotViewport *vp,
+                      const char * const    *names,
+                      const guint           *colours,
+                      guint                  n)
+{
+  double width = 0, row = 14;
+  cairo_text_extents_t ext;
+
+  if (n == 0)
+    return;
+  cairo_save (cr);
+  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 10);
+  for (guint i = 0; i < n; i++)
+    {
+      cairo_text_extents (cr, names[i], &ext);
+      width = MAX (width, ext.x_advance);
+    }
+  double x = vp->left + vp->width - width - 30, y = vp->top + 6;
+  cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+  cairo_rectangle (cr, x - 4, y - 2, width + 28, n * row + 4);
+  cairo_fill (cr);
+  for (guint i = 0; i < n; i++)
+    {
+      epd_plot_set_palette_colour (cr, colours[i], 1);
+      cairo_rectangle (cr, x, y + i * row + 3, 14, 6);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
+      show_text_at (cr, names[i], x + 20, y + i * row + 6, 0, 0.5);
+    }
+  cairo_restore (cr);
+}
+
+void
+epd_plot_draw_arrow (cairo_t *cr,
+                     double   x0,
+                     double   y0,
+                     double   x1,
+                     double   y1,
+                     double   head)
+{
+  double dx = x1 - x0, dy = y1 - y0;
+  double len = hypot (dx, dy);
+
+  cairo_move_to (cr, x0, y0);
+  cairo_line_to (cr, x1, y1);
+  cairo_stroke (cr);
+  if (len < 1e-9)
+    return;
+  head = MIN (head, len * 0.6);
+  dx /= len;
+  dy /= len;
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, x1 - head * dx + head * 0.45 * dy, y1 - head * dy - head * 0.45 * dx);
+  cairo_line_to (cr, x1 - head * dx - head * 0.45 * dy, y1 - head * dy + head * 0.45 * dx);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
+/* Okabe–Ito, readable by colour-blind people, minus its black and yellow. */
+static const double palette[][3] = {
+  { 0.000, 0.447, 0.698 },  /* blue */
+  { 0.835, 0.369, 0.000 },  /* vermillion */
+  { 0.000, 0.620, 0.451 },  /* bluish green */
+  { 0.800, 0.475, 0.655 },  /* reddish purple */
+  { 0.902, 0.624, 0.000 },  /* orange */
+  { 0.337, 0.706, 0.914 },  /* sky blue */
+  { 0.400, 0.400, 0.400 },  /* grey */
+};
+
+void
+epd_plot_palette (guint   index,
+                  double *r,
+                  double *g,
+                  double *b)
+{
+  const double *c = palette[index % G_N_ELEMENTS (palette)];
+
+  *r = c[0];
+  *g = c[1];
+  *b = c[2];
+}
+
+void
+epd_plot_set_palette_colour (cairo_t *cr,
+                             guint    index,
+                             double   alpha)
+{
+  double r, g, b;
+
+  epd_plot_palette (index, &r, &g, &b);
+  cairo_set_source_rgba (cr, r, g, b, alpha);
+}
+
+/* A few stops of a viridis-like map, interpolated linearly. */
+static const double colormap_stops[][3] = {
+  { 0.267, 0.005, 0.329 },
+  { 0.231, 0.322, 0.545 },
+  { 0.129, 0.569, 0.549 },
+  { 0.369, 0.788, 0.384 },
+  { 0.992, 0.906, 0.145 },
+};
+
+void
+epd_plot_colormap (double  v,
+                   double *r,
+                   double *g,
+                   double *b)
+{
+  guint last = G_N_ELEMENTS (colormap_stops) - 1;
+  double s = CLAMP (isfinite (v) ? v : 0, 0, 1) * last;
+  guint i = MIN ((guint) s, last - 1);
+  double f = s - i;
+
+  *r = colormap_stops[i][0] * (1 - f) + colormap_stops[i + 1][0] * f;
+  *g = colormap_stops[i][1] * (1 - f) + colormap_stops[i + 1][1] * f;
+  *b = colormap_stops[i][2] * (1 - f) + colormap_stops[i + 1][2] * f;
+}
+
+static cairo_status_t
+append_to_array (void                *closure,
+                 const unsigned char *data,
+                 unsigned int         length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* The surface for a path's extension, writing into buffer (PDF/SVG) or NULL. */
+static cairo_surface_t *
+export_surface_new (const char *path,
+                    double      width,
+                    double      height,
+                    GByteArray *buffer,
+                    GError    **error)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+
+  if (g_str_has_suffix (lower, ".png"))
+    return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width), (int) ceil (height));
+  if (g_str_has_suffix (lower, ".svg"))
+    return cairo_svg_surface_create_for_stream (append_to_array, buffer, width, height);
+  if (g_str_has_suffix (lower, ".pdf"))
+    return cairo_pdf_surface_create_for_stream (append_to_array, buffer, width, height);
+  g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+               "cannot export “%s”: the name must end in .png, .svg or .pdf", path);
+  return NULL;
+}
+
+gboolean
+epd_plot_export (const char      *path,
+                 double           width,
+                 double           height,
+                 EpdPlotDrawFunc  draw,
+                 gpointer         user_data,
+                 GError         **error)
+{
+  g_autoptr(GByteArray) buffer = g_byte_array_new ();
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  cairo_status_t status;
+
+  g_return_val_if_fail (path != NULL && draw != NULL, FALSE);
+  surface = export_surface_new (path, width, height, buffer, error);
+  if (surface == NULL)
+    return FALSE;
+  cr = cairo_create (surface);
+  epd_plot_clear (cr, width, height);
+  draw (cr, width, height, user_data);
+  status = cairo_status (cr);
+  cairo_destroy (cr);
+  if (status == CAIRO_STATUS_SUCCESS && cairo_surface_get_type (surface) == CAIRO_SURFACE_TYPE_IMAGE)
+    status = cairo_surface_write_to_png_stream (surface, append_to_array, buffer);
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot draw “%s”: %s",
+                   path, cairo_status_to_string (status));
+      return FALSE;
+    }
+  return g_file_set_contents (path, (const char *) buffer->data, buffer->len, error);
+}

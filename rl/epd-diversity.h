@@ -5,6 +5,7 @@
 #pragma once
 
 #include "solver/epd.h"
+#include "epd-classifier.h"
 
 G_BEGIN_DECLS
 
@@ -13,5 +14,26 @@ gboolean epd_diversity_measure (EpdDenoiser  *model,
                                 gsize         batch,
                                 double       *diversity,
                                 GError      **error);
+
+/* Shannon entropy of a histogram divided by log(n_bins): 0 when every count sits in one
+ * bin (or there are none), 1 when the counts are uniform. */
+double   epd_diversity_entropy         (const guint  *counts,
+                                        guint         n_bins);
+/* Number of bins with at least one count (modes or classes covered). */
+guint    epd_diversity_coverage        (const guint  *counts,
+                                        guint         n_bins);
+/* counts[n_bins] (g_free) of the most-responsible mixture component of each sample. */
+gboolean epd_diversity_mixture_histogram (EpdDenoiser  *model,
+                                          const double *x_final,
+                                          gsize         batch,
+                                          guint       **counts,
+                                          guint        *n_bins,
+                                          GError      **error);
+/* counts[n_bins] (g_free) of the classifier's most probable class of each sample. */
+gboolean epd_diversity_class_histogram (EpdClassifier *classifier,
+                                        const double  *x_final,
+                                        gsize          batch,
+                                        guint        **counts,
+                                        guint         *n_bins);
 
 G_END_DECLS

@@ -1,1 +1,1282 @@
-/* epd-rdpo.c: placeholder until its owner lands it. */
+/* epd-rdpo.c: the RDPO trainer -- RLOO advantages, PPO-clip, AdamW, checkpoints. */
+#include "epd-rdpo.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "epd-diversity.h"
+
+#define CHECKPOINT_FORMAT "epd-rdpo-checkpoint"
+#define CHECKPOINT_VERSION 1
+/* Mixed into every iteration's seed so RDPO's streams differ from other tools' with the same seed. */
+#define RDPO_STREAM 0x52445030u
+
+struct _EpdRdpo
+{
+  EpdRdpoOptions  options;
+  char           *reward_spec;
+  char           *start_name;
+  EpdRdpoEnv     *env;
+  EpdPolicy      *policy;
+  double          kl_coef;        /* as used: 0 for the unconstrained policy */
+  double          weight_decay;   /* likewise */
+  guint           step;
+  double          elapsed;        /* seconds over all iterations done, across resumes */
+  guint64         adam_t;
+  double         *adam_m;
+  double         *adam_v;
+  EpdTable       *best;           /* NULL until the first evaluation */
+  double          best_reward;
+  guint           best_step;
+  double         *term_means;     /* [n_terms], the last record's */
+};
+
+/* One iteration's rollouts. */
+typedef struct
+{
+  guint   n;          /* batch * group */
+  guint   len;        /* steps * D */
+  double *log_x;      /* [n][len] */
+  double *old_lp;     /* [n] */
+  double *reward;     /* [n] */
+  double *adv;        /* [n] */
+  double *x_final;    /* [n * latents][dim] */
+} Rollouts;
+
+/* ---- the model environment ---- */
+
+typedef struct
+{
+  EpdDenoiser *model;
+  EpdReward   *reward;
+  char       **names;
+} ModelEnv;
+
+void
+epd_rdpo_solve_options_for_table (EpdSolveOptions *options,
+                                  const EpdTable  *table)
+{
+  epd_solve_options_init (options);
+  options->solver = g_strcmp0 (table->solver, "epd-plugin") == 0 ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD;
+  options->steps = table->steps;
+  options->schedule = table->schedule;
+  options->table = table;
+  options->afs = table->afs;
+  if (table->max_order > 0)
+    options->max_order = table->max_order;
+}
+
+static gboolean
+model_rollout (gpointer        data,
+               const EpdTable *table,
+               const double   *z,
+               gsize           n,
+               double         *x_final,
+               double         *scores,
+               double         *term_scores,
+               GCancellable   *cancellable,
+               GError        **error)
+{
+  ModelEnv *env = data;
+  guint dim = epd_denoiser_get_dim (env->model);
+  g_autofree double *x_init = g_new (double, n * dim);
+  EpdSolveOptions options;
+
+  epd_rdpo_solve_options_for_table (&options, table);
+  epd_solve_init_from_noise (&options, z, n * dim, x_init);
+  return epd_solve (env->model, &options, x_init, n, x_final, NULL, NULL, cancellable, error)
+         && epd_reward_score (env->reward, x_final, z, n, scores, term_scores, cancellable, error);
+}
+
+static gboolean
+model_diversity (gpointer      data,
+                 const double *x_final,
+                 gsize         n,
+                 double       *value,
+                 GError      **error)
+{
+  ModelEnv *env = data;
+
+  return epd_diversity_measure (env->model, x_final, n, value, error);
+}
+
+static void
+model_env_free (gpointer data)
+{
+  ModelEnv *env = data;
+
+  g_strfreev (env->names);
+  g_free (env);
+}
+
+EpdRdpoEnv *
+epd_rdpo_env_new_model (EpdDenoiser *model,
+                        EpdReward   *reward)
+{
+  EpdRdpoEnv *env = g_new0 (EpdRdpoEnv, 1);
+  ModelEnv *data = g_new0 (ModelEnv, 1);
+  guint n_terms = epd_reward_n_terms (reward);
+
+  data->model = model;
+  data->reward = reward;
+  data->names = g_new0 (char *, n_terms + 1);
+  for (guint i = 0; i < n_terms; i++)
+    data->names[i] = g_strdup (epd_reward_term_name (reward, i));
+  env->dim = epd_denoiser_get_dim (model);
+  env->n_terms = n_terms;
+  env->term_names = (const char *const *) data->names;
+  env->rollout = model_rollout;
+  env->diversity = model_diversity;
+  env->data = data;
+  env->destroy = model_env_free;
+  return env;
+}
+
+void
+epd_rdpo_env_free (EpdRdpoEnv *env)
+{
+  if (env == NULL)
+    return;
+  if (env->destroy != NULL)
+    env->destroy (env->data);
+  g_free (env);
+}
+
+/* ---- construction ---- */
+
+void
+epd_rdpo_options_init (EpdRdpoOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->iters = 100;
+  options->group = 4;
+  options->batch = 4;
+  options->latents = 1;
+  options->epochs = 4;
+  options->lr = 0.01;
+  options->beta1 = 0.9;
+  options->beta2 = 0.999;
+  options->adam_eps = 1e-8;
+  options->clip = 0.2;
+  options->kl_coef = 0.05;
+  options->max_grad_norm = 1.0;
+  options->seed = 1;
+  options->val_every = 10;
+  options->val_seeds = 8;
+  options->val_latents = 32;
+  options->val_seed = 1000000;
+  epd_policy_options_init (&options->policy);
+}
+
+static gboolean
+invalid (GError    **error,
+         const char *what,
+         double      value)
+{
+  g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "RDPO option %s has a bad value %g", what, value);
+  return FALSE;
+}
+
+static gboolean
+check_options (const EpdRdpoOptions *o,
+               GError              **error)
+{
+  if (o->group < 2)
+    return invalid (error, "group (leave-one-out needs at least 2 rollouts per seed)", o->group);
+  if (o->batch < 1 || o->latents < 1 || o->epochs < 1)
+    return invalid (error, "batch/latents/epochs (each must be >= 1)", MIN (o->batch, MIN (o->latents, o->epochs)));
+  if (!(o->lr > 0.0) || !isfinite (o->lr))
+    return invalid (error, "lr", o->lr);
+  if (!(o->clip > 0.0 && o->clip < 1.0))
+    return invalid (error, "clip (must be in (0, 1))", o->clip);
+  if (!(o->kl_coef >= 0.0) || !(o->entropy_coef >= 0.0) || !(o->weight_decay >= 0.0)
+      || !(o->max_grad_norm >= 0.0))
+    return invalid (error, "kl_coef/entropy_coef/weight_decay/max_grad_norm (must be >= 0)",
+                    MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm)));
+  if (!(o->beta1 >= 0.0 && o->beta1 < 1.0) || !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->adam_eps > 0.0))
+    return invalid (error, "beta1/beta2/adam_eps", o->beta1);
+  if (o->val_seeds < 1 || o->val_latents < 1)
+    return invalid (error, "val_seeds/val_latents (each must be >= 1)", MIN (o->val_seeds, o->val_latents));
+  return TRUE;
+}
+
+EpdRdpo *
+epd_rdpo_new (EpdRdpoEnv           *env,
+              const EpdTable       *start,
+              const EpdRdpoOptions *options,
+              GError              **error)
+{
+  g_autoptr(EpdPolicy) policy = NULL;
+  EpdRdpo *self;
+  guint n;
+
+  g_return_val_if_fail (env != NULL && env->rollout != NULL, NULL);
+  if (!check_options (options, error))
+    return NULL;
+  policy = epd_policy_new (start, &options->policy, error);
+  if (policy == NULL)
+    return NULL;
+  self = g_new0 (EpdRdpo, 1);
+  self->options = *options;
+  self->reward_spec = g_strdup (options->reward_spec);
+  self->start_name = g_strdup (options->start_name);
+  self->options.reward_spec = self->reward_spec;
+  self->options.start_name = self->start_name;
+  self->env = env;
+  self->policy = g_steal_pointer (&policy);
+  self->kl_coef = options->policy.unconstrained ? 0.0 : options->kl_coef;
+  self->weight_decay = options->policy.unconstrained ? 0.0 : options->weight_decay;
+  n = epd_policy_n_params (self->policy);
+  self->adam_m = g_new0 (double, n);
+  self->adam_v = g_new0 (double, n);
+  self->best_reward = -INFINITY;
+  self->term_means = g_new0 (double, MAX (env->n_terms, 1));
+  return self;
+}
+
+void
+epd_rdpo_free (EpdRdpo *self)
+{
+  if (self == NULL)
+    return;
+  epd_policy_free (self->policy);
+  g_clear_pointer (&self->best, epd_table_free);
+  g_free (self->adam_m);
+  g_free (self->adam_v);
+  g_free (self->term_means);
+  g_free (self->reward_spec);
+  g_free (self->start_name);
+  g_free (self);
+}
+
+guint
+epd_rdpo_get_step (EpdRdpo *self)
+{
+  return self->step;
+}
+
+EpdPolicy *
+epd_rdpo_get_policy (EpdRdpo *self)
+{
+  return self->policy;
+}
+
+/* ---- advantages and the PPO objective ---- */
+
+void
+epd_rdpo_rloo_advantages (const double *rewards,
+                          guint         n,
+                          guint         group,
+                          double       *advantages)
+{
+  double mean = 0.0, var = 0.0;
+
+  g_return_if_fail (group >= 2 && n % group == 0);
+  for (guint g = 0; g < n; g += group)
+    {
+      double total = 0.0;
+
+      for (guint j = 0; j < group; j++)
+        total += rewards[g + j];
+      /* Baseline: the mean of the other rollouts from the same noise. */
+      for (guint j = 0; j < group; j++)
+        advantages[g + j] = rewards[g + j] - (total - rewards[g + j]) / (group - 1);
+    }
+  for (guint i = 0; i < n; i++)
+    mean += advantages[i] / n;
+  for (guint i = 0; i < n; i++)
+    var += (advantages[i] - mean) * (advantages[i] - mean) / n;
+  for (guint i = 0; i < n; i++)
+    advantages[i] = (advantages[i] - mean) / MAX (sqrt (var), 1e-8);
+}
+
+double
+epd_rdpo_ppo_loss (const EpdPolicy *policy,
+                   const double    *log_x,
+                   const double    *old_log_prob,
+                   const double    *advantages,
+                   guint            n,
+                   double           clip,
+                   double           kl_coef,
+                   double           entropy_coef,
+                   double          *grad,
+                   EpdRdpoLoss     *parts)
+{
+  guint len = policy != NULL ? epd_policy_get_start (policy)->steps * epd_policy_sample_dim (policy) : 0;
+  EpdRdpoLoss l = { 0 };
+
+  for (guint j = 0; j < n; j++)
+    {
+      const double *x = log_x + (gsize) j * len;
+      double rho = exp (epd_policy_log_prob (policy, x, 0.0, NULL) - old_log_prob[j]);
+      double unclipped = -advantages[j] * rho;
+      double clipped = -advantages[j] * CLAMP (rho, 1.0 - clip, 1.0 + clip);
+
+      l.policy_loss += MAX (unclipped, clipped) / n;
+      l.ratio += rho / n;
+      /* Where the clipped term wins, rho is outside the range and the term is flat. */
+      if (grad != NULL && unclipped >= clipped)
+        epd_policy_log_prob (policy, x, -advantages[j] * rho / n, grad);
+    }
+  l.kl = epd_policy_kl_to_start (policy, kl_coef, kl_coef > 0.0 ? grad : NULL);
+  l.entropy = epd_policy_entropy (policy, -entropy_coef, entropy_coef > 0.0 ? grad : NULL);
+  l.loss = l.policy_loss + kl_coef * l.kl - entropy_coef * l.entropy;
+  if (parts != NULL)
+    *parts = l;
+  return l.loss;
+}
+
+/* ---- one iteration ---- */
+
+static void
+rollouts_clear (Rollouts *ro)
+{
+  g_free (ro->log_x);
+  g_free (ro->old_lp);
+  g_free (ro->reward);
+  g_free (ro->adv);
+  g_free (ro->x_final);
+}
+
+static void
+rollouts_init (EpdRdpo  *self,
+               Rollouts *ro)
+{
+  const EpdRdpoOptions *o = &self->options;
+
+  ro->n = o->batch * o->group;
+  ro->len = epd_policy_get_start (self->policy)->steps * epd_policy_sample_dim (self->policy);
+  ro->log_x = g_new (double, (gsize) ro->n * ro->len);
+  ro->old_lp = g_new (double, ro->n);
+  ro->reward = g_new (double, ro->n);
+  ro->adv = g_new (double, ro->n);
+  ro->x_final = g_new (double, (gsize) ro->n * o->latents * self->env->dim);
+}
+
+static gboolean
+check_scores (const double *scores,
+              gsize         n,
+              guint         rollout,
+              GError      **error)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (scores[i]))
+      {
+        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                     "reward of sample %" G_GSIZE_FORMAT " of rollout %u is not finite (%g)",
+                     i, rollout, scores[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Runs a table on latents z[n] and returns the mean reward and per-term means. */
+static gboolean
+run_table (EpdRdpo        *self,
+           const EpdTable *table,
+           const double   *z,
+           guint           n,
+           guint           rollout,
+           double         *x_final,
+           double         *mean_reward,
+           double         *term_sums,
+           GCancellable   *cancellable,
+           GError        **error)
+{
+  guint n_terms = self->env->n_terms;
+  g_autofree double *scores = g_new (double, n);
+  g_autofree double *terms = g_new0 (double, (gsize) MAX (n_terms, 1) * n);
+
+  if (!self->env->rollout (self->env->data, table, z, n, x_final, scores, terms, cancellable, error)
+      || !check_scores (scores, n, rollout, error))
+    return FALSE;
+  *mean_reward = 0.0;
+  for (guint i = 0; i < n; i++)
+    *mean_reward += scores[i] / n;
+  for (guint t = 0; term_sums != NULL && t < n_terms; t++)
+    for (guint i = 0; i < n; i++)
+      term_sums[t] += terms[(gsize) t * n + i] / n;
+  return TRUE;
+}
+
+static gboolean
+collect_rollouts (EpdRdpo      *self,
+                  GRand        *rand,
+                  Rollouts     *ro,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  const EpdRdpoOptions *o = &self->options;
+  gsize sample_len = (gsize) o->latents * self->env->dim;
+  g_autofree guint32 *noise = g_new (guint32, o->batch);
+
+  memset (self->term_means, 0, MAX (self->env->n_terms, 1) * sizeof (double));
+  for (guint g = 0; g < o->batch; g++)
+    noise[g] = g_rand_int (rand);
+  for (guint g = 0; g < o->batch; g++)
+    {
+      g_autofree double *z = epd_random_latents (noise[g], o->latents, self->env->dim);
+
+      for (guint j = 0; j < o->group; j++)
+        {
+          guint i = g * o->group + j;
+          double *log_x = ro->log_x + (gsize) i * ro->len;
+          g_autoptr(EpdTable) table = epd_policy_sample (self->policy, rand, log_x);
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          ro->old_lp[i] = epd_policy_log_prob (self->policy, log_x, 0.0, NULL);
+          if (!run_table (self, table, z, o->latents, i, ro->x_final + i * sample_len,
+                          &ro->reward[i], self->term_means, cancellable, error))
+            return FALSE;
+        }
+    }
+  for (guint t = 0; t < self->env->n_terms; t++)
+    self->term_means[t] /= ro->n;
+  return TRUE;
+}
+
+static double
+clip_gradient (double *grad,
+               guint   n,
+               double  max_norm)
+{
+  double norm = 0.0;
+
+  for (guint i = 0; i < n; i++)
+    norm += grad[i] * grad[i];
+  norm = sqrt (norm);
+  if (max_norm > 0.0 && norm > max_norm)
+    for (guint i = 0; i < n; i++)
+      grad[i] *= max_norm / norm;
+  return norm;
+}
+
+static void
+adamw_step (EpdRdpo      *self,
+            const double *grad)
+{
+  const EpdRdpoOptions *o = &self->options;
+  double *p = epd_policy_get_params (self->policy);
+  guint n = epd_policy_n_params (self->policy);
+  double c1, c2;
+
+  self->adam_t++;
+  c1 = 1.0 - pow (o->beta1, (double) self->adam_t);
+  c2 = 1.0 - pow (o->beta2, (double) self->adam_t);
+  for (guint i = 0; i < n; i++)
+    {
+      self->adam_m[i] = o->beta1 * self->adam_m[i] + (1.0 - o->beta1) * grad[i];
+      self->adam_v[i] = o->beta2 * self->adam_v[i] + (1.0 - o->beta2) * grad[i] * grad[i];
+      /* Decoupled decay pulls the residual back toward the start. */
+      p[i] -= o->lr * (self->weight_decay * p[i]
+                       + (self->adam_m[i] / c1) / (sqrt (self->adam_v[i] / c2) + o->adam_eps));
+    }
+}
+
+static void
+ppo_update (EpdRdpo       *self,
+            Rollouts      *ro,
+            EpdRdpoRecord *record)
+{
+  const EpdRdpoOptions *o = &self->options;
+  guint n = epd_policy_n_params (self->policy);
+  g_autofree double *grad = g_new (double, n);
+
+  for (guint e = 0; e < o->epochs; e++)
+    {
+      EpdRdpoLoss l;
+
+      memset (grad, 0, n * sizeof (double));
+      epd_rdpo_ppo_loss (self->policy, ro->log_x, ro->old_lp, ro->adv, ro->n, o->clip,
+                         self->kl_coef, o->entropy_coef, grad, &l);
+      record->grad_norm += clip_gradient (grad, n, o->max_grad_norm) / o->epochs;
+      record->loss += l.loss / o->epochs;
+      record->policy_loss += l.policy_loss / o->epochs;
+      record->kl += l.kl / o->epochs;
+      record->entropy += l.entropy / o->epochs;
+      record->ratio += l.ratio / o->epochs;
+      adamw_step (self, grad);
+    }
+}
+
+static void
+mean_std (const double *v,
+          guint         n,
+          double       *mean,
+          double       *std)
+{
+  double m = 0.0, s = 0.0;
+
+  for (guint i = 0; i < n; i++)
+    m += v[i] / n;
+  for (guint i = 0; i < n; i++)
+    s += (v[i] - m) * (v[i] - m);
+  *mean = m;
+  *std = n > 1 ? sqrt (s / (n - 1)) : 0.0;
+}
+
+static gboolean
+measure_diversity (EpdRdpo      *self,
+                   const double *x,
+                   gsize         n,
+                   double       *value,
+                   GError      **error)
+{
+  *value = NAN;
+  return self->env->diversity == NULL
+         || self->env->diversity (self->env->data, x, n, value, error);
+}
+
+gboolean
+epd_rdpo_evaluate (EpdRdpo        *self,
+                   const EpdTable *table,
+                   EpdRdpoEval    *eval,
+                   GCancellable   *cancellable,
+                   GError        **error)
+{
+  const EpdRdpoOptions *o = &self->options;
+  g_autofree double *x = g_new (double, (gsize) o->val_latents * self->env->dim);
+  g_autofree double *rewards = g_new (double, o->val_seeds);
+  g_autofree double *div = g_new (double, o->val_seeds);
+
+  for (guint s = 0; s < o->val_seeds; s++)
+    {
+      g_autofree double *z = epd_random_latents (o->val_seed + s, o->val_latents, self->env->dim);
+
+      if (!run_table (self, table, z, o->val_latents, s, x, &rewards[s], NULL, cancellable, error)
+          || !measure_diversity (self, x, o->val_latents, &div[s], error))
+        return FALSE;
+    }
+  mean_std (rewards, o->val_seeds, &eval->reward_mean, &eval->reward_std);
+  mean_std (div, o->val_seeds, &eval->diversity_mean, &eval->diversity_std);
+  eval->n_seeds = o->val_seeds;
+  return TRUE;
+}
+
+static gboolean
+evaluation_due (EpdRdpo *self)
+{
+  guint every = self->options.val_every;
+
+  return self->step == self->options.iters || (every > 0 && self->step % every == 0);
+}
+
+/* Held-out score of the policy mean; keeps it if it beats the best so far. */
+static gboolean
+evaluate_mean (EpdRdpo       *self,
+               EpdRdpoRecord *record,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr(EpdTable) mean = epd_policy_mean_table (self->policy);
+  EpdRdpoEval eval;
+
+  if (!epd_rdpo_evaluate (self, mean, &eval, cancellable, error))
+    return FALSE;
+  record->reward_val = eval.reward_mean;
+  record->reward_val_std = eval.reward_std;
+  record->diversity_val = eval.diversity_mean;
+  if (self->best == NULL || eval.reward_mean > self->best_reward)
+    {
+      g_clear_pointer (&self->best, epd_table_free);
+      self->best = g_steal_pointer (&mean);
+      self->best_reward = eval.reward_mean;
+      self->best_step = self->step;
+      record->best = TRUE;
+    }
+  return TRUE;
+}
+
+static void
+record_init (EpdRdpo       *self,
+             EpdRdpoRecord *record)
+{
+  memset (record, 0, sizeof *record);
+  record->n_terms = self->env->n_terms;
+  record->term_names = self->env->term_names;
+  record->term_means = self->term_means;
+  record->reward_val = record->reward_val_std = record->diversity_val = NAN;
+}
+
+/* Parameters and optimiser state, saved so that a failed iteration changes nothing. */
+typedef struct
+{
+  double  *params;
+  double  *m;
+  double  *v;
+  guint64  t;
+} Snapshot;
+
+static void
+snapshot_take (EpdRdpo  *self,
+               Snapshot *snap)
+{
+  gsize size = epd_policy_n_params (self->policy) * sizeof (double);
+
+  snap->params = g_memdup2 (epd_policy_get_params (self->policy), size);
+  snap->m = g_memdup2 (self->adam_m, size);
+  snap->v = g_memdup2 (self->adam_v, size);
+  snap->t = self->adam_t;
+}
+
+static void
+snapshot_restore (EpdRdpo  *self,
+                  Snapshot *snap)
+{
+  gsize size = epd_policy_n_params (self->policy) * sizeof (double);
+
+  memcpy (epd_policy_get_params (self->policy), snap->params, size);
+  memcpy (self->adam_m, snap->m, size);
+  memcpy (self->adam_v, snap->v, size);
+  self->adam_t = snap->t;
+}
+
+static void
+snapshot_clear (Snapshot *snap)
+{
+  g_free (snap->params);
+  g_free (snap->m);
+  g_free (snap->v);
+}
+
+static gboolean
+iterate_inner (EpdRdpo       *self,
+               Rollouts      *ro,
+               EpdRdpoRecord *record,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  guint32 seeds[3] = { self->options.seed, self->step, RDPO_STREAM };
+  g_autoptr(GRand) rand = g_rand_new_with_seed_array (seeds, G_N_ELEMENTS (seeds));
+  const EpdRdpoOptions *o = &self->options;
+
+  /* The start table is the first candidate for the best table. */
+  if (self->best == NULL && self->step == 0 && !evaluate_mean (self, record, cancellable, error))
+    return FALSE;
+  record_init (self, record);
+  if (!collect_rollouts (self, rand, ro, cancellable, error))
+    return FALSE;
+  mean_std (ro->reward, ro->n, &record->mixed_reward_mean, &record->mixed_reward_std);
+  if (!measure_diversity (self, ro->x_final, (gsize) ro->n * o->latents, &record->diversity, error))
+    return FALSE;
+  epd_rdpo_rloo_advantages (ro->reward, ro->n, o->group, ro->adv);
+  ppo_update (self, ro, record);
+  self->step++;
+  if (evaluation_due (self) && !evaluate_mean (self, record, cancellable, error))
+    {
+      self->step--;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+epd_rdpo_iterate (EpdRdpo       *self,
+                  EpdRdpoRecord *record,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autoptr(GTimer) timer = g_timer_new ();
+  Rollouts ro = { 0 };
+  Snapshot snap;
+  gboolean ok;
+
+  rollouts_init (self, &ro);
+  snapshot_take (self, &snap);
+  ok = iterate_inner (self, &ro, record, cancellable, error);
+  if (!ok)
+    snapshot_restore (self, &snap);
+  snapshot_clear (&snap);
+  rollouts_clear (&ro);
+  if (!ok)
+    return FALSE;
+  self->elapsed += g_timer_elapsed (timer, NULL);
+  record->step = self->step;
+  record->elapsed_sec = self->elapsed;
+  return TRUE;
+}
+
+gboolean
+epd_rdpo_run (EpdRdpo        *self,
+              const char     *checkpoint,
+              guint           checkpoint_every,
+              EpdRdpoProgress progress,
+              gpointer        user_data,
+              GCancellable   *cancellable,
+              GError        **error)
+{
+  while (self->step < self->options.iters)
+    {
+      EpdRdpoRecord record;
+
+      if (!epd_rdpo_iterate (self, &record, cancellable, error))
+        return FALSE;
+      if (checkpoint != NULL
+          && (self->step == self->options.iters
+              || (checkpoint_every > 0 && self->step % checkpoint_every == 0))
+          && !epd_rdpo_save_checkpoint (self, checkpoint, error))
+        return FALSE;
+      if (progress != NULL)
+        progress (&record, user_data);
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  EpdRdpo         *self;
+  char            *checkpoint;
+  guint            checkpoint_every;
+  EpdRdpoProgress  progress;
+  gpointer         progress_data;
+} RunJob;
+
+static void
+run_job_free (gpointer data)
+{
+  RunJob *job = data;
+
+  g_free (job->checkpoint);
+  g_free (job);
+}
+
+static void
+run_in_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  RunJob *job = data;
+  GError *error = NULL;
+
+  if (epd_rdpo_run (job->self, job->checkpoint, job->checkpoint_every, job->progress,
+                    job->progress_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+epd_rdpo_run_async (EpdRdpo            *self,
+                    const char         *checkpoint,
+                    guint               checkpoint_every,
+                    EpdRdpoProgress     progress,
+                    gpointer            progress_data,
+                    GCancellable       *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  RunJob *job = g_new0 (RunJob, 1);
+
+  job->self = self;
+  job->checkpoint = g_strdup (checkpoint);
+  job->checkpoint_every = checkpoint_every;
+  job->progress = progress;
+  job->progress_data = progress_data;
+  g_task_set_source_tag (task, epd_rdpo_run_async);
+  g_task_set_task_data (task, job, run_job_free);
+  /* Cancellation is reported by the trainer itself, after it has restored its state. */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, run_in_thread);
+}
+
+gboolean
+epd_rdpo_run_finish (GAsyncResult *result,
+                     GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- tables out ---- */
+
+static void
+set_metadata (EpdRdpo  *self,
+              EpdTable *table,
+              guint     iterations,
+              double    reward_val)
+{
+  const EpdRdpoOptions *o = &self->options;
+  JsonObject *rdpo = json_object_new ();
+
+  json_object_set_string_member (rdpo, "start", self->start_name != NULL ? self->start_name : "");
+  json_object_set_string_member (rdpo, "reward", self->reward_spec != NULL ? self->reward_spec : "");
+  json_object_set_string_member (rdpo, "policy", o->policy.unconstrained ? "unconstrained" : "residual");
+  json_object_set_string_member (rdpo, "residual", o->policy.residual == EPD_POLICY_MLP ? "mlp" : "tabular");
+  json_object_set_double_member (rdpo, "concentration", o->policy.concentration);
+  json_object_set_int_member (rdpo, "iterations", iterations);
+  json_object_set_int_member (rdpo, "iterations_trained", self->step);
+  json_object_set_int_member (rdpo, "seed", o->seed);
+  json_object_set_int_member (rdpo, "group", o->group);
+  json_object_set_int_member (rdpo, "batch", o->batch);
+  json_object_set_int_member (rdpo, "latents", o->latents);
+  json_object_set_int_member (rdpo, "epochs", o->epochs);
+  json_object_set_double_member (rdpo, "lr", o->lr);
+  json_object_set_double_member (rdpo, "kl_coef", self->kl_coef);
+  json_object_set_double_member (rdpo, "entropy_coef", o->entropy_coef);
+  json_object_set_double_member (rdpo, "clip", o->clip);
+  json_object_set_int_member (rdpo, "val_seed", o->val_seed);
+  json_object_set_int_member (rdpo, "val_seeds", o->val_seeds);
+  json_object_set_int_member (rdpo, "val_latents", o->val_latents);
+  if (isfinite (reward_val))
+    json_object_set_double_member (rdpo, "reward_val", reward_val);
+  json_object_set_object_member (table->metadata, "rdpo", rdpo);
+}
+
+EpdTable *
+epd_rdpo_dup_mean_table (EpdRdpo *self)
+{
+  EpdTable *table = epd_policy_mean_table (self->policy);
+
+  set_metadata (self, table, self->step, NAN);
+  return table;
+}
+
+EpdTable *
+epd_rdpo_dup_best_table (EpdRdpo *self,
+                         double  *best_reward)
+{
+  EpdTable *table;
+
+  if (best_reward != NULL)
+    *best_reward = self->best != NULL ? self->best_reward : NAN;
+  if (self->best == NULL)
+    table = epd_table_copy (epd_policy_get_start (self->policy));
+  else
+    table = epd_table_copy (self->best);
+  set_metadata (self, table, self->best != NULL ? self->best_step : 0,
+                self->best != NULL ? self->best_reward : NAN);
+  return table;
+}
+
+/* ---- the log ---- */
+
+static void
+set_number (JsonObject *o,
+            const char *name,
+            double      v)
+{
+  /* JSON has no NaN: unknown values are null. */
+  if (isfinite (v))
+    json_object_set_double_member (o, name, v);
+  else
+    json_object_set_null_member (o, name);
+}
+
+JsonNode *
+epd_rdpo_record_to_json (const EpdRdpoRecord *r)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  set_number (o, "loss", r->loss);
+  set_number (o, "policy_loss", r->policy_loss);
+  set_number (o, "kl", r->kl);
+  set_number (o, "ratio", r->ratio);
+  set_number (o, "grad_norm", r->grad_norm);
+  set_number (o, "mixed_reward_mean", r->mixed_reward_mean);
+  set_number (o, "mixed_reward_std", r->mixed_reward_std);
+  for (guint t = 0; t < r->n_terms; t++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s_mean", r->term_names[t]);
+
+      set_number (o, name, r->term_means[t]);
+    }
+  json_object_set_int_member (o, "step", r->step);
+  set_number (o, "elapsed_sec", r->elapsed_sec);
+  set_number (o, "entropy", r->entropy);
+  set_number (o, "diversity", r->diversity);
+  set_number (o, "reward_val", r->reward_val);
+  set_number (o, "reward_val_std", r->reward_val_std);
+  set_number (o, "diversity_val", r->diversity_val);
+  json_object_set_boolean_member (o, "best", r->best);
+  json_node_take_object (node, o);
+  return node;
+}
+
+/* ---- checkpoints ---- */
+
+static void
+add_array (JsonBuilder  *b,
+           const char   *name,
+           const double *v,
+           gsize         n)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (gsize i = 0; i < n; i++)
+    json_builder_add_double_value (b, v[i]);
+  json_builder_end_array (b);
+}
+
+static void
+add_int (JsonBuilder *b,
+         const char  *name,
+         gint64       v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+add_double (JsonBuilder *b,
+            const char  *name,
+            double       v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, v);
+}
+
+/* The options a resumed run must share to repeat the original exactly. */
+static void
+add_shape (EpdRdpo     *self,
+           JsonBuilder *b)
+{
+  const EpdRdpoOptions *o = &self->options;
+
+  json_builder_set_member_name (b, "shape");
+  json_builder_begin_object (b);
+  add_int (b, "seed", o->seed);
+  add_int (b, "group", o->group);
+  add_int (b, "batch", o->batch);
+  add_int (b, "latents", o->latents);
+  add_int (b, "epochs", o->epochs);
+  add_int (b, "residual", o->policy.residual);
+  add_int (b, "unconstrained", o->policy.unconstrained);
+  add_int (b, "mlp_hidden", o->policy.mlp_hidden);
+  add_int (b, "mlp_seed", o->policy.mlp_seed);
+  add_int (b, "n_params", epd_policy_n_params (self->policy));
+  add_double (b, "concentration", o->policy.concentration);
+  json_builder_end_object (b);
+}
+
+static JsonNode *
+checkpoint_to_json (EpdRdpo *self)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const EpdTable *start = epd_policy_get_start (self->policy);
+  gsize cells = (gsize) start->steps * start->n_points;
+  guint n = epd_policy_n_params (self->policy);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, CHECKPOINT_FORMAT);
+  add_int (b, "version", CHECKPOINT_VERSION);
+  /* The RNG state: iteration i draws from a GRand seeded with (seed, i). */
+  add_int (b, "step", self->step);
+  add_double (b, "elapsed_sec", self->elapsed);
+  add_shape (self, b);
+  add_array (b, "start_r", start->r, cells);
+  add_array (b, "start_weight", start->weight, cells);
+  if (start->scale_dir != NULL)
+    add_array (b, "start_scale_dir", start->scale_dir, cells);
+  if (start->scale_time != NULL)
+    add_array (b, "start_scale_time", start->scale_time, cells);
+  add_array (b, "params", epd_policy_get_params (self->policy), n);
+  add_int (b, "adam_t", (gint64) self->adam_t);
+  add_array (b, "adam_m", self->adam_m, n);
+  add_array (b, "adam_v", self->adam_v, n);
+  if (self->best != NULL)
+    {
+      json_builder_set_member_name (b, "best");
+      json_builder_begin_object (b);
+      add_int (b, "step", self->best_step);
+      add_double (b, "reward_val", self->best_reward);
+      add_array (b, "r", self->best->r, cells);
+      add_array (b, "weight", self->best->weight, cells);
+      if (self->best->scale_dir != NULL)
+        add_array (b, "scale_dir", self->best->scale_dir, cells);
+      if (self->best->scale_time != NULL)
+        add_array (b, "scale_time", self->best->scale_time, cells);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gboolean
+epd_rdpo_save_checkpoint (EpdRdpo    *self,
+                          const char *path,
+                          GError    **error)
+{
+  g_autoptr(JsonNode) root = checkpoint_to_json (self);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize length;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &length);
+  if (!g_file_set_contents (path, text, length, error))
+    {
+      g_prefix_error (error, "writing RDPO checkpoint %s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+bad_checkpoint (GError    **error,
+                const char *path,
+                const char *field,
+                const char *why)
+{
+  g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "RDPO checkpoint %s: field \"%s\" %s", path, field, why);
+  return FALSE;
+}
+
+/* A number member: an int or double JSON value (never a critical on other types). */
+static gboolean
+is_number (JsonNode *node)
+{
+  GType type = node != NULL && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+static gboolean
+read_number (JsonObject *o,
+             const char *name,
+             const char *path,
+             double     *out,
+             GError    **error)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (!is_number (node))
+    return bad_checkpoint (error, path, name, "is missing or not a number");
+  *out = json_node_get_double (node);
+  return TRUE;
+}
+
+static gboolean
+read_array (JsonObject *o,
+            const char *name,
+            const char *path,
+            double     *out,
+            gsize       n,
+            GError    **error)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  JsonArray *a;
+
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_ARRAY)
+    return bad_checkpoint (error, path, name, "is missing or not an array");
+  a = json_node_get_array (node);
+  if (json_array_get_length (a) != n)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE, "RDPO checkpoint %s: \"%s\" has %u values, expected %"
+                   G_GSIZE_FORMAT, path, name, json_array_get_length (a), n);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+
+      if (!is_number (e))
+        return bad_checkpoint (error, path, name, "holds a value that is not a number");
+      out[i] = json_node_get_double (e);
+      if (!isfinite (out[i]))
+        return bad_checkpoint (error, path, name, "holds a value that is not finite");
+    }
+  return TRUE;
+}
+
+static gboolean
+check_shape (EpdRdpo    *self,
+             JsonObject *shape,
+             const char *path,
+             GError    **error)
+{
+  const EpdRdpoOptions *o = &self->options;
+  const struct { const char *name; double value; } want[] = {
+    { "seed", o->seed }, { "group", o->group }, { "batch", o->batch },
+    { "latents", o->latents }, { "epochs", o->epochs }, { "residual", o->policy.residual },
+    { "unconstrained", o->policy.unconstrained }, { "mlp_hidden", o->policy.mlp_hidden },
+    { "mlp_seed", o->policy.mlp_seed }, { "n_params", epd_policy_n_params (self->policy) },
+    { "concentration", o->policy.concentration },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      double v;
+
+      if (!read_number (shape, want[i].name, path, &v, error))
+        return FALSE;
+      if (v != want[i].value)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                       "RDPO checkpoint %s was made with %s = %g, this run has %g",
+                       path, want[i].name, v, want[i].value);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Reads name into a fresh array and compares it with expected (NULL: absent). */
+static gboolean
+same_column (JsonObject   *root,
+             const char   *name,
+             const char   *path,
+             const double *expected,
+             gsize         cells,
+             gboolean     *same,
+             GError      **error)
+{
+  g_autofree double *v = g_new (double, cells);
+
+  if (expected == NULL)
+    {
+      *same = !json_object_has_member (root, name);
+      return TRUE;
+    }
+  if (!read_array (root, name, path, v, cells, error))
+    return FALSE;
+  *same = memcmp (v, expected, cells * sizeof (double)) == 0;
+  return TRUE;
+}
+
+static gboolean
+check_start (EpdRdpo    *self,
+             JsonObject *root,
+             const char *path,
+             GError    **error)
+{
+  const EpdTable *start = epd_policy_get_start (self->policy);
+  gsize cells = (gsize) start->steps * start->n_points;
+  const char *names[] = { "start_r", "start_weight", "start_scale_dir", "start_scale_time" };
+  const double *columns[] = { start->r, start->weight, start->scale_dir, start->scale_time };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gboolean same;
+
+      if (!same_column (root, names[i], path, columns[i], cells, &same, error))
+        return FALSE;
+      if (!same)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                       "RDPO checkpoint %s was made from a different start table (%s differs)",
+                       path, names[i] + strlen ("start_"));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The member name if it is an object, else NULL (never a critical). */
+static JsonObject *
+object_member (JsonObject *o,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static gboolean
+load_best (EpdRdpo    *self,
+           JsonObject *root,
+           const char *path,
+           EpdTable  **best_out,
+           double     *step,
+           double     *reward,
+           GError    **error)
+{
+  const EpdTable *start = epd_policy_get_start (self->policy);
+  gsize cells = (gsize) start->steps * start->n_points;
+  g_autoptr(EpdTable) best = NULL;
+  JsonObject *o;
+
+  *best_out = NULL;
+  if (!json_object_has_member (root, "best"))
+    return TRUE;
+  o = object_member (root, "best");
+  if (o == NULL)
+    return bad_checkpoint (error, path, "best", "is not an object");
+  best = epd_table_copy (start);
+  if (!read_number (o, "step", path, step, error)
+      || !read_number (o, "reward_val", path, reward, error)
+      || !read_array (o, "r", path, best->r, cells, error)
+      || !read_array (o, "weight", path, best->weight, cells, error)
+      || (best->scale_dir != NULL && !read_array (o, "scale_dir", path, best->scale_dir, cells, error))
+      || (best->scale_time != NULL && !read_array (o, "scale_time", path, best->scale_time, cells, error))
+      || !epd_table_validate (best, error))
+    return FALSE;
+  *best_out = g_steal_pointer (&best);
+  return TRUE;
+}
+
+static gboolean
+load_state (EpdRdpo    *self,
+            JsonObject *root,
+            const char *path,
+            GError    **error)
+{
+  guint n = epd_policy_n_params (self->policy);
+  g_autofree double *params = g_new (double, n);
+  g_autofree double *m = g_new (double, n);
+  g_autofree double *v = g_new (double, n);
+  double step, adam_t, elapsed;
+
+  if (!read_number (root, "step", path, &step, error)
+      || !read_number (root, "adam_t", path, &adam_t, error)
+      || !read_number (root, "elapsed_sec", path, &elapsed, error)
+      || !read_array (root, "params", path, params, n, error)
+      || !read_array (root, "adam_m", path, m, n, error)
+      || !read_array (root, "adam_v", path, v, n, error))
+    return FALSE;
+  if (step < 0 || step > G_MAXUINT || adam_t < 0)
+    return bad_checkpoint (error, path, "step", "is out of range");
+  memcpy (epd_policy_get_params (self->policy), params, n * sizeof (double));
+  memcpy (self->adam_m, m, n * sizeof (double));
+  memcpy (self->adam_v, v, n * sizeof (double));
+  self->step = (guint) step;
+  self->adam_t = (guint64) adam_t;
+  self->elapsed = elapsed;
+  return TRUE;
+}
+
+gboolean
+epd_rdpo_load_checkpoint (EpdRdpo    *self,
+                          const char *path,
+                          GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(EpdTable) best = NULL;
+  double best_step = 0.0, best_reward = -INFINITY, version;
+  JsonNode *node;
+  JsonObject *root;
+  JsonObject *shape;
+
+  if (!json_parser_load_from_file (parser, path, error))
+    {
+      g_prefix_error (error, "reading RDPO checkpoint %s: ", path);
+      return FALSE;
+    }
+  node = json_parser_get_root (parser);
+  root = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  node = root != NULL ? json_object_get_member (root, "format") : NULL;
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING
+      || g_strcmp0 (json_node_get_string (node), CHECKPOINT_FORMAT) != 0)
+    return bad_checkpoint (error, path, "format", "is not \"" CHECKPOINT_FORMAT "\"");
+  if (!read_number (root, "version", path, &version, error))
+    return FALSE;
+  if (version != CHECKPOINT_VERSION)
+    return bad_checkpoint (error, path, "version", "is not a version this build reads (1)");
+  shape = object_member (root, "shape");
+  if (shape == NULL)
+    return bad_checkpoint (error, path, "shape", "is missing");
+  /* Check everything before changing anything. */
+  if (!check_shape (self, shape, path, error) || !check_start (self, root, path, error)
+      || !load_best (self, root, path, &best, &best_step, &best_reward, error)
+      || !load_state (self, root, path, error))
+    return FALSE;
+  g_clear_pointer (&self->best, epd_table_free);
+  self->best = g_steal_pointer (&best);
+  self->best_step = (guint) best_step;
+  self->best_reward = best_reward;
+  return TRUE;
+}

@@ -5,6 +5,9 @@
  *   classifier   Fashion-MNIST classifier confidence (max class probability)
  *   sharpness    a no-reference image sharpness measure
  *   command:CMD  an external scorer (PNGs + manifest.json in a temp dir -> JSON list of scores)
+ * WEIGHT defaults to 1. classifier:FILE uses a saved classifier instead of the cached default.
+ * The command term takes the rest of the spec verbatim (commas included), so it comes last;
+ * its weight is written command=W:CMD. The protocol is described in epd-reward.c.
  */
 #pragma once
 
@@ -29,6 +32,8 @@ void        epd_reward_free      (EpdReward              *self);
 guint       epd_reward_n_terms   (const EpdReward        *self);
 const char *epd_reward_term_name (const EpdReward        *self,
                                   guint                   i);
+double      epd_reward_term_weight (const EpdReward      *self,
+                                    guint                 i);
 /* scores[batch] = sum_i weight_i * term_i(x_final[b]); term_scores (may be NULL)
  * gets [n_terms][batch] unweighted. z is the noise each row started from
  * ([batch][dim], x_T = t_max * z), used by the teacher reward. */
@@ -40,6 +45,12 @@ gboolean    epd_reward_score     (EpdReward              *self,
                                   double                 *term_scores,
                                   GCancellable           *cancellable,
                                   GError                **error);
+
+/* The sharpness term of one image row [side][side][channels] in [-1, 1]: the variance of
+ * the 4-neighbour Laplacian of its luma in [0, 1] over interior pixels (0 when flat). */
+double      epd_reward_sharpness (const double           *image,
+                                  guint                   side,
+                                  guint                   channels);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdReward, epd_reward_free)
 

@@ -1,1 +1,1288 @@
-/* epd-distill.c: placeholder until its owner lands it. */
+/* epd-distill.c: Stage 1, distilling EPD / EPD-Plugin tables (see epd-distill.h). */
+#include "epd-distill.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "epd-epd-step.h"
+#include "epd-random.h"
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS   1e-8
+
+/* ---- parameterisation ------------------------------------------------------ */
+
+static double
+sigmoid (double p)
+{
+  return p >= 0 ? 1.0 / (1.0 + exp (-p)) : exp (p) / (1.0 + exp (p));
+}
+
+static double
+scale_from_param (double range,
+                  double p)
+{
+  return 1.0 + range * (2.0 * sigmoid (0.5 * p) - 1.0);
+}
+
+/* d scale / d p */
+static double
+scale_slope (double range,
+             double p)
+{
+  double s = sigmoid (0.5 * p);
+
+  return range * s * (1.0 - s);
+}
+
+static double
+param_from_scale (double range,
+                  double scale)
+{
+  /* Clamp so that a scale at the edge of its range maps to a finite parameter. */
+  double u = CLAMP ((scale - 1.0) / range, -0.999, 0.999);
+  double s = 0.5 * (u + 1.0);
+
+  return 2.0 * log (s / (1.0 - s));
+}
+
+gsize
+epd_distill_n_params (const EpdDistillOptions *options)
+{
+  return 4 * (gsize) options->steps * options->n_points;
+}
+
+/* Row-wise softmax of q into w (n entries). */
+static void
+softmax (const double *q,
+         guint         n,
+         double       *w)
+{
+  double top = q[0], sum = 0.0;
+
+  for (guint k = 1; k < n; k++)
+    top = MAX (top, q[k]);
+  for (guint k = 0; k < n; k++)
+    sum += w[k] = exp (q[k] - top);
+  for (guint k = 0; k < n; k++)
+    w[k] /= sum;
+}
+
+/* The coefficients [steps][K] that raw parameters stand for. Disabled scales are all 1. */
+typedef struct
+{
+  double *r;
+  double *w;
+  double *sd;
+  double *st;
+} Coefs;
+
+static void
+coefs_init (Coefs *c,
+            gsize  n)
+{
+  c->r = g_new0 (double, 4 * n);
+  c->w = c->r + n;
+  c->sd = c->r + 2 * n;
+  c->st = c->r + 3 * n;
+}
+
+static void
+coefs_from_params (const EpdDistillOptions *o,
+                   const double            *theta,
+                   Coefs                   *c)
+{
+  guint K = o->n_points;
+  gsize n = (gsize) o->steps * K;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      c->r[i] = sigmoid (theta[i]);
+      c->sd[i] = o->scale_dir_range > 0 ? scale_from_param (o->scale_dir_range, theta[2 * n + i]) : 1.0;
+      c->st[i] = o->scale_time_range > 0 ? scale_from_param (o->scale_time_range, theta[3 * n + i]) : 1.0;
+    }
+  for (guint s = 0; s < o->steps; s++)
+    softmax (theta + n + (gsize) s * K, K, c->w + (gsize) s * K);
+}
+
+/* Chain rule from d loss / d coefficient (in c) to d loss / d theta (grad). */
+static void
+coefs_grad_to_params (const EpdDistillOptions *o,
+                      const double            *theta,
+                      const Coefs             *value,
+                      const Coefs             *c,
+                      double                  *grad)
+{
+  guint K = o->n_points;
+  gsize n = (gsize) o->steps * K;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double r = value->r[i];
+
+      grad[i] = c->r[i] * r * (1.0 - r);
+      grad[2 * n + i] = o->scale_dir_range > 0 ? c->sd[i] * scale_slope (o->scale_dir_range, theta[2 * n + i]) : 0.0;
+      grad[3 * n + i] = o->scale_time_range > 0 ? c->st[i] * scale_slope (o->scale_time_range, theta[3 * n + i]) : 0.0;
+    }
+  for (guint s = 0; s < o->steps; s++)
+    {
+      const double *w = value->w + (gsize) s * K, *gw = c->w + (gsize) s * K;
+      double mean = 0.0;
+
+      for (guint k = 0; k < K; k++)
+        mean += w[k] * gw[k];
+      for (guint k = 0; k < K; k++)
+        grad[n + (gsize) s * K + k] = w[k] * (gw[k] - mean);
+    }
+}
+
+static void
+params_from_table (const EpdDistillOptions *o,
+                   const EpdTable          *table,
+                   double                  *theta)
+{
+  gsize n = (gsize) o->steps * o->n_points;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double r = table->r[i], w = MAX (table->weight[i], 1e-300);
+
+      theta[i] = log (r / (1.0 - r));
+      theta[n + i] = log (w);
+      theta[2 * n + i] = o->scale_dir_range > 0 && table->scale_dir ?
+                         param_from_scale (o->scale_dir_range, table->scale_dir[i]) : 0.0;
+      theta[3 * n + i] = o->scale_time_range > 0 && table->scale_time ?
+                         param_from_scale (o->scale_time_range, table->scale_time[i]) : 0.0;
+    }
+}
+
+static EpdTable *
+table_new_for_options (const EpdDistillOptions *o)
+{
+  const char *name = o->solver == EPD_SOLVER_EPD_PLUGIN ? "epd-plugin" : "epd";
+  EpdTable *table = epd_table_new (name, o->steps, o->n_points);
+
+  table->schedule = o->schedule;
+  table->afs = o->afs;
+  table->max_order = o->max_order;
+  return table;
+}
+
+EpdTable *
+epd_distill_table_from_params (const EpdDistillOptions *o,
+                               const double            *theta)
+{
+  gsize n = (gsize) o->steps * o->n_points;
+  EpdTable *table = table_new_for_options (o);
+  Coefs c;
+
+  coefs_init (&c, n);
+  coefs_from_params (o, theta, &c);
+  memcpy (table->r, c.r, n * sizeof (double));
+  memcpy (table->weight, c.w, n * sizeof (double));
+  if (o->scale_dir_range > 0)
+    table->scale_dir = g_memdup2 (c.sd, n * sizeof (double));
+  if (o->scale_time_range > 0)
+    table->scale_time = g_memdup2 (c.st, n * sizeof (double));
+  g_free (c.r);
+  return table;
+}
+
+/* ---- the student: EPD along its own trajectory, with exact gradients ------- */
+
+typedef struct
+{
+  EpdDenoiser  *denoiser;
+  guint         dim;
+  guint         steps;
+  guint         K;
+  const double *grid;        /* steps + 1 times */
+  gboolean      afs;
+  gboolean      plugin;
+  guint         max_order;
+  gboolean      time_grad;   /* scale_time is trained: differentiate along sigma */
+  Coefs         coefs;       /* borrowed */
+} Student;
+
+/* Scratch buffers of one EPD step over `rows` point rows (two blocks when the
+ * scale_time derivative is wanted). */
+typedef struct
+{
+  double *x;      /* [rows][dim] evaluation points */
+  double *sigma;  /* [rows] */
+  double *dx;     /* [rows][dim] tangent */
+  double *dsigma; /* [rows] */
+  double *den;    /* [rows][dim] D */
+  double *dden;   /* [rows][dim] JVP */
+} StepScratch;
+
+static void
+step_scratch_init (StepScratch *s,
+                   gsize        rows,
+                   guint        dim)
+{
+  s->x = g_new (double, rows * dim);
+  s->sigma = g_new (double, rows);
+  s->dx = g_new (double, rows * dim);
+  s->dsigma = g_new (double, rows);
+  s->den = g_new (double, rows * dim);
+  s->dden = g_new (double, rows * dim);
+}
+
+static void
+step_scratch_clear (StepScratch *s)
+{
+  g_free (s->x);
+  g_free (s->sigma);
+  g_free (s->dx);
+  g_free (s->dsigma);
+  g_free (s->den);
+  g_free (s->dden);
+}
+
+/* The predictor direction g that forms the points x_k = x + (tau_k - t) g:
+ * d itself for EPD; for the plug-in, iPNDM's combination of d and the history
+ * (hist[0] the newest of n_hist earlier directions). */
+static void
+predictor_direction (const Student *st,
+                     const double  *d,
+                     double *const *hist,
+                     guint          n_hist,
+                     gsize          n,
+                     double        *g)
+{
+  guint order = st->plugin ? epd_ipndm_order (st->max_order, n_hist) : 1;
+
+  epd_ipndm_direction (order, d, (const double *const *) hist, n, g);
+}
+
+/* Fills the evaluation rows of step n: block 1 carries the r tangent, block 2
+ * (time_grad) the scale_time tangent. */
+static void
+step_fill_rows (const Student *st,
+                guint          n,
+                const double  *x,
+                const double  *g,
+                gsize          B,
+                const double  *tau,
+                const double  *dtau,
+                StepScratch   *s)
+{
+  guint dim = st->dim, K = st->K;
+  gsize rows = B * K;
+  double t = st->grid[n];
+
+  for (guint k = 0; k < K; k++)
+    {
+      double stk = st->coefs.st[(gsize) n * K + k];
+
+      for (gsize b = 0; b < B; b++)
+        {
+          gsize row = (gsize) k * B + b;
+
+          for (guint j = 0; j < dim; j++)
+            {
+              s->x[row * dim + j] = x[b * dim + j] + (tau[k] - t) * g[b * dim + j];
+              s->dx[row * dim + j] = dtau[k] * g[b * dim + j];
+            }
+          s->sigma[row] = stk * tau[k];
+          s->dsigma[row] = stk * dtau[k];
+          if (!st->time_grad)
+            continue;
+          memcpy (s->x + (rows + row) * dim, s->x + row * dim, dim * sizeof (double));
+          memset (s->dx + (rows + row) * dim, 0, dim * sizeof (double));
+          s->sigma[rows + row] = s->sigma[row];
+          s->dsigma[rows + row] = tau[k];
+        }
+    }
+}
+
+static double
+dot (const double *a,
+     const double *b,
+     guint         n)
+{
+  double s = 0.0;
+
+  for (guint i = 0; i < n; i++)
+    s += a[i] * b[i];
+  return s;
+}
+
+/* Gradient of step n's coefficients given e = d loss / d x_next ([B][dim]). */
+static void
+step_gradient (const Student     *st,
+               guint              n,
+               const double      *g,
+               gsize              B,
+               const double      *tau,
+               const double      *dtau,
+               const StepScratch *s,
+               const double      *e,
+               Coefs             *grad)
+{
+  guint dim = st->dim, K = st->K;
+  gsize rows = B * K;
+  double h = st->grid[n + 1] - st->grid[n];
+
+  for (guint k = 0; k < K; k++)
+    {
+      gsize i = (gsize) n * K + k;
+      double coef = h * st->coefs.w[i] * st->coefs.sd[i];
+      double e_d = 0.0, e_dr = 0.0, e_dst = 0.0;
+
+      for (gsize b = 0; b < B; b++)
+        {
+          gsize row = (gsize) k * B + b;
+          const double *eb = e + b * dim;
+
+          for (guint j = 0; j < dim; j++)
+            {
+              gsize a = row * dim + j;
+              double dk = (s->x[a] - s->den[a]) / tau[k];
+              /* d d_k / d r = (dtau g - dD) / tau - d_k dtau / tau */
+              double dk_dr = (dtau[k] * g[b * dim + j] - s->dden[a] - dk * dtau[k]) / tau[k];
+
+              e_d += eb[j] * dk;
+              e_dr += eb[j] * dk_dr;
+            }
+          if (st->time_grad)
+            e_dst -= dot (eb, s->dden + (rows + row) * dim, dim) / tau[k];
+        }
+      grad->w[i] += h * st->coefs.sd[i] * e_d;
+      grad->sd[i] += h * st->coefs.w[i] * e_d;
+      grad->r[i] += coef * e_dr;
+      grad->st[i] += coef * e_dst;
+    }
+}
+
+/* Adds the step's squared error (times scale) to *loss; e = d loss / d x_next. */
+static void
+step_loss (const double *x_next,
+           const double *target,
+           gsize         nd,
+           double        scale,
+           double       *loss,
+           double       *e)
+{
+  for (gsize a = 0; a < nd; a++)
+    {
+      double diff = x_next[a] - target[a];
+
+      *loss += scale * diff * diff;
+      e[a] = 2.0 * scale * diff;
+    }
+}
+
+/* The differentiated EPD step: the same equations as epd_epd_step(), with the
+ * denoiser's JVP along r (and scale_time) in the same batched call; adds the
+ * step's loss and the gradient of its coefficients. */
+static gboolean
+student_step_grad (const Student *st,
+                   guint          n,
+                   const double  *x,
+                   const double  *g,
+                   gsize          B,
+                   const double  *target,
+                   double         scale,
+                   double        *x_next,
+                   double        *loss,
+                   Coefs         *grad,
+                   GError       **error)
+{
+  guint dim = st->dim, K = st->K;
+  gsize rows = B * K, nd = B * dim, n_rows = (st->time_grad ? 2 : 1) * rows;
+  double t = st->grid[n], h = st->grid[n + 1] - t;
+  g_autofree double *tau = g_new (double, K);
+  g_autofree double *dtau = g_new (double, K);
+  g_autofree double *e = g_new (double, nd);
+  StepScratch s;
+  gboolean ok;
+
+  for (guint k = 0; k < K; k++)
+    {
+      tau[k] = epd_epd_point_time (t, st->grid[n + 1], st->coefs.r[(gsize) n * K + k]);
+      dtau[k] = tau[k] * log (st->grid[n + 1] / t);
+    }
+  step_scratch_init (&s, n_rows, dim);
+  step_fill_rows (st, n, x, g, B, tau, dtau, &s);
+  ok = epd_denoiser_denoise_jvp (st->denoiser, s.x, s.sigma, s.dx, s.dsigma, n_rows,
+                                 s.den, s.dden, error);
+  if (ok)
+    {
+      memcpy (x_next, x, nd * sizeof (double));
+      for (guint k = 0; k < K; k++)
+        {
+          gsize i = (gsize) n * K + k;
+          double c = h * st->coefs.w[i] * st->coefs.sd[i] / tau[k];
+
+          for (gsize a = 0; a < nd; a++)
+            x_next[a] += c * (s.x[k * nd + a] - s.den[k * nd + a]);
+        }
+      step_loss (x_next, target, nd, scale, loss, e);
+      step_gradient (st, n, g, B, tau, dtau, &s, e, grad);
+    }
+  step_scratch_clear (&s);
+  return ok;
+}
+
+/* One EPD step from x with predictor direction g into x_next; with a target it
+ * adds the step's loss and, with grad, the gradient. */
+static gboolean
+student_step (const Student *st,
+              guint          n,
+              const double  *x,
+              const double  *g,
+              gsize          B,
+              const double  *target,
+              double         scale,
+              double        *x_next,
+              double        *loss,
+              Coefs         *grad,
+              GError       **error)
+{
+  gsize nd = B * st->dim;
+  EpdEpdRow row = {
+    st->K,
+    st->coefs.r + (gsize) n * st->K,
+    st->coefs.w + (gsize) n * st->K,
+    st->coefs.sd + (gsize) n * st->K,
+    st->coefs.st + (gsize) n * st->K,
+  };
+  g_autofree double *e = NULL;
+
+  if (grad != NULL && target != NULL)
+    return student_step_grad (st, n, x, g, B, target, scale, x_next, loss, grad, error);
+  if (!epd_epd_step (st->denoiser, st->dim, B, st->grid[n], st->grid[n + 1], &row,
+                     x, g, x_next, NULL, NULL, error))
+    return FALSE;
+  if (target != NULL && loss != NULL)
+    {
+      e = g_new (double, nd);
+      step_loss (x_next, target, nd, scale, loss, e);
+    }
+  return TRUE;
+}
+
+/* The first direction of step n at x: AFS on the first step, else (x - D(x,t)) / t. */
+static gboolean
+student_direction (const Student *st,
+                   guint          n,
+                   const double  *x,
+                   gsize          B,
+                   double        *d,
+                   GError       **error)
+{
+  gsize nd = B * st->dim;
+  double t = st->grid[n];
+  g_autofree double *sigma = NULL;
+
+  if (st->afs && n == 0)
+    {
+      for (gsize a = 0; a < nd; a++)
+        d[a] = x[a] / sqrt (1.0 + t * t);
+      return TRUE;
+    }
+  sigma = g_new (double, B);
+  for (gsize b = 0; b < B; b++)
+    sigma[b] = t;
+  if (!epd_denoiser_denoise (st->denoiser, x, sigma, B, d, error))
+    return FALSE;
+  for (gsize a = 0; a < nd; a++)
+    d[a] = (x[a] - d[a]) / t;
+  return TRUE;
+}
+
+static double
+mean_distance (const double *a,
+               const double *b,
+               gsize         B,
+               guint         dim)
+{
+  double sum = 0.0;
+
+  for (gsize i = 0; i < B; i++)
+    {
+      double s = 0.0;
+
+      for (guint j = 0; j < dim; j++)
+        s += (a[i * dim + j] - b[i * dim + j]) * (a[i * dim + j] - b[i * dim + j]);
+      sum += sqrt (s);
+    }
+  return sum / B;
+}
+
+/* Runs the student over B noises from x_init. targets [steps][B][dim] (may be
+ * NULL) give the loss, per_step errors and, with grad, the gradient of the
+ * step-by-step loss: each step starts from the student's own state, held fixed. */
+static gboolean
+student_run (const Student *st,
+             const double  *x_init,
+             const double  *targets,
+             gsize          B,
+             double        *x_final,
+             double        *per_step,
+             double        *loss,
+             Coefs         *grad,
+             GError       **error)
+{
+  gsize nd = B * st->dim;
+  double scale = 1.0 / ((double) nd * st->steps);
+  g_autofree double *x = g_memdup2 (x_init, nd * sizeof (double));
+  g_autofree double *x_next = g_new (double, nd);
+  g_autofree double *g = g_new (double, nd);
+  double *hist[4] = { NULL, NULL, NULL, NULL };  /* hist[0..2] history, hist[3] the new d */
+  guint n_hist = 0;
+  gboolean ok = TRUE;
+
+  if (loss != NULL)
+    *loss = 0.0;
+  for (guint i = 0; i < 4; i++)
+    hist[i] = g_new (double, nd);
+  for (guint n = 0; ok && n < st->steps; n++)
+    {
+      const double *target = targets ? targets + (gsize) n * nd : NULL;
+      double *d = hist[3];
+
+      ok = student_direction (st, n, x, B, d, error);
+      if (!ok)
+        break;
+      predictor_direction (st, d, hist, n_hist, nd, g);
+      ok = student_step (st, n, x, g, B, target, scale, x_next, loss, grad, error);
+      if (per_step != NULL && target != NULL)
+        per_step[n] = mean_distance (x_next, target, B, st->dim);
+      /* Rotate: the new direction becomes hist[0]. */
+      memmove (hist + 1, hist, 3 * sizeof (double *));
+      hist[0] = d;
+      n_hist = MIN (n_hist + 1, 3);
+      memcpy (x, x_next, nd * sizeof (double));
+    }
+  if (ok && x_final != NULL)
+    memcpy (x_final, x, nd * sizeof (double));
+  for (guint i = 0; i < 4; i++)
+    g_free (hist[i]);
+  return ok;
+}
+
+/* ---- public entry points --------------------------------------------------- */
+
+void
+epd_distill_options_init (EpdDistillOptions *self)
+{
+  memset (self, 0, sizeof *self);
+  self->solver = EPD_SOLVER_EPD;
+  self->steps = 4;
+  self->n_points = 2;
+  epd_schedule_init (&self->schedule, EPD_SCHEDULE_POLYNOMIAL);
+  self->afs = TRUE;
+  self->max_order = 4;
+  self->n_train = 32;
+  self->n_val = 32;
+  self->iterations = 500;
+  self->learning_rate = 0.1;
+  self->lr_final = 0.001;
+  self->train_seed = 0;
+  self->val_seed = 1;
+  self->teacher_rtol = 1e-6;
+}
+
+EpdDistillOptions *
+epd_distill_options_copy (const EpdDistillOptions *self)
+{
+  EpdDistillOptions *copy = g_memdup2 (self, sizeof *self);
+
+  copy->model_spec = g_strdup (self->model_spec);
+  copy->init = self->init ? epd_table_copy (self->init) : NULL;
+  return copy;
+}
+
+void
+epd_distill_options_free (EpdDistillOptions *self)
+{
+  if (self == NULL)
+    return;
+  g_free ((char *) self->model_spec);
+  if (self->init != NULL)
+    epd_table_free ((EpdTable *) self->init);
+  g_free (self);
+}
+
+static gboolean
+check_init_table (const EpdDistillOptions *o,
+                  GError                 **error)
+{
+  const EpdTable *t = o->init;
+
+  if (t == NULL)
+    return TRUE;
+  if (t->steps != o->steps || t->n_points != o->n_points)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE,
+                   "initial table has %u steps and %u points, distillation wants %u and %u",
+                   t->steps, t->n_points, o->steps, o->n_points);
+      return FALSE;
+    }
+  return epd_table_validate (t, error);
+}
+
+gboolean
+epd_distill_options_validate (const EpdDistillOptions *o,
+                              GError                 **error)
+{
+  const char *bad = NULL;
+
+  if (o->solver != EPD_SOLVER_EPD && o->solver != EPD_SOLVER_EPD_PLUGIN)
+    bad = "the solver must be epd or epd-plugin";
+  else if (o->steps < 1 || o->steps > 1000)
+    bad = "steps must be between 1 and 1000";
+  else if (o->n_points < 1 || o->n_points > 64)
+    bad = "the number of points K must be between 1 and 64";
+  else if (o->max_order < 1 || o->max_order > 4)
+    bad = "max-order must be between 1 and 4";
+  else if (!(o->scale_dir_range >= 0 && o->scale_dir_range < 1) ||
+           !(o->scale_time_range >= 0 && o->scale_time_range < 1))
+    bad = "scale ranges must lie in [0, 1) so that scales stay positive";
+  else if (o->n_train < 1 || o->n_val < 1)
+    bad = "training and validation sets need at least one noise each";
+  else if (o->batch > o->n_train)
+    bad = "the batch cannot exceed the number of training noises";
+  else if (!(o->learning_rate > 0 && isfinite (o->learning_rate)) ||
+           !(o->lr_final >= 0 && o->lr_final <= o->learning_rate))
+    bad = "the learning rate must be positive and lr-final in [0, lr]";
+  else if (o->train_seed == o->val_seed)
+    bad = "training and validation seeds must differ";
+  else if (!(o->teacher_rtol > 0 && o->teacher_rtol < 1))
+    bad = "the teacher tolerance must lie in (0, 1)";
+  if (bad != NULL)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "distillation: %s", bad);
+      return FALSE;
+    }
+  if (!epd_schedule_validate (&o->schedule, error))
+    return FALSE;
+  if (epd_schedule_is_flow (&o->schedule))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "distillation in flow-matching time is not supported; use a sigma schedule");
+      return FALSE;
+    }
+  return check_init_table (o, error);
+}
+
+static void
+student_init (Student                 *st,
+              EpdDenoiser             *denoiser,
+              const EpdDistillOptions *o,
+              const double            *grid,
+              const Coefs             *coefs,
+              gboolean                 with_grad)
+{
+  st->denoiser = denoiser;
+  st->dim = epd_denoiser_get_dim (denoiser);
+  st->steps = o->steps;
+  st->K = o->n_points;
+  st->grid = grid;
+  st->afs = o->afs;
+  st->plugin = o->solver == EPD_SOLVER_EPD_PLUGIN;
+  st->max_order = o->max_order;
+  st->time_grad = with_grad && o->scale_time_range > 0;
+  st->coefs = *coefs;
+}
+
+gboolean
+epd_distill_loss_grad (EpdDenoiser             *denoiser,
+                       const EpdDistillOptions *o,
+                       const double            *theta,
+                       const double            *x_init,
+                       const double            *teacher_states,
+                       gsize                    batch,
+                       double                  *loss,
+                       double                  *grad,
+                       GError                 **error)
+{
+  gsize n = (gsize) o->steps * o->n_points;
+  g_autofree double *grid = epd_schedule_grid (&o->schedule, o->steps, error);
+  Coefs value, cgrad;
+  Student st;
+  double total = 0.0;
+  gboolean ok;
+
+  if (grid == NULL)
+    return FALSE;
+  coefs_init (&value, n);
+  coefs_init (&cgrad, n);
+  coefs_from_params (o, theta, &value);
+  student_init (&st, denoiser, o, grid, &value, grad != NULL);
+  ok = student_run (&st, x_init, teacher_states, batch, NULL, NULL, &total,
+                    grad ? &cgrad : NULL, error);
+  if (ok && grad != NULL)
+    coefs_grad_to_params (o, theta, &value, &cgrad, grad);
+  if (ok && loss != NULL)
+    *loss = total;
+  g_free (value.r);
+  g_free (cgrad.r);
+  return ok;
+}
+
+static void
+options_from_table (EpdDistillOptions *o,
+                    const EpdTable    *table)
+{
+  epd_distill_options_init (o);
+  o->solver = g_strcmp0 (table->solver, "epd-plugin") == 0 ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD;
+  o->steps = table->steps;
+  o->n_points = table->n_points;
+  o->schedule = table->schedule;
+  o->afs = table->afs;
+  o->max_order = table->max_order ? table->max_order : 4;
+}
+
+double
+epd_distill_table_error (EpdDenoiser    *denoiser,
+                         const EpdTable *table,
+                         const double   *x_init,
+                         const double   *teacher_states,
+                         gsize           batch,
+                         double         *per_step,
+                         GError        **error)
+{
+  gsize n = (gsize) table->steps * table->n_points;
+  g_autofree double *steps_err = g_new (double, table->steps);
+  g_autofree double *grid = NULL;
+  EpdDistillOptions o;
+  Coefs c;
+  Student st;
+  gboolean ok;
+
+  if (!epd_table_validate (table, error))
+    return -1.0;
+  if (epd_schedule_is_flow (&table->schedule))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "table errors in flow-matching time are not supported");
+      return -1.0;
+    }
+  options_from_table (&o, table);
+  grid = epd_schedule_grid (&o.schedule, o.steps, error);
+  if (grid == NULL)
+    return -1.0;
+  coefs_init (&c, n);
+  memcpy (c.r, table->r, n * sizeof (double));
+  memcpy (c.w, table->weight, n * sizeof (double));
+  for (gsize i = 0; i < n; i++)
+    {
+      c.sd[i] = table->scale_dir ? table->scale_dir[i] : 1.0;
+      c.st[i] = table->scale_time ? table->scale_time[i] : 1.0;
+    }
+  student_init (&st, denoiser, &o, grid, &c, FALSE);
+  ok = student_run (&st, x_init, teacher_states, batch, NULL, steps_err, NULL, NULL, error);
+  g_free (c.r);
+  if (!ok)
+    return -1.0;
+  if (per_step != NULL)
+    memcpy (per_step, steps_err, table->steps * sizeof (double));
+  return steps_err[table->steps - 1];
+}
+
+/* The trace step whose start time is t (the teacher records the grid's times). */
+static const EpdTraceStep *
+trace_step_at (const EpdTrace *trace,
+               double          t)
+{
+  for (guint i = 0; i < epd_trace_n_steps (trace); i++)
+    {
+      const EpdTraceStep *step = epd_trace_get_step (trace, i);
+
+      if (fabs (step->t_cur - t) <= 1e-12 * t)
+        return step;
+    }
+  return NULL;
+}
+
+double *
+epd_distill_teacher_states (EpdDenoiser             *denoiser,
+                            const EpdDistillOptions *o,
+                            const double            *x_init,
+                            gsize                    batch,
+                            GCancellable            *cancellable,
+                            GError                 **error)
+{
+  gsize nd = batch * epd_denoiser_get_dim (denoiser);
+  g_autofree double *grid = epd_schedule_grid (&o->schedule, o->steps, error);
+  g_autoptr(EpdTrace) trace = epd_trace_new ();
+  g_autofree double *states = NULL;
+  EpdSolveOptions so;
+
+  if (grid == NULL)
+    return NULL;
+  epd_solve_options_init (&so);
+  so.solver = EPD_SOLVER_TEACHER;
+  so.steps = o->steps;
+  so.schedule = o->schedule;
+  so.teacher_rtol = o->teacher_rtol;
+  states = g_new (double, o->steps * nd);
+  if (!epd_solve (denoiser, &so, x_init, batch, states + (o->steps - 1) * nd,
+                  trace, NULL, cancellable, error))
+    return NULL;
+  for (guint n = 1; n < o->steps; n++)
+    {
+      const EpdTraceStep *step = trace_step_at (trace, grid[n]);
+
+      if (step == NULL || step->x == NULL)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                       "the teacher's trace has no state at grid time %g (step %u)", grid[n], n);
+          return NULL;
+        }
+      memcpy (states + (n - 1) * nd, step->x, nd * sizeof (double));
+    }
+  return g_steal_pointer (&states);
+}
+
+/* ---- the training loop ----------------------------------------------------- */
+
+typedef struct
+{
+  EpdDenoiser             *denoiser;
+  const EpdDistillOptions *o;
+  guint                    dim;
+  gsize                    n_par;
+  gsize                    batch;
+  double                  *train_x;       /* [n_train][dim] */
+  double                  *train_target;  /* [steps][n_train][dim] */
+  double                  *val_x;
+  double                  *val_target;
+  double                  *theta;
+  double                  *grad;
+  double                  *adam_m;
+  double                  *adam_v;
+  double                  *best_theta;
+  double                  *best_per_step;
+  double                  *last_per_step;
+  double                  *batch_x;
+  double                  *batch_target;
+  guint                   *order;         /* shuffled training indices */
+  guint                    cursor;
+  GRand                   *rand;
+  GArray                  *loss_curve;
+  GArray                  *val_iterations;
+  GArray                  *val_errors;
+  double                   initial_val;
+  double                   best_val;
+  guint                    best_iteration;
+  guint                    done;
+  guint                    skipped;       /* updates skipped for a non-finite loss or gradient */
+  gint64                   start_us;
+  gint64                   train_start_us;
+  EpdDistillProgressFunc   progress;
+  gpointer                 user_data;
+} Distill;
+
+static void
+distill_free (Distill *d)
+{
+  g_free (d->train_x);
+  g_free (d->train_target);
+  g_free (d->val_x);
+  g_free (d->val_target);
+  g_free (d->theta);
+  g_free (d->best_per_step);
+  g_free (d->last_per_step);
+  g_free (d->batch_x);
+  g_free (d->batch_target);
+  g_free (d->order);
+  g_clear_pointer (&d->rand, g_rand_free);
+  g_clear_pointer (&d->loss_curve, g_array_unref);
+  g_clear_pointer (&d->val_iterations, g_array_unref);
+  g_clear_pointer (&d->val_errors, g_array_unref);
+}
+
+static void
+distill_alloc (Distill *d)
+{
+  const EpdDistillOptions *o = d->o;
+  gsize nd = d->batch * d->dim;
+
+  /* theta, grad, Adam's moments and the best theta share one block. */
+  d->theta = g_new0 (double, 5 * d->n_par);
+  d->grad = d->theta + d->n_par;
+  d->adam_m = d->theta + 2 * d->n_par;
+  d->adam_v = d->theta + 3 * d->n_par;
+  d->best_theta = d->theta + 4 * d->n_par;
+  d->best_per_step = g_new0 (double, o->steps);
+  d->last_per_step = g_new0 (double, o->steps);
+  d->batch_x = g_new (double, nd);
+  d->batch_target = g_new (double, o->steps * nd);
+  d->order = g_new (guint, o->n_train);
+  for (guint i = 0; i < o->n_train; i++)
+    d->order[i] = i;
+  d->rand = g_rand_new_with_seed (o->train_seed ^ 0x9e3779b9u);
+  d->loss_curve = g_array_new (FALSE, FALSE, sizeof (double));
+  d->val_iterations = g_array_new (FALSE, FALSE, sizeof (guint));
+  d->val_errors = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+distill_report (Distill    *d,
+                const char *phase,
+                double      loss)
+{
+  EpdDistillProgress p = { phase, d->done, d->o->iterations, loss, NAN, d->best_val,
+                           d->o->steps, NULL, 0, -1 };
+  gint64 now = g_get_monotonic_time ();
+
+  if (d->progress == NULL)
+    return;
+  if (d->val_errors->len > 0)
+    {
+      p.val_error = g_array_index (d->val_errors, double, d->val_errors->len - 1);
+      p.val_per_step = d->last_per_step;
+    }
+  p.elapsed_s = (now - d->start_us) / 1e6;
+  if (d->done > 0)
+    p.remaining_s = (now - d->train_start_us) / 1e6 / d->done * (d->o->iterations - d->done);
+  d->progress (&p, d->user_data);
+}
+
+double *
+epd_distill_initial_states (const EpdDistillOptions *o,
+                            guint32                  seed,
+                            guint                    n,
+                            guint                    dim)
+{
+  g_autofree double *z = epd_random_latents (seed, n, dim);
+  double *x = g_new (double, (gsize) n * dim);
+  EpdSolveOptions so;
+
+  epd_solve_options_init (&so);
+  so.schedule = o->schedule;
+  so.steps = o->steps;
+  epd_solve_init_from_noise (&so, z, (gsize) n * dim, x);
+  return x;
+}
+
+/* The teacher's states of one noise set: the shared ones when given, else solved. */
+static double *
+distill_targets (Distill      *d,
+                 const double *x,
+                 guint         n,
+                 const double *shared,
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  if (shared != NULL)
+    return g_memdup2 (shared, (gsize) d->o->steps * n * d->dim * sizeof (double));
+  return epd_distill_teacher_states (d->denoiser, d->o, x, n, cancellable, error);
+}
+
+static gboolean
+distill_teacher (Distill      *d,
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  const EpdDistillOptions *o = d->o;
+
+  d->train_x = epd_distill_initial_states (o, o->train_seed, o->n_train, d->dim);
+  d->val_x = epd_distill_initial_states (o, o->val_seed, o->n_val, d->dim);
+  distill_report (d, "teacher", NAN);
+  d->train_target = distill_targets (d, d->train_x, o->n_train, o->teacher_train, cancellable, error);
+  if (d->train_target == NULL)
+    return FALSE;
+  d->val_target = distill_targets (d, d->val_x, o->n_val, o->teacher_val, cancellable, error);
+  return d->val_target != NULL;
+}
+
+/* Validation error of theta; records it and keeps the best. */
+static gboolean
+distill_validate (Distill *d,
+                  GError **error)
+{
+  g_autoptr(EpdTable) table = epd_distill_table_from_params (d->o, d->theta);
+  g_autofree double *per_step = g_new (double, d->o->steps);
+  double err = epd_distill_table_error (d->denoiser, table, d->val_x, d->val_target,
+                                        d->o->n_val, per_step, error);
+
+  if (err < 0)
+    return FALSE;
+  g_array_append_val (d->val_iterations, d->done);
+  g_array_append_val (d->val_errors, err);
+  memcpy (d->last_per_step, per_step, d->o->steps * sizeof (double));
+  if (d->val_errors->len == 1)
+    d->initial_val = err;
+  if (d->val_errors->len == 1 || isnan (d->best_val) || err < d->best_val)
+    {
+      d->best_val = err;
+      d->best_iteration = d->done;
+      memcpy (d->best_theta, d->theta, d->n_par * sizeof (double));
+      memcpy (d->best_per_step, per_step, d->o->steps * sizeof (double));
+    }
+  return TRUE;
+}
+
+/* The next minibatch, drawn without replacement from a reshuffled order. */
+static void
+distill_gather_batch (Distill *d)
+{
+  const EpdDistillOptions *o = d->o;
+  gsize nd_all = (gsize) o->n_train * d->dim, nd = d->batch * d->dim;
+
+  for (gsize b = 0; b < d->batch; b++)
+    {
+      guint i;
+
+      if (d->cursor == 0 && d->batch < o->n_train)
+        for (guint j = o->n_train - 1; j > 0; j--)
+          {
+            guint k = g_rand_int_range (d->rand, 0, j + 1), tmp = d->order[j];
+
+            d->order[j] = d->order[k];
+            d->order[k] = tmp;
+          }
+      i = d->order[d->cursor];
+      d->cursor = (d->cursor + 1) % o->n_train;
+      memcpy (d->batch_x + b * d->dim, d->train_x + (gsize) i * d->dim, d->dim * sizeof (double));
+      for (guint n = 0; n < o->steps; n++)
+        memcpy (d->batch_target + n * nd + b * d->dim,
+                d->train_target + n * nd_all + (gsize) i * d->dim, d->dim * sizeof (double));
+    }
+}
+
+static double
+cosine_lr (const EpdDistillOptions *o,
+           guint                    it)
+{
+  double progress = o->iterations > 1 ? (double) it / (o->iterations - 1) : 1.0;
+
+  return o->lr_final + 0.5 * (o->learning_rate - o->lr_final) * (1.0 + cos (G_PI * progress));
+}
+
+static void
+adam_update (Distill *d,
+             guint    it)
+{
+  double lr = cosine_lr (d->o, it);
+  double c1 = 1.0 - pow (ADAM_BETA1, it + 1), c2 = 1.0 - pow (ADAM_BETA2, it + 1);
+
+  for (gsize i = 0; i < d->n_par; i++)
+    {
+      d->adam_m[i] = ADAM_BETA1 * d->adam_m[i] + (1.0 - ADAM_BETA1) * d->grad[i];
+      d->adam_v[i] = ADAM_BETA2 * d->adam_v[i] + (1.0 - ADAM_BETA2) * d->grad[i] * d->grad[i];
+      d->theta[i] -= lr * (d->adam_m[i] / c1) / (sqrt (d->adam_v[i] / c2) + ADAM_EPS);
+    }
+}
+
+static gboolean
+all_finite (const double *v,
+            gsize         n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (v[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static guint
+val_every (const EpdDistillOptions *o)
+{
+  if (o->val_every > 0)
+    return o->val_every;
+  return MAX (1, o->iterations / 20);
+}
+
+/* Iterates until done or cancelled (not an error: the best table is kept). */
+static gboolean
+distill_train (Distill      *d,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  const EpdDistillOptions *o = d->o;
+
+  d->train_start_us = g_get_monotonic_time ();
+  while (d->done < o->iterations && !g_cancellable_is_cancelled (cancellable))
+    {
+      double loss;
+
+      distill_gather_batch (d);
+      if (!epd_distill_loss_grad (d->denoiser, o, d->theta, d->batch_x, d->batch_target,
+                                  d->batch, &loss, d->grad, error))
+        return FALSE;
+      /* A diverging minibatch must not poison the parameters: skip it, and say so. */
+      if (all_finite (d->grad, d->n_par) && isfinite (loss))
+        adam_update (d, d->done);
+      else
+        d->skipped++;
+      g_array_append_val (d->loss_curve, loss);
+      d->done++;
+      if ((d->done % val_every (o) == 0 || d->done == o->iterations) && !distill_validate (d, error))
+        return FALSE;
+      distill_report (d, "training", loss);
+    }
+  return TRUE;
+}
+
+static JsonArray *
+double_array (const double *v,
+              gsize         n)
+{
+  JsonArray *a = json_array_sized_new (n);
+
+  /* JSON has no NaN or Inf: a diverged value is written as null. */
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      json_array_add_double_element (a, v[i]);
+    else
+      json_array_add_null_element (a);
+  return a;
+}
+
+static JsonArray *
+uint_array (const GArray *v)
+{
+  JsonArray *a = json_array_sized_new (v->len);
+
+  for (guint i = 0; i < v->len; i++)
+    json_array_add_int_element (a, g_array_index (v, guint, i));
+  return a;
+}
+
+static void
+set_number (JsonObject *m,
+            const char *name,
+            double      v)
+{
+  if (isfinite (v))
+    json_object_set_double_member (m, name, v);
+  else
+    json_object_set_null_member (m, name);
+}
+
+static void
+distill_metadata (Distill        *d,
+                  JsonObject     *m,
+                  gboolean        cancelled)
+{
+  const EpdDistillOptions *o = d->o;
+
+  json_object_set_string_member (m, "created_by", "epd distill (Stage 1)");
+  json_object_set_string_member (m, "model", o->model_spec ? o->model_spec : "unknown");
+  json_object_set_string_member (m, "model_description", epd_denoiser_describe (d->denoiser));
+  json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
+  json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
+  json_object_set_string_member (m, "loss", "squared distance to the teacher state after every step, "
+                                 "student on its own trajectory; the final step the same");
+  json_object_set_string_member (m, "gradients", epd_denoiser_has_exact_jvp (d->denoiser) ?
+                                 "exact (analytic denoiser JVP)" : "exact chain rule, finite-difference denoiser JVP");
+  json_object_set_int_member (m, "train_seed", o->train_seed);
+  json_object_set_int_member (m, "val_seed", o->val_seed);
+  json_object_set_int_member (m, "n_train", o->n_train);
+  json_object_set_int_member (m, "n_val", o->n_val);
+  json_object_set_int_member (m, "batch", d->batch);
+  json_object_set_int_member (m, "iterations", o->iterations);
+  json_object_set_int_member (m, "iterations_done", d->done);
+  json_object_set_int_member (m, "updates_skipped_non_finite", d->skipped);
+  json_object_set_string_member (m, "optimizer", "adam, cosine learning rate");
+  json_object_set_double_member (m, "learning_rate", o->learning_rate);
+  json_object_set_double_member (m, "lr_final", o->lr_final);
+  json_object_set_double_member (m, "scale_dir_range", o->scale_dir_range);
+  json_object_set_double_member (m, "scale_time_range", o->scale_time_range);
+  json_object_set_array_member (m, "loss_curve",
+                                double_array ((double *) d->loss_curve->data, d->loss_curve->len));
+  json_object_set_array_member (m, "val_iterations", uint_array (d->val_iterations));
+  json_object_set_array_member (m, "val_curve",
+                                double_array ((double *) d->val_errors->data, d->val_errors->len));
+  set_number (m, "val_error_initial", d->initial_val);
+  set_number (m, "val_error", d->best_val);
+  json_object_set_int_member (m, "best_iteration", d->best_iteration);
+  json_object_set_array_member (m, "val_error_per_step", double_array (d->best_per_step, o->steps));
+  json_object_set_double_member (m, "wall_time_s", (g_get_monotonic_time () - d->start_us) / 1e6);
+  json_object_set_boolean_member (m, "cancelled", cancelled);
+}
+
+EpdTable *
+epd_distill_run (EpdDenoiser             *denoiser,
+                 const EpdDistillOptions *options,
+                 EpdDistillProgressFunc   progress,
+                 gpointer                 user_data,
+                 GCancellable            *cancellable,
+                 GError                 **error)
+{
+  Distill d = { 0 };
+  EpdTable *table = NULL;
+  g_autoptr(EpdTable) uniform = NULL;
+
+  g_return_val_if_fail (EPD_IS_DENOISER (denoiser), NULL);
+  if (!epd_distill_options_validate (options, error))
+    return NULL;
+  d.denoiser = denoiser;
+  d.o = options;
+  d.dim = epd_denoiser_get_dim (denoiser);
+  d.n_par = epd_distill_n_params (options);
+  d.batch = options->batch ? options->batch : options->n_train;
+  d.progress = progress;
+  d.user_data = user_data;
+  d.start_us = g_get_monotonic_time ();
+  d.best_val = d.initial_val = NAN;
+  distill_alloc (&d);
+  uniform = table_new_for_options (options);
+  params_from_table (options, options->init ? options->init : uniform, d.theta);
+  if (distill_teacher (&d, cancellable, error) &&
+      distill_validate (&d, error) &&
+      distill_train (&d, cancellable, error))
+    {
+      gboolean cancelled = g_cancellable_is_cancelled (cancellable);
+
+      table = epd_distill_table_from_params (options, d.best_theta);
+      distill_metadata (&d, table->metadata, cancelled);
+    }
+  distill_free (&d);
+  return table;
+}
+
+static void
+distill_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  EpdDistillOptions *o = task_data;
+  EpdDistillProgressFunc progress = g_object_get_data (G_OBJECT (task), "epd-progress");
+  gpointer user_data = g_object_get_data (G_OBJECT (task), "epd-progress-data");
+  GError *error = NULL;
+  EpdTable *table = epd_distill_run (EPD_DENOISER (source), o, progress, user_data,
+                                     cancellable, &error);
+
+  if (table == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, table, (GDestroyNotify) epd_table_free);
+}
+
+void
+epd_distill_run_async (EpdDenoiser             *denoiser,
+                       const EpdDistillOptions *options,
+                       EpdDistillProgressFunc   progress,
+                       gpointer                 user_data,
+                       GCancellable            *cancellable,
+                       GAsyncReadyCallback      callback,
+                       gpointer                 callback_data)
+{
+  g_autoptr(GTask) task = g_task_new (denoiser, cancellable, callback, callback_data);
+
+  g_task_set_source_tag (task, epd_distill_run_async);
+  /* A cancelled run still returns its best table. */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, epd_distill_options_copy (options),
+                        (GDestroyNotify) epd_distill_options_free);
+  g_object_set_data (G_OBJECT (task), "epd-progress", progress);
+  g_object_set_data (G_OBJECT (task), "epd-progress-data", user_data);
+  g_task_run_in_thread (task, distill_thread);
+}
+
+EpdTable *
+epd_distill_run_finish (GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -8,9 +8,12 @@ G_BEGIN_DECLS
 typedef enum {
   EPD_SCHEDULE_POLYNOMIAL,   /* EDM: (smax^(1/rho) + i/N (smin^(1/rho) - smax^(1/rho)))^rho */
   EPD_SCHEDULE_LOGSNR,       /* uniform in log sigma */
-  EPD_SCHEDULE_TIME_UNIFORM, /* VP: uniform in the VP time variable */
+  EPD_SCHEDULE_TIME_UNIFORM, /* VP: uniform in the VP time t in [1e-3, 1]; beta_d, beta_min
+                              * fitted to the end points (defaults: the standard VP 19.9, 0.1) */
   EPD_SCHEDULE_DISCRETE,     /* SD 1.5 scaled-linear betas, 1000 training steps */
-  EPD_SCHEDULE_FLOWMATCH,    /* SD3/FLUX: flow-matching time with shift, x = (1-t) x0 + t n */
+  EPD_SCHEDULE_FLOWMATCH,    /* SD3/FLUX: flow-matching time with shift, x = (1-t) x0 + t n;
+                              * the default end point is the sd3 preset's: with another
+                              * shift, set sigma_min too to match diffusers for it */
 } EpdScheduleKind;
 
 struct _EpdSchedule
@@ -22,9 +25,16 @@ struct _EpdSchedule
   double shift;       /* FLOWMATCH only */
 };
 
-/* Defaults of each kind (EDM: sigma_min 0.002, sigma_max 80, rho 7). */
+/* Defaults of each kind (EDM: sigma_min 0.002, sigma_max 80, rho 7; see
+ * epd-schedule.c for the others; flowmatch defaults to the "sd3" preset). */
 void         epd_schedule_init            (EpdSchedule     *self,
                                            EpdScheduleKind  kind);
+/* A flowmatch schedule whose grid is diffusers' FlowMatchEulerDiscreteScheduler
+ * grid as the reference samples it: "sd3" (shift 3) or "flux" (FLUX.1-dev at
+ * 1024x1024, shift exp(1.15)). Both start at t = 1 (sigma_max = +inf). */
+gboolean     epd_schedule_init_flowmatch_preset (EpdSchedule  *self,
+                                                 const char   *name,
+                                                 GError      **error);
 const char  *epd_schedule_kind_to_string  (EpdScheduleKind  kind);
 gboolean     epd_schedule_kind_from_string (const char      *name,
                                             EpdScheduleKind *kind,

@@ -37,9 +37,14 @@ gboolean    epd_table_equal        (const EpdTable  *a,
 gboolean    epd_table_validate     (const EpdTable  *self,
                                     GError         **error);
 
-/* Load by content: a zip (.npz) or JSON. Validated. */
+/* Load by content: a zip (.npz) or JSON (ours, or the reference's form with
+ * num_steps = grid points). "builtin:NAME" loads a shipped table (see
+ * epd_table_builtin_names()). Validated; errors name the file. */
 EpdTable   *epd_table_load         (const char      *path,
                                     GError         **error);
+/* Our schema (it has "schema_version") or the reference's JSON form
+ * (num_steps, num_points, schedule_type, schedule_rho, afs, r, weight; other
+ * members become metadata). Validated. */
 EpdTable   *epd_table_from_json    (JsonNode        *node,
                                     GError         **error);
 JsonNode   *epd_table_to_json      (const EpdTable  *self);
@@ -51,6 +56,13 @@ GBytes     *epd_table_to_npz_bytes (const EpdTable  *self,
 gboolean    epd_table_save         (const EpdTable  *self,
                                     const char      *path,
                                     GError         **error);
+
+/* Shipped tables live in GResources under this path as NAME.json; the data
+ * library registers them (link it to have any). */
+#define EPD_TABLE_BUILTIN_RESOURCE_PATH "/org/epd-studio/data/tables/"
+#define EPD_TABLE_BUILTIN_PREFIX        "builtin:"
+/* Sorted names of the registered builtin tables (g_strfreev()). */
+char      **epd_table_builtin_names (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdTable, epd_table_free)
 

@@ -27,6 +27,7 @@ struct _EpdTrace
   guint    dim;
   GArray  *steps;         /* of EpdTraceStep, owned */
   double  *x_final;       /* [batch][dim] */
+  gboolean flow_time;     /* times are flow-matching t, not sigma */
 };
 
 EpdTrace     *epd_trace_new          (void);
@@ -35,6 +36,31 @@ void          epd_trace_clear        (EpdTrace      *self);
 guint         epd_trace_n_steps      (const EpdTrace *self);
 EpdTraceStep *epd_trace_get_step     (const EpdTrace *self,
                                       guint           i);
+/* Recording, in step order. The first step fixes batch and dim; every array
+ * is copied. denoised/dir may be NULL (AFS). */
+EpdTraceStep *epd_trace_add_step     (EpdTrace      *self,
+                                      gsize          batch,
+                                      guint          dim,
+                                      double         t_cur,
+                                      double         t_next,
+                                      const double  *x);
+void          epd_trace_step_set_denoised (EpdTraceStep *step,
+                                           gsize         n,
+                                           const double *denoised,
+                                           const double *euler_dir);
+/* point_x and point_dir are [n_points][n] with n = batch * dim. */
+void          epd_trace_step_set_points (EpdTraceStep *step,
+                                         guint         n_points,
+                                         gsize         n,
+                                         const double *point_t,
+                                         const double *point_weight,
+                                         const double *point_x,
+                                         const double *point_dir);
+void          epd_trace_set_final    (EpdTrace      *self,
+                                      const double  *x);
+/* {"format": "epd-trace", "version": 1, "time": "sigma"|"flow-t", "batch", "dim",
+ *  "steps": [{"t_cur", "t_next", "x": [[..]], "denoised", "euler_dir" (null when
+ *  absent), "points": [{"t", "weight", "x", "dir"}]}], "x_final"} */
 JsonNode     *epd_trace_to_json      (const EpdTrace *self);
 gboolean      epd_trace_save         (const EpdTrace *self,
                                       const char     *path,

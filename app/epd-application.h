@@ -1,0 +1,17 @@
+/* epd-application.h: the EPD Studio GtkApplication (helper F). */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define EPD_TYPE_APPLICATION (epd_application_get_type ())
+G_DECLARE_FINAL_TYPE (EpdApplication, epd_application, EPD, APPLICATION, GtkApplication)
+
+EpdApplication *epd_application_new             (void);
+/* The smoke test's verdict: the process exits with this status. */
+void            epd_application_set_exit_status (EpdApplication *self,
+                                                 int             status);
+int             epd_application_get_exit_status (EpdApplication *self);
+
+G_END_DECLS

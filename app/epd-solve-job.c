@@ -1,0 +1,318 @@
+/* epd-solve-job.c: student, teacher and error data of one live solve. */
+#include "epd-solve-job.h"
+
+#include <math.h>
+
+/* Denoisers need not be thread-safe (a Vulkan queue is not): jobs take turns.
+ * A stale job is cancelled, and epd_solve returns at its next step. */
+static GMutex solve_lock;
+
+static const EpdSolverKind baselines[] = {
+  EPD_SOLVER_EULER, EPD_SOLVER_DPMPP2M, EPD_SOLVER_IPNDM,
+};
+static const guint sweep_steps[] = { 2, 3, 4, 5, 6, 8, 10 };
+
+static void teacher_run_clear (gpointer data);
+
+EpdTeacherRun *
+epd_teacher_run_ref (EpdTeacherRun *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+void
+epd_teacher_run_unref (EpdTeacherRun *self)
+{
+  if (self != NULL)
+    g_atomic_rc_box_release_full (self, teacher_run_clear);
+}
+
+EpdSolveRequest *
+epd_solve_request_new (EpdDenoiser           *model,
+                       const char            *model_key,
+                       const EpdSolveOptions *options,
+                       const EpdTable        *table,
+                       guint32                seed,
+                       gsize                  batch,
+                       EpdTeacherRun         *teacher)
+{
+  EpdSolveRequest *self = g_new0 (EpdSolveRequest, 1);
+
+  self->model = g_object_ref (model);
+  self->model_key = g_strdup (model_key);
+  self->options = *options;
+  self->table = table != NULL ? epd_table_copy (table) : NULL;
+  self->options.table = self->table;
+  self->seed = seed;
+  self->batch = batch;
+  self->teacher = teacher != NULL ? epd_teacher_run_ref (teacher) : NULL;
+  self->teacher_wanted = TRUE;
+  self->created_us = g_get_monotonic_time ();
+  return self;
+}
+
+void
+epd_solve_request_free (EpdSolveRequest *self)
+{
+  if (self == NULL)
+    return;
+  g_object_unref (self->model);
+  g_free (self->model_key);
+  epd_table_free (self->table);
+  epd_teacher_run_unref (self->teacher);
+  g_free (self);
+}
+
+char *
+epd_solve_request_teacher_key (const EpdSolveRequest *self)
+{
+  const EpdSchedule *s = &self->options.schedule;
+
+  return g_strdup_printf ("%s|%d|%.17g|%.17g|%.17g|%.17g|%u|%u|%" G_GSIZE_FORMAT,
+                          self->model_key, s->kind, s->sigma_min, s->sigma_max, s->rho, s->shift,
+                          self->options.steps, self->seed, self->batch);
+}
+
+void
+epd_solve_result_free (EpdSolveResult *self)
+{
+  if (self == NULL)
+    return;
+  epd_trace_free (self->trace);
+  epd_teacher_run_unref (self->teacher);
+  epd_error_report_free (self->errors);
+  g_free (self);
+}
+
+static double
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000.0;
+}
+
+static char *
+solver_label (const EpdSolveOptions *options)
+{
+  EpdNfe nfe = epd_solve_options_nfe (options);
+
+  return g_strdup_printf ("%s (NFE %u)", epd_solver_kind_to_string (options->solver), nfe.latency);
+}
+
+/* Per-step error of the baselines on the same grid as the student. */
+static gboolean
+add_baselines (EpdSolveRequest *self,
+               const double    *x_init,
+               EpdTeacherRun   *run,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  guint dim = epd_denoiser_get_dim (self->model);
+  g_autofree double *x_out = g_new (double, self->batch * dim);
+
+  for (guint b = 0; b < G_N_ELEMENTS (baselines); b++)
+    {
+      EpdSolveOptions options = self->options;
+      g_autoptr(EpdTrace) trace = epd_trace_new ();
+      g_autofree char *name = NULL;
+      double *per_step;
+
+      options.solver = baselines[b];
+      options.table = NULL;
+      if (!epd_solve (self->model, &options, x_init, self->batch, x_out, trace, NULL, cancellable, error))
+        return FALSE;
+      per_step = epd_trace_error_per_step (trace, run->trace, error);
+      if (per_step == NULL)
+        return FALSE;
+      name = solver_label (&options);
+      epd_error_report_add_curve (run->baselines, name, per_step, epd_trace_n_steps (trace) + 1);
+    }
+  return TRUE;
+}
+
+/* Final error against NFE of the baselines over several grids. */
+static gboolean
+add_sweep (EpdSolveRequest *self,
+           const double    *x_init,
+           EpdTeacherRun   *run,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  guint dim = epd_denoiser_get_dim (self->model);
+  g_autofree double *x_out = g_new (double, self->batch * dim);
+
+  for (guint b = 0; b < G_N_ELEMENTS (baselines); b++)
+    for (guint s = 0; s < G_N_ELEMENTS (sweep_steps); s++)
+      {
+        EpdSolveOptions options = self->options;
+        EpdNfe nfe;
+
+        options.solver = baselines[b];
+        options.table = NULL;
+        options.steps = sweep_steps[s];
+        if (!epd_solve (self->model, &options, x_init, self->batch, x_out, NULL, &nfe, cancellable, error))
+          return FALSE;
+        epd_error_report_add_point (run->baselines, epd_solver_kind_to_string (baselines[b]),
+                                    nfe.latency, epd_final_error (x_out, run->trace->x_final,
+                                                                  self->batch, dim));
+      }
+  return TRUE;
+}
+
+static void
+teacher_run_clear (gpointer data)
+{
+  EpdTeacherRun *self = data;
+
+  g_free (self->key);
+  epd_trace_free (self->trace);
+  epd_error_report_free (self->baselines);
+}
+
+static EpdTeacherRun *
+run_teacher (EpdSolveRequest *self,
+             const double    *x_init,
+             char            *key,
+             GCancellable    *cancellable,
+             GError         **error)
+{
+  EpdSolveOptions options = self->options;
+  guint dim = epd_denoiser_get_dim (self->model);
+  g_autofree double *x_out = g_new (double, self->batch * dim);
+  EpdTeacherRun *run = g_atomic_rc_box_new0 (EpdTeacherRun);
+
+  run->key = g_strdup (key);
+  run->trace = epd_trace_new ();
+  run->baselines = epd_error_report_new ();
+  options.solver = EPD_SOLVER_TEACHER;
+  options.table = NULL;
+  /* Image models: a looser tolerance keeps the reference to seconds. */
+  if (dim > 64)
+    options.teacher_rtol = MAX (options.teacher_rtol, 1e-5);
+  if (!epd_solve (self->model, &options, x_init, self->batch, x_out, run->trace, NULL, cancellable, error) ||
+      !add_baselines (self, x_init, run, cancellable, error) ||
+      (dim <= 64 && !add_sweep (self, x_init, run, cancellable, error)))
+    {
+      g_atomic_rc_box_release_full (run, teacher_run_clear);
+      return NULL;
+    }
+  return run;
+}
+
+/* The table's curve first, then copies of the baselines'. */
+static gboolean
+add_errors (EpdSolveRequest *self,
+            EpdSolveResult  *result,
+            GError         **error)
+{
+  g_autofree char *name = solver_label (&self->options);
+  const EpdErrorReport *baseline = result->teacher->baselines;
+  double *per_step = epd_trace_error_per_step (result->trace, result->teacher->trace, error);
+  guint n_points = epd_trace_n_steps (result->trace) + 1;
+
+  if (per_step == NULL)
+    return FALSE;
+  result->final_error = per_step[n_points - 1];
+  epd_error_report_add_curve (result->errors, name, per_step, n_points);
+  for (guint c = 0; c < baseline->curves->len; c++)
+    {
+      const EpdErrorCurve *curve = baseline->curves->pdata[c];
+      epd_error_report_add_curve (result->errors, curve->name,
+                                  g_memdup2 (curve->per_step, curve->n_points * sizeof (double)),
+                                  curve->n_points);
+    }
+  epd_error_report_add_point (result->errors, "this table", result->nfe.latency, result->final_error);
+  for (guint s = 0; s < baseline->sweeps->len; s++)
+    {
+      const EpdErrorSweep *sweep = baseline->sweeps->pdata[s];
+      for (guint i = 0; i < sweep->nfe->len; i++)
+        epd_error_report_add_point (result->errors, sweep->name, g_array_index (sweep->nfe, double, i),
+                                    g_array_index (sweep->error, double, i));
+    }
+  return TRUE;
+}
+
+static gboolean
+run_locked (EpdSolveRequest *self,
+            EpdSolveResult  *result,
+            GCancellable    *cancellable,
+            GError         **error)
+{
+  guint dim = epd_denoiser_get_dim (self->model);
+  gsize n = self->batch * dim;
+  g_autofree double *z = epd_random_latents (self->seed, self->batch, dim);
+  g_autofree double *x_init = g_new (double, n);
+  g_autofree double *x_out = g_new (double, n);
+  g_autofree char *key = epd_solve_request_teacher_key (self);
+  double start = now_ms ();
+
+  epd_solve_init_from_noise (&self->options, z, n, x_init);
+  if (!epd_solve (self->model, &self->options, x_init, self->batch, x_out, result->trace,
+                  &result->nfe, cancellable, error))
+    return FALSE;
+  result->solve_ms = now_ms () - start;
+  if (self->teacher != NULL && g_strcmp0 (self->teacher->key, key) == 0)
+    result->teacher = epd_teacher_run_ref (self->teacher);
+  else if (self->teacher_wanted)
+    result->teacher = run_teacher (self, x_init, key, cancellable, error);
+  if (self->teacher_wanted && result->teacher == NULL)
+    return FALSE;
+  return result->teacher == NULL || add_errors (self, result, error);
+}
+
+EpdSolveResult *
+epd_solve_request_run (EpdSolveRequest *self,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_autoptr(EpdSolveResult) result = g_new0 (EpdSolveResult, 1);
+  double start = now_ms ();
+  gboolean ok;
+
+  result->trace = epd_trace_new ();
+  result->errors = epd_error_report_new ();
+  result->final_error = NAN;
+  result->queued_ms = (g_get_monotonic_time () - self->created_us) / 1000.0;
+  g_mutex_lock (&solve_lock);
+  ok = !g_cancellable_set_error_if_cancelled (cancellable, error) &&
+       run_locked (self, result, cancellable, error);
+  g_mutex_unlock (&solve_lock);
+  if (!ok)
+    return NULL;
+  result->total_ms = now_ms () - start;
+  return g_steal_pointer (&result);
+}
+
+static void
+run_in_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  EpdSolveResult *result = epd_solve_request_run (task_data, cancellable, &error);
+
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) epd_solve_result_free);
+}
+
+void
+epd_solve_request_run_async (EpdSolveRequest     *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, epd_solve_request_run_async);
+  g_task_set_task_data (task, self, (GDestroyNotify) epd_solve_request_free);
+  g_task_run_in_thread (task, run_in_thread);
+}
+
+EpdSolveResult *
+epd_solve_request_run_finish (GAsyncResult  *result,
+                              GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

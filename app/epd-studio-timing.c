@@ -1,0 +1,82 @@
+/* epd-studio-timing.c: solve, frame and edit-to-frame times on stderr. */
+#include "epd-studio-timing.h"
+
+static gint64 shown_edit_us;
+static GArray *latencies;  /* edit-to-frame, ms */
+static int enabled = -1;
+
+gboolean
+epd_studio_timing_enabled (void)
+{
+  if (enabled < 0)
+    enabled = g_strcmp0 (g_getenv ("EPD_STUDIO_TIMING"), "1") == 0;
+  return enabled;
+}
+
+void
+epd_studio_timing_enable (void)
+{
+  enabled = 1;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+void
+epd_studio_timing_summary (void)
+{
+  if (latencies == NULL || latencies->len == 0)
+    {
+      g_printerr ("timing: no edit reached a frame\n");
+      return;
+    }
+  g_array_sort (latencies, compare_doubles);
+  g_printerr ("timing: %u edits, edit to frame median %.2f ms, max %.2f ms\n", latencies->len,
+              g_array_index (latencies, double, latencies->len / 2),
+              g_array_index (latencies, double, latencies->len - 1));
+  g_clear_pointer (&latencies, g_array_unref);
+}
+
+void
+epd_studio_timing_result (gint64 edit_us,
+                          double queued_ms,
+                          double solve_ms,
+                          double total_ms)
+{
+  if (!epd_studio_timing_enabled ())
+    return;
+  if (edit_us != 0)
+    g_printerr ("timing: queued %.2f ms, solve %.2f ms, job %.2f ms, edit to result %.2f ms\n",
+                queued_ms, solve_ms, total_ms, (g_get_monotonic_time () - edit_us) / 1000.0);
+  else
+    g_printerr ("timing: solve %.2f ms, job %.2f ms\n", solve_ms, total_ms);
+  shown_edit_us = edit_us;
+}
+
+void
+epd_studio_timing_frame (const char *view,
+                         gint64      start_us)
+{
+  gint64 now;
+
+  if (!epd_studio_timing_enabled ())
+    return;
+  now = g_get_monotonic_time ();
+  g_printerr ("timing: frame %s %.2f ms\n", view, (now - start_us) / 1000.0);
+  if (shown_edit_us != 0)
+    {
+      double ms = (now - shown_edit_us) / 1000.0;
+
+      g_printerr ("timing: edit to frame %.2f ms\n", ms);
+      if (latencies == NULL)
+        latencies = g_array_new (FALSE, FALSE, sizeof (double));
+      g_array_append_val (latencies, ms);
+      shown_edit_us = 0;
+    }
+}

@@ -1,0 +1,496 @@
+/* epd-window-files.c: tables, models and logs in and out; export; drag-and-drop; smoke test. */
+#include "epd-window-private.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "render/epd-plot.h"
+#include "epd-application.h"
+#include "epd-coef-editor.h"
+#include "epd-compare-view.h"
+#include "epd-error-view.h"
+#include "epd-studio-timing.h"
+#include "epd-training-panel.h"
+#include "epd-trajectory-view.h"
+
+typedef void (*ChosenFunc) (EpdWindow  *self,
+                            const char *path);
+
+/* ---- file choosers (GtkFileChooserNative: GTK 4.8 has no GtkFileDialog) ---- */
+
+static void
+chooser_response (GtkNativeDialog *dialog,
+                  int              response,
+                  gpointer         user_data)
+{
+  EpdWindow *self = EPD_WINDOW (gtk_native_dialog_get_transient_for (dialog));
+  ChosenFunc func = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        func (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+choose (EpdWindow            *self,
+        const char           *title,
+        GtkFileChooserAction  action,
+        const char           *suggested,
+        ChosenFunc            func)
+{
+  GtkFileChooserNative *dialog =
+    gtk_file_chooser_native_new (title, GTK_WINDOW (self), action,
+                                 action == GTK_FILE_CHOOSER_ACTION_SAVE ? "_Save" : "_Open", "_Cancel");
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  if (suggested != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
+  g_signal_connect (dialog, "response", G_CALLBACK (chooser_response), func);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* ---- tables ---------------------------------------------------------- */
+
+gboolean
+epd_window_open_table (EpdWindow  *self,
+                       const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) table = epd_table_load (path, &error);
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *prefix = g_strdup_printf ("Cannot open the table “%s”", name);
+
+  if (table == NULL)
+    {
+      epd_window_show_error (self, prefix, error);
+      return FALSE;
+    }
+  epd_window_apply_table_settings (self, table);
+  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, TRUE);
+  epd_window_solve (self, 0);
+  return TRUE;
+}
+
+gboolean
+epd_window_save_table (EpdWindow   *self,
+                       const char  *path,
+                       GError     **error)
+{
+  const EpdTable *edited = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  g_autoptr(EpdTable) table = NULL;
+  EpdSolveOptions options;
+
+  if (edited == NULL)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "there is no table to save yet");
+      return FALSE;
+    }
+  /* The file records the settings the table was tuned with. */
+  epd_window_read_options (self, &options);
+  table = epd_table_copy (edited);
+  table->schedule = options.schedule;
+  table->afs = options.afs;
+  json_object_set_string_member (table->metadata, "edited_with", "epd-studio");
+  json_object_set_string_member (table->metadata, "model", epd_window_get_model_spec (self));
+  return epd_table_save (table, path, error);
+}
+
+static void
+table_chosen (EpdWindow  *self,
+              const char *path)
+{
+  epd_window_open_table (self, path);
+}
+
+static void
+table_save_chosen (EpdWindow  *self,
+                   const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!epd_window_save_table (self, path, &error))
+    epd_window_show_error (self, "Cannot save the table", error);
+}
+
+/* ---- models ---------------------------------------------------------- */
+
+static void
+mixture_chosen (EpdWindow  *self,
+                const char *path)
+{
+  g_autofree char *spec = g_strdup_printf ("gmm:%s", path);
+
+  epd_window_set_model_spec (self, spec);
+}
+
+static void
+folder_chosen (EpdWindow  *self,
+               const char *path)
+{
+  g_autofree char *spec = g_strdup_printf ("dataset:%s", path);
+
+  epd_window_set_model_spec (self, spec);
+}
+
+static gboolean
+open_log (EpdWindow  *self,
+          const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!epd_training_panel_open_log (EPD_TRAINING_PANEL (self->training_panel), path, &error))
+    {
+      epd_window_show_error (self, "Cannot read the training log", error);
+      return FALSE;
+    }
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), 4);
+  return TRUE;
+}
+
+static void
+log_chosen (EpdWindow  *self,
+            const char *path)
+{
+  open_log (self, path);
+}
+
+gboolean
+epd_window_open_file (EpdWindow  *self,
+                      const char *path)
+{
+  if (g_str_has_suffix (path, ".jsonl"))
+    return open_log (self, path);
+  return epd_window_open_table (self, path);
+}
+
+/* ---- export ---------------------------------------------------------- */
+
+static void
+draw_current_page (cairo_t  *cr,
+                   double    width,
+                   double    height,
+                   gpointer  user_data)
+{
+  EpdWindow *self = user_data;
+
+  switch (gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)))
+    {
+    case 0:
+      epd_trajectory_view_draw (EPD_TRAJECTORY_VIEW (self->trajectory_view), cr, width, height);
+      break;
+    case 1:
+      epd_coef_editor_draw (EPD_COEF_EDITOR (self->coef_editor), cr, width, height);
+      break;
+    case 2:
+      epd_error_view_draw (EPD_ERROR_VIEW (self->error_view), cr, width, height);
+      break;
+    case 3:
+      epd_compare_view_draw (EPD_COMPARE_VIEW (self->compare_view), cr, width, height);
+      break;
+    default:
+      epd_training_panel_draw (EPD_TRAINING_PANEL (self->training_panel), cr, width, height);
+      break;
+    }
+}
+
+static gboolean
+export_view (EpdWindow   *self,
+             const char  *path,
+             GError     **error)
+{
+  GtkWidget *page = gtk_notebook_get_nth_page (GTK_NOTEBOOK (self->notebook),
+                                               gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)));
+  double width = MAX (gtk_widget_get_width (page), 640);
+  double height = MAX (gtk_widget_get_height (page), 420);
+
+  return epd_plot_export (path, width, height, draw_current_page, self, error);
+}
+
+static void
+export_chosen (EpdWindow  *self,
+               const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!export_view (self, path, &error))
+    epd_window_show_error (self, "Cannot export the view", error);
+}
+
+static void
+csv_chosen (EpdWindow  *self,
+            const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *csv = NULL;
+
+  if (self->result == NULL || self->result->errors->curves->len == 0)
+    {
+      epd_window_show_notice (self, "No error data yet: the teacher's solve has not finished.");
+      return;
+    }
+  csv = epd_error_report_to_csv (self->result->errors);
+  if (!g_file_set_contents (path, csv, -1, &error))
+    epd_window_show_error (self, "Cannot write the CSV file", error);
+}
+
+/* ---- actions --------------------------------------------------------- */
+
+static void
+file_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  EpdWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+
+  if (g_str_equal (name, "open-table"))
+    choose (self, "Open a Coefficient Table", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, table_chosen);
+  else if (g_str_equal (name, "save-table"))
+    choose (self, "Save the Table (.json or .npz)", GTK_FILE_CHOOSER_ACTION_SAVE, "table.json", table_save_chosen);
+  else if (g_str_equal (name, "export-view"))
+    choose (self, "Export the View (.png, .svg or .pdf)", GTK_FILE_CHOOSER_ACTION_SAVE, "view.png", export_chosen);
+  else if (g_str_equal (name, "export-csv"))
+    choose (self, "Export the Error Data", GTK_FILE_CHOOSER_ACTION_SAVE, "errors.csv", csv_chosen);
+  else if (g_str_equal (name, "open-log"))
+    choose (self, "Open a Training Log (JSON lines)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, log_chosen);
+  else if (g_str_equal (name, "open-mixture"))
+    choose (self, "Open a Gaussian Mixture (JSON)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, mixture_chosen);
+  else if (g_str_equal (name, "open-folder"))
+    choose (self, "Open a Folder of PNG Images", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, folder_chosen);
+}
+
+void
+epd_window_install_file_actions (EpdWindow *self)
+{
+  static const char *names[] = { "open-table", "save-table", "export-view", "export-csv",
+                                 "open-log", "open-mixture", "open-folder" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GSimpleAction) action = g_simple_action_new (names[i], NULL);
+      g_signal_connect (action, "activate", G_CALLBACK (file_action), self);
+      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+    }
+}
+
+/* ---- drag and drop --------------------------------------------------- */
+
+static gboolean
+file_dropped (GtkDropTarget *target,
+              const GValue  *value,
+              double         x,
+              double         y,
+              EpdWindow     *self)
+{
+  GFile *file = g_value_get_object (value);
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (path == NULL)
+    return FALSE;
+  epd_window_open_file (self, path);
+  return TRUE;
+}
+
+void
+epd_window_setup_drop (EpdWindow *self)
+{
+  GtkDropTarget *target = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+
+  g_signal_connect (target, "drop", G_CALLBACK (file_dropped), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
+}
+
+/* ---- smoke test ------------------------------------------------------ */
+
+#define SMOKE_TIMEOUT_S 120
+#define SMOKE_STAGE_BENCH 10
+
+static void
+smoke_finish (EpdWindow  *self,
+              const char *failure)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (self->smoke_stage == 0)
+    return;
+  self->smoke_stage = 0;
+  g_clear_handle_id (&self->smoke_timeout_id, g_source_remove);
+  if (self->bench_remaining > 0 || failure != NULL)
+    g_printerr ("smoke test: FAILED: %s\n", failure != NULL ? failure : "benchmark incomplete");
+  else if (self->smoke_dir != NULL)
+    g_printerr ("smoke test: passed\n");
+  epd_studio_timing_summary ();
+  epd_application_set_exit_status (EPD_APPLICATION (app), failure != NULL ? 1 : 0);
+  if (self->smoke_dir != NULL)
+    {
+      g_autoptr(GDir) dir = g_dir_open (self->smoke_dir, 0, NULL);
+      const char *entry;
+      while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (self->smoke_dir, entry, NULL);
+          g_remove (path);
+        }
+      g_rmdir (self->smoke_dir);
+    }
+  g_application_quit (G_APPLICATION (app));
+}
+
+static gboolean
+smoke_timeout (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->smoke_timeout_id = 0;
+  smoke_finish (self, "timed out");
+  return G_SOURCE_REMOVE;
+}
+
+/* A saved table must load back equal, in both formats. */
+static char *
+smoke_save_and_reload (EpdWindow  *self,
+                       const char *name)
+{
+  g_autofree char *path = g_build_filename (self->smoke_dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) loaded = NULL;
+  const EpdTable *edited = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
+  if (!epd_window_save_table (self, path, &error) || (loaded = epd_table_load (path, &error)) == NULL)
+    return g_strdup_printf ("%s: %s", name, error->message);
+  for (gsize i = 0; i < (gsize) edited->steps * edited->n_points; i++)
+    if (loaded->weight[i] != edited->weight[i] || loaded->r[i] != edited->r[i])
+      return g_strdup_printf ("%s: coefficient %" G_GSIZE_FORMAT " changed in the round trip", name, i);
+  return NULL;
+}
+
+static char *
+smoke_check_edit (EpdWindow *self)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  double sum = 0;
+
+  if (table->weight[0] != 0.8)
+    return g_strdup_printf ("the edited weight is %g, not 0.8", table->weight[0]);
+  for (guint k = 0; k < table->n_points; k++)
+    sum += table->weight[k];
+  if (fabs (sum - 1) > 1e-12)
+    return g_strdup_printf ("the edited row sums to %.17g", sum);
+  return NULL;
+}
+
+static char *
+smoke_check_bad_file (EpdWindow *self)
+{
+  g_autofree char *path = g_build_filename (self->smoke_dir, "bad.json", NULL);
+
+  if (!g_file_set_contents (path, "{\"r\": [[0.5, \"x\"]]", -1, NULL))
+    return g_strdup ("cannot write the bad file");
+  if (epd_window_open_table (self, path))
+    return g_strdup ("a malformed table was accepted");
+  if (!gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)))
+    return g_strdup ("a malformed table showed no error");
+  return NULL;
+}
+
+static char *
+smoke_export (EpdWindow *self)
+{
+  g_autofree char *path = g_build_filename (self->smoke_dir, "view.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  if (!export_view (self, path, &error))
+    return g_strdup_printf ("export: %s", error->message);
+  if (!g_file_get_contents (path, &data, &length, NULL) || length < 1000 || memcmp (data, "\x89PNG", 4) != 0)
+    return g_strdup ("the exported view is not a PNG");
+  return NULL;
+}
+
+static gboolean
+bench_edit (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->bench_remaining--;
+  /* Alternate so that every edit changes the solve. */
+  epd_coef_editor_edit_weight (EPD_COEF_EDITOR (self->coef_editor), 0, 0,
+                               self->bench_remaining % 2 ? 0.3 : 0.7);
+  return G_SOURCE_REMOVE;
+}
+
+void
+epd_window_smoke_step (EpdWindow *self)
+{
+  g_autofree char *failure = NULL;
+  EpdSolveResult *result = self->result;
+
+  if (self->smoke_stage == SMOKE_STAGE_BENCH)
+    {
+      /* Let the frame with this result draw before the next edit. */
+      if (self->bench_remaining > 0)
+        g_timeout_add (60, bench_edit, self);
+      else
+        smoke_finish (self, NULL);
+      return;
+    }
+
+  if (self->smoke_stage == 1)
+    {
+      if (epd_trace_n_steps (result->trace) == 0 || !isfinite (result->final_error))
+        failure = g_strdup ("the first solve gave no trace or no error to the teacher");
+      else
+        {
+          g_printerr ("smoke test: solved, final error %.4g\n", result->final_error);
+          self->smoke_stage = 2;
+          epd_coef_editor_edit_weight (EPD_COEF_EDITOR (self->coef_editor), 0, 0, 0.8);
+          return;
+        }
+    }
+  else if (self->smoke_stage == 2)
+    {
+      g_printerr ("smoke test: edited weight re-solved, final error %.4g\n", result->final_error);
+      if ((failure = smoke_check_edit (self)) == NULL &&
+          (failure = smoke_save_and_reload (self, "table.json")) == NULL &&
+          (failure = smoke_save_and_reload (self, "table.npz")) == NULL &&
+          (failure = smoke_export (self)) == NULL)
+        failure = smoke_check_bad_file (self);
+    }
+  smoke_finish (self, failure);
+}
+
+void
+epd_window_run_edit_benchmark (EpdWindow *self,
+                               guint      n)
+{
+  epd_studio_timing_enable ();
+  self->bench_remaining = n;
+  self->smoke_stage = SMOKE_STAGE_BENCH;
+  self->smoke_timeout_id = g_timeout_add_seconds (SMOKE_TIMEOUT_S, smoke_timeout, self);
+  if (self->result != NULL && self->result->teacher != NULL)
+    epd_window_smoke_step (self);
+}
+
+void
+epd_window_run_smoke_test (EpdWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->smoke_dir = g_dir_make_tmp ("epd-studio-smoke-XXXXXX", &error);
+  self->smoke_stage = 1;
+  if (self->smoke_dir == NULL)
+    {
+      smoke_finish (self, error->message);
+      return;
+    }
+  self->smoke_timeout_id = g_timeout_add_seconds (SMOKE_TIMEOUT_S, smoke_timeout, self);
+  /* A solve may already have finished before the test started. */
+  if (self->result != NULL && self->result->teacher != NULL)
+    epd_window_smoke_step (self);
+}

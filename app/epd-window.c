@@ -1,0 +1,840 @@
+/* epd-window.c: the model and solver panel, the views, and the live solve loop. */
+#include "epd-window-private.h"
+
+#include <math.h>
+
+#include "data/epd-gmm.h"
+#include "data/epd-model.h"
+#include "render/epd-model-open.h"
+#include "epd-coef-editor.h"
+#include "epd-compare-view.h"
+#include "epd-error-view.h"
+#include "epd-studio-timing.h"
+#include "epd-training-panel.h"
+#include "epd-trajectory-view.h"
+
+#define FASHION_MNIST_SPEC "dataset:fashion-mnist:10000"
+
+G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static const char *device_names[] = { "auto", "cpu", "vulkan", NULL };
+
+/* ---- banner ---------------------------------------------------------- */
+
+static void
+show_banner (EpdWindow      *self,
+             GtkMessageType  type,
+             const char     *text)
+{
+  gtk_info_bar_set_message_type (GTK_INFO_BAR (self->banner), type);
+  gtk_label_set_text (GTK_LABEL (self->banner_label), text);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), TRUE);
+}
+
+void
+epd_window_show_error (EpdWindow    *self,
+                       const char   *prefix,
+                       const GError *error)
+{
+  g_autofree char *text = g_strdup_printf ("%s: %s", prefix, error->message);
+
+  show_banner (self, GTK_MESSAGE_ERROR, text);
+}
+
+void
+epd_window_show_notice (EpdWindow  *self,
+                        const char *text)
+{
+  show_banner (self, GTK_MESSAGE_INFO, text);
+}
+
+static void
+banner_response (GtkInfoBar *bar,
+                 int         response,
+                 EpdWindow  *self)
+{
+  gtk_info_bar_set_revealed (bar, FALSE);
+}
+
+/* ---- reading the controls ------------------------------------------- */
+
+static const char *
+drop_string (GtkWidget *drop)
+{
+  GtkStringObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (drop));
+
+  return item != NULL ? gtk_string_object_get_string (item) : "";
+}
+
+const char *
+epd_window_get_model_spec (EpdWindow *self)
+{
+  return drop_string (self->model_drop);
+}
+
+static double
+spin_value (GtkWidget *spin)
+{
+  return gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin));
+}
+
+void
+epd_window_read_options (EpdWindow       *self,
+                         EpdSolveOptions *options)
+{
+  epd_solve_options_init (options);
+  epd_solver_kind_from_string (drop_string (self->solver_drop), &options->solver, NULL);
+  options->steps = (guint) spin_value (self->steps_spin);
+  epd_schedule_kind_from_string (drop_string (self->schedule_drop), &options->schedule.kind, NULL);
+  options->schedule.sigma_min = spin_value (self->sigma_min_spin);
+  options->schedule.sigma_max = spin_value (self->sigma_max_spin);
+  options->schedule.rho = spin_value (self->rho_spin);
+  options->schedule.shift = spin_value (self->shift_spin);
+  options->afs = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->afs_check));
+}
+
+guint32
+epd_window_get_seed (EpdWindow *self)
+{
+  return (guint32) spin_value (self->seed_spin);
+}
+
+gsize
+epd_window_get_batch (EpdWindow *self)
+{
+  return (gsize) spin_value (self->batch_spin);
+}
+
+void
+epd_window_set_model_spec (EpdWindow  *self,
+                           const char *spec)
+{
+  GListModel *list = G_LIST_MODEL (self->model_specs);
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->model_specs, i), spec) == 0)
+      {
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), i);
+        return;
+      }
+  gtk_string_list_append (self->model_specs, spec);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), g_list_model_get_n_items (list) - 1);
+}
+
+static gboolean
+uses_table (const EpdSolveOptions *options)
+{
+  return options->solver == EPD_SOLVER_EPD || options->solver == EPD_SOLVER_EPD_PLUGIN;
+}
+
+/* A table of the grid's shape: the editor's when it fits, else a uniform one. */
+static void
+ensure_table_shape (EpdWindow             *self,
+                    const EpdSolveOptions *options)
+{
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (self->coef_editor);
+  const EpdTable *table = epd_coef_editor_get_table (editor);
+  guint k = (guint) spin_value (self->points_spin);
+  g_autoptr(EpdTable) uniform = NULL;
+
+  if (table != NULL && table->steps == options->steps && table->n_points == k)
+    return;
+  uniform = epd_table_new (epd_solver_kind_to_string (uses_table (options) ? options->solver
+                                                                           : EPD_SOLVER_EPD),
+                           options->steps, k);
+  epd_coef_editor_set_table (editor, uniform, table != NULL);
+}
+
+static void
+update_grid_labels (EpdWindow             *self,
+                    const EpdSolveOptions *options)
+{
+  g_autofree double *grid = epd_schedule_grid (&options->schedule, options->steps, NULL);
+  EpdNfe nfe = epd_solve_options_nfe (options);
+  g_autofree char *text = g_strdup_printf ("NFE %u (latency: a step's K points run as one batch)",
+                                           nfe.latency);
+
+  epd_coef_editor_set_grid (EPD_COEF_EDITOR (self->coef_editor), grid, options->steps + 1);
+  gtk_label_set_text (GTK_LABEL (self->nfe_label), text);
+}
+
+/* ---- solving --------------------------------------------------------- */
+
+typedef struct
+{
+  EpdWindow *window;
+  gint64     edit_us;
+} SolveData;
+
+static void
+update_status (EpdWindow *self)
+{
+  const EpdSolveResult *r = self->result;
+  g_autofree char *error_text = NULL;
+  g_autofree char *text = NULL;
+
+  if (r == NULL)
+    return;
+  error_text = isnan (r->final_error) ? g_strdup ("teacher pending")
+                                      : g_strdup_printf ("final error %.4g", r->final_error);
+  text = g_strdup_printf ("%s · %" G_GSIZE_FORMAT " samples · NFE %u · solve %.1f ms · %s",
+                          epd_denoiser_describe (self->model), r->trace->batch, r->nfe.latency,
+                          r->solve_ms, error_text);
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+}
+
+static void
+show_result (EpdWindow      *self,
+             EpdSolveResult *result)
+{
+  /* The views borrow the traces: the old result lives until they let go. */
+  g_autoptr(EpdSolveResult) old = g_steal_pointer (&self->result);
+
+  self->result = result;
+  if (result->teacher != NULL && result->teacher != self->teacher)
+    {
+      g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+      self->teacher = epd_teacher_run_ref (result->teacher);
+    }
+  epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->trajectory_view), result->trace,
+                                  result->teacher != NULL ? result->teacher->trace : NULL);
+  epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->coef_preview), result->trace,
+                                  result->teacher != NULL ? result->teacher->trace : NULL);
+  epd_error_view_set_report (EPD_ERROR_VIEW (self->error_view), result->errors);
+  update_status (self);
+}
+
+static void solve_with_teacher (EpdWindow *self, gint64 edit_us, gboolean teacher_wanted);
+
+static void
+solve_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  SolveData *data = user_data;
+  EpdWindow *self = data->window;
+  g_autoptr(GError) error = NULL;
+  EpdSolveResult *result = epd_solve_request_run_finish (res, &error);
+
+  /* A newer request replaced this one: drop what it made. */
+  if (g_task_get_cancellable (G_TASK (res)) != self->solve_cancellable)
+    g_clear_pointer (&result, epd_solve_result_free);
+  else if (result == NULL)
+    {
+      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        epd_window_show_error (self, "Solve failed", error);
+    }
+  else
+    {
+      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      epd_studio_timing_result (data->edit_us, result->queued_ms, result->solve_ms, result->total_ms);
+      show_result (self, result);
+      if (result->teacher == NULL)
+        solve_with_teacher (self, 0, TRUE);
+      else if (self->smoke_stage > 0)
+        epd_window_smoke_step (self);
+    }
+  g_object_unref (data->window);
+  g_free (data);
+}
+
+static void
+solve_with_teacher (EpdWindow *self,
+                    gint64     edit_us,
+                    gboolean   teacher_wanted)
+{
+  EpdSolveOptions options;
+  EpdSolveRequest *request;
+  SolveData *data;
+  const EpdTable *table;
+
+  if (self->model == NULL || self->syncing)
+    return;
+  epd_window_read_options (self, &options);
+  ensure_table_shape (self, &options);
+  update_grid_labels (self, &options);
+  table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  g_cancellable_cancel (self->solve_cancellable);
+  g_clear_object (&self->solve_cancellable);
+  self->solve_cancellable = g_cancellable_new ();
+  request = epd_solve_request_new (self->model, self->model_key, &options,
+                                   uses_table (&options) ? table : NULL,
+                                   epd_window_get_seed (self), epd_window_get_batch (self),
+                                   self->teacher);
+  /* Image models answer first without the (slow) teacher; it follows in a second job. */
+  request->teacher_wanted = teacher_wanted;
+  data = g_new0 (SolveData, 1);
+  data->window = g_object_ref (self);
+  data->edit_us = edit_us;
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
+  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, &options,
+                                table, epd_window_get_seed (self), epd_window_get_batch (self));
+  epd_training_panel_set_context (EPD_TRAINING_PANEL (self->training_panel), self->model,
+                                  epd_window_get_model_spec (self), &options, table);
+}
+
+void
+epd_window_solve (EpdWindow *self,
+                  gint64     edit_us)
+{
+  gboolean small = self->model != NULL && epd_denoiser_get_dim (self->model) <= 64;
+
+  solve_with_teacher (self, edit_us, small);
+}
+
+static void
+controls_changed (EpdWindow *self)
+{
+  epd_window_solve (self, 0);
+}
+
+static void
+table_edited (EpdWindow *self)
+{
+  epd_window_solve (self, g_get_monotonic_time ());
+}
+
+/* ---- opening a model ------------------------------------------------- */
+
+typedef struct
+{
+  char *spec;
+  char *device;
+  char *notice;
+} OpenData;
+
+static void
+open_data_free (gpointer data)
+{
+  OpenData *open = data;
+
+  g_free (open->spec);
+  g_free (open->device);
+  g_free (open->notice);
+  g_free (open);
+}
+
+static void
+open_in_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  OpenData *open = task_data;
+  GError *error = NULL;
+  EpdDenoiser *model = epd_model_open (open->spec, open->device, &open->notice, &error);
+
+  if (model == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, model, g_object_unref);
+}
+
+static void
+open_done (GObject      *source,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  EpdWindow *self = EPD_WINDOW (source);
+  OpenData *open = g_task_get_task_data (G_TASK (res));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = g_task_propagate_pointer (G_TASK (res), &error);
+
+  if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
+    return;
+  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  if (model == NULL)
+    {
+      epd_window_show_error (self, "Cannot open the model", error);
+      return;
+    }
+  g_set_object (&self->model, model);
+  g_free (self->model_key);
+  self->model_key = g_strdup_printf ("%s|%s", open->spec, open->device);
+  if (open->notice != NULL && !g_str_has_prefix (open->notice, "device:"))
+    epd_window_show_notice (self, open->notice);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model);
+  /* Image models: a few samples; 2-D mixtures: a cloud of paths. */
+  if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > 64)
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), 16);
+  epd_window_solve (self, 0);
+}
+
+static void
+open_model (EpdWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *open = g_new0 (OpenData, 1);
+
+  open->spec = g_strdup (epd_window_get_model_spec (self));
+  open->device = g_strdup (drop_string (self->device_drop));
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  self->open_cancellable = g_cancellable_new ();
+  g_clear_object (&self->model);
+  task = g_task_new (self, self->open_cancellable, open_done, NULL);
+  g_task_set_task_data (task, open, open_data_free);
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  g_task_run_in_thread (task, open_in_thread);
+}
+
+/* ---- the panel ------------------------------------------------------- */
+
+static GtkWidget *
+string_drop (const char * const *strings)
+{
+  return gtk_drop_down_new_from_strings (strings);
+}
+
+static GtkWidget *
+solver_drop_new (void)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  for (int k = 0; k < EPD_N_SOLVERS; k++)
+    if (k != EPD_SOLVER_TEACHER)
+      gtk_string_list_append (list, epd_solver_kind_to_string (k));
+  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+}
+
+static GtkWidget *
+schedule_drop_new (void)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  for (int k = EPD_SCHEDULE_POLYNOMIAL; k <= EPD_SCHEDULE_FLOWMATCH; k++)
+    gtk_string_list_append (list, epd_schedule_kind_to_string (k));
+  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+}
+
+static void
+select_string (GtkWidget  *drop,
+               const char *value)
+{
+  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (drop));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+      if (g_strcmp0 (gtk_string_object_get_string (item), value) == 0)
+        {
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), i);
+          return;
+        }
+    }
+}
+
+static void
+set_schedule_controls (EpdWindow         *self,
+                       const EpdSchedule *schedule)
+{
+  select_string (self->schedule_drop, epd_schedule_kind_to_string (schedule->kind));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_min_spin), schedule->sigma_min);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_max_spin), schedule->sigma_max);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->rho_spin), schedule->rho);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->shift_spin), schedule->shift);
+}
+
+static void
+schedule_kind_changed (EpdWindow *self)
+{
+  EpdSchedule schedule;
+  EpdScheduleKind kind;
+
+  if (self->syncing || !epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+    return;
+  /* A new kind starts from its own defaults. */
+  epd_schedule_init (&schedule, kind);
+  self->syncing = TRUE;
+  set_schedule_controls (self, &schedule);
+  self->syncing = FALSE;
+  epd_window_solve (self, 0);
+}
+
+void
+epd_window_apply_table_settings (EpdWindow      *self,
+                                 const EpdTable *table)
+{
+  self->syncing = TRUE;
+  select_string (self->solver_drop, table->solver);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+  set_schedule_controls (self, &table->schedule);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
+  self->syncing = FALSE;
+}
+
+static GtkWidget *
+spin_new (double lo,
+          double hi,
+          double step,
+          guint  digits,
+          double value)
+{
+  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, step);
+
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+  return spin;
+}
+
+static void
+grid_row (GtkWidget  *grid,
+          int         row,
+          const char *label,
+          GtkWidget  *widget,
+          const char *tooltip)
+{
+  GtkWidget *text = gtk_label_new (label);
+
+  gtk_label_set_xalign (GTK_LABEL (text), 0);
+  gtk_grid_attach (GTK_GRID (grid), text, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), widget, 1, row, 1, 1);
+  gtk_widget_set_hexpand (widget, TRUE);
+  if (tooltip != NULL)
+    gtk_widget_set_tooltip_text (widget, tooltip);
+}
+
+static void
+connect_live (EpdWindow  *self,
+              GtkWidget  *widget,
+              const char *signal)
+{
+  g_signal_connect_swapped (widget, signal, G_CALLBACK (controls_changed), self);
+}
+
+static void
+model_changed (EpdWindow *self)
+{
+  if (!self->syncing)
+    open_model (self);
+}
+
+static GtkWidget *
+build_model_drop (EpdWindow *self)
+{
+  const char * const *presets = epd_gmm_preset_names ();
+
+  self->model_specs = gtk_string_list_new (NULL);
+  for (guint i = 0; presets[i] != NULL; i++)
+    {
+      g_autofree char *spec = g_strdup_printf ("gmm:%s", presets[i]);
+      gtk_string_list_append (self->model_specs, spec);
+    }
+  gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
+  self->model_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_specs)), NULL);
+  select_string (self->model_drop, EPD_DEFAULT_MODEL);
+  g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
+  return self->model_drop;
+}
+
+static GtkWidget *
+build_panel (EpdWindow *self)
+{
+  GtkWidget *grid = gtk_grid_new ();
+  GtkWidget *model_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *mixture = gtk_button_new_with_label ("Mixture file…");
+  GtkWidget *folder = gtk_button_new_with_label ("Image folder…");
+  int row = 0;
+
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
+  gtk_widget_set_margin_start (grid, 10);
+  gtk_widget_set_margin_end (grid, 10);
+  gtk_widget_set_margin_top (grid, 10);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (mixture), "win.open-mixture");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (folder), "win.open-folder");
+  gtk_box_append (GTK_BOX (model_buttons), mixture);
+  gtk_box_append (GTK_BOX (model_buttons), folder);
+  grid_row (grid, row++, "Model", build_model_drop (self), "2-D mixture presets, Fashion-MNIST, or a file");
+  gtk_grid_attach (GTK_GRID (grid), model_buttons, 0, row++, 2, 1);
+  grid_row (grid, row++, "Device", self->device_drop = string_drop (device_names),
+            "auto: a real GPU if there is one, else the CPU path");
+  grid_row (grid, row++, "Solver", self->solver_drop = solver_drop_new (), NULL);
+  grid_row (grid, row++, "Steps", self->steps_spin = spin_new (1, 40, 1, 0, 3),
+            "Grid intervals (grid points − 1)");
+  grid_row (grid, row++, "K points", self->points_spin = spin_new (1, 8, 1, 0, 2),
+            "EPD's parallel points per step");
+  grid_row (grid, row++, "Schedule", self->schedule_drop = schedule_drop_new (), NULL);
+  grid_row (grid, row++, "σ min", self->sigma_min_spin = spin_new (1e-4, 10, 0.001, 4, 0.002), NULL);
+  grid_row (grid, row++, "σ max", self->sigma_max_spin = spin_new (0.1, 1000, 1, 2, 80), NULL);
+  grid_row (grid, row++, "ρ", self->rho_spin = spin_new (0.5, 20, 0.5, 2, 7), "Polynomial schedule's exponent");
+  grid_row (grid, row++, "Shift", self->shift_spin = spin_new (0.1, 10, 0.1, 2, 3), "Flow-matching shift");
+  grid_row (grid, row++, "", self->afs_check = gtk_check_button_new_with_label ("Analytical first step (AFS)"), NULL);
+  grid_row (grid, row++, "Seed", self->seed_spin = spin_new (0, G_MAXINT32, 1, 0, 0), NULL);
+  grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
+  self->nfe_label = gtk_label_new ("");
+  gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), TRUE);
+  select_string (self->solver_drop, "epd");
+  g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
+  g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
+  connect_live (self, self->solver_drop, "notify::selected");
+  connect_live (self, self->afs_check, "toggled");
+  for (GtkWidget **s = (GtkWidget *[]) { self->steps_spin, self->points_spin, self->sigma_min_spin,
+                                         self->sigma_max_spin, self->rho_spin, self->shift_spin,
+                                         self->seed_spin, self->batch_spin, NULL }; *s != NULL; s++)
+    connect_live (self, *s, "value-changed");
+  return grid;
+}
+
+/* ---- the views ------------------------------------------------------- */
+
+static void
+training_table_ready (EpdWindow *self,
+                      gpointer   table)
+{
+  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, TRUE);
+  epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
+  epd_window_solve (self, 0);
+}
+
+static void
+append_page (EpdWindow  *self,
+             GtkWidget  *page,
+             const char *title)
+{
+  gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
+}
+
+/* The editor over a live view of the paths: each edit shows its solve. */
+static GtkWidget *
+build_coefficients_page (EpdWindow *self)
+{
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+
+  self->coef_editor = epd_coef_editor_new ();
+  self->coef_preview = epd_trajectory_view_new ();
+  gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
+  gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
+  gtk_paned_set_position (GTK_PANED (paned), 400);
+  gtk_widget_set_size_request (self->coef_editor, -1, 260);
+  gtk_widget_set_size_request (self->coef_preview, -1, 200);
+  return paned;
+}
+
+static GtkWidget *
+build_views (EpdWindow *self)
+{
+  self->notebook = gtk_notebook_new ();
+  gtk_widget_set_hexpand (self->notebook, TRUE);
+  gtk_widget_set_vexpand (self->notebook, TRUE);
+  self->trajectory_view = epd_trajectory_view_new ();
+  self->error_view = epd_error_view_new ();
+  self->compare_view = epd_compare_view_new ();
+  self->training_panel = epd_training_panel_new ();
+  append_page (self, self->trajectory_view, "Trajectories");
+  append_page (self, build_coefficients_page (self), "Coefficients");
+  append_page (self, self->error_view, "Error");
+  append_page (self, self->compare_view, "Compare");
+  append_page (self, self->training_panel, "Training");
+  g_signal_connect_swapped (self->coef_editor, "changed", G_CALLBACK (table_edited), self);
+  g_signal_connect_swapped (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self);
+  return self->notebook;
+}
+
+static GtkWidget *
+build_banner (EpdWindow *self)
+{
+  self->banner = gtk_info_bar_new ();
+  self->banner_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->banner_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->banner_label), 0);
+  gtk_info_bar_add_child (GTK_INFO_BAR (self->banner), self->banner_label);
+  gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
+  g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
+  return self->banner;
+}
+
+static GtkWidget *
+header_button (const char *icon,
+               const char *action,
+               const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  return button;
+}
+
+static GtkWidget *
+build_menu_button (void)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  GtkWidget *button = gtk_menu_button_new ();
+
+  g_menu_append (menu, "Export View…", "win.export-view");
+  g_menu_append (menu, "Export Error Data (CSV)…", "win.export-csv");
+  g_menu_append (menu, "Open RDPO Log…", "win.open-log");
+  g_menu_append (menu, "Keyboard Shortcuts", "win.show-help-overlay");
+  g_menu_append (menu, "About EPD Studio", "app.about");
+  g_menu_append (menu, "Quit", "app.quit");
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+  return button;
+}
+
+static void
+build_header (EpdWindow *self)
+{
+  GtkWidget *header = gtk_header_bar_new ();
+
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
+                             header_button ("document-open-symbolic", "win.open-table", "Open a table (Ctrl+O)"));
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
+                             header_button ("document-save-symbolic", "win.save-table", "Save the table (Ctrl+S)"));
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), build_menu_button ());
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_tooltip_text (self->spinner, "Solving");
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), self->spinner);
+  gtk_window_set_titlebar (GTK_WINDOW (self), header);
+}
+
+static void
+build_ui (EpdWindow *self)
+{
+  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  build_header (self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), build_panel (self));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scroller, 270, -1);
+  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
+  gtk_paned_set_end_child (GTK_PANED (paned), build_views (self));
+  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  self->status_label = gtk_label_new ("Opening the model…");
+  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (self->status_label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_margin_start (self->status_label, 8);
+  gtk_widget_set_margin_top (self->status_label, 3);
+  gtk_widget_set_margin_bottom (self->status_label, 3);
+  gtk_box_append (GTK_BOX (outer), build_banner (self));
+  gtk_box_append (GTK_BOX (outer), paned);
+  gtk_box_append (GTK_BOX (outer), self->status_label);
+  gtk_widget_set_vexpand (paned, TRUE);
+  gtk_window_set_child (GTK_WINDOW (self), outer);
+}
+
+/* ---- view actions ---------------------------------------------------- */
+
+static void
+view_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  EpdWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  EpdTrajectoryView *view = EPD_TRAJECTORY_VIEW (self->trajectory_view);
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (self->coef_editor);
+
+  if (g_str_equal (name, "play"))
+    epd_trajectory_view_toggle_play (view);
+  else if (g_str_equal (name, "step-forward"))
+    epd_trajectory_view_step (view, 1);
+  else if (g_str_equal (name, "step-back"))
+    epd_trajectory_view_step (view, -1);
+  else if (g_str_equal (name, "reset-zoom"))
+    epd_trajectory_view_reset_zoom (view);
+  else if (g_str_equal (name, "undo"))
+    epd_coef_editor_undo (editor);
+  else if (g_str_equal (name, "redo"))
+    epd_coef_editor_redo (editor);
+  else if (g_str_equal (name, "reset-step"))
+    epd_coef_editor_reset_step (editor);
+  else if (g_str_equal (name, "solve"))
+    epd_window_solve (self, 0);
+  else if (g_str_has_prefix (name, "page-"))
+    gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), atoi (name + 5) - 1);
+}
+
+static void
+install_view_actions (EpdWindow *self)
+{
+  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "undo", "redo",
+                                 "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
+                                 "page-5" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GSimpleAction) action = g_simple_action_new (names[i], NULL);
+      g_signal_connect (action, "activate", G_CALLBACK (view_action), self);
+      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+    }
+}
+
+static const char *view_names[] = { "trajectories", "coefficients", "error", "compare", "training" };
+
+gboolean
+epd_window_show_view (EpdWindow  *self,
+                      const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (view_names); i++)
+    if (g_strcmp0 (name, view_names[i]) == 0)
+      {
+        gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* ---- object ---------------------------------------------------------- */
+
+static void
+epd_window_dispose (GObject *object)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  g_cancellable_cancel (self->solve_cancellable);
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->solve_cancellable);
+  g_clear_object (&self->open_cancellable);
+  G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
+}
+
+static void
+epd_window_finalize (GObject *object)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  g_clear_pointer (&self->result, epd_solve_result_free);
+  g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+  g_clear_object (&self->model);
+  g_clear_object (&self->model_specs);
+  g_free (self->model_key);
+  if (self->smoke_dir != NULL)
+    g_free (self->smoke_dir);
+  G_OBJECT_CLASS (epd_window_parent_class)->finalize (object);
+}
+
+static void
+epd_window_class_init (EpdWindowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
+  G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
+}
+
+static void
+epd_window_init (EpdWindow *self)
+{
+  gtk_window_set_title (GTK_WINDOW (self), "EPD Studio");
+  gtk_window_set_default_size (GTK_WINDOW (self), 1280, 820);
+  gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
+  build_ui (self);
+  install_view_actions (self);
+  epd_window_install_file_actions (self);
+  epd_window_setup_drop (self);
+  open_model (self);
+}
+
+EpdWindow *
+epd_window_new (GtkApplication *application)
+{
+  return g_object_new (EPD_TYPE_WINDOW, "application", application, NULL);
+}

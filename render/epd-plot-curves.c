@@ -1,0 +1,300 @@
+/* epd-plot-curves.c: named numeric columns from JSON lines, drawn as panels. */
+#include "epd-plot-curves.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _EpdCurveLog
+{
+  GPtrArray  *names;    /* column names in order of appearance */
+  GHashTable *columns;  /* name -> GArray of double */
+  guint       n_rows;
+};
+
+EpdCurveLog *
+epd_curve_log_new (void)
+{
+  EpdCurveLog *self = g_new0 (EpdCurveLog, 1);
+
+  self->names = g_ptr_array_new_with_free_func (g_free);
+  self->columns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) g_array_unref);
+  return self;
+}
+
+void
+epd_curve_log_free (EpdCurveLog *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->columns);
+  g_ptr_array_unref (self->names);
+  g_free (self);
+}
+
+guint
+epd_curve_log_n_rows (const EpdCurveLog *self)
+{
+  return self->n_rows;
+}
+
+const double *
+epd_curve_log_column (const EpdCurveLog *self,
+                      const char        *name)
+{
+  GArray *column = g_hash_table_lookup (self->columns, name);
+
+  return column != NULL ? (const double *) column->data : NULL;
+}
+
+static GArray *
+column_for (EpdCurveLog *self,
+            const char  *name)
+{
+  GArray *column = g_hash_table_lookup (self->columns, name);
+  double nan_value = NAN;
+
+  if (column != NULL)
+    return column;
+  column = g_array_new (FALSE, FALSE, sizeof (double));
+  /* Earlier rows did not have this field. */
+  for (guint i = 0; i < self->n_rows; i++)
+    g_array_append_val (column, nan_value);
+  g_ptr_array_add (self->names, g_strdup (name));
+  g_hash_table_insert (self->columns, self->names->pdata[self->names->len - 1], column);
+  return column;
+}
+
+void
+epd_curve_log_append (EpdCurveLog *self,
+                      JsonObject  *object)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+  double nan_value = NAN;
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+      GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+      double value;
+
+      if (JSON_NODE_HOLDS_NULL (node))
+        value = NAN;
+      else if (type == G_TYPE_DOUBLE || type == G_TYPE_INT64)
+        value = json_node_get_double (node);
+      else
+        continue;
+      g_array_append_val (column_for (self, l->data), value);
+    }
+  self->n_rows++;
+  for (guint i = 0; i < self->names->len; i++)
+    {
+      GArray *column = g_hash_table_lookup (self->columns, self->names->pdata[i]);
+      if (column->len < self->n_rows)
+        g_array_append_val (column, nan_value);
+    }
+}
+
+/* JSON has no NaN, but Python's json module writes it: bare NaN / Infinity
+ * tokens outside strings become null. */
+static char *
+replace_non_finite (const char *line,
+                    gsize       length)
+{
+  GString *out = g_string_sized_new (length + 16);
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = line[i];
+
+      if (in_string && c == '\\' && i + 1 < length)
+        {
+          g_string_append_c (out, c);
+          g_string_append_c (out, line[++i]);
+          continue;
+        }
+      if (c == '"')
+        in_string = !in_string;
+      if (!in_string && c == 'N' && length - i >= 3 && strncmp (line + i, "NaN", 3) == 0)
+        {
+          g_string_append (out, "null");
+          i += 2;
+          continue;
+        }
+      if (!in_string && (c == 'I' || c == '-') && length - i >= 8)
+        {
+          gsize skip = c == '-' ? 1 : 0;
+          if (length - i >= 8 + skip && strncmp (line + i + skip, "Infinity", 8) == 0)
+            {
+              g_string_append (out, "null");
+              i += 7 + skip;
+              continue;
+            }
+        }
+      g_string_append_c (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+parse_line (EpdCurveLog *self,
+            JsonParser  *parser,
+            const char  *line,
+            gsize        length,
+            const char  *name,
+            guint        number,
+            GError     **error)
+{
+  g_autofree char *clean = replace_non_finite (line, length);
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, clean, -1, &local_error))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s, line %u: %s", name, number,
+                   local_error->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,
+                   "%s, line %u: expected one JSON object per line", name, number);
+      return FALSE;
+    }
+  epd_curve_log_append (self, json_node_get_object (root));
+  return TRUE;
+}
+
+EpdCurveLog *
+epd_curve_log_parse_jsonl (const char *text,
+                           gsize       length,
+                           const char *name,
+                           GError    **error)
+{
+  g_autoptr(EpdCurveLog) self = epd_curve_log_new ();
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  const char *end = text + length;
+  guint number = 0;
+
+  for (const char *line = text; line < end;)
+    {
+      const char *eol = memchr (line, '\n', end - line);
+      gsize len = (eol != NULL ? eol : end) - line;
+      g_autofree char *trimmed = g_strstrip (g_strndup (line, len));
+
+      number++;
+      if (*trimmed != '\0' && !parse_line (self, parser, trimmed, strlen (trimmed), name, number, error))
+        return NULL;
+      line += len + 1;
+    }
+  if (self->n_rows == 0)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s has no records", name);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+EpdCurveLog *
+epd_curve_log_load_jsonl (const char *path,
+                          GError    **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *name = g_filename_display_name (path);
+  gsize length;
+
+  if (!g_file_get_contents (path, &text, &length, error))
+    return NULL;
+  return epd_curve_log_parse_jsonl (text, length, name, error);
+}
+
+/* A centred running mean over up to `window` finite values. */
+static double *
+running_mean (const double *values,
+              guint         n,
+              guint         window)
+{
+  double *out = g_new (double, n);
+  guint half = window / 2;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double s = 0;
+      guint count = 0;
+
+      for (guint j = i > half ? i - half : 0; j <= MIN (n - 1, i + half); j++)
+        if (isfinite (values[j]))
+          {
+            s += values[j];
+            count++;
+          }
+      out[i] = count > 0 ? s / count : NAN;
+    }
+  return out;
+}
+
+static void
+draw_panel (cairo_t           *cr,
+            double             width,
+            double             height,
+            const EpdCurveLog *log,
+            const char        *name,
+            guint              colour,
+            guint              smooth)
+{
+  guint n = log->n_rows;
+  const double *y = epd_curve_log_column (log, name);
+  const double *step = epd_curve_log_column (log, "step");
+  g_autofree double *index = NULL;
+  g_autofree double *mean = NULL;
+  g_autofree char *mean_name = NULL;
+  EpdPlotSeries series[2];
+  EpdLinePlot plot = { name, step != NULL ? "step" : "iteration", NULL, FALSE, FALSE, series, 1 };
+
+  if (step == NULL)
+    {
+      index = g_new (double, n);
+      for (guint i = 0; i < n; i++)
+        index[i] = i + 1;
+      step = index;
+    }
+  series[0] = (EpdPlotSeries) { NULL, step, y, n, colour, n < 60, FALSE, 0, 1.2 };
+  if (smooth > 1 && n > smooth)
+    {
+      /* Noisy RL curves: the raw values faint, their running mean on top. */
+      mean = running_mean (y, n, smooth);
+      mean_name = g_strdup_printf ("running mean of %u", smooth);
+      series[0].alpha = 0.25;
+      series[1] = (EpdPlotSeries) { mean_name, step, mean, n, colour, FALSE, FALSE, 1, 2.2 };
+      plot.n_series = 2;
+    }
+  epd_line_plot_draw (cr, width, height, &plot);
+}
+
+void
+epd_curve_plot_draw (cairo_t             *cr,
+                     double               width,
+                     double               height,
+                     const EpdCurveLog   *log,
+                     const char * const  *names,
+                     guint                smooth)
+{
+  g_autoptr(GPtrArray) present = g_ptr_array_new ();
+  double panel;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    if (epd_curve_log_column (log, names[i]) != NULL)
+      g_ptr_array_add (present, (gpointer) names[i]);
+  if (present->len == 0)
+    return;
+  panel = floor (height / present->len);
+  for (guint i = 0; i < present->len; i++)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, 0, i * panel);
+      draw_panel (cr, width, panel, log, present->pdata[i], i, smooth);
+      cairo_restore (cr);
+    }
+}

@@ -1,0 +1,34 @@
+/* epd-vk-denoiser.h: an EpdDenoiser computed by Vulkan compute (helper C1).
+ *
+ * Wraps a CPU model (an EpdGmm or an EpdEmpirical): its parameters go to the
+ * device once, in float32; each denoise() call converts the batch to float32,
+ * runs one submission (one dispatch chain, whatever the batch: the K parallel
+ * points of an EPD step arrive as one call of K*B rows) and converts back.
+ *
+ * The JVP and get_image_shape() are forwarded to the CPU model (the exact
+ * float64 derivative; finite differences in float32 would be noise).
+ * If the device fails during a call (a lost device, out of memory), that call
+ * and every later one run on the CPU model instead, with one g_message()
+ * notice, and describe() says so. */
+#pragma once
+
+#include "epd-vk-context.h"
+
+G_BEGIN_DECLS
+
+#define EPD_TYPE_VK_DENOISER (epd_vk_denoiser_get_type ())
+G_DECLARE_FINAL_TYPE (EpdVkDenoiser, epd_vk_denoiser, EPD, VK_DENOISER, GObject)
+
+/* Fails with EPD_ERROR_UNSUPPORTED for a model with no kernel, or
+ * EPD_ERROR_DEVICE when the device cannot hold it. */
+EpdVkDenoiser *epd_vk_denoiser_new         (EpdVkContext  *context,
+                                            EpdDenoiser   *cpu_model,
+                                            GError       **error);
+EpdVkContext  *epd_vk_denoiser_get_context (EpdVkDenoiser *self);
+EpdDenoiser   *epd_vk_denoiser_get_cpu     (EpdVkDenoiser *self);
+/* TRUE after a device failure moved the work to the CPU model. */
+gboolean       epd_vk_denoiser_fell_back   (EpdVkDenoiser *self);
+/* Submissions made so far (each denoise() call makes one). */
+guint64        epd_vk_denoiser_get_n_submits (EpdVkDenoiser *self);
+
+G_END_DECLS

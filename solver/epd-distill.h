@@ -1,0 +1,153 @@
+/* epd-distill.h: Stage 1, distilling an EPD (or EPD-Plugin) table from teacher trajectories.
+ *
+ * For each training noise the adaptive teacher, sampled at the grid's times, gives
+ * the states x*_1 .. x*_N. The student runs EPD along its OWN trajectory; step n
+ * starts from the student's x_n (held fixed) and its parameters are fitted to
+ * x*_{n+1} by the squared distance. The final step uses the same squared distance
+ * to the teacher's final sample (the reference uses an image-feature loss there,
+ * which has no meaning for general models).
+ *
+ * Parameterisation (as in the paper): r = sigmoid(p), weight = softmax(q),
+ * scale_* = 1 + s (2 sigmoid(p/2) - 1) with a user range s (0 disables the scale).
+ * Gradients are exact: weight and scale_dir enter the output linearly, and r and
+ * scale_time go through the denoiser's directional derivative
+ * (epd_denoiser_denoise_jvp: analytic where the model has one, finite differences
+ * otherwise). Adam with a cosine learning-rate schedule. Deterministic for a seed. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "epd-types.h"
+#include "epd-denoiser.h"
+#include "epd-schedule.h"
+#include "epd-solver.h"
+#include "epd-table.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  EpdSolverKind   solver;            /* EPD_SOLVER_EPD or EPD_SOLVER_EPD_PLUGIN */
+  guint           steps;             /* grid intervals */
+  guint           n_points;          /* K */
+  EpdSchedule     schedule;
+  gboolean        afs;
+  guint           max_order;         /* EPD-Plugin's iPNDM order, 1..4 */
+  double          scale_dir_range;   /* s of scale_dir; 0 disables it */
+  double          scale_time_range;  /* s of scale_time; 0 disables it */
+  guint           n_train;           /* training noises */
+  guint           n_val;             /* validation noises */
+  guint           batch;             /* noises per iteration; 0 = all training noises */
+  guint           iterations;
+  double          learning_rate;     /* Adam's peak rate, decayed by a cosine to lr_final */
+  double          lr_final;
+  guint           val_every;         /* validate every so many iterations; 0 = about 20 times */
+  guint32         train_seed;
+  guint32         val_seed;          /* must differ from train_seed */
+  double          teacher_rtol;
+  const char     *model_spec;        /* recorded in the metadata; may be NULL */
+  const EpdTable *init;              /* starting table; NULL = the uniform table */
+  /* Optional teacher states [steps][n][dim] of the training and validation noises
+   * (epd_distill_teacher_states() from epd_distill_initial_states()), so that
+   * several distillations on one grid share one teacher solve. Borrowed: they
+   * must outlive the run (also an async one). NULL: solved here. */
+  const double   *teacher_train;
+  const double   *teacher_val;
+} EpdDistillOptions;
+
+typedef struct
+{
+  const char   *phase;           /* "teacher" or "training" */
+  guint         iteration;       /* iterations done */
+  guint         iterations;
+  double        loss;            /* this iteration's training loss (mean squared error per coordinate, over steps) */
+  double        val_error;       /* latest validation error: mean L2 distance of the final samples; NaN before the first */
+  double        best_val_error;
+  guint         steps;
+  const double *val_per_step;    /* [steps] of the latest validation, NULL before the first */
+  double        elapsed_s;
+  double        remaining_s;     /* estimate; negative while unknown */
+} EpdDistillProgress;
+
+/* Called on the thread that runs epd_distill_run(), after every iteration; a GTK
+ * app copies what it needs (val_per_step is valid only during the call) and
+ * forwards it to the main loop (g_idle_add / g_main_context_invoke). */
+typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
+                                        gpointer                  user_data);
+
+/* Defaults: EPD, 4 steps, K = 2, AFS, order 4, no scales, 32 training and 32
+ * validation noises, 500 iterations, lr 0.1 -> 0.001, seeds 0 and 1, rtol 1e-6. */
+void               epd_distill_options_init (EpdDistillOptions       *self);
+/* Deep copies for a GTask's data (the model spec and the initial table are copied). */
+EpdDistillOptions *epd_distill_options_copy (const EpdDistillOptions *self);
+void               epd_distill_options_free (EpdDistillOptions       *self);
+gboolean           epd_distill_options_validate (const EpdDistillOptions *self,
+                                                 GError                 **error);
+
+/* Distils a table; returns the table with the lowest validation error seen.
+ * Cancelling after the first validation still returns that best table, with
+ * metadata "cancelled": true (so a GTask running it should not check the
+ * cancellable itself); cancelling earlier returns NULL with G_IO_ERROR_CANCELLED.
+ * The metadata records the model, teacher and tolerance, seeds, options,
+ * the loss and validation curves, per-step validation errors and the wall time. */
+EpdTable          *epd_distill_run          (EpdDenoiser             *denoiser,
+                                             const EpdDistillOptions *options,
+                                             EpdDistillProgressFunc   progress,
+                                             gpointer                 user_data,
+                                             GCancellable            *cancellable,
+                                             GError                 **error);
+
+/* The same in a GTask worker thread; progress is called on that thread. */
+void               epd_distill_run_async    (EpdDenoiser             *denoiser,
+                                             const EpdDistillOptions *options,
+                                             EpdDistillProgressFunc   progress,
+                                             gpointer                 user_data,
+                                             GCancellable            *cancellable,
+                                             GAsyncReadyCallback      callback,
+                                             gpointer                 callback_data);
+EpdTable          *epd_distill_run_finish   (GAsyncResult            *result,
+                                             GError                 **error);
+
+/* Error of a table against the teacher on given noises, following the student's
+ * own trajectory: per_step[n] (steps entries, may be NULL) is the mean L2 distance
+ * after step n; returns the final one, or a negative value with error set. */
+double             epd_distill_table_error  (EpdDenoiser             *denoiser,
+                                             const EpdTable          *table,
+                                             const double            *x_init,
+                                             const double            *teacher_states,
+                                             gsize                    batch,
+                                             double                  *per_step,
+                                             GError                 **error);
+
+/* Loss and exact gradient of the step-by-step loss at raw parameters theta
+ * (layout [p_r | q_weight | p_scale_dir | p_scale_time], each [steps][K]; see
+ * epd_distill_n_params()) over noises x_init with teacher states
+ * [steps][batch][dim]. Exposed for gradient checks. */
+gsize              epd_distill_n_params     (const EpdDistillOptions *options);
+gboolean           epd_distill_loss_grad    (EpdDenoiser             *denoiser,
+                                             const EpdDistillOptions *options,
+                                             const double            *theta,
+                                             const double            *x_init,
+                                             const double            *teacher_states,
+                                             gsize                    batch,
+                                             double                  *loss,
+                                             double                  *grad,
+                                             GError                 **error);
+/* The table that raw parameters theta stand for (metadata empty). */
+EpdTable          *epd_distill_table_from_params (const EpdDistillOptions *options,
+                                                  const double            *theta);
+/* The initial states t_max z of n noises z drawn from seed (the training noises
+ * use options->train_seed, the validation noises options->val_seed). */
+double            *epd_distill_initial_states (const EpdDistillOptions *options,
+                                               guint32                  seed,
+                                               guint                    n,
+                                               guint                    dim);
+/* Teacher states [steps][batch][dim] at the grid's times t_1..t_N from x_init. */
+double            *epd_distill_teacher_states (EpdDenoiser             *denoiser,
+                                               const EpdDistillOptions *options,
+                                               const double            *x_init,
+                                               gsize                    batch,
+                                               GCancellable            *cancellable,
+                                               GError                 **error);
+
+G_END_DECLS

@@ -1,0 +1,158 @@
+/* epd-json.c: JSON files through json-glib, with exact doubles and atomic saves. */
+#include "epd-json.h"
+
+#include <string.h>
+
+/* Removes the ".0" that json-glib appends after an exponent ("1e-300.0"),
+ * outside strings, in place. */
+static void
+repair_exponents (char *text)
+{
+  gboolean in_string = FALSE;
+  char *out = text;
+
+  for (const char *p = text; *p; p++)
+    {
+      *out++ = *p;
+      if (in_string)
+        {
+          if (*p == '\\' && p[1])
+            *out++ = *++p;
+          else if (*p == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (*p == '"')
+        in_string = TRUE;
+      else if ((*p == 'e' || *p == 'E') && p > text && (g_ascii_isdigit (p[-1]) || p[-1] == '.'))
+        {
+          const char *q = p + 1;
+
+          if (*q == '+' || *q == '-')
+            q++;
+          while (g_ascii_isdigit (*q))
+            q++;
+          while (p + 1 < q)
+            *out++ = *++p;
+          if (q[0] == '.' && q[1] == '0' && !g_ascii_isdigit (q[2]))
+            p += 2;
+        }
+    }
+  *out = '\0';
+}
+
+char *
+epd_json_to_data (JsonNode *root,
+                  gboolean  pretty,
+                  gsize    *length)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  char *text;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, pretty);
+  text = json_generator_to_data (generator, NULL);
+  repair_exponents (text);
+  if (length != NULL)
+    *length = strlen (text);
+  return text;
+}
+
+gboolean
+epd_json_save (JsonNode    *root,
+               const char  *path,
+               GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize length;
+
+  text = epd_json_to_data (root, TRUE, &length);
+  if (!g_file_set_contents (path, text, length, &local))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+JsonNode *
+epd_json_parse (const char  *data,
+                gsize        length,
+                const char  *source,
+                GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, data, length, &local))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: not valid JSON: %s", source, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: empty JSON document", source);
+      return NULL;
+    }
+  return json_node_ref (root);
+}
+
+JsonNode *
+epd_json_load (const char  *path,
+               GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, &local))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s", local->message);
+      return NULL;
+    }
+  return epd_json_parse (contents, length, path, error);
+}
+
+JsonNode *
+epd_json_node_deep_copy (JsonNode *node)
+{
+  JsonNode *copy;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = epd_json_object_deep_copy (json_node_get_object (node));
+
+      copy = json_node_init_object (json_node_alloc (), object);
+      json_object_unref (object);
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      JsonArray *out = json_array_sized_new (json_array_get_length (array));
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        json_array_add_element (out, epd_json_node_deep_copy (json_array_get_element (array, i)));
+      copy = json_node_init_array (json_node_alloc (), out);
+      json_array_unref (out);
+    }
+  else
+    copy = json_node_copy (node);
+  return copy;
+}
+
+JsonObject *
+epd_json_object_deep_copy (JsonObject *object)
+{
+  JsonObject *copy = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &member))
+    json_object_set_member (copy, name, epd_json_node_deep_copy (member));
+  return copy;
+}

@@ -1,0 +1,160 @@
+/* test-cmd-compare-tables.c: `epd compare --table A --table B` run as a user runs it:
+ * the report, the figure's size for 2-D and image models, and clear usage errors. */
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cairo.h>
+#include <glib/gstdio.h>
+
+#include "rl/epd-classifier.h"
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs `epd compare ARGS...` (NULL-terminated) from the build tree with envp. */
+static void
+run_compare (Run         *run,
+             char       **envp,
+             ...)
+{
+  const char *root = g_getenv ("EPD_BUILD_ROOT");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list ap;
+  int wait_status;
+
+  g_ptr_array_add (argv, g_build_filename (root ? root : "..", "app", "epd", NULL));
+  g_ptr_array_add (argv, g_strdup ("compare"));
+  va_start (ap, envp);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &run->out, &run->err, &wait_status, &error));
+  g_assert_no_error (error);
+  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
+}
+
+static void
+assert_png_size (const char *path,
+                 int         width,
+                 int         height)
+{
+  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
+
+  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (png), ==, width);
+  g_assert_cmpint (cairo_image_surface_get_height (png), ==, height);
+  cairo_surface_destroy (png);
+}
+
+static void
+test_mixture (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-test-compare-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "cmp.png", NULL);
+  g_auto(Run) run = { 0 };
+
+  run_compare (&run, NULL, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+               "--model", "gmm:ring8", "--batch", "64", "--device", "cpu", "--png", png, NULL);
+  g_test_message ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "reward logdensity"));
+  g_assert_nonnull (strstr (run.out, "A: builtin:sd15-distilled"));
+  g_assert_nonnull (strstr (run.out, "B: builtin:sd15-best"));
+  g_assert_nonnull (strstr (run.out, "teacher"));
+  g_assert_nonnull (strstr (run.out, "paired difference B - A"));
+  assert_png_size (png, 3 * 380, 380);
+  g_unlink (png);
+  g_rmdir (dir);
+}
+
+/* An image model: a throw-away classifier stands in for the cached one, so that the
+ * test never trains the real one. */
+static void
+test_images (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-test-compare-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "cmp.png", NULL);
+  g_autofree char *cache_dir = g_build_filename (dir, "epd-studio", NULL);
+  g_autoptr(EpdClassifier) classifier = epd_classifier_new (28 * 28, 128, 10, 1);
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "XDG_CACHE_HOME", dir, TRUE);
+  g_autofree char *cache_file = NULL;
+  g_autofree char *default_path = NULL;
+  g_autofree char *base = NULL;
+  EpdClassifierSettings settings;
+  g_auto(Run) run = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  epd_classifier_settings_init (&settings);
+  default_path = epd_classifier_cache_path (&settings);
+  base = g_path_get_basename (default_path);
+  cache_file = g_build_filename (cache_dir, base, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (cache_dir, 0755), ==, 0);
+  g_assert_true (epd_classifier_save (classifier, cache_file, &error));
+  run_compare (&run, envp, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+               "--model", "dataset:fashion-mnist:100", "--batch", "2", "--device", "cpu",
+               "--reward", "classifier,sharpness=0.5", "--png", png, NULL);
+  g_test_message ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "reward classifier,sharpness=0.5"));
+  /* 3 columns of 28*3+4 = 88 px, widened to 90 or the longest title; 2 rows of 88 + 16. */
+  {
+    cairo_surface_t *surface = cairo_image_surface_create_from_png (png);
+
+    g_assert_cmpint (cairo_image_surface_get_height (surface), ==, 22 + 2 * (88 + 16) + 8);
+    g_assert_cmpint (cairo_image_surface_get_width (surface), >=, 8 + 3 * (90 + 8));
+    cairo_surface_destroy (surface);
+  }
+  g_unlink (png);
+  g_unlink (cache_file);
+  g_rmdir (cache_dir);
+  g_rmdir (dir);
+}
+
+static void
+test_errors (void)
+{
+  g_auto(Run) one = { 0 };
+  g_auto(Run) missing = { 0 };
+  g_auto(Run) wrong_reward = { 0 };
+
+  run_compare (&one, NULL, "--table", "builtin:sd15-best", NULL);
+  g_assert_cmpint (one.status, ==, 2);
+  g_assert_nonnull (strstr (one.err, "epd: error: need exactly two --table"));
+
+  run_compare (&missing, NULL, "--table", "/nonexistent/a.json", "--table", "builtin:sd15-best",
+               "--device", "cpu", NULL);
+  g_assert_cmpint (missing.status, ==, 1);
+  g_assert_nonnull (strstr (missing.err, "/nonexistent/a.json"));
+
+  run_compare (&wrong_reward, NULL, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+               "--model", "gmm:ring8", "--device", "cpu", "--reward", "sharpness", NULL);
+  g_assert_cmpint (wrong_reward.status, ==, 1);
+  g_assert_nonnull (strstr (wrong_reward.err, "needs an image model"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cmd-compare-tables/mixture", test_mixture);
+  g_test_add_func ("/cmd-compare-tables/images", test_images);
+  g_test_add_func ("/cmd-compare-tables/errors", test_errors);
+  return g_test_run ();
+}

@@ -1,0 +1,364 @@
+/* test-empirical.c: the OpenBLAS empirical denoiser against a direct double
+ * implementation, its exact JVP against finite differences, and the spec parser. */
+#include "data/epd-empirical.h"
+#include "test-data-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#define N_DATA 50
+#define SIDE 4
+#define DIM (SIDE * SIDE)
+
+static EpdEmpirical *
+random_model (guint32 seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDataset) ds = NULL;
+  float pixels[N_DATA * DIM];
+
+  for (guint i = 0; i < N_DATA * DIM; i++)
+    pixels[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  ds = epd_dataset_new_from_data ("random", pixels, NULL, N_DATA, SIDE, 1, &error);
+  g_assert_no_error (error);
+  return epd_empirical_new (ds);
+}
+
+/* softmax over -|x - y_i|^2 / (2 s^2), distances summed directly. */
+static void
+naive_denoise (const float *y, const double *x, double s, double *out)
+{
+  double logits[N_DATA], max = -INFINITY, sum = 0.0;
+
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      double d2 = 0.0;
+
+      for (guint j = 0; j < DIM; j++)
+        d2 += (x[j] - y[i * DIM + j]) * (x[j] - y[i * DIM + j]);
+      logits[i] = -d2 / (2 * s * s);
+      max = MAX (max, logits[i]);
+    }
+  memset (out, 0, DIM * sizeof (double));
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      double w = exp (logits[i] - max);
+
+      sum += w;
+      for (guint j = 0; j < DIM; j++)
+        out[j] += w * y[i * DIM + j];
+    }
+  for (guint j = 0; j < DIM; j++)
+    out[j] /= sum;
+}
+
+static double
+max_abs_diff (const double *a, const double *b, gsize n, double *scale)
+{
+  double diff = 0.0;
+
+  *scale = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      diff = MAX (diff, fabs (a[i] - b[i]));
+      *scale = MAX (*scale, fabs (b[i]));
+    }
+  return diff;
+}
+
+/* Rows near data points and far from them, sigmas from 0.002 to 80, 40 rows
+ * (more than one GEMM chunk). */
+static void
+test_parity (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (1);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2);
+  g_autoptr(GError) error = NULL;
+  static const double sigmas[] = { 0.002, 0.01, 0.1, 0.5, 2.0, 80.0 };
+  const float *y = epd_empirical_get_data (model);
+  enum { B = 40 };
+  double x[B * DIM], s[B], out[B * DIM], ref[DIM];
+
+  for (guint r = 0; r < B; r++)
+    {
+      s[r] = sigmas[r % G_N_ELEMENTS (sigmas)];
+      for (guint j = 0; j < DIM; j++)
+        x[r * DIM + j] = y[(r % N_DATA) * DIM + j] + (r % 2 ? 0.3 : s[r]) * epd_random_normal (rand);
+    }
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (model), x, s, B, out, &error));
+  g_assert_no_error (error);
+  for (guint r = 0; r < B; r++)
+    {
+      double scale, diff;
+
+      naive_denoise (y, x + r * DIM, s[r], ref);
+      diff = max_abs_diff (out + r * DIM, ref, DIM, &scale);
+      g_test_message ("sigma %g: max |D - naive| = %.3g (scale %.3g)", s[r], diff, scale);
+      g_assert_cmpfloat (diff, <=, 1e-12 * scale);
+    }
+}
+
+static double
+dist2 (const float *a, const float *b)
+{
+  double d2 = 0.0;
+
+  for (guint j = 0; j < DIM; j++)
+    d2 += ((double) a[j] - b[j]) * ((double) a[j] - b[j]);
+  return d2;
+}
+
+/* At sigma 0.002, a point between image 0 and its nearest neighbour k: both
+ * logits are about -1e5 and only their difference (set to 1) decides the
+ * mixture. The logits carry an absolute error of about
+ * eps |x| |y| / s^2 = 1e-16 * 16 / 4e-6 = 4e-10, hence the looser bound. */
+static void
+test_sharp_mixture (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (3);
+  g_autoptr(GError) error = NULL;
+  const float *y = epd_empirical_get_data (model), *y0 = y, *yk;
+  double x[DIM], s = 0.002, out[DIM], ref[DIM], gap2 = INFINITY, diff, scale, w0;
+  guint k = 0;
+
+  for (guint i = 1; i < N_DATA; i++)
+    if (dist2 (y0, y + i * DIM) < gap2)
+      {
+        gap2 = dist2 (y0, y + i * DIM);
+        k = i;
+      }
+  yk = y + k * DIM;
+  /* the logit gap is a |y_0 - y_k|^2 / s^2 at x = midpoint + a (y_0 - y_k) */
+  for (guint j = 0; j < DIM; j++)
+    x[j] = 0.5 * ((double) y0[j] + yk[j]) + s * s / gap2 * ((double) y0[j] - yk[j]);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (model), x, &s, 1, out, &error));
+  naive_denoise (y, x, s, ref);
+  diff = max_abs_diff (out, ref, DIM, &scale);
+  g_test_message ("sharp mixture: max |D - naive| = %.3g", diff);
+  g_assert_cmpfloat (diff, <=, 1e-8 * scale);
+  /* only the pair matters, and y_0 weighs 1 / (1 + e^-1) */
+  w0 = (ref[0] - yk[0]) / ((double) y0[0] - yk[0]);
+  g_assert_cmpfloat_with_epsilon (w0, 1.0 / (1.0 + exp (-1.0)), 1e-6);
+  w0 = (out[0] - yk[0]) / ((double) y0[0] - yk[0]);
+  g_assert_cmpfloat_with_epsilon (w0, 1.0 / (1.0 + exp (-1.0)), 1e-6);
+}
+
+static void
+test_jvp (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (4);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(GError) error = NULL;
+  EpdDenoiser *d = EPD_DENOISER (model);
+  enum { B = 3 };
+  double s[B] = { 0.3, 1.0, 5.0 }, ds[B] = { 0.2, -0.5, 1.0 };
+  double x[B * DIM], dx[B * DIM], out[B * DIM], dout[B * DIM], plain[B * DIM];
+  double xp[B * DIM], xm[B * DIM], sp[B], sm[B], fp[B * DIM], fm[B * DIM];
+  const double h = 1e-5;
+
+  epd_random_normal_fill (rand, x, B * DIM);
+  epd_random_normal_fill (rand, dx, B * DIM);
+  g_assert_true (epd_denoiser_has_exact_jvp (d));
+  g_assert_true (epd_denoiser_denoise_jvp (d, x, s, dx, ds, B, out, dout, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_denoise (d, x, s, B, plain, &error));
+  for (guint i = 0; i < B * DIM; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (out[i], plain[i], 1e-14);
+      xp[i] = x[i] + h * dx[i];
+      xm[i] = x[i] - h * dx[i];
+    }
+  for (guint r = 0; r < B; r++)
+    {
+      sp[r] = s[r] + h * ds[r];
+      sm[r] = s[r] - h * ds[r];
+    }
+  g_assert_true (epd_denoiser_denoise (d, xp, sp, B, fp, &error));
+  g_assert_true (epd_denoiser_denoise (d, xm, sm, B, fm, &error));
+  for (guint r = 0; r < B; r++)
+    {
+      double fd[DIM], diff, scale;
+
+      for (guint j = 0; j < DIM; j++)
+        fd[j] = (fp[r * DIM + j] - fm[r * DIM + j]) / (2 * h);
+      diff = max_abs_diff (dout + r * DIM, fd, DIM, &scale);
+      g_test_message ("sigma %g: max |JVP - FD| = %.3g (scale %.3g)", s[r], diff, scale);
+      g_assert_cmpfloat (scale, >, 1e-3);
+      g_assert_cmpfloat (diff, <=, 1e-6 * scale);
+    }
+}
+
+static void
+test_bad_input (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (6);
+  g_autoptr(GError) error = NULL;
+  double x[2 * DIM] = { 0 }, s[2] = { 1.0, 0.0 }, out[2 * DIM];
+
+  g_assert_false (epd_denoiser_denoise (EPD_DENOISER (model), x, s, 2, out, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "sigma[1] is 0"));
+  g_clear_error (&error);
+  s[1] = 1.0;
+  x[DIM + 3] = NAN;
+  g_assert_false (epd_denoiser_denoise (EPD_DENOISER (model), x, s, 2, out, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "x[19]"));
+}
+
+/* ---- specs ---------------------------------------------------------------- */
+
+typedef struct
+{
+  char *dir;
+} Fixture;
+
+/* 12 images of 4 x 4 with labels 0..3, three of each, and a PNG folder. */
+static const guint8 spec_labels[12] = { 0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3 };
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *png_dir = NULL;
+
+  f->dir = g_dir_make_tmp ("epd-test-empirical-XXXXXX", &error);
+  g_assert_no_error (error);
+  test_write_fashion_dir (f->dir, spec_labels, 12, 4);
+  png_dir = g_build_filename (f->dir, "pngs", NULL);
+  g_assert_cmpint (g_mkdir (png_dir, 0700), ==, 0);
+  for (guint k = 0; k < 3; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.png", k);
+      g_autofree char *path = g_build_filename (png_dir, name, NULL);
+
+      test_write_png_solid (path, 10 + k, 12, k / 2.0, 0.5, 1.0);
+    }
+  g_setenv ("EPD_FASHION_MNIST_DIR", f->dir, TRUE);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_assert_cmpint (g_remove (child), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_unsetenv ("EPD_FASHION_MNIST_DIR");
+  remove_tree (f->dir);
+  g_free (f->dir);
+}
+
+static EpdEmpirical *
+open_ok (const char *spec, gsize n, guint side, guint channels)
+{
+  g_autoptr(GError) error = NULL;
+  EpdEmpirical *model = epd_empirical_open_spec (spec, &error);
+  guint got_side = 0, got_channels = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (epd_empirical_get_n (model), ==, n);
+  g_assert_true (epd_denoiser_get_image_shape (EPD_DENOISER (model), &got_side, &got_channels));
+  g_assert_cmpuint (got_side, ==, side);
+  g_assert_cmpuint (got_channels, ==, channels);
+  g_assert_cmpuint (epd_denoiser_get_dim (EPD_DENOISER (model)), ==, side * side * channels);
+  return model;
+}
+
+static void
+test_spec_fashion (Fixture *f, gconstpointer data)
+{
+  g_autoptr(EpdEmpirical) all = open_ok ("fashion-mnist", 12, 4, 1);
+  g_autoptr(EpdEmpirical) first = open_ok ("fashion-mnist:5", 5, 4, 1);
+  g_autoptr(EpdEmpirical) per_class = open_ok ("fashion-mnist:2:per-class", 8, 4, 1);
+  g_autoptr(EpdEmpirical) test = open_ok ("fashion-mnist-test:3", 3, 4, 1);
+  EpdDataset *ds = epd_empirical_get_dataset (per_class);
+  static const guint8 picked[8] = { 0, 1, 2, 3, 3, 2, 1, 0 };
+
+  g_assert_cmpstr (epd_denoiser_describe (EPD_DENOISER (first)), ==,
+                   "dataset:fashion-mnist:5 (CPU, OpenBLAS float64)");
+  g_assert_cmpmem (epd_dataset_get_labels (ds), 8, picked, 8);
+  g_assert_cmpstr (epd_dataset_get_name (epd_empirical_get_dataset (test)), ==, "fashion-mnist:t10k");
+  g_assert_true (epd_empirical_get_data (all) == epd_dataset_get_pixels (epd_empirical_get_dataset (all)));
+}
+
+static void
+test_spec_png (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "pngs", NULL);
+  g_autofree char *sized = g_strconcat (dir, ":8", NULL);
+  g_autofree char *rgb = g_strconcat (dir, ":6:rgb", NULL);
+  g_autofree char *rgb_default = g_strconcat (dir, ":rgb", NULL);
+  g_autoptr(EpdEmpirical) a = open_ok (dir, 3, 28, 1);
+  g_autoptr(EpdEmpirical) b = open_ok (sized, 3, 8, 1);
+  g_autoptr(EpdEmpirical) c = open_ok (rgb, 3, 6, 3);
+  g_autoptr(EpdEmpirical) d = open_ok (rgb_default, 3, 28, 3);
+  const float *px = epd_empirical_get_data (c);
+
+  /* image 2 is (1, 0.5, 1): red +1, green about 0 */
+  g_assert_cmpfloat (px[2 * 108 + 0], ==, 1.0f);
+  g_assert_cmpfloat_with_epsilon (px[2 * 108 + 1], 0.0, 1.0 / 127.5);
+}
+
+static void
+assert_spec_fails (const char *spec, const char *words)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (epd_empirical_open_spec (spec, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == EPD_ERROR);
+  g_test_message ("%s -> %s", spec, error->message);
+  g_assert_nonnull (strstr (error->message, words));
+}
+
+static void
+test_spec_errors (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "pngs", NULL);
+  g_autofree char *bad_side = g_strconcat (dir, ":0", NULL);
+
+  assert_spec_fails ("", "needs a name");
+  assert_spec_fails ("fashion-mnist:0", "'0' is not an image count");
+  assert_spec_fails ("fashion-mnist:ten", "'ten' is not an image count");
+  assert_spec_fails ("fashion-mnist:", "'' is not an image count");
+  assert_spec_fails ("fashion-mnist:5:each", "expected fashion-mnist");
+  assert_spec_fails ("fashion-mnist:13", "first 13 images of 12");
+  assert_spec_fails ("fashion-mnist:4:per-class", "fewer than the 4 per class");
+  assert_spec_fails ("/no/such/folder", "neither fashion-mnist nor a folder");
+  assert_spec_fails (bad_side, "is not in 1..4096");
+  g_setenv ("EPD_FASHION_MNIST_DIR", dir, TRUE);
+  assert_spec_fails ("fashion-mnist", "train-labels-idx1-ubyte.gz: cannot open");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/empirical/parity", test_parity);
+  g_test_add_func ("/empirical/sharp-mixture", test_sharp_mixture);
+  g_test_add_func ("/empirical/jvp", test_jvp);
+  g_test_add_func ("/empirical/bad-input", test_bad_input);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/empirical/spec/fashion", test_spec_fashion);
+  ADD ("/empirical/spec/png", test_spec_png);
+  ADD ("/empirical/spec/errors", test_spec_errors);
+#undef ADD
+  return g_test_run ();
+}

@@ -1,0 +1,97 @@
+/* test-diversity.c: normalised histogram entropy is 0 for one mode and 1 for uniform
+ * modes, on a real mixture (mode coverage) and on classifier classes. */
+#include <math.h>
+
+#include "data/epd-gmm.h"
+#include "rl/epd-diversity.h"
+
+static void
+test_entropy (void)
+{
+  const guint one[4] = { 0, 9, 0, 0 };
+  const guint uniform[4] = { 3, 3, 3, 3 };
+  const guint half[4] = { 5, 5, 0, 0 };
+  const guint none[4] = { 0, 0, 0, 0 };
+
+  g_assert_cmpfloat (epd_diversity_entropy (one, 4), ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (epd_diversity_entropy (uniform, 4), 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (epd_diversity_entropy (half, 4), 0.5, 1e-12);
+  g_assert_cmpfloat (epd_diversity_entropy (none, 4), ==, 0.0);
+  g_assert_cmpuint (epd_diversity_coverage (half, 4), ==, 2);
+  g_assert_cmpuint (epd_diversity_coverage (uniform, 4), ==, 4);
+}
+
+static void
+test_mixture (void)
+{
+  g_autoptr(EpdGmm) gmm = epd_gmm_new_preset ("ring8", NULL);
+  guint k = epd_gmm_get_n_components (gmm);
+  const double *means = epd_gmm_get_means (gmm);
+  g_autofree double *x = g_new (double, 2 * k * 2);
+  g_autoptr(GError) error = NULL;
+  double diversity = -1.0;
+
+  /* All samples on (near) component 3: one mode, diversity 0. */
+  for (guint i = 0; i < 2 * k; i++)
+    {
+      x[2 * i] = means[2 * 3] + 0.01 * i;
+      x[2 * i + 1] = means[2 * 3 + 1];
+    }
+  g_assert_true (epd_diversity_measure (EPD_DENOISER (gmm), x, 2 * k, &diversity, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (diversity, ==, 0.0);
+
+  /* Two samples on every component: uniform, diversity 1. */
+  for (guint i = 0; i < 2 * k; i++)
+    {
+      x[2 * i] = means[2 * (i % k)];
+      x[2 * i + 1] = means[2 * (i % k) + 1];
+    }
+  g_assert_true (epd_diversity_measure (EPD_DENOISER (gmm), x, 2 * k, &diversity, &error));
+  g_assert_cmpfloat_with_epsilon (diversity, 1.0, 1e-12);
+}
+
+/* A classifier that only looks at input 0 and input 1 sees distinct classes. */
+static void
+test_classes (void)
+{
+  g_autoptr(EpdClassifier) classifier = epd_classifier_new (2, 4, 2, 9);
+  EpdClassifierSettings settings;
+  float inputs[200 * 2];
+  guint8 labels[200];
+  double x[4 * 2] = { 0.9, -0.9, 0.9, -0.9, -0.9, 0.9, -0.9, 0.9 };
+  g_autofree guint *counts = NULL;
+  guint n_bins = 0;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      labels[i] = i % 2;
+      inputs[2 * i] = labels[i] ? -0.9f : 0.9f;
+      inputs[2 * i + 1] = -inputs[2 * i];
+    }
+  epd_classifier_settings_init (&settings);
+  settings.hidden = 4;
+  settings.epochs = 20;
+  settings.batch_size = 20;
+  settings.learning_rate = 0.05;
+  g_assert_true (epd_classifier_train (classifier, inputs, labels, 200, &settings,
+                                       NULL, NULL, NULL, NULL));
+  g_assert_true (epd_diversity_class_histogram (classifier, x, 4, &counts, &n_bins));
+  g_assert_cmpuint (n_bins, ==, 2);
+  g_assert_cmpuint (counts[0], ==, 2);
+  g_assert_cmpuint (counts[1], ==, 2);
+  g_assert_cmpfloat_with_epsilon (epd_diversity_entropy (counts, n_bins), 1.0, 1e-12);
+  g_clear_pointer (&counts, g_free);
+  g_assert_true (epd_diversity_class_histogram (classifier, x, 2, &counts, &n_bins));
+  g_assert_cmpfloat (epd_diversity_entropy (counts, n_bins), ==, 0.0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/diversity/entropy", test_entropy);
+  g_test_add_func ("/diversity/mixture", test_mixture);
+  g_test_add_func ("/diversity/classes", test_classes);
+  return g_test_run ();
+}

@@ -1,0 +1,208 @@
+/* test-rdpo-cli.c: `epd rdpo` end to end -- errors, the log, resume, Ctrl-C. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "solver/epd.h"
+
+typedef struct
+{
+  char *dir;
+  char *start;
+} Fixture;
+
+static char *
+epd_path (void)
+{
+  return g_build_filename (g_getenv ("EPD_BUILD_ROOT"), "app", "epd", NULL);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(EpdTable) start = epd_table_new ("epd", 3, 2);
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("epd-rdpo-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->start = g_build_filename (f->dir, "start.json", NULL);
+  start->afs = TRUE;
+  g_assert_true (epd_table_save (start, f->start, &error));
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->start);
+}
+
+/* Runs `epd rdpo ARGS...` (NULL-terminated) and returns its exit status. */
+static int
+run_rdpo (char **err, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  va_list ap;
+  const char *arg;
+  int status;
+
+  g_ptr_array_add (argv, epd_path ());
+  g_ptr_array_add (argv, g_strdup ("rdpo"));
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_bad_arguments (Fixture *f, gconstpointer data)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+
+  g_assert_cmpint (run_rdpo (&err, "--reward", "logdensity", "--out", out, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "epd: error: --init"));
+  g_assert_cmpint (run_rdpo (&err2, "--init", f->start, "--reward", "logdensity", "--out", out,
+                             "--group", "1", NULL), ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static char *
+read_text (const char *path)
+{
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* A run of 6 iterations, and 3 + checkpoint + resume to 6, write the same
+ * table and the same log (but for the elapsed times). */
+static void
+test_log_and_resume (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *log = g_build_filename (f->dir, "log.jsonl", NULL);
+  g_autofree char *out2 = g_build_filename (f->dir, "out2.json", NULL);
+  g_autofree char *log2 = g_build_filename (f->dir, "log2.jsonl", NULL);
+  g_autofree char *ckpt = g_build_filename (f->dir, "ckpt.json", NULL);
+  g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(EpdTable) a = NULL;
+  g_autoptr(EpdTable) b = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *common[] = { "--init", f->start, "--reward", "logdensity", "--val-every", "2",
+                           "--val-seeds", "2", "--val-latents", "8" };
+
+  g_assert_cmpint (run_rdpo (&e1, common[0], common[1], common[2], common[3], common[4], common[5],
+                             common[6], common[7], common[8], common[9], "--iters", "6",
+                             "--out", out, "--log", log, NULL), ==, 0);
+  g_assert_cmpint (run_rdpo (&e2, common[0], common[1], common[2], common[3], common[4], common[5],
+                             common[6], common[7], common[8], common[9], "--iters", "3",
+                             "--out", out2, "--log", log2, "--checkpoint", ckpt, NULL), ==, 0);
+  g_assert_cmpint (run_rdpo (&e3, common[0], common[1], common[2], common[3], common[4], common[5],
+                             common[6], common[7], common[8], common[9], "--iters", "6",
+                             "--out", out2, "--log", log2, "--resume", ckpt, NULL), ==, 0);
+  a = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  b = epd_table_load (out2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (a->r, 6 * sizeof (double), b->r, 6 * sizeof (double));
+  g_assert_cmpmem (a->weight, 6 * sizeof (double), b->weight, 6 * sizeof (double));
+  text = read_text (log);
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 7);   /* 6 lines and the empty tail */
+  g_assert_nonnull (strstr (lines[0], "\"mixed_reward_mean\""));
+  g_assert_nonnull (strstr (lines[0], "\"logdensity_mean\""));
+  g_assert_nonnull (strstr (lines[5], "\"step\":6"));
+  {
+    g_autofree char *text2 = read_text (log2);
+    g_auto(GStrv) lines2 = g_strsplit (text2, "\n", -1);
+
+    g_assert_cmpuint (g_strv_length (lines2), ==, 7);
+    for (guint i = 0; i < 6; i++)
+      {
+        /* Everything before "elapsed_sec" matches: losses, rewards, step. */
+        const char *cut = strstr (lines[i], "\"elapsed_sec\"");
+
+        g_assert_nonnull (cut);
+        g_assert_cmpint (strncmp (lines[i], lines2[i], cut - lines[i]), ==, 0);
+      }
+  }
+}
+
+static gboolean
+log_has_a_line (gpointer user_data)
+{
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (user_data, &text, NULL, NULL) && strchr (text, '\n') != NULL;
+}
+
+/* Ctrl-C stops the run, writes the best table and a checkpoint, exits 130. */
+static void
+test_interrupt (Fixture *f, gconstpointer data)
+{
+  g_autofree char *epd = epd_path ();
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *log = g_build_filename (f->dir, "log.jsonl", NULL);
+  g_autofree char *ckpt = g_build_filename (f->dir, "ckpt.json", NULL);
+  const char *argv[] = { epd, "rdpo", "--init", f->start, "--reward", "logdensity", "--iters", "100000000",
+                         "--out", out, "--log", log, "--checkpoint", ckpt, "--checkpoint-every", "0", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) table = NULL;
+  GPid pid;
+  int status;
+
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 600 && !log_has_a_line (log); i++)
+    g_usleep (50000);
+  g_assert_true (log_has_a_line (log));
+  kill (pid, SIGINT);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 130);
+  table = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (ckpt, G_FILE_TEST_IS_REGULAR));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/rl/rdpo-cli/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/log-and-resume", Fixture, NULL, fixture_setup, test_log_and_resume, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/interrupt", Fixture, NULL, fixture_setup, test_interrupt, fixture_teardown);
+  return g_test_run ();
+}

@@ -1,0 +1,523 @@
+/* test-distill.c: Stage 1 distillation: gradients, training, determinism, metadata. */
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "solver/epd.h"
+#include "solver/epd-distill.h"
+#include "data/epd-gmm.h"
+
+static EpdDenoiser *
+open_preset (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  EpdGmm *gmm = epd_gmm_new_preset (name, &error);
+
+  g_assert_no_error (error);
+  return EPD_DENOISER (gmm);
+}
+
+static void
+small_options (EpdDistillOptions *o,
+               EpdSolverKind      solver)
+{
+  epd_distill_options_init (o);
+  o->solver = solver;
+  o->steps = 3;
+  o->n_points = 2;
+  o->n_train = 16;
+  o->n_val = 16;
+  o->iterations = 60;
+  o->teacher_rtol = 1e-7;
+  o->model_spec = "gmm:ring8";
+}
+
+/* Analytic gradient against central differences of the loss for the LAST step's
+ * parameters, whose change moves no later state (earlier steps' gradients treat
+ * the student's own state as fixed, which differences of the total cannot see). */
+static void
+check_gradient_with (EpdDenoiser  *denoiser,
+                     EpdSolverKind solver,
+                     gboolean      afs,
+                     guint         steps,
+                     double        rtol)
+{
+  guint dim = epd_denoiser_get_dim (denoiser), K = 3;
+  gsize B = 4;
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autofree double *z = epd_random_latents (3, B, dim);
+  g_autofree double *x0 = g_new (double, B * dim);
+  g_autofree double *targets = NULL;
+  g_autofree double *theta = NULL, *grad = NULL;
+  gsize n_par, n;
+  double loss;
+  EpdSolveOptions so;
+
+  small_options (&o, solver);
+  o.steps = steps;
+  o.n_points = K;
+  o.afs = afs;
+  o.scale_dir_range = 0.3;
+  o.scale_time_range = 0.3;
+  n_par = epd_distill_n_params (&o);
+  n = (gsize) steps * K;
+  epd_solve_options_init (&so);
+  so.schedule = o.schedule;
+  so.steps = steps;
+  epd_solve_init_from_noise (&so, z, B * dim, x0);
+  targets = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+  g_assert_no_error (error);
+  theta = g_new (double, n_par);
+  grad = g_new (double, n_par);
+  for (gsize i = 0; i < n_par; i++)
+    theta[i] = g_rand_double_range (rand, -1.0, 1.0);
+  g_assert_true (epd_distill_loss_grad (denoiser, &o, theta, x0, targets, B, &loss, grad, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (loss, >, 0.0);
+
+  /* Each block: r, weight, scale_dir, scale_time; last step's K entries. */
+  for (guint block = 0; block < 4; block++)
+    {
+      double block_size = 0.0;
+
+      for (guint k = 0; k < K; k++)
+      {
+        gsize i = block * n + (gsize) (steps - 1) * K + k;
+        double h = 1e-5, saved = theta[i], lp, lm, fd;
+
+        theta[i] = saved + h;
+        g_assert_true (epd_distill_loss_grad (denoiser, &o, theta, x0, targets, B, &lp, NULL, &error));
+        theta[i] = saved - h;
+        g_assert_true (epd_distill_loss_grad (denoiser, &o, theta, x0, targets, B, &lm, NULL, &error));
+        theta[i] = saved;
+        fd = (lp - lm) / (2 * h);
+        g_test_message ("block %u k %u: analytic %.10g, differences %.10g", block, k, grad[i], fd);
+        g_assert_cmpfloat (fabs (grad[i] - fd), <=, rtol * MAX (fabs (fd), 1e-3 * loss) + 1e-12);
+        block_size += fabs (fd);
+      }
+      /* The check is not vacuous: every parameter type moves the loss. */
+      g_assert_cmpfloat (block_size, >, 1e-4 * loss);
+    }
+}
+
+static void
+check_gradient (EpdSolverKind solver,
+                gboolean      afs,
+                guint         steps)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+
+  /* The mixture's JVP is analytic: the gradients are exact to rounding. */
+  check_gradient_with (denoiser, solver, afs, steps, 1e-6);
+}
+
+/* A denoiser without an exact JVP: epd_denoiser_denoise_jvp() falls back to
+ * central differences, so the gradient is accurate to ~1e-9 relative. */
+#define TEST_TYPE_PLAIN (test_plain_get_type ())
+G_DECLARE_FINAL_TYPE (TestPlain, test_plain, TEST, PLAIN, GObject)
+
+struct _TestPlain
+{
+  GObject      parent_instance;
+  EpdDenoiser *inner;
+};
+
+static void test_plain_iface_init (EpdDenoiserInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestPlain, test_plain, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (EPD_TYPE_DENOISER, test_plain_iface_init))
+
+static void
+test_plain_finalize (GObject *object)
+{
+  g_clear_object (&TEST_PLAIN (object)->inner);
+  G_OBJECT_CLASS (test_plain_parent_class)->finalize (object);
+}
+
+static void
+test_plain_class_init (TestPlainClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_plain_finalize;
+}
+
+static void
+test_plain_init (TestPlain *self)
+{
+}
+
+static guint
+test_plain_get_dim (EpdDenoiser *self)
+{
+  return epd_denoiser_get_dim (TEST_PLAIN (self)->inner);
+}
+
+static gboolean
+test_plain_denoise (EpdDenoiser  *self,
+                    const double *x,
+                    const double *sigma,
+                    gsize         batch,
+                    double       *out,
+                    GError      **error)
+{
+  return epd_denoiser_denoise (TEST_PLAIN (self)->inner, x, sigma, batch, out, error);
+}
+
+static void
+test_plain_iface_init (EpdDenoiserInterface *iface)
+{
+  iface->get_dim = test_plain_get_dim;
+  iface->denoise = test_plain_denoise;
+}
+
+static void
+test_gradient_fd_jvp (void)
+{
+  TestPlain *plain = g_object_new (TEST_TYPE_PLAIN, NULL);
+  g_autoptr(EpdDenoiser) denoiser = EPD_DENOISER (plain);
+
+  plain->inner = open_preset ("ring8");
+  g_assert_false (epd_denoiser_has_exact_jvp (denoiser));
+  check_gradient_with (denoiser, EPD_SOLVER_EPD_PLUGIN, TRUE, 3, 1e-4);
+}
+
+static void
+test_gradient_epd (void)
+{
+  check_gradient (EPD_SOLVER_EPD, TRUE, 3);
+  /* A single step: the first step's parameters, without AFS. */
+  check_gradient (EPD_SOLVER_EPD, FALSE, 1);
+}
+
+static void
+test_gradient_plugin (void)
+{
+  /* Four steps: the last one uses iPNDM order 4 with three past directions. */
+  check_gradient (EPD_SOLVER_EPD_PLUGIN, TRUE, 4);
+}
+
+/* The differentiated step and the solvers' epd_epd_step give the same loss. */
+static void
+test_forward_matches_solver_step (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  guint dim = epd_denoiser_get_dim (denoiser);
+  gsize B = 8;
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autofree double *z = epd_random_latents (11, B, dim);
+  g_autofree double *x0 = g_new (double, B * dim);
+  g_autofree double *targets = NULL, *theta = NULL, *grad = NULL;
+  double with_grad, without;
+  EpdSolveOptions so;
+
+  for (guint plugin = 0; plugin < 2; plugin++)
+    {
+      small_options (&o, plugin ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD);
+      o.steps = 4;
+      o.scale_dir_range = 0.2;
+      o.scale_time_range = 0.2;
+      epd_solve_options_init (&so);
+      so.schedule = o.schedule;
+      so.steps = o.steps;
+      epd_solve_init_from_noise (&so, z, B * dim, x0);
+      g_clear_pointer (&targets, g_free);
+      targets = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+      g_assert_no_error (error);
+      g_clear_pointer (&theta, g_free);
+      g_clear_pointer (&grad, g_free);
+      theta = g_new (double, epd_distill_n_params (&o));
+      grad = g_new (double, epd_distill_n_params (&o));
+      for (gsize i = 0; i < epd_distill_n_params (&o); i++)
+        theta[i] = 0.37 * sin (3.0 * i + plugin);
+      g_assert_true (epd_distill_loss_grad (denoiser, &o, theta, x0, targets, B, &with_grad, grad, &error));
+      g_assert_true (epd_distill_loss_grad (denoiser, &o, theta, x0, targets, B, &without, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpfloat_with_epsilon (with_grad, without, 1e-12 * without);
+    }
+}
+
+/* The table error follows the same trajectory as `epd sample` (epd_solve). */
+static void
+test_table_error_matches_solve (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  guint dim = epd_denoiser_get_dim (denoiser);
+  gsize B = 8;
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autofree double *z = epd_random_latents (5, B, dim);
+  g_autofree double *x0 = g_new (double, B * dim);
+  g_autofree double *x_out = g_new (double, B * dim);
+  g_autofree double *targets = NULL;
+  g_autofree double *theta = NULL;
+  g_autoptr(EpdTable) table = NULL;
+  double err, direct = 0.0;
+  EpdSolveOptions so;
+
+  for (guint plugin = 0; plugin < 2; plugin++)
+    {
+      small_options (&o, plugin ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD);
+      o.steps = 4;
+      o.scale_dir_range = 0.2;
+      o.scale_time_range = 0.2;
+      g_clear_pointer (&theta, g_free);
+      theta = g_new (double, epd_distill_n_params (&o));
+      for (gsize i = 0; i < epd_distill_n_params (&o); i++)
+        theta[i] = 0.5 * cos (2.0 * i + plugin);
+      g_clear_pointer (&table, epd_table_free);
+      table = epd_distill_table_from_params (&o, theta);
+      epd_solve_options_init (&so);
+      so.solver = o.solver;
+      so.schedule = o.schedule;
+      so.steps = o.steps;
+      so.table = table;
+      so.afs = o.afs;
+      so.max_order = o.max_order;
+      epd_solve_init_from_noise (&so, z, B * dim, x0);
+      g_clear_pointer (&targets, g_free);
+      targets = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+      g_assert_no_error (error);
+      err = epd_distill_table_error (denoiser, table, x0, targets, B, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (epd_solve (denoiser, &so, x0, B, x_out, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      direct = 0.0;
+      for (gsize b = 0; b < B; b++)
+        {
+          double s = 0.0;
+
+          for (guint j = 0; j < dim; j++)
+            {
+              double v = x_out[b * dim + j] - targets[(o.steps - 1) * B * dim + b * dim + j];
+              s += v * v;
+            }
+          direct += sqrt (s) / B;
+        }
+      g_assert_cmpfloat_with_epsilon (err, direct, 1e-10 * direct + 1e-14);
+    }
+}
+
+typedef struct
+{
+  guint calls;
+  guint cancel_at;
+  GCancellable *cancellable;
+} ProgressLog;
+
+static void
+on_progress (const EpdDistillProgress *p,
+             gpointer                  user_data)
+{
+  ProgressLog *log = user_data;
+
+  log->calls++;
+  g_assert_cmpuint (p->iteration, <=, p->iterations);
+  if (log->cancellable != NULL && p->iteration == log->cancel_at)
+    g_cancellable_cancel (log->cancellable);
+}
+
+static EpdTable *
+distill_small (EpdDenoiser       *denoiser,
+               EpdDistillOptions *o,
+               ProgressLog       *log)
+{
+  g_autoptr(GError) error = NULL;
+  EpdTable *table = epd_distill_run (denoiser, o, on_progress, log,
+                                     log->cancellable, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (table);
+  return table;
+}
+
+static double
+metadata_double (const EpdTable *t,
+                 const char     *name)
+{
+  g_assert_true (json_object_has_member (t->metadata, name));
+  return json_object_get_double_member (t->metadata, name);
+}
+
+/* Training lowers the validation error well below the uniform table's. */
+static void
+test_distill_improves (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) table = NULL;
+  double initial, best;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  table = distill_small (denoiser, &o, &log);
+  initial = metadata_double (table, "val_error_initial");
+  best = metadata_double (table, "val_error");
+  g_test_message ("validation error %g -> %g", initial, best);
+  g_assert_cmpfloat (best, <, 0.5 * initial);
+  g_assert_cmpuint (log.calls, >=, o.iterations);
+  g_assert_true (epd_table_validate (table, NULL));
+}
+
+static void
+test_distill_plugin_improves (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) table = NULL;
+
+  small_options (&o, EPD_SOLVER_EPD_PLUGIN);
+  o.scale_dir_range = 0.1;
+  o.scale_time_range = 0.1;
+  table = distill_small (denoiser, &o, &log);
+  g_assert_cmpstr (table->solver, ==, "epd-plugin");
+  g_assert_nonnull (table->scale_dir);
+  g_assert_nonnull (table->scale_time);
+  g_assert_cmpfloat (metadata_double (table, "val_error"), <, metadata_double (table, "val_error_initial"));
+}
+
+static void
+test_distill_deterministic (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) a = NULL, b = NULL;
+  gsize n;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.iterations = 20;
+  o.batch = 8;
+  a = distill_small (denoiser, &o, &log);
+  b = distill_small (denoiser, &o, &log);
+  n = (gsize) o.steps * o.n_points;
+  g_assert_cmpmem (a->r, n * sizeof (double), b->r, n * sizeof (double));
+  g_assert_cmpmem (a->weight, n * sizeof (double), b->weight, n * sizeof (double));
+  g_assert_cmpfloat (metadata_double (a, "val_error"), ==, metadata_double (b, "val_error"));
+}
+
+/* Teacher states solved once and shared give the very same table. */
+static void
+test_distill_shared_teacher (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  guint dim = epd_denoiser_get_dim (denoiser);
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) a = NULL, b = NULL;
+  g_autofree double *x_train = NULL, *x_val = NULL, *t_train = NULL, *t_val = NULL;
+  gsize n;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.iterations = 20;
+  a = distill_small (denoiser, &o, &log);
+  x_train = epd_distill_initial_states (&o, o.train_seed, o.n_train, dim);
+  x_val = epd_distill_initial_states (&o, o.val_seed, o.n_val, dim);
+  t_train = epd_distill_teacher_states (denoiser, &o, x_train, o.n_train, NULL, &error);
+  g_assert_no_error (error);
+  t_val = epd_distill_teacher_states (denoiser, &o, x_val, o.n_val, NULL, &error);
+  g_assert_no_error (error);
+  o.teacher_train = t_train;
+  o.teacher_val = t_val;
+  b = distill_small (denoiser, &o, &log);
+  n = (gsize) o.steps * o.n_points;
+  g_assert_cmpmem (a->r, n * sizeof (double), b->r, n * sizeof (double));
+  g_assert_cmpmem (a->weight, n * sizeof (double), b->weight, n * sizeof (double));
+}
+
+static void
+test_metadata_and_reload (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) table = NULL, loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("epd-distill-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "table.json", NULL);
+  const char *members[] = { "model", "model_description", "teacher", "teacher_rtol",
+                            "train_seed", "val_seed", "n_train", "n_val", "iterations",
+                            "learning_rate", "loss_curve", "val_curve", "val_iterations",
+                            "val_error_per_step", "wall_time_s", "cancelled" };
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.iterations = 10;
+  o.val_every = 5;
+  table = distill_small (denoiser, &o, &log);
+  for (gsize i = 0; i < G_N_ELEMENTS (members); i++)
+    g_assert_true (json_object_has_member (table->metadata, members[i]));
+  g_assert_cmpstr (json_object_get_string_member (table->metadata, "model"), ==, "gmm:ring8");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (table->metadata, "loss_curve")), ==, 10);
+  /* Initial table, then iterations 5 and 10. */
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (table->metadata, "val_curve")), ==, 3);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (table->metadata, "val_error_per_step")), ==, o.steps);
+  g_assert_true (epd_table_save (table, path, &error));
+  g_assert_no_error (error);
+  loaded = epd_table_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (epd_table_equal (table, loaded));
+  g_assert_true (json_object_has_member (loaded->metadata, "loss_curve"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_cancel_keeps_best (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  EpdDistillOptions o;
+  ProgressLog log = { 0, 7, cancellable };
+  g_autoptr(EpdTable) table = NULL;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.iterations = 50;
+  table = distill_small (denoiser, &o, &log);
+  g_assert_true (json_object_get_boolean_member (table->metadata, "cancelled"));
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "iterations_done"), ==, 7);
+}
+
+static void
+test_bad_options (void)
+{
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.val_seed = o.train_seed;
+  g_assert_false (epd_distill_options_validate (&o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_clear_error (&error);
+  small_options (&o, EPD_SOLVER_HEUN);
+  g_assert_false (epd_distill_options_validate (&o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_clear_error (&error);
+  small_options (&o, EPD_SOLVER_EPD);
+  o.scale_dir_range = 1.5;
+  g_assert_false (epd_distill_options_validate (&o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/distill/gradient/epd", test_gradient_epd);
+  g_test_add_func ("/distill/gradient/plugin", test_gradient_plugin);
+  g_test_add_func ("/distill/gradient/fd-jvp", test_gradient_fd_jvp);
+  g_test_add_func ("/distill/forward-matches-solver-step", test_forward_matches_solver_step);
+  g_test_add_func ("/distill/table-error-matches-solve", test_table_error_matches_solve);
+  g_test_add_func ("/distill/improves", test_distill_improves);
+  g_test_add_func ("/distill/plugin-improves", test_distill_plugin_improves);
+  g_test_add_func ("/distill/deterministic", test_distill_deterministic);
+  g_test_add_func ("/distill/shared-teacher", test_distill_shared_teacher);
+  g_test_add_func ("/distill/metadata-and-reload", test_metadata_and_reload);
+  g_test_add_func ("/distill/cancel-keeps-best", test_cancel_keeps_best);
+  g_test_add_func ("/distill/bad-options", test_bad_options);
+  return g_test_run ();
+}
