@@ -166,6 +166,8 @@ epd_application_class_init (EpdApplicationClass *klass)
 static void
 epd_application_init (EpdApplication *self)
 {
+  g_application_set_option_context_parameter_string (G_APPLICATION (self),
+                                                     "[TABLE.json|TABLE.npz|LOG.jsonl…]");
   g_application_add_main_option (G_APPLICATION (self), "smoke-test", 0, G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_NONE,
                                  "Solve the default model, edit a weight, save and reload the table, "

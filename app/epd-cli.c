@@ -20,6 +20,7 @@ static const EpdCommand commands[] = {
   { "bench",   epd_cmd_bench,   "measure denoiser throughput on each device" },
   { "distill", epd_cmd_distill, "Stage 1: distil an EPD table from a teacher" },
   { "rdpo",    epd_cmd_rdpo,    "Stage 2: improve a table for a reward with RDPO" },
+  { "classifier", epd_cmd_classifier, "train or evaluate the Fashion-MNIST reward classifier" },
 };
 
 static void
@@ -27,7 +28,7 @@ print_usage (FILE *stream)
 {
   fprintf (stream, "Usage: epd COMMAND [OPTION…]\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (stream, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf (stream, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (stream, "\nRun 'epd COMMAND --help' for the options of one command.\n");
 }
 

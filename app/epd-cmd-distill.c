@@ -13,6 +13,7 @@ typedef struct
   char              *model;
   char              *device;
   char              *out;
+  char              *init;
   int                steps;
   int                points;
   gboolean           afs;
@@ -37,6 +38,7 @@ distill_args_clear (DistillArgs *a)
   g_free (a->model);
   g_free (a->device);
   g_free (a->out);
+  g_free (a->init);
   epd_cli_schedule_args_clear (&a->schedule);
 }
 
@@ -104,6 +106,7 @@ on_distilled (GObject      *source,
 
 static gboolean
 options_from_args (const DistillArgs *a,
+                   const EpdTable    *init,
                    EpdDistillOptions *o,
                    GError           **error)
 {
@@ -133,6 +136,7 @@ options_from_args (const DistillArgs *a,
   o->val_seed = (guint32) a->seed + 1;
   o->teacher_rtol = a->rtol;
   o->model_spec = a->model;
+  o->init = init;
   if (!epd_cli_schedule_resolve (&a->schedule, &o->schedule, error))
     return FALSE;
   return epd_distill_options_validate (o, error);
@@ -153,12 +157,13 @@ distill_context (DistillArgs *a)
     { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train, "training noises (default 32)", "B" },
     { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val, "validation noises (default 32)", "B" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "Adam iterations (default 500)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.1)", "X" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "Adam iterations (default 2000)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.2)", "X" },
     { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr_final, "learning rate at the end of the cosine (default 0.001)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation uses S+1 (default 0)", "S" },
     { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-6)", "X" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &a->init, "start from this table (default: the uniform table)", "TABLE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "output table (.json or .npz), written atomically", "TABLE" },
     { NULL }
   };
@@ -169,8 +174,8 @@ distill_context (DistillArgs *a)
   a->max_order = 4;
   a->n_train = 32;
   a->n_val = 32;
-  a->iters = 500;
-  a->lr = 0.1;
+  a->iters = 2000;
+  a->lr = 0.2;
   a->lr_final = NAN;
   a->rtol = 1e-6;
   g_option_context_set_summary (context,
@@ -211,7 +216,7 @@ print_summary (const EpdTable *table,
 
   g_print ("wrote %s: %s, %u steps, K = %u%s\n", path, table->solver, table->steps,
            table->n_points, table->afs ? ", AFS" : "");
-  g_print ("validation error (mean L2 to the teacher's final samples): uniform %.6g -> %.6g "
+  g_print ("validation error (mean L2 to the teacher's final samples): start %.6g -> best %.6g "
            "(best at iteration %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT ")\n",
            json_object_get_double_member (m, "val_error_initial"),
            json_object_get_double_member (m, "val_error"),
@@ -246,6 +251,7 @@ epd_cmd_distill (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdDenoiser) denoiser = NULL;
   g_autoptr(EpdTable) table = NULL;
+  g_autoptr(EpdTable) init = NULL;
   DistillRun run = { 0 };
   EpdDistillOptions o;
   gboolean cancelled;
@@ -261,7 +267,9 @@ epd_cmd_distill (int    argc,
     return epd_cli_fail (error);
   if (a.model == NULL)
     a.model = g_strdup (EPD_DEFAULT_MODEL);
-  if (!options_from_args (&a, &o, &error))
+  if (a.init != NULL && (init = epd_table_load (a.init, &error)) == NULL)
+    return epd_cli_fail (error);
+  if (!options_from_args (&a, init, &o, &error))
     return epd_cli_fail (error);
   denoiser = epd_cli_open_model (a.model, a.device, &error);
   if (denoiser == NULL)

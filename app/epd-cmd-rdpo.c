@@ -303,10 +303,11 @@ print_record (RdpoRun             *run,
   if (!last && !run->tty && r->step % MAX (1, run->iters / 20) != 0)
     return;
   run->last_print_us = now;
-  val = g_strdup_printf ("  best held-out %.5g", run->best_val);
-  g_printerr ("%siter %u/%u  reward %.5g ± %.3g  kl %.3g  ratio %.4f  diversity %.3f%s  %.1f s%s",
+  val = isnan (r->diversity) ? g_strdup_printf ("  best held-out %.5g", run->best_val)
+                              : g_strdup_printf ("  diversity %.3f  best held-out %.5g", r->diversity, run->best_val);
+  g_printerr ("%siter %u/%u  reward %.5g ± %.3g  kl %.3g  ratio %.4f%s  %.1f s%s",
               run->tty ? "\r" : "", r->step, run->iters, r->mixed_reward_mean, r->mixed_reward_std,
-              r->kl, r->ratio, r->diversity, val, r->elapsed_sec, run->tty ? "\033[K" : "\n");
+              r->kl, r->ratio, val, r->elapsed_sec, run->tty ? "\033[K" : "\n");
   run->line_open = run->tty;
 }
 
@@ -367,8 +368,12 @@ static void
 print_eval (const char        *what,
             const EpdRdpoEval *e)
 {
-  g_print ("%s: held-out reward %.6g ± %.3g (mean ± sd over %u seeds), diversity %.4f ± %.3f\n",
-           what, e->reward_mean, e->reward_std, e->n_seeds, e->diversity_mean, e->diversity_std);
+  g_autofree char *diversity = isnan (e->diversity_mean)
+                               ? g_strdup ("n/a for this model")
+                               : g_strdup_printf ("%.4f ± %.3f", e->diversity_mean, e->diversity_std);
+
+  g_print ("%s: held-out reward %.6g ± %.3g (mean ± sd over %u seeds), diversity %s\n",
+           what, e->reward_mean, e->reward_std, e->n_seeds, diversity);
 }
 
 /* The trainer, resumed if asked, with the model environment it runs in. */
@@ -391,26 +396,32 @@ open_trainer (const RdpoArgs        *a,
 }
 
 static int
-finish (EpdRdpo        *rdpo,
-        const RdpoArgs *a,
-        RdpoRun        *run,
+finish (EpdRdpo           *rdpo,
+        const RdpoArgs    *a,
+        RdpoRun           *run,
         const EpdRdpoEval *before,
-        double          wall_s)
+        double             wall_s)
 {
   g_autoptr(EpdTable) best = NULL;
   g_autoptr(GError) error = NULL;
   gboolean cancelled = g_error_matches (run->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   EpdRdpoEval after;
 
-  if (!run->ok && !cancelled)
-    return epd_cli_fail (run->error);
+  /* Whatever stopped the run, the best table so far and the state are kept:
+   * a failed or cancelled iteration leaves the trainer as it was before it. */
   best = epd_rdpo_dup_best_table (rdpo, NULL);
   if (!epd_table_save (best, a->out, &error))
     return epd_cli_fail (error);
+  if (!run->ok && a->checkpoint != NULL && !epd_rdpo_save_checkpoint (rdpo, a->checkpoint, &error))
+    return epd_cli_fail (error);
+  if (!run->ok && !cancelled)
+    {
+      g_printerr ("epd: stopped after %u iterations; wrote the best table so far to %s\n",
+                  epd_rdpo_get_step (rdpo), a->out);
+      return epd_cli_fail (run->error);
+    }
   if (run->log_error != NULL)
     return epd_cli_fail (run->log_error);
-  if (cancelled && a->checkpoint != NULL && !epd_rdpo_save_checkpoint (rdpo, a->checkpoint, &error))
-    return epd_cli_fail (error);
   if (!epd_rdpo_evaluate (rdpo, best, &after, NULL, &error))
     return epd_cli_fail (error);
   print_eval ("start table", before);

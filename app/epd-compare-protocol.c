@@ -562,11 +562,11 @@ protocol_context (ProtocolArgs *a)
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation S+1, test S+1000 (default 0)", "S" },
     { "tables-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->tables_dir, "load distilled tables from DIR, caching new ones there", "DIR" },
     { "markdown", 0, 0, G_OPTION_ARG_NONE, &a->markdown, "print a Markdown table", NULL },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "distillation iterations (default 500)", "N" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "distillation iterations (default 2000)", "N" },
     { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train, "training noises (default 32)", "B" },
     { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val, "validation noises (default 32)", "B" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.1)", "X" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.2)", "X" },
     { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "EPD-Plugin's iPNDM order 1..4 (default 4)", "M" },
     { "scale-dir", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_dir, "scale_dir range (default 0)", "S" },
     { "scale-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_time, "scale_time range (default 0)", "S" },
@@ -578,10 +578,10 @@ protocol_context (ProtocolArgs *a)
 
   a->n_seeds = 64;
   a->max_order = 4;
-  a->iters = 500;
+  a->iters = 2000;
   a->n_train = 32;
   a->n_val = 32;
-  a->lr = 0.1;
+  a->lr = 0.2;
   a->rtol = 1e-6;
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, epd_cli_schedule_group (&a->schedule));

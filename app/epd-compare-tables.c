@@ -4,7 +4,6 @@
  * (--png): for image models rows of A | B | teacher with each image's reward under it,
  * for 2-D models three scatter plots over the true density. */
 #include <math.h>
-#include <string.h>
 
 #include "epd-cli.h"
 #include "data/epd-gmm.h"
@@ -65,6 +64,7 @@ typedef struct
   EpdDenoiser *reference;      /* the same model on the CPU: exact rewards, mixture */
   EpdReward   *reward;
   char        *reward_spec;
+  char        *diversity_note;  /* why there is no diversity, or NULL */
   guint        dim;
   gsize        batch;
   gboolean     is_image;
@@ -89,6 +89,7 @@ compare_clear (Compare *c)
   g_clear_object (&c->reference);
   g_clear_pointer (&c->reward, epd_reward_free);
   g_free (c->reward_spec);
+  g_free (c->diversity_note);
   g_free (c->z);
 }
 
@@ -201,6 +202,14 @@ open_models (Compare           *c,
 }
 
 static gboolean
+schedules_equal (const EpdSchedule *a,
+                 const EpdSchedule *b)
+{
+  return a->kind == b->kind && a->sigma_min == b->sigma_min && a->sigma_max == b->sigma_max &&
+         a->rho == b->rho && a->shift == b->shift;
+}
+
+static gboolean
 setup (Compare           *c,
        const CompareArgs *a,
        GError           **error)
@@ -216,7 +225,7 @@ setup (Compare           *c,
   c->columns[TEACHER].options = c->columns[0].options;
   c->columns[TEACHER].options.solver = EPD_SOLVER_TEACHER;
   c->columns[TEACHER].options.table = NULL;
-  if (memcmp (&c->columns[0].table->schedule, &c->columns[1].table->schedule, sizeof (EpdSchedule)) != 0)
+  if (!schedules_equal (&c->columns[0].table->schedule, &c->columns[1].table->schedule))
     g_printerr ("epd: the tables' schedules differ; the teacher follows %s's\n", c->columns[0].name);
   c->reward_spec = g_strdup (a->reward ? a->reward : default_reward (c));
   context.model = c->reference;
@@ -261,7 +270,11 @@ run_column (Compare *c,
     }
   column_stats (column, c->batch);
   if (!epd_diversity_measure (c->reference, column->x, c->batch, &column->diversity, &diversity_error))
-    column->diversity = NAN;
+    {
+      column->diversity = NAN;
+      if (c->diversity_note == NULL)
+        c->diversity_note = g_strdup (diversity_error->message);
+    }
   return TRUE;
 }
 
@@ -279,9 +292,13 @@ print_report (const Compare *c)
       const Column *col = &c->columns[i];
       g_autofree char *nfe = i == TEACHER ? g_strdup ("adapt.") : g_strdup_printf ("%u", col->nfe.latency);
       g_autofree char *reward = g_strdup_printf ("%.4f ± %.4f", col->mean, col->spread);
+      g_autofree char *diversity = isnan (col->diversity) ? g_strdup ("n/a")
+                                                          : g_strdup_printf ("%.3f", col->diversity);
 
-      g_print ("%-32s %8s %24s %10.3f\n", col->name, nfe, reward, col->diversity);
+      g_print ("%-32s %8s %24s %10s\n", col->name, nfe, reward, diversity);
     }
+  if (c->diversity_note != NULL)
+    g_print ("no diversity: %s\n", c->diversity_note);
   /* Same noises in both columns: the paired difference is the fair comparison. */
   for (gsize i = 0; i < c->batch; i++)
     diff_sum += b->scores[i] - a->scores[i];

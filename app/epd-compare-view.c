@@ -2,11 +2,13 @@
 #include "epd-compare-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "data/epd-gmm.h"
 #include "render/epd-image-grid.h"
 #include "render/epd-plot-coef.h"
 #include "render/epd-plot-samples.h"
+#include "rl/epd-reward.h"
 #include "epd-solve-job.h"
 #include "epd-studio-timing.h"
 
@@ -24,6 +26,7 @@ struct _EpdCompareView
   GtkWidget       *status;
 
   EpdDenoiser     *model;
+  EpdGmm          *mixture;
   EpdSolveOptions  options;
   EpdTable        *edited;
   guint32          seed;
@@ -31,6 +34,8 @@ struct _EpdCompareView
 
   EpdTable        *tables[2];
   EpdSolveResult  *results[2];
+  double           rewards[3];    /* A, B, teacher: mean reward, NaN if none */
+  char            *reward_name;
   GCancellable    *cancellable;
 };
 
@@ -42,6 +47,10 @@ typedef struct
 {
   EpdSolveRequest *requests[2];
   EpdSolveResult  *results[2];
+  EpdDenoiser     *reward_model;  /* the CPU mixture, or the model */
+  const char      *reward_spec;   /* static */
+  double           rewards[3];
+  char            *reward_error;
 } CompareJob;
 
 static void
@@ -52,7 +61,49 @@ compare_job_free (CompareJob *job)
       epd_solve_request_free (job->requests[i]);
       epd_solve_result_free (job->results[i]);
     }
+  g_clear_object (&job->reward_model);
+  g_free (job->reward_error);
   g_free (job);
+}
+
+static double
+mean (const double *v,
+      gsize         n)
+{
+  double s = 0;
+
+  for (gsize i = 0; i < n; i++)
+    s += v[i];
+  return n > 0 ? s / n : NAN;
+}
+
+/* Mean reward of A, B and the teacher on the same noise. */
+static gboolean
+score_samples (CompareJob    *job,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  const EpdSolveRequest *request = job->requests[0];
+  const EpdTrace *trace = job->results[0]->trace;
+  EpdRewardContext context = { job->reward_model, &request->options, 60 };
+  g_autoptr(EpdReward) reward = epd_reward_parse (job->reward_spec, &context, error);
+  g_autofree double *z = epd_random_latents (request->seed, trace->batch, trace->dim);
+  g_autofree double *scores = g_new (double, trace->batch);
+  const double *samples[3] = { job->results[0]->trace->x_final, job->results[1]->trace->x_final,
+                               job->results[0]->teacher != NULL ? job->results[0]->teacher->trace->x_final : NULL };
+
+  if (reward == NULL)
+    return FALSE;
+  for (guint i = 0; i < 3; i++)
+    {
+      job->rewards[i] = NAN;
+      if (samples[i] == NULL)
+        continue;
+      if (!epd_reward_score (reward, samples[i], z, trace->batch, scores, NULL, cancellable, error))
+        return FALSE;
+      job->rewards[i] = mean (scores, trace->batch);
+    }
+  return TRUE;
 }
 
 static void
@@ -75,6 +126,12 @@ compare_in_thread (GTask        *task,
           g_task_return_error (task, error);
           return;
         }
+    }
+  /* A missing reward (no classifier yet, say) leaves the errors standing. */
+  if (!score_samples (job, cancellable, &error))
+    {
+      job->reward_error = g_strdup (error->message);
+      g_clear_error (&error);
     }
   g_task_return_boolean (task, TRUE);
 }
@@ -117,7 +174,14 @@ compare_done (GObject      *source,
       epd_solve_result_free (self->results[i]);
       self->results[i] = g_steal_pointer (&job->results[i]);
     }
-  gtk_label_set_text (GTK_LABEL (self->status), "Same seeds, same schedule; each table on its own grid.");
+  memcpy (self->rewards, job->rewards, sizeof self->rewards);
+  if (job->reward_error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("No %s reward: %s", job->reward_spec, job->reward_error);
+      gtk_label_set_text (GTK_LABEL (self->status), text);
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (self->status), "Same seeds, same schedule; each table on its own grid.");
   gtk_widget_queue_draw (self->area);
 }
 
@@ -168,6 +232,13 @@ run_compare (EpdCompareView *self)
   job = g_new0 (CompareJob, 1);
   for (guint i = 0; i < 2; i++)
     job->requests[i] = request_for (self, self->tables[i]);
+  /* Mixtures: exact log-density (on the CPU twin); images: classifier confidence. */
+  job->reward_spec = self->mixture != NULL ? "logdensity" : "classifier";
+  job->reward_model = g_object_ref (self->mixture != NULL ? EPD_DENOISER (self->mixture) : self->model);
+  g_free (self->reward_name);
+  self->reward_name = g_strdup (job->reward_spec);
+  for (guint i = 0; i < 3; i++)
+    job->rewards[i] = self->rewards[i] = NAN;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
@@ -181,6 +252,7 @@ run_compare (EpdCompareView *self)
 void
 epd_compare_view_set_context (EpdCompareView        *self,
                               EpdDenoiser           *model,
+                              EpdGmm                *mixture,
                               const EpdSolveOptions *options,
                               const EpdTable        *table,
                               guint32                seed,
@@ -189,6 +261,7 @@ epd_compare_view_set_context (EpdCompareView        *self,
   gboolean new_model = self->model != model;
 
   g_set_object (&self->model, model);
+  g_set_object (&self->mixture, mixture);
   self->options = *options;
   self->options.table = NULL;
   g_clear_pointer (&self->edited, epd_table_free);
@@ -231,12 +304,21 @@ draw_coefficients (EpdCompareView *self,
 }
 
 static char *
-panel_title (const char           *name,
-             const EpdSolveResult *result)
+panel_title (EpdCompareView       *self,
+             const char           *name,
+             const EpdSolveResult *result,
+             guint                 which)
 {
-  if (result == NULL || isnan (result->final_error))
-    return g_strdup (name);
-  return g_strdup_printf ("%s · error %.4g", name, result->final_error);
+  GString *title = g_string_new (name);
+
+  /* Short: four panels share the width. */
+  if (result != NULL && !isnan (result->final_error))
+    g_string_append_printf (title, " · err %.3g", result->final_error);
+  if (!isnan (self->rewards[which]))
+    g_string_append_printf (title, " · %s %.3g",
+                            g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" : "conf.",
+                            self->rewards[which]);
+  return g_string_free (title, FALSE);
 }
 
 static void
@@ -251,7 +333,7 @@ draw_scatter (EpdCompareView *self,
 {
   EpdSamplesPlot plot;
 
-  epd_samples_plot_init (&plot, EPD_IS_GMM (self->model) ? EPD_GMM (self->model) : NULL, samples,
+  epd_samples_plot_init (&plot, self->mixture, samples,
                          self->results[0]->trace->batch, self->results[0]->trace->dim);
   plot.title = title;
   plot.colour = colour;
@@ -273,7 +355,7 @@ draw_displacements (EpdCompareView *self,
   EpdSamplesPlot plot;
   EpdPlotViewport vp;
 
-  epd_samples_plot_init (&plot, EPD_IS_GMM (self->model) ? EPD_GMM (self->model) : NULL,
+  epd_samples_plot_init (&plot, self->mixture,
                          a->x_final, a->batch, a->dim);
   cairo_save (cr);
   cairo_translate (cr, x, 0);
@@ -296,22 +378,33 @@ draw_displacements (EpdCompareView *self,
   cairo_restore (cr);
 }
 
+/* The grid scaled to fit panel x height below its title, crisp (nearest pixel). */
 static void
 draw_grid (cairo_t      *cr,
            double        x,
+           double        panel,
+           double        height,
            const double *images,
            gsize         n,
            guint         side,
            guint         channels,
            const char   *title)
 {
-  cairo_surface_t *grid = epd_image_grid_render (images, n, side, channels, 0, 2, NULL);
+  cairo_surface_t *grid = epd_image_grid_render (images, n, side, channels, 0, 1, NULL);
+  double fit;
 
   epd_plot_draw_title (cr, x, 4, title);
   if (grid == NULL)
     return;
-  cairo_set_source_surface (cr, grid, x, 22);
+  fit = MIN ((panel - 10) / cairo_image_surface_get_width (grid),
+             (height - 30) / cairo_image_surface_get_height (grid));
+  cairo_save (cr);
+  cairo_translate (cr, x, 24);
+  cairo_scale (cr, fit, fit);
+  cairo_set_source_surface (cr, grid, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
   cairo_paint (cr);
+  cairo_restore (cr);
   cairo_surface_destroy (grid);
 }
 
@@ -319,23 +412,25 @@ static void
 draw_images (EpdCompareView *self,
              cairo_t        *cr,
              double          panel,
+             double          height,
              guint           side,
              guint           channels)
 {
   const EpdTrace *a = self->results[0]->trace, *b = self->results[1]->trace;
   gsize n = MIN (a->batch, b->batch) * a->dim;
   g_autofree double *diff = g_new (double, n);
-  g_autofree char *ta = panel_title ("A", self->results[0]);
-  g_autofree char *tb = panel_title ("B", self->results[1]);
+  g_autofree char *ta = panel_title (self, "A", self->results[0], 0);
+  g_autofree char *tb = panel_title (self, "B", self->results[1], 1);
+  g_autofree char *tt = panel_title (self, "teacher", NULL, 2);
 
   /* |A - B| on [0, 2] mapped to [-1, 1]: black where they agree. */
   for (gsize i = 0; i < n; i++)
     diff[i] = fabs (a->x_final[i] - b->x_final[i]) - 1;
-  draw_grid (cr, 0, a->x_final, a->batch, side, channels, ta);
-  draw_grid (cr, panel, b->x_final, b->batch, side, channels, tb);
+  draw_grid (cr, 0, panel, height, a->x_final, a->batch, side, channels, ta);
+  draw_grid (cr, panel, panel, height, b->x_final, b->batch, side, channels, tb);
   if (self->results[0]->teacher != NULL)
-    draw_grid (cr, 2 * panel, self->results[0]->teacher->trace->x_final, a->batch, side, channels, "teacher");
-  draw_grid (cr, 3 * panel, diff, MIN (a->batch, b->batch), side, channels, "|A − B|");
+    draw_grid (cr, 2 * panel, panel, height, self->results[0]->teacher->trace->x_final, a->batch, side, channels, tt);
+  draw_grid (cr, 3 * panel, panel, height, diff, MIN (a->batch, b->batch), side, channels, "|A − B|");
 }
 
 static void
@@ -346,23 +441,24 @@ draw_samples (EpdCompareView *self,
 {
   double panel = floor (width / 4);
   guint side, channels;
-  g_autofree char *ta = NULL, *tb = NULL;
+  g_autofree char *ta = NULL, *tb = NULL, *tt = NULL;
 
   if (self->results[0] == NULL || self->results[1] == NULL)
     return;
   if (epd_denoiser_get_image_shape (self->model, &side, &channels))
     {
-      draw_images (self, cr, panel, side, channels);
+      draw_images (self, cr, panel, height, side, channels);
       return;
     }
   if (self->results[0]->trace->dim < 2)
     return;
-  ta = panel_title ("A", self->results[0]);
-  tb = panel_title ("B", self->results[1]);
+  ta = panel_title (self, "A", self->results[0], 0);
+  tb = panel_title (self, "B", self->results[1], 1);
+  tt = panel_title (self, "teacher", NULL, 2);
   draw_scatter (self, cr, 0, panel, height, self->results[0]->trace->x_final, ta, 0);
   draw_scatter (self, cr, panel, panel, height, self->results[1]->trace->x_final, tb, 1);
   if (self->results[0]->teacher != NULL)
-    draw_scatter (self, cr, 2 * panel, panel, height, self->results[0]->teacher->trace->x_final, "teacher", 6);
+    draw_scatter (self, cr, 2 * panel, panel, height, self->results[0]->teacher->trace->x_final, tt, 6);
   draw_displacements (self, cr, 3 * panel, panel, height);
 }
 
@@ -493,6 +589,7 @@ epd_compare_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->model);
+  g_clear_object (&self->mixture);
   g_clear_object (&self->sources);
   for (guint i = 0; i < 2; i++)
     {
@@ -500,6 +597,7 @@ epd_compare_view_dispose (GObject *object)
       g_clear_pointer (&self->results[i], epd_solve_result_free);
     }
   g_clear_pointer (&self->edited, epd_table_free);
+  g_clear_pointer (&self->reward_name, g_free);
   G_OBJECT_CLASS (epd_compare_view_parent_class)->dispose (object);
 }
 
@@ -513,6 +611,8 @@ epd_compare_view_class_init (EpdCompareViewClass *klass)
 static void
 epd_compare_view_init (EpdCompareView *self)
 {
+  for (guint i = 0; i < 3; i++)
+    self->rewards[i] = NAN;
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->area = gtk_drawing_area_new ();

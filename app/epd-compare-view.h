@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "solver/epd.h"
+#include "data/epd-gmm.h"
 
 G_BEGIN_DECLS
 
@@ -15,9 +16,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EpdCompareView, epd_compare_view, EPD, COMPARE_VIEW, GtkWidget)
 
 GtkWidget *epd_compare_view_new         (void);
-/* The current model, solve settings and edited table (all copied / referenced). */
+/* The current model (and its CPU mixture for the heat maps, or NULL), solve
+ * settings and edited table (all copied / referenced). */
 void       epd_compare_view_set_context (EpdCompareView        *self,
                                          EpdDenoiser           *model,
+                                         EpdGmm                *mixture,
                                          const EpdSolveOptions *options,
                                          const EpdTable        *table,
                                          guint32                seed,

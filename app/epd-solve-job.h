@@ -21,8 +21,8 @@ typedef struct
   char           *key;
   EpdTrace       *trace;
   EpdErrorReport *baselines;  /* per-step curves of Euler, DPM++(2M), iPNDM on the
-                               * same grid; final error against NFE for models of
-                               * up to 64 dimensions (cheap there) */
+                               * same grid, and their final error against NFE
+                               * (7 grids for small models, 3 for images) */
 } EpdTeacherRun;
 
 EpdTeacherRun *epd_teacher_run_ref   (EpdTeacherRun *self);

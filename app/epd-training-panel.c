@@ -4,7 +4,6 @@
 #include <math.h>
 
 #include "solver/epd-distill.h"
-#include "data/epd-gmm.h"
 #include "render/epd-plot-curves.h"
 #include "rl/epd-rdpo.h"
 #include "epd-studio-timing.h"
@@ -30,6 +29,10 @@ struct _EpdTrainingPanel
   EpdCurveLog     *log;
   char            *log_title;
   GCancellable    *cancellable;   /* of the running job, NULL when idle */
+
+  /* Touched only by the running job's worker thread (one run at a time). */
+  GPtrArray       *pending;       /* JsonObject records not yet posted */
+  gint64           posted_us;
 };
 
 enum { TABLE_READY, N_SIGNALS };
@@ -125,6 +128,15 @@ static void
 set_running (EpdTrainingPanel *self,
              gboolean          running)
 {
+  /* The worker is done: the records it had not posted yet join the curves. */
+  for (guint i = 0; !running && self->pending != NULL && self->log != NULL && i < self->pending->len; i++)
+    epd_curve_log_append (self->log, self->pending->pdata[i]);
+  if (!running)
+    {
+      g_clear_pointer (&self->pending, g_ptr_array_unref);
+      gtk_widget_queue_draw (self->area);
+    }
+  self->posted_us = 0;
   gtk_widget_set_sensitive (self->distill_button, !running);
   gtk_widget_set_sensitive (self->rdpo_button, !running);
   gtk_widget_set_sensitive (self->cancel_button, running);
@@ -132,11 +144,14 @@ set_running (EpdTrainingPanel *self,
     g_clear_object (&self->cancellable);
 }
 
-/* Progress arrives on the worker thread; it is copied to the main loop. */
+/* Progress arrives on the worker thread, thousands of iterations a second for
+ * small models: records are batched and reach the main loop every 50 ms. */
+#define POST_INTERVAL_US 50000
+
 typedef struct
 {
   EpdTrainingPanel *panel;
-  JsonObject       *record;
+  GPtrArray        *records;
   double            fraction;
   char             *text;
 } ProgressUpdate;
@@ -149,28 +164,42 @@ apply_progress (gpointer data)
 
   if (self->log != NULL && self->cancellable != NULL)
     {
-      epd_curve_log_append (self->log, update->record);
+      for (guint i = 0; i < update->records->len; i++)
+        epd_curve_log_append (self->log, update->records->pdata[i]);
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), update->fraction);
       gtk_label_set_text (GTK_LABEL (self->status), update->text);
       gtk_widget_queue_draw (self->area);
     }
   g_object_unref (update->panel);
-  json_object_unref (update->record);
+  g_ptr_array_unref (update->records);
   g_free (update->text);
   g_free (update);
   return G_SOURCE_REMOVE;
 }
 
+/* Takes record and text; posts the batch when it is due or when last. */
 static void
 post_progress (EpdTrainingPanel *self,
                JsonObject       *record,
                double            fraction,
-               char             *text)
+               char             *text,
+               gboolean          last)
 {
-  ProgressUpdate *update = g_new0 (ProgressUpdate, 1);
+  gint64 now = g_get_monotonic_time ();
+  ProgressUpdate *update;
 
+  if (self->pending == NULL)
+    self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_ptr_array_add (self->pending, record);
+  if (!last && now - self->posted_us < POST_INTERVAL_US)
+    {
+      g_free (text);
+      return;
+    }
+  self->posted_us = now;
+  update = g_new0 (ProgressUpdate, 1);
   update->panel = g_object_ref (self);
-  update->record = record;
+  update->records = g_steal_pointer (&self->pending);
   update->fraction = fraction;
   update->text = text;
   g_idle_add (apply_progress, update);
@@ -194,7 +223,8 @@ distill_progress (const EpdDistillProgress *progress,
   post_progress (user_data, record, (double) progress->iteration / MAX (progress->iterations, 1),
                  g_strdup_printf ("Distilling: iteration %u of %u, loss %.3g, best validation error %.4g",
                                   progress->iteration, progress->iterations, progress->loss,
-                                  progress->best_val_error));
+                                  progress->best_val_error),
+                 progress->iteration >= progress->iterations);
 }
 
 static void
@@ -205,7 +235,6 @@ hand_over (EpdTrainingPanel *self,
   g_autofree char *text = g_strdup_printf ("%s finished: the best table is now in the editor.", what);
 
   gtk_label_set_text (GTK_LABEL (self->status), text);
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 1);
   g_signal_emit (self, signals[TABLE_READY], 0, table);
 }
 
@@ -225,7 +254,12 @@ distill_done (GObject      *source,
       gtk_label_set_text (GTK_LABEL (self->status), text);
     }
   else
-    hand_over (self, table, "Distillation");
+    {
+      /* A cancelled run still returns its best table, marked in the metadata. */
+      gboolean cancelled = json_object_has_member (table->metadata, "cancelled") &&
+                           json_object_get_boolean_member (table->metadata, "cancelled");
+      hand_over (self, table, cancelled ? "Distillation (cancelled)" : "Distillation");
+    }
   g_object_unref (self);
 }
 
@@ -291,7 +325,8 @@ rdpo_progress (const EpdRdpoRecord *record,
   json_node_unref (node);
   post_progress (run->panel, object, (double) record->step / MAX (run->iterations, 1),
                  g_strdup_printf ("RDPO: iteration %u of %u, reward %.4g, KL %.3g", record->step,
-                                  run->iterations, record->mixed_reward_mean, record->kl));
+                                  run->iterations, record->mixed_reward_mean, record->kl),
+                 record->step >= run->iterations);
 }
 
 static void
@@ -317,10 +352,11 @@ rdpo_done (GObject      *source,
   rdpo_run_free (run);
 }
 
+/* Mixtures have an exact log-density; image models a classifier's confidence. */
 static const char *
-default_reward (EpdDenoiser *model)
+default_reward (const char *model_spec)
 {
-  return EPD_IS_GMM (model) ? "logdensity" : "classifier";
+  return g_str_has_prefix (model_spec, "gmm:") ? "logdensity" : "classifier";
 }
 
 static RdpoRun *
@@ -339,7 +375,7 @@ rdpo_run_new (EpdTrainingPanel  *self,
   context.timeout_s = 60;
   epd_rdpo_options_init (&options);
   options.iters = run->iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->iterations_spin));
-  options.reward_spec = default_reward (self->model);
+  options.reward_spec = default_reward (self->model_spec);
   options.start_name = "epd-studio edited table";
   if ((run->reward = epd_reward_parse (options.reward_spec, &context, error)) == NULL ||
       (run->env = epd_rdpo_env_new_model (self->model, run->reward)) == NULL ||
@@ -438,6 +474,7 @@ epd_training_panel_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->log, epd_curve_log_free);
   g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_free (self->log_title);
   g_free (self->model_spec);
   G_OBJECT_CLASS (epd_training_panel_parent_class)->finalize (object);

@@ -23,6 +23,7 @@ struct _EpdTrajectoryView
   GtkWidget       *teacher_check;
 
   EpdDenoiser     *model;
+  EpdGmm          *mixture;
   const EpdTrace  *trace;
   const EpdTrace  *teacher;
   EpdPca          *pca;
@@ -84,12 +85,12 @@ update_density (EpdTrajectoryView *self,
   const EpdPlotViewport *vp = &self->viewport;
   double bounds[4] = { vp->x0, vp->x1, vp->y0, vp->y1 };
 
-  if (self->model == NULL || !EPD_IS_GMM (self->model) || epd_denoiser_get_dim (self->model) != 2)
+  if (self->mixture == NULL || epd_gmm_get_dim (self->mixture) != 2)
     return;
   if (self->density != NULL && memcmp (bounds, self->density_bounds, sizeof bounds) == 0)
     return;
   g_clear_pointer (&self->density, cairo_surface_destroy);
-  self->density = epd_plot_density_surface (gmm_log_density, self->model, bounds,
+  self->density = epd_plot_density_surface (gmm_log_density, self->mixture, bounds,
                                             MAX ((int) vp->width / 3, 8), MAX ((int) vp->height / 3, 8));
   memcpy (self->density_bounds, bounds, sizeof bounds);
 }
@@ -300,10 +301,12 @@ epd_trajectory_view_set_traces (EpdTrajectoryView *self,
 
 void
 epd_trajectory_view_set_model (EpdTrajectoryView *self,
-                               EpdDenoiser       *model)
+                               EpdDenoiser       *model,
+                               EpdGmm            *mixture)
 {
   guint side, channels;
 
+  g_set_object (&self->mixture, mixture);
   if (!g_set_object (&self->model, model))
     return;
   g_clear_pointer (&self->density, cairo_surface_destroy);
@@ -400,10 +403,13 @@ describe_point (EpdTrajectoryView *self,
   GString *text = g_string_new (NULL);
 
   g_string_append_printf (text, "path %d, grid point %u", path, s);
+  if (s >= n && n > 0)
+    g_string_append_printf (text, "\nt = %.5g (final)", epd_trace_get_step (self->trace, n - 1)->t_next);
   if (s < n)
     {
       EpdTraceStep *step = epd_trace_get_step (self->trace, s);
-      g_string_append_printf (text, "\nt = σ = %.5g", step->t_cur);
+      g_string_append_printf (text, "\n%s = %.5g", self->trace->flow_time ? "flow time t" : "t = σ",
+                              step->t_cur);
       if (dim <= 4 && step->denoised != NULL)
         g_string_append_printf (text, "\nD(x) = (%.4g, %.4g)", step->denoised[path * dim],
                                 step->denoised[path * dim + 1]);
@@ -518,6 +524,7 @@ epd_trajectory_view_dispose (GObject *object)
   g_clear_handle_id (&self->play_id, g_source_remove);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->model);
+  g_clear_object (&self->mixture);
   g_clear_pointer (&self->pca, epd_pca_free);
   g_clear_pointer (&self->density, cairo_surface_destroy);
   G_OBJECT_CLASS (epd_trajectory_view_parent_class)->dispose (object);

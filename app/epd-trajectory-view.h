@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "solver/epd.h"
+#include "data/epd-gmm.h"
 #include "render/epd-plot-trajectory.h"
 
 G_BEGIN_DECLS
@@ -16,9 +17,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EpdTrajectoryView, epd_trajectory_view, EPD, TRAJECTORY_VIEW, GtkWidget)
 
 GtkWidget *epd_trajectory_view_new          (void);
-/* The model, for the heat map of 2-D mixtures and the image shape; may be NULL. */
+/* The model (for the image shape) and, for mixtures, the CPU mixture whose
+ * exact density is the heat map (the model may run on Vulkan); both may be NULL. */
 void       epd_trajectory_view_set_model    (EpdTrajectoryView *self,
-                                             EpdDenoiser       *model);
+                                             EpdDenoiser       *model,
+                                             EpdGmm            *mixture);
 /* Borrowed until the next call: the window keeps the result alive. */
 void       epd_trajectory_view_set_traces   (EpdTrajectoryView *self,
                                              const EpdTrace    *trace,

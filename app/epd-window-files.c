@@ -384,17 +384,25 @@ smoke_check_edit (EpdWindow *self)
   return NULL;
 }
 
+/* A malformed file must be refused with the banner, the edited table kept. */
 static char *
-smoke_check_bad_file (EpdWindow *self)
+smoke_check_bad_file (EpdWindow  *self,
+                      const char *name,
+                      const char *contents)
 {
-  g_autofree char *path = g_build_filename (self->smoke_dir, "bad.json", NULL);
+  g_autofree char *path = g_build_filename (self->smoke_dir, name, NULL);
+  g_autoptr(EpdTable) before = epd_table_copy (epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor)));
 
-  if (!g_file_set_contents (path, "{\"r\": [[0.5, \"x\"]]", -1, NULL))
-    return g_strdup ("cannot write the bad file");
-  if (epd_window_open_table (self, path))
-    return g_strdup ("a malformed table was accepted");
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
+  if (!g_file_set_contents (path, contents, -1, NULL))
+    return g_strdup_printf ("cannot write %s", name);
+  if (epd_window_open_file (self, path))
+    return g_strdup_printf ("the malformed %s was accepted", name);
   if (!gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)))
-    return g_strdup ("a malformed table showed no error");
+    return g_strdup_printf ("the malformed %s showed no error", name);
+  if (!epd_table_equal (before, epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor))))
+    return g_strdup_printf ("the malformed %s changed the edited table", name);
+  g_printerr ("smoke test: %s refused: %s\n", name, gtk_label_get_text (GTK_LABEL (self->banner_label)));
   return NULL;
 }
 
@@ -459,8 +467,10 @@ epd_window_smoke_step (EpdWindow *self)
       if ((failure = smoke_check_edit (self)) == NULL &&
           (failure = smoke_save_and_reload (self, "table.json")) == NULL &&
           (failure = smoke_save_and_reload (self, "table.npz")) == NULL &&
-          (failure = smoke_export (self)) == NULL)
-        failure = smoke_check_bad_file (self);
+          (failure = smoke_export (self)) == NULL &&
+          (failure = smoke_check_bad_file (self, "bad.json", "{\"r\": [[0.5, \"x\"]]")) == NULL &&
+          (failure = smoke_check_bad_file (self, "bad.npz", "PK\003\004 truncated")) == NULL)
+        failure = smoke_check_bad_file (self, "bad.jsonl", "{\"loss\": 1}\n{\"loss\": \n");
     }
   smoke_finish (self, failure);
 }

@@ -3,6 +3,7 @@
 
 #include "epd-window.h"
 #include "epd-solve-job.h"
+#include "data/epd-gmm.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,7 @@ struct _EpdWindow
 
   /* Model */
   EpdDenoiser     *model;
+  EpdGmm          *mixture;       /* the CPU mixture of a gmm: model (heat maps), or NULL */
   char            *model_key;     /* spec|device of the open model */
   GCancellable    *open_cancellable;
 

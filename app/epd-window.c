@@ -2,10 +2,12 @@
 #include "epd-window-private.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "data/epd-gmm.h"
 #include "data/epd-model.h"
 #include "render/epd-model-open.h"
+#include "render/epd-vk-context.h"
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
 #include "epd-error-view.h"
@@ -269,7 +271,7 @@ solve_with_teacher (EpdWindow *self,
   data->edit_us = edit_us;
   gtk_spinner_start (GTK_SPINNER (self->spinner));
   epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
-  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, &options,
+  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, self->mixture, &options,
                                 table, epd_window_get_seed (self), epd_window_get_batch (self));
   epd_training_panel_set_context (EPD_TRAINING_PANEL (self->training_panel), self->model,
                                   epd_window_get_model_spec (self), &options, table);
@@ -296,13 +298,65 @@ table_edited (EpdWindow *self)
   epd_window_solve (self, g_get_monotonic_time ());
 }
 
+/* "auto", "cpu", "vulkan", or "INDEX: NAME (type)" of a listed device. */
+static char *
+device_selector (EpdWindow *self)
+{
+  const char *text = drop_string (self->device_drop);
+  const char *colon = strchr (text, ':');
+
+  return colon != NULL ? g_strndup (text, colon - text) : g_strdup (text);
+}
+
+static void
+list_devices_in_thread (GTask        *task,
+                        gpointer      source,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) devices = epd_vk_list_devices (NULL, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      EpdVkDeviceInfo *info = devices->pdata[i];
+      if (info->usable)
+        g_ptr_array_add (names, g_strdup_printf ("%u: %s (%s)", info->index, info->name,
+                                                 epd_vk_device_type_to_string (info->type)));
+    }
+  g_task_return_pointer (task, names, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+devices_listed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  EpdWindow *self = EPD_WINDOW (source);
+  g_autoptr(GPtrArray) names = g_task_propagate_pointer (G_TASK (result), NULL);
+  GtkStringList *list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (self->device_drop)));
+
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    gtk_string_list_append (list, names->pdata[i]);
+}
+
+/* Listing Vulkan devices starts an instance: not on the main thread. */
+static void
+list_devices (EpdWindow *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, devices_listed, NULL);
+
+  g_task_run_in_thread (task, list_devices_in_thread);
+}
+
 /* ---- opening a model ------------------------------------------------- */
 
 typedef struct
 {
-  char *spec;
-  char *device;
-  char *notice;
+  char        *spec;
+  char        *device;
+  char        *notice;
+  EpdDenoiser *cpu_model;  /* gmm: specs, for the exact density */
 } OpenData;
 
 static void
@@ -313,6 +367,7 @@ open_data_free (gpointer data)
   g_free (open->spec);
   g_free (open->device);
   g_free (open->notice);
+  g_clear_object (&open->cpu_model);
   g_free (open);
 }
 
@@ -326,6 +381,9 @@ open_in_thread (GTask        *task,
   GError *error = NULL;
   EpdDenoiser *model = epd_model_open (open->spec, open->device, &open->notice, &error);
 
+  /* A mixture on Vulkan is not an EpdGmm: its CPU twin draws the density. */
+  if (model != NULL && g_str_has_prefix (open->spec, "gmm:"))
+    open->cpu_model = EPD_IS_GMM (model) ? g_object_ref (model) : epd_model_from_spec (open->spec, NULL);
   if (model == NULL)
     g_task_return_error (task, error);
   else
@@ -351,12 +409,15 @@ open_done (GObject      *source,
       return;
     }
   g_set_object (&self->model, model);
+  g_clear_object (&self->mixture);
+  if (open->cpu_model != NULL && EPD_IS_GMM (open->cpu_model))
+    self->mixture = EPD_GMM (g_object_ref (open->cpu_model));
   g_free (self->model_key);
   self->model_key = g_strdup_printf ("%s|%s", open->spec, open->device);
   if (open->notice != NULL && !g_str_has_prefix (open->notice, "device:"))
     epd_window_show_notice (self, open->notice);
-  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model);
-  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model, self->mixture);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model, self->mixture);
   /* Image models: a few samples; 2-D mixtures: a cloud of paths. */
   if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > 64)
     gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), 16);
@@ -370,7 +431,7 @@ open_model (EpdWindow *self)
   OpenData *open = g_new0 (OpenData, 1);
 
   open->spec = g_strdup (epd_window_get_model_spec (self));
-  open->device = g_strdup (drop_string (self->device_drop));
+  open->device = device_selector (self);
   g_cancellable_cancel (self->open_cancellable);
   g_clear_object (&self->open_cancellable);
   self->open_cancellable = g_cancellable_new ();
@@ -806,6 +867,7 @@ epd_window_finalize (GObject *object)
   g_clear_pointer (&self->result, epd_solve_result_free);
   g_clear_pointer (&self->teacher, epd_teacher_run_unref);
   g_clear_object (&self->model);
+  g_clear_object (&self->mixture);
   g_clear_object (&self->model_specs);
   g_free (self->model_key);
   if (self->smoke_dir != NULL)
@@ -830,6 +892,7 @@ epd_window_init (EpdWindow *self)
   install_view_actions (self);
   epd_window_install_file_actions (self);
   epd_window_setup_drop (self);
+  list_devices (self);
   open_model (self);
 }
 

@@ -270,17 +270,20 @@ draw_table (cairo_t             *cr,
         if (overlay)
           {
             cairo_rectangle (cr, bx + 1, by, bw - 2, bh);
+            cairo_new_sub_path (cr);
             cairo_arc (cr, px, py, MARKER_RADIUS + 2, 0, 2 * G_PI);
             cairo_stroke (cr);
             continue;
           }
         cairo_rectangle (cr, bx, by, bw, bh);
         cairo_fill (cr);
+        cairo_new_sub_path (cr);
         cairo_arc (cr, px, py, selected ? MARKER_RADIUS + 1.5 : MARKER_RADIUS, 0, 2 * G_PI);
         cairo_fill (cr);
         if (selected)
           {
             cairo_set_source_rgb (cr, 0, 0, 0);
+            cairo_new_sub_path (cr);
             cairo_arc (cr, px, py, MARKER_RADIUS + 3, 0, 2 * G_PI);
             cairo_stroke (cr);
           }

@@ -85,6 +85,66 @@ draw_series (cairo_t               *cr,
     }
 }
 
+/* How much of the data would a legend in rect hide: points and segment midpoints inside. */
+static guint
+count_hidden (const EpdPlotViewport *vp,
+              const EpdLinePlot     *self,
+              const double           rect[4])
+{
+  guint hidden = 0;
+
+  for (guint s = 0; s < self->n_series; s++)
+    {
+      const EpdPlotSeries *series = &self->series[s];
+      double last_x = NAN, last_y = NAN;
+
+      for (gsize i = 0; i < series->n; i++)
+        {
+          double px, py;
+
+          if (!usable (series->x[i], self->log_x) || !usable (series->y[i], self->log_y))
+            continue;
+          epd_plot_viewport_to_pixel (vp, series->x[i], series->y[i], &px, &py);
+          for (guint half = 0; half < 2; half++)
+            {
+              double qx = half ? (px + last_x) / 2 : px, qy = half ? (py + last_y) / 2 : py;
+              if (qx >= rect[0] && qx <= rect[0] + rect[2] && qy >= rect[1] && qy <= rect[1] + rect[3])
+                hidden++;
+            }
+          last_x = px;
+          last_y = py;
+        }
+    }
+  return hidden;
+}
+
+/* The corner whose legend hides the least data (top-right on ties). */
+static EpdPlotCorner
+legend_corner (cairo_t               *cr,
+               const EpdPlotViewport *vp,
+               const EpdLinePlot     *self,
+               const char * const    *names,
+               guint                  n)
+{
+  EpdPlotCorner best = EPD_PLOT_CORNER_TOP_RIGHT;
+  guint fewest = G_MAXUINT;
+
+  for (int corner = EPD_PLOT_CORNER_TOP_RIGHT; corner <= EPD_PLOT_CORNER_BOTTOM_LEFT; corner++)
+    {
+      double rect[4];
+      guint hidden;
+
+      epd_plot_legend_rect (cr, vp, names, n, corner, rect);
+      hidden = count_hidden (vp, self, rect);
+      if (hidden < fewest)
+        {
+          fewest = hidden;
+          best = corner;
+        }
+    }
+  return best;
+}
+
 void
 epd_line_plot_draw_in (cairo_t               *cr,
                        const EpdPlotViewport *vp,
@@ -110,7 +170,8 @@ epd_line_plot_draw_in (cairo_t               *cr,
         }
     }
   cairo_restore (cr);
-  epd_plot_draw_legend (cr, vp, names, colours, n_named);
+  epd_plot_draw_legend_at (cr, vp, names, colours, n_named,
+                           legend_corner (cr, vp, self, names, n_named));
 }
 
 void

@@ -99,12 +99,17 @@ power_iteration (const double *rows,
   *variance = 0;
   for (guint it = 0; it < PCA_ITERATIONS; it++)
     {
+      double previous = *variance;
+
       covariance_apply (rows, n, dim, mean, v, w);
       orthogonalise (w, against, dim);
       *variance = normalise (w, dim);
       if (*variance == 0)
         break;
       memcpy (v, w, dim * sizeof (double));
+      /* Stop once the eigenvalue estimate no longer moves in the 14th digit. */
+      if (fabs (*variance - previous) <= 1e-14 * *variance)
+        break;
     }
   if (*variance == 0)
     {

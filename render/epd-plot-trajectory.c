@@ -366,6 +366,37 @@ draw_selected_step (cairo_t                 *cr,
   cairo_restore (cr);
 }
 
+/* What the selected step's marks mean. */
+static void
+draw_selection_legend (cairo_t                 *cr,
+                       const EpdPlotViewport   *vp,
+                       const EpdTrajectoryPlot *self)
+{
+  const EpdTraceStep *step;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  guint colours[10];
+
+  if (self->selected < 0 || self->step >= epd_trace_n_steps (self->trace))
+    return;
+  step = epd_trace_get_step (self->trace, self->step);
+  g_ptr_array_add (names, g_strdup ("solver path (selected: thick)"));
+  colours[0] = 0;
+  if (self->teacher != NULL)
+    {
+      colours[names->len] = 6;
+      g_ptr_array_add (names, g_strdup ("teacher path"));
+    }
+  for (guint k = 0; k < step->n_points && names->len < G_N_ELEMENTS (colours) - 1; k++)
+    {
+      colours[names->len] = 1 + k;
+      g_ptr_array_add (names, g_strdup_printf ("point %u at t %.3g: h·w·d = weight %.3f", k + 1,
+                                               step->point_t[k], step->point_weight[k]));
+    }
+  colours[names->len] = 6;
+  g_ptr_array_add (names, g_strdup ("dashed: Euler step h·d; ring: x_n+1"));
+  epd_plot_draw_legend (cr, vp, (const char * const *) names->pdata, colours, names->len);
+}
+
 void
 epd_trajectory_plot_draw (cairo_t                 *cr,
                           const EpdPlotViewport   *vp,
@@ -380,21 +411,21 @@ epd_trajectory_plot_draw (cairo_t                 *cr,
   draw_paths (cr, vp, self);
   draw_selected_step (cr, vp, self);
   cairo_restore (cr);
+  draw_selection_legend (cr, vp, self);
 }
 
-cairo_surface_t *
-epd_plot_density_surface (EpdPlotDensityFunc  density,
-                          gpointer            user_data,
-                          const double        bounds[4],
-                          int                 width,
-                          int                 height)
+/* log p on the pixel centres of a width x height grid over bounds; *top gets the maximum. */
+static double *
+sample_log_density (EpdPlotDensityFunc  density,
+                    gpointer            user_data,
+                    const double        bounds[4],
+                    int                 width,
+                    int                 height,
+                    double             *top)
 {
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
-  g_autofree double *logp = g_new (double, (gsize) width * height);
-  double top = -INFINITY;
-  guint8 *pixels;
-  int stride;
+  double *logp = g_new (double, (gsize) width * height);
 
+  *top = -INFINITY;
   for (int row = 0; row < height; row++)
     for (int col = 0; col < width; col++)
       {
@@ -405,8 +436,24 @@ epd_plot_density_surface (EpdPlotDensityFunc  density,
         double v = density (xy, user_data);
         logp[row * width + col] = v;
         if (isfinite (v))
-          top = MAX (top, v);
+          *top = MAX (*top, v);
       }
+  return logp;
+}
+
+cairo_surface_t *
+epd_plot_density_surface (EpdPlotDensityFunc  density,
+                          gpointer            user_data,
+                          const double        bounds[4],
+                          int                 width,
+                          int                 height)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  double top;
+  g_autofree double *logp = sample_log_density (density, user_data, bounds, width, height, &top);
+  guint8 *pixels;
+  int stride;
+
   cairo_surface_flush (surface);
   pixels = cairo_image_surface_get_data (surface);
   stride = cairo_image_surface_get_stride (surface);
@@ -416,11 +463,11 @@ epd_plot_density_surface (EpdPlotDensityFunc  density,
         double v = logp[row * width + col], r, g, b;
         /* The fourth root lifts the tails so that the modes' shapes show. */
         double level = isfinite (v) ? pow (exp (v - top), 0.25) : 0;
-        guint32 *px = (guint32 *) (pixels + row * stride) + col;
-
         /* White where the density vanishes, the colour map towards the modes:
          * the paths drawn on top stay readable. */
         double a = 0.1 + 0.75 * level;
+        guint32 *px = (guint32 *) (pixels + row * stride) + col;
+
         epd_plot_colormap (level, &r, &g, &b);
         r = 1 - a * (1 - r);
         g = 1 - a * (1 - g);

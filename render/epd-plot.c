@@ -208,6 +208,42 @@ nice_step (double span,
   return 10 * mag;
 }
 
+/* Decades; within less than two decades, 1-2-5 (or 1..9) multiples as well. */
+static guint
+log_ticks (double  a,
+           double  b,
+           double *ticks,
+           guint   max_ticks)
+{
+  static const double fine[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  static const double coarse[] = { 1, 2, 5 };
+  int e0 = (int) floor (log10 (a)), e1 = (int) floor (log10 (b) + 1e-9);
+  guint n = 0;
+
+  if (e1 - e0 >= 2)
+    {
+      int stride = MAX (1, (e1 - e0 + (int) max_ticks) / (int) max_ticks);
+      for (int e = (int) ceil (log10 (a) - 1e-9); e <= e1 && n < max_ticks; e += stride)
+        ticks[n++] = pow (10.0, e);
+      return n;
+    }
+  for (guint pass = 0; pass < 2 && n < 3; pass++)
+    {
+      const double *mult = pass == 0 ? coarse : fine;
+      guint n_mult = pass == 0 ? G_N_ELEMENTS (coarse) : G_N_ELEMENTS (fine);
+
+      n = 0;
+      for (int e = e0; e <= e1; e++)
+        for (guint m = 0; m < n_mult && n < max_ticks; m++)
+          {
+            double v = mult[m] * pow (10.0, e);
+            if (v >= a * (1 - 1e-9) && v <= b * (1 + 1e-9))
+              ticks[n++] = v;
+          }
+    }
+  return n;
+}
+
 guint
 epd_plot_ticks (double   lo,
                 double   hi,
@@ -221,15 +257,7 @@ epd_plot_ticks (double   lo,
   if (max_ticks == 0 || !isfinite (a) || !isfinite (b))
     return 0;
   if (log_scale)
-    {
-      int e0 = (int) ceil (log10 (a) - 1e-9);
-      int e1 = (int) floor (log10 (b) + 1e-9);
-      int stride = MAX (1, (e1 - e0 + (int) max_ticks) / (int) max_ticks);
-
-      for (int e = e0; e <= e1 && n < max_ticks; e += stride)
-        ticks[n++] = pow (10.0, e);
-      return n;
-    }
+    return log_ticks (a, b, ticks, max_ticks);
   if (b - a <= 0)
     return 0;
   double step = nice_step (b - a, max_ticks);
@@ -258,7 +286,7 @@ format_tick (double   v,
 {
   double a = fabs (v);
 
-  if (log_scale || (a != 0 && (a < 1e-2 || a >= 1e4)))
+  if (a != 0 && (a < 1e-2 || a >= 1e4))
     g_snprintf (buf, len, "%.0e", v);
   else
     g_snprintf (buf, len, "%g", v);
@@ -368,18 +396,19 @@ epd_plot_draw_title (cairo_t    *cr,
   cairo_restore (cr);
 }
 
+#define LEGEND_ROW 14.0
+
 void
-epd_plot_draw_legend (cairo_t               *cr,
+epd_plot_legend_rect (cairo_t               *cr,
                       const EpdPlotViewport *vp,
                       const char * const    *names,
-                      const guint           *colours,
-                      guint                  n)
+                      guint                  n,
+                      EpdPlotCorner          corner,
+                      double                 rect[4])
 {
-  double width = 0, row = 14;
   cairo_text_extents_t ext;
+  double width = 0, w, h;
 
-  if (n == 0)
-    return;
   cairo_save (cr);
   cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, 10);
@@ -388,19 +417,57 @@ epd_plot_draw_legend (cairo_t               *cr,
       cairo_text_extents (cr, names[i], &ext);
       width = MAX (width, ext.x_advance);
     }
-  double x = vp->left + vp->width - width - 30, y = vp->top + 6;
+  cairo_restore (cr);
+  w = width + 28;
+  h = n * LEGEND_ROW + 4;
+  rect[0] = corner == EPD_PLOT_CORNER_TOP_LEFT || corner == EPD_PLOT_CORNER_BOTTOM_LEFT
+            ? vp->left + 6 : vp->left + vp->width - w - 6;
+  rect[1] = corner == EPD_PLOT_CORNER_TOP_LEFT || corner == EPD_PLOT_CORNER_TOP_RIGHT
+            ? vp->top + 4 : vp->top + vp->height - h - 4;
+  rect[2] = w;
+  rect[3] = h;
+}
+
+void
+epd_plot_draw_legend_at (cairo_t               *cr,
+                         const EpdPlotViewport *vp,
+                         const char * const    *names,
+                         const guint           *colours,
+                         guint                  n,
+                         EpdPlotCorner          corner)
+{
+  double rect[4], x, y;
+
+  if (n == 0)
+    return;
+  epd_plot_legend_rect (cr, vp, names, n, corner, rect);
+  x = rect[0] + 4;
+  y = rect[1] + 2;
+  cairo_save (cr);
+  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 10);
   cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
-  cairo_rectangle (cr, x - 4, y - 2, width + 28, n * row + 4);
+  cairo_rectangle (cr, rect[0], rect[1], rect[2], rect[3]);
   cairo_fill (cr);
   for (guint i = 0; i < n; i++)
     {
       epd_plot_set_palette_colour (cr, colours[i], 1);
-      cairo_rectangle (cr, x, y + i * row + 3, 14, 6);
+      cairo_rectangle (cr, x, y + i * LEGEND_ROW + 3, 14, 6);
       cairo_fill (cr);
       cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
-      show_text_at (cr, names[i], x + 20, y + i * row + 6, 0, 0.5);
+      show_text_at (cr, names[i], x + 20, y + i * LEGEND_ROW + 6, 0, 0.5);
     }
   cairo_restore (cr);
+}
+
+void
+epd_plot_draw_legend (cairo_t               *cr,
+                      const EpdPlotViewport *vp,
+                      const char * const    *names,
+                      const guint           *colours,
+                      guint                  n)
+{
+  epd_plot_draw_legend_at (cr, vp, names, colours, n, EPD_PLOT_CORNER_TOP_RIGHT);
 }
 
 void

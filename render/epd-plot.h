@@ -90,12 +90,32 @@ void     epd_plot_draw_title          (cairo_t               *cr,
                                        double                 x,
                                        double                 y,
                                        const char            *title);
+typedef enum {
+  EPD_PLOT_CORNER_TOP_RIGHT,
+  EPD_PLOT_CORNER_TOP_LEFT,
+  EPD_PLOT_CORNER_BOTTOM_RIGHT,
+  EPD_PLOT_CORNER_BOTTOM_LEFT,
+} EpdPlotCorner;
+
 /* A legend box at the top-right of the plot area: n names with palette colours. */
 void     epd_plot_draw_legend         (cairo_t               *cr,
                                        const EpdPlotViewport *self,
                                        const char * const    *names,
                                        const guint           *colours,
                                        guint                  n);
+/* The pixel rectangle a legend of these names takes in a corner of the plot area. */
+void     epd_plot_legend_rect         (cairo_t               *cr,
+                                       const EpdPlotViewport *self,
+                                       const char * const    *names,
+                                       guint                  n,
+                                       EpdPlotCorner          corner,
+                                       double                 rect[4]);
+void     epd_plot_draw_legend_at      (cairo_t               *cr,
+                                       const EpdPlotViewport *self,
+                                       const char * const    *names,
+                                       const guint           *colours,
+                                       guint                  n,
+                                       EpdPlotCorner          corner);
 /* An arrow from (x0,y0) to (x1,y1) in pixels, head size in pixels. */
 void     epd_plot_draw_arrow          (cairo_t               *cr,
                                        double                 x0,

@@ -237,6 +237,14 @@ epd_vk_denoiser_new (EpdVkContext *context,
                    epd_denoiser_describe (cpu_model));
       return NULL;
     }
+  /* The kernels run 256 invocations per workgroup; Vulkan only promises 128. */
+  if (epd_vk_context_get_limits (context)->maxComputeWorkGroupInvocations < 256)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "%s runs at most %u invocations per workgroup; "
+                   "the kernels need 256", epd_vk_context_get_info (context)->name,
+                   epd_vk_context_get_limits (context)->maxComputeWorkGroupInvocations);
+      return NULL;
+    }
   self = g_object_new (EPD_TYPE_VK_DENOISER, NULL);
   self->context = g_object_ref (context);
   self->cpu = g_object_ref (cpu_model);

@@ -13,7 +13,8 @@
  * factors per step is log-normal: log s ~ N(log s0 + u_mu, (sigma0 e^u_ls)^2),
  * exported at its median s0 e^u_mu, which is again the start at u = 0.
  * u ([A + 2S] per step) is a table of free parameters ("tabular") or the output
- * of a small step-embedding MLP whose output layer starts at zero ("mlp").
+ * of a small MLP ("mlp"): a learned step embedding e_n of width H, one SiLU
+ * layer h = silu(W1 e_n + b1), and u = W2 h + b2 with W2 and b2 zero at start.
  *
  * The RDPO residual moves each alpha freely, so the policy can also sharpen;
  * the trainer keeps it near the start with a KL term. The unconstrained variant

@@ -357,7 +357,7 @@ step_gradient (const Student     *st,
     }
 }
 
-/* Adds the step's squared error (times scale) to *loss; e = d loss / d x_next. */
+/* Adds the step's squared error (times scale) to *loss; e = d loss / d x_next (may be NULL). */
 static void
 step_loss (const double *x_next,
            const double *target,
@@ -371,7 +371,8 @@ step_loss (const double *x_next,
       double diff = x_next[a] - target[a];
 
       *loss += scale * diff * diff;
-      e[a] = 2.0 * scale * diff;
+      if (e != NULL)
+        e[a] = 2.0 * scale * diff;
     }
 }
 
@@ -442,7 +443,6 @@ student_step (const Student *st,
               Coefs         *grad,
               GError       **error)
 {
-  gsize nd = B * st->dim;
   EpdEpdRow row = {
     st->K,
     st->coefs.r + (gsize) n * st->K,
@@ -450,7 +450,6 @@ student_step (const Student *st,
     st->coefs.sd + (gsize) n * st->K,
     st->coefs.st + (gsize) n * st->K,
   };
-  g_autofree double *e = NULL;
 
   if (grad != NULL && target != NULL)
     return student_step_grad (st, n, x, g, B, target, scale, x_next, loss, grad, error);
@@ -458,10 +457,7 @@ student_step (const Student *st,
                      x, g, x_next, NULL, NULL, error))
     return FALSE;
   if (target != NULL && loss != NULL)
-    {
-      e = g_new (double, nd);
-      step_loss (x_next, target, nd, scale, loss, e);
-    }
+    step_loss (x_next, target, B * st->dim, scale, loss, NULL);
   return TRUE;
 }
 
@@ -521,7 +517,6 @@ student_run (const Student *st,
              const double  *x_init,
              const double  *targets,
              gsize          B,
-             double        *x_final,
              double        *per_step,
              double        *loss,
              Coefs         *grad,
@@ -558,8 +553,6 @@ student_run (const Student *st,
       n_hist = MIN (n_hist + 1, 3);
       memcpy (x, x_next, nd * sizeof (double));
     }
-  if (ok && x_final != NULL)
-    memcpy (x_final, x, nd * sizeof (double));
   for (guint i = 0; i < 4; i++)
     g_free (hist[i]);
   return ok;
@@ -579,8 +572,8 @@ epd_distill_options_init (EpdDistillOptions *self)
   self->max_order = 4;
   self->n_train = 32;
   self->n_val = 32;
-  self->iterations = 500;
-  self->learning_rate = 0.1;
+  self->iterations = 2000;
+  self->learning_rate = 0.2;
   self->lr_final = 0.001;
   self->train_seed = 0;
   self->val_seed = 1;
@@ -714,7 +707,7 @@ epd_distill_loss_grad (EpdDenoiser             *denoiser,
   coefs_init (&cgrad, n);
   coefs_from_params (o, theta, &value);
   student_init (&st, denoiser, o, grid, &value, grad != NULL);
-  ok = student_run (&st, x_init, teacher_states, batch, NULL, NULL, &total,
+  ok = student_run (&st, x_init, teacher_states, batch, NULL, &total,
                     grad ? &cgrad : NULL, error);
   if (ok && grad != NULL)
     coefs_grad_to_params (o, theta, &value, &cgrad, grad);
@@ -776,7 +769,7 @@ epd_distill_table_error (EpdDenoiser    *denoiser,
       c.st[i] = table->scale_time ? table->scale_time[i] : 1.0;
     }
   student_init (&st, denoiser, &o, grid, &c, FALSE);
-  ok = student_run (&st, x_init, teacher_states, batch, NULL, steps_err, NULL, NULL, error);
+  ok = student_run (&st, x_init, teacher_states, batch, steps_err, NULL, NULL, error);
   g_free (c.r);
   if (!ok)
     return -1.0;

@@ -76,7 +76,7 @@ typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
                                         gpointer                  user_data);
 
 /* Defaults: EPD, 4 steps, K = 2, AFS, order 4, no scales, 32 training and 32
- * validation noises, 500 iterations, lr 0.1 -> 0.001, seeds 0 and 1, rtol 1e-6. */
+ * validation noises, 2000 iterations, lr 0.2 -> 0.001, seeds 0 and 1, rtol 1e-6. */
 void               epd_distill_options_init (EpdDistillOptions       *self);
 /* Deep copies for a GTask's data (the model spec and the initial table are copied). */
 EpdDistillOptions *epd_distill_options_copy (const EpdDistillOptions *self);

@@ -106,6 +106,11 @@ test_arrows (void)
   /* x_n itself: a black dot at (200, 400). */
   c = pixel (surface, 200, 400);
   g_assert_cmpfloat (c.r + c.g + c.b, <, 0.3);
+  /* x_{n+1} = (1, 0): a black ring of radius 5 around (300, 400), hollow. */
+  c = pixel (surface, 300, 405);
+  g_assert_cmpfloat (c.r + c.g + c.b, <, 0.6);
+  c = pixel (surface, 300, 402);
+  g_assert_cmpfloat (c.r + c.g + c.b, >, 2.9);
   cairo_surface_destroy (surface);
 }
 
@@ -126,6 +131,27 @@ test_pick (void)
   epd_trajectory_plot_point (&plot, 0, 1, &x, &y);
   g_assert_cmpfloat (x, ==, 1);
   g_assert_cmpfloat (y, ==, 0);
+}
+
+static void
+test_normalised_points (void)
+{
+  g_autoptr(EpdTrace) trace = make_trace ();
+  EpdTrajectoryPlot plot;
+  double x, y;
+
+  epd_trajectory_plot_init (&plot, trace);
+  plot.normalise = TRUE;
+  /* Path 1 at t = 2 is (3, 3): drawn at (3, 3) / sqrt(5); the final state at t = 1 / sqrt(2). */
+  epd_trajectory_plot_point (&plot, 1, 0, &x, &y);
+  g_assert_cmpfloat_with_epsilon (x, 3 / sqrt (5), 1e-15);
+  g_assert_cmpfloat_with_epsilon (y, 3 / sqrt (5), 1e-15);
+  epd_trajectory_plot_point (&plot, 1, 1, &x, &y);
+  g_assert_cmpfloat_with_epsilon (x, 3 / sqrt (2), 1e-15);
+  /* Flow-matching time is already bounded: no scaling. */
+  trace->flow_time = TRUE;
+  epd_trajectory_plot_point (&plot, 1, 0, &x, &y);
+  g_assert_cmpfloat (x, ==, 3);
 }
 
 static void
@@ -207,6 +233,7 @@ main (int    argc,
   g_test_add_func ("/plot-trajectory/arrows", test_arrows);
   g_test_add_func ("/plot-trajectory/pick", test_pick);
   g_test_add_func ("/plot-trajectory/fit-view", test_fit_view_equal_scales);
+  g_test_add_func ("/plot-trajectory/normalised", test_normalised_points);
   g_test_add_func ("/plot-trajectory/pca", test_pca);
   g_test_add_func ("/plot-trajectory/density-surface", test_density_surface);
   return g_test_run ();

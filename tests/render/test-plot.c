@@ -73,6 +73,15 @@ test_ticks (void)
   g_assert_cmpuint (n, ==, 5);
   g_assert_cmpfloat_with_epsilon (ticks[0], 1e-3, 1e-15);
   g_assert_cmpfloat_with_epsilon (ticks[4], 10, 1e-12);
+  /* Less than two decades: 1-2-5 multiples, and 1..9 when those are too few. */
+  n = epd_plot_ticks (0.15, 6, TRUE, ticks, 8);
+  g_assert_cmpuint (n, ==, 5);
+  g_assert_cmpfloat_with_epsilon (ticks[0], 0.2, 1e-15);
+  g_assert_cmpfloat_with_epsilon (ticks[4], 5, 1e-12);
+  n = epd_plot_ticks (7, 40, TRUE, ticks, 8);
+  g_assert_cmpuint (n, ==, 7);
+  g_assert_cmpfloat_with_epsilon (ticks[0], 7, 1e-12);
+  g_assert_cmpfloat_with_epsilon (ticks[6], 40, 1e-12);
   g_assert_cmpuint (epd_plot_ticks (NAN, 1, FALSE, ticks, 8), ==, 0);
 }
 

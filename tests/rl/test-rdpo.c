@@ -492,6 +492,58 @@ test_unconstrained_no_kl (void)
   g_assert_cmpfloat (record.loss, ==, record.policy_loss);
 }
 
+static gboolean
+nan_rollout (gpointer data, const EpdTable *table, const double *z, gsize n,
+             double *x_final, double *scores, double *term_scores,
+             GCancellable *cancellable, GError **error)
+{
+  toy_rollout (data, table, z, n, x_final, scores, term_scores, cancellable, error);
+  scores[n - 1] = NAN;
+  return TRUE;
+}
+
+/* A reward that is not finite stops the iteration with a clear error. */
+static void
+test_nan_reward (void)
+{
+  EpdRdpoEnv env = toy_env;
+  EpdRdpoOptions o;
+  g_autoptr(EpdTable) start = make_start ();
+  g_autoptr(EpdRdpo) rdpo = NULL;
+  g_autoptr(GError) error = NULL;
+  EpdRdpoRecord record;
+
+  env.rollout = nan_rollout;
+  toy_options (&o);
+  rdpo = epd_rdpo_new (&env, start, &o, NULL);
+  g_assert_false (epd_rdpo_iterate (rdpo, &record, NULL, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "not finite"));
+  g_assert_cmpuint (epd_rdpo_get_step (rdpo), ==, 0);
+}
+
+/* An environment without a diversity measure trains and logs null diversity. */
+static void
+test_no_diversity (void)
+{
+  EpdRdpoEnv env = toy_env;
+  EpdRdpoOptions o;
+  g_autoptr(EpdTable) start = make_start ();
+  g_autoptr(EpdRdpo) rdpo = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  EpdRdpoRecord record;
+
+  env.diversity = NULL;
+  toy_options (&o);
+  o.val_every = 1;
+  rdpo = epd_rdpo_new (&env, start, &o, NULL);
+  g_assert_true (epd_rdpo_iterate (rdpo, &record, NULL, NULL));
+  g_assert_true (isnan (record.diversity) && isnan (record.diversity_val));
+  g_assert_true (isfinite (record.reward_val));
+  node = epd_rdpo_record_to_json (&record);
+  g_assert_true (json_object_get_null_member (json_node_get_object (node), "diversity"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -506,6 +558,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rl/rdpo/bad-options", test_bad_options);
   g_test_add_func ("/rl/rdpo/record-json", test_record_json);
   g_test_add_func ("/rl/rdpo/async", test_async);
+  g_test_add_func ("/rl/rdpo/no-diversity", test_no_diversity);
+  g_test_add_func ("/rl/rdpo/nan-reward", test_nan_reward);
   g_test_add_func ("/rl/rdpo/unconstrained-no-kl", test_unconstrained_no_kl);
   return g_test_run ();
 }

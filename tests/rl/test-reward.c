@@ -424,6 +424,35 @@ test_command_timeout (CommandFixture *f,
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 20.0);
 }
 
+static gpointer
+cancel_soon (gpointer data)
+{
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_command_cancel (CommandFixture *f,
+                     gconstpointer   data)
+{
+  g_autoptr(EpdGmm) gmm = make_gmm ();
+  g_autofree char *spec = write_script (f, "sleep 30; echo '[1, 2]'");
+  g_autoptr(EpdReward) reward = parse_ok (spec, EPD_DENOISER (gmm), 60);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GTimer) timer = g_timer_new ();
+  g_autoptr(GError) error = NULL;
+  GThread *thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  double x[4] = { 0 }, scores[2];
+
+  /* Cancelling (Ctrl-C in the trainer) kills the command at once, not at the timeout. */
+  g_assert_false (epd_reward_score (reward, x, NULL, 2, scores, NULL, cancellable, &error));
+  g_thread_join (thread);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 20.0);
+  assert_cleaned (f);
+}
+
 static void
 test_weighted_sum (void)
 {
@@ -469,5 +498,7 @@ main (int argc, char **argv)
               test_command_exit, command_teardown);
   g_test_add ("/reward/command/timeout", CommandFixture, NULL, command_setup,
               test_command_timeout, command_teardown);
+  g_test_add ("/reward/command/cancel", CommandFixture, NULL, command_setup,
+              test_command_cancel, command_teardown);
   return g_test_run ();
 }
