@@ -3,6 +3,7 @@
  * latency-NFE, by the L2 error to the teacher's final samples on held-out noises. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "epd-cli.h"
 #include "data/epd-model.h"
@@ -298,6 +299,24 @@ distill_options_for (const Protocol    *p,
   o->model_spec = a->model;
 }
 
+/* On a terminal, the iteration count after "distilling ...", redrawn in place
+ * (at most 10 times a second); user_data holds the time of the last draw. */
+static void
+show_progress (const EpdDistillProgress *p,
+               gpointer                  user_data)
+{
+  gint64 *last = user_data, now = g_get_monotonic_time ();
+  g_autofree char *text = NULL;
+  int len;
+
+  if (now - *last < 100000 || g_str_equal (p->phase, "teacher"))
+    return;
+  *last = now;
+  text = g_strdup_printf ("%u/%u", p->iteration, p->iterations);
+  len = strlen (text);
+  g_printerr ("%s\033[%dD", text, len);
+}
+
 /* The teacher's states of the training and validation noises on this grid,
  * solved once for both distilled solvers. */
 static gboolean
@@ -339,7 +358,8 @@ protocol_table (Protocol     *p,
   EpdDistillOptions o;
   g_autofree char *path = p->args->tables_dir ? cache_path (p, solver, nfe) : NULL;
   g_autoptr(EpdTable) table = NULL;
-  gint64 start;
+  gboolean tty = isatty (STDERR_FILENO);
+  gint64 start, last_draw = 0;
 
   distill_options_for (p, solver, steps, &o);
   if (!epd_distill_options_validate (&o, error))
@@ -353,7 +373,7 @@ protocol_table (Protocol     *p,
       if (table != NULL && cached_table_fits (p, &o, table))
         return g_steal_pointer (&table);
       g_printerr ("epd: %s does not fit this configuration (%s); distilling again\n", path,
-                  load_error ? load_error->message : "other model, schedule or shape");
+                  load_error ? load_error->message : "other model, schedule, shape or training settings");
       g_clear_pointer (&table, epd_table_free);
     }
   start = g_get_monotonic_time ();
@@ -361,11 +381,11 @@ protocol_table (Protocol     *p,
     return NULL;
   g_printerr ("epd: distilling %s for NFE %u (%u steps, K = 2, AFS)... ",
               epd_solver_kind_to_string (solver), nfe, steps);
-  table = epd_distill_run (p->denoiser, &o, NULL, NULL, NULL, error);
+  table = epd_distill_run (p->denoiser, &o, tty ? show_progress : NULL, &last_draw, NULL, error);
   if (table == NULL)
     return NULL;
   cell->distill_s = (g_get_monotonic_time () - start) / 1e6;
-  g_printerr ("%.2f s, validation error %.4g -> %.4g\n", cell->distill_s,
+  g_printerr ("%s%.2f s, validation error %.4g -> %.4g\n", tty ? "\033[K" : "", cell->distill_s,
               json_object_get_double_member (table->metadata, "val_error_initial"),
               json_object_get_double_member (table->metadata, "val_error"));
   if (path != NULL && !epd_table_save (table, path, error))

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "data/epd-model.h"
 #include "render/epd-plot.h"
 #include "epd-application.h"
 #include "epd-coef-editor.h"
@@ -72,7 +73,7 @@ epd_window_open_table (EpdWindow  *self,
       return FALSE;
     }
   epd_window_apply_table_settings (self, table);
-  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, TRUE);
+  epd_window_set_table (self, table, name, FALSE);
   epd_window_solve (self, 0);
   return TRUE;
 }
@@ -97,6 +98,9 @@ epd_window_save_table (EpdWindow   *self,
   table->schedule = options.schedule;
   table->afs = options.afs;
   json_object_set_string_member (table->metadata, "edited_with", "epd-studio");
+  /* The loaded table's metadata stays; say that these are no longer its coefficients. */
+  if (self->table_name != NULL && !epd_table_equal (edited, self->table_loaded))
+    json_object_set_string_member (table->metadata, "edited_from", self->table_name);
   json_object_set_string_member (table->metadata, "model", epd_window_get_model_spec (self));
   return epd_table_save (table, path, error);
 }
@@ -421,6 +425,78 @@ smoke_export (EpdWindow *self)
   return NULL;
 }
 
+/* The final error of solver in the teacher's sweep at latency NFE nfe, or NAN. */
+static double
+sweep_error (const EpdErrorReport *report,
+             const char           *solver,
+             guint                 nfe)
+{
+  for (guint s = 0; s < report->sweeps->len; s++)
+    {
+      const EpdErrorSweep *sweep = report->sweeps->pdata[s];
+      for (guint i = 0; g_strcmp0 (sweep->name, solver) == 0 && i < sweep->nfe->len; i++)
+        if (g_array_index (sweep->nfe, double, i) == nfe)
+          return g_array_index (sweep->error, double, i);
+    }
+  return NAN;
+}
+
+/* The default model starts with its shipped distilled table, and that table's
+ * error to the teacher is well below the uniform table's (solved here, on the
+ * same noises) and below Euler's at the same latency NFE. */
+static char *
+smoke_check_start_table (EpdWindow *self)
+{
+  EpdSolveResult *result = self->result;
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  g_autoptr(EpdTable) uniform = NULL;
+  g_autoptr(EpdSolveRequest) request = NULL;
+  g_autoptr(EpdSolveResult) uniform_result = NULL;
+  g_autoptr(GError) error = NULL;
+  EpdSolveOptions options;
+  double euler;
+
+  if (g_strcmp0 (epd_window_get_model_spec (self), EPD_DEFAULT_MODEL) != 0)
+    return NULL;
+  if (!self->table_auto || self->table_name == NULL ||
+      !g_str_has_prefix (self->table_name, EPD_TABLE_BUILTIN_PREFIX) ||
+      strstr (gtk_label_get_text (GTK_LABEL (self->table_label)), "(distilled)") == NULL)
+    return g_strdup_printf ("the start table is “%s”, not a shipped distilled one",
+                            gtk_label_get_text (GTK_LABEL (self->table_label)));
+  epd_window_read_options (self, &options);
+  uniform = epd_table_new (table->solver, table->steps, table->n_points);
+  request = epd_solve_request_new (self->model, self->model_key, &options, uniform, epd_window_get_seed (self),
+                                   epd_window_get_batch (self), self->teacher);
+  uniform_result = epd_solve_request_run (request, NULL, &error);
+  if (uniform_result == NULL)
+    return g_strdup_printf ("the uniform table's solve failed: %s", error->message);
+  euler = sweep_error (self->teacher->baselines, "euler", result->nfe.latency);
+  g_printerr ("smoke test: start table %s: final error %.4g; uniform table %.4g, Euler %.4g at latency NFE %u\n",
+              self->table_name, result->final_error, uniform_result->final_error, euler, result->nfe.latency);
+  if (uniform_result->teacher != self->teacher)
+    return g_strdup ("the uniform table's solve did not reuse the teacher");
+  if (!(result->final_error < 0.25 * uniform_result->final_error))
+    return g_strdup ("the start table is not well below the uniform table's error");
+  if (!(result->final_error < euler))
+    return g_strdup ("the start table does not beat Euler at the same latency NFE");
+  return NULL;
+}
+
+/* An edit of the shipped table says so, and the window offers the table back. */
+static char *
+smoke_check_offer (EpdWindow *self)
+{
+  const char *label = gtk_label_get_text (GTK_LABEL (self->table_label));
+
+  if (g_strcmp0 (epd_window_get_model_spec (self), EPD_DEFAULT_MODEL) != 0)
+    return NULL;
+  if (strstr (label, ", edited") == NULL || !gtk_widget_get_visible (self->table_button))
+    return g_strdup_printf ("the edited start table reads “%s”, %s offer of the shipped table", label,
+                            gtk_widget_get_visible (self->table_button) ? "with an" : "with no");
+  g_printerr ("smoke test: %s; offered: %s\n", label, gtk_button_get_label (GTK_BUTTON (self->table_button)));
+  return NULL;
+}
+
 static gboolean
 bench_edit (gpointer user_data)
 {
@@ -453,7 +529,7 @@ epd_window_smoke_step (EpdWindow *self)
     {
       if (epd_trace_n_steps (result->trace) == 0 || !isfinite (result->final_error))
         failure = g_strdup ("the first solve gave no trace or no error to the teacher");
-      else
+      else if ((failure = smoke_check_start_table (self)) == NULL)
         {
           g_printerr ("smoke test: solved, final error %.4g\n", result->final_error);
           self->smoke_stage = 2;
@@ -465,12 +541,42 @@ epd_window_smoke_step (EpdWindow *self)
     {
       g_printerr ("smoke test: edited weight re-solved, final error %.4g\n", result->final_error);
       if ((failure = smoke_check_edit (self)) == NULL &&
+          (failure = smoke_check_offer (self)) == NULL &&
           (failure = smoke_save_and_reload (self, "table.json")) == NULL &&
           (failure = smoke_save_and_reload (self, "table.npz")) == NULL &&
           (failure = smoke_export (self)) == NULL &&
           (failure = smoke_check_bad_file (self, "bad.json", "{\"r\": [[0.5, \"x\"]]")) == NULL &&
-          (failure = smoke_check_bad_file (self, "bad.npz", "PK\003\004 truncated")) == NULL)
-        failure = smoke_check_bad_file (self, "bad.jsonl", "{\"loss\": 1}\n{\"loss\": \n");
+          (failure = smoke_check_bad_file (self, "bad.npz", "PK\003\004 truncated")) == NULL &&
+          (failure = smoke_check_bad_file (self, "bad.jsonl", "{\"loss\": 1}\n{\"loss\": \n")) == NULL)
+        {
+          /* No shipped table has 4 steps: the uniform table takes over. */
+          self->smoke_stage = 3;
+          gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 4);
+          return;
+        }
+    }
+  else if (self->smoke_stage == 3)
+    {
+      const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+      g_printerr ("smoke test: 4 steps: %s\n", gtk_label_get_text (GTK_LABEL (self->table_label)));
+      if (table->steps != 4 || self->table_name != NULL ||
+          !g_str_has_prefix (gtk_label_get_text (GTK_LABEL (self->table_label)), "Table: uniform"))
+        failure = g_strdup ("with 4 steps the uniform table did not take over");
+      else
+        {
+          /* Back to 3 steps: the shipped table fits again. */
+          self->smoke_stage = 4;
+          gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 3);
+          return;
+        }
+    }
+  else if (self->smoke_stage == 4)
+    {
+      g_printerr ("smoke test: 3 steps again: %s\n", gtk_label_get_text (GTK_LABEL (self->table_label)));
+      if (g_strcmp0 (epd_window_get_model_spec (self), EPD_DEFAULT_MODEL) == 0 &&
+          (self->table_name == NULL || !g_str_has_prefix (self->table_name, EPD_TABLE_BUILTIN_PREFIX) ||
+           gtk_widget_get_visible (self->table_button)))
+        failure = g_strdup ("back at 3 steps the shipped table did not come back, or is still offered");
     }
   smoke_finish (self, failure);
 }

@@ -27,6 +27,8 @@ struct _EpdWindow
   GtkWidget       *seed_spin;
   GtkWidget       *batch_spin;
   GtkWidget       *nfe_label;
+  GtkWidget       *table_label;      /* which table the solves use */
+  GtkWidget       *table_button;     /* offers the shipped table that fits, when another is in use */
 
   /* Views */
   GtkWidget       *notebook;
@@ -46,6 +48,13 @@ struct _EpdWindow
   EpdGmm          *mixture;       /* the CPU mixture of a gmm: model (heat maps), or NULL */
   char            *model_key;     /* spec|device of the open model */
   GCancellable    *open_cancellable;
+
+  /* The editor's table: where it came from, and whether the window chose it */
+  EpdTable        *table_loaded;     /* as it came in: edits show against it */
+  char            *table_name;       /* "builtin:NAME", a file name...; NULL: the uniform table */
+  gboolean         table_auto;       /* chosen by the window: replaced when the settings change */
+  GPtrArray       *shipped_tables;   /* the builtin tables (EpdTable), loaded on first use */
+  GStrv            shipped_names;    /* their names, in the same order */
 
   /* Solves */
   GCancellable    *solve_cancellable;  /* the live request's generation token */
@@ -76,6 +85,13 @@ gsize    epd_window_get_batch         (EpdWindow      *self);
 void     epd_window_apply_table_settings (EpdWindow      *self,
                                           const EpdTable *table);
 const char *epd_window_get_model_spec (EpdWindow      *self);
+/* Puts table (copied) in the editor, the old one on its undo stack. name says
+ * where it came from (NULL: the uniform table); automatic: the window chose it,
+ * and replaces it when the settings change. */
+void     epd_window_set_table         (EpdWindow      *self,
+                                       const EpdTable *table,
+                                       const char     *name,
+                                       gboolean        automatic);
 
 /* epd-window-files.c */
 void     epd_window_install_file_actions (EpdWindow   *self);

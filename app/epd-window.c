@@ -129,22 +129,176 @@ uses_table (const EpdSolveOptions *options)
   return options->solver == EPD_SOLVER_EPD || options->solver == EPD_SOLVER_EPD_PLUGIN;
 }
 
-/* A table of the grid's shape: the editor's when it fits, else a uniform one. */
-static void
-ensure_table_shape (EpdWindow             *self,
-                    const EpdSolveOptions *options)
+/* ---- which table ---------------------------------------------------- */
+
+static EpdSolverKind
+table_solver (const EpdSolveOptions *options)
 {
-  EpdCoefEditor *editor = EPD_COEF_EDITOR (self->coef_editor);
-  const EpdTable *table = epd_coef_editor_get_table (editor);
+  return uses_table (options) ? options->solver : EPD_SOLVER_EPD;
+}
+
+static gboolean
+same_grid (const EpdSchedule *a,
+           const EpdSchedule *b,
+           guint              steps)
+{
+  g_autofree double *ga = epd_schedule_grid (a, steps, NULL);
+  g_autofree double *gb = epd_schedule_grid (b, steps, NULL);
+
+  if (ga == NULL || gb == NULL)
+    return FALSE;
+  for (guint i = 0; i <= steps; i++)
+    if (fabs (ga[i] - gb[i]) > 1e-9 * MAX (fabs (ga[i]), fabs (gb[i])))
+      return FALSE;
+  return TRUE;
+}
+
+/* A shipped table made for this model and exactly these settings (solver, steps,
+ * K, AFS, the grid's times), or NULL; its name in name. */
+static const EpdTable *
+find_shipped_table (EpdWindow             *self,
+                    const EpdSolveOptions *options,
+                    guint                  k,
+                    const char           **name)
+{
+  const char *spec = epd_window_get_model_spec (self);
+
+  if (self->shipped_tables == NULL)
+    {
+      self->shipped_tables = g_ptr_array_new_with_free_func ((GDestroyNotify) epd_table_free);
+      self->shipped_names = epd_table_builtin_names ();
+      for (guint i = 0; self->shipped_names != NULL && self->shipped_names[i] != NULL; i++)
+        {
+          g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, self->shipped_names[i], NULL);
+          /* A builtin that does not load (tests/data checks them all) matches nothing. */
+          g_ptr_array_add (self->shipped_tables, epd_table_load (source, NULL));
+        }
+    }
+  for (guint i = 0; i < self->shipped_tables->len; i++)
+    {
+      const EpdTable *table = self->shipped_tables->pdata[i];
+      if (table != NULL &&
+          g_strcmp0 (json_object_get_string_member_with_default (table->metadata, "model", NULL), spec) == 0 &&
+          g_strcmp0 (table->solver, epd_solver_kind_to_string (table_solver (options))) == 0 &&
+          table->steps == options->steps && table->n_points == k && !table->afs == !options->afs &&
+          same_grid (&table->schedule, &options->schedule, options->steps))
+        {
+          *name = self->shipped_names[i];
+          return table;
+        }
+    }
+  return NULL;
+}
+
+/* "builtin:NAME (distilled)", "uniform (...)", a file's name; ", edited" after a change. */
+static char *
+table_description (EpdWindow      *self,
+                   const EpdTable *table)
+{
+  gboolean edited = !epd_table_equal (table, self->table_loaded);
+  const char *created_by;
+
+  if (self->table_name == NULL)
+    return g_strdup_printf ("uniform%s", edited ? ", edited"
+                            : self->table_auto ? " (no shipped table fits these settings)" : "");
+  created_by = json_object_get_string_member_with_default (self->table_loaded->metadata, "created_by", "");
+  return g_strdup_printf ("%s%s%s", self->table_name,
+                          g_str_has_prefix (created_by, "epd distill") ? " (distilled)" : "",
+                          edited ? ", edited" : "");
+}
+
+static void
+update_table_label (EpdWindow *self)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  EpdSolveOptions options;
+  const char *shipped_name = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *offered = NULL;
+
+  if (table == NULL)
+    return;
+  epd_window_read_options (self, &options);
+  description = table_description (self, table);
+  text = uses_table (&options) ? g_strdup_printf ("Table: %s", description)
+                               : g_strdup_printf ("Table: %s — not used by %s", description,
+                                                  epd_solver_kind_to_string (options.solver));
+  gtk_label_set_text (GTK_LABEL (self->table_label), text);
+  /* Offer the shipped table that fits when another one, or an edit of it, is in its place. */
+  if (find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name) != NULL)
+    offered = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+  if (offered != NULL && g_strcmp0 (offered, self->table_name) == 0 && epd_table_equal (table, self->table_loaded))
+    g_clear_pointer (&offered, g_free);
+  if (offered != NULL)
+    {
+      g_autofree char *label = g_strdup_printf ("Use %s", offered);
+      gtk_button_set_label (GTK_BUTTON (self->table_button), label);
+    }
+  gtk_widget_set_visible (self->table_button, offered != NULL);
+}
+
+void
+epd_window_set_table (EpdWindow      *self,
+                      const EpdTable *table,
+                      const char     *name,
+                      gboolean        automatic)
+{
+  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, self->table_loaded != NULL);
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  self->table_loaded = epd_table_copy (table);
+  g_free (self->table_name);
+  self->table_name = g_strdup (name);
+  self->table_auto = automatic;
+  update_table_label (self);
+}
+
+/* The window's own choice follows the settings: the shipped table made for them,
+ * else a uniform one. The user's table (opened, trained or edited) stays while
+ * its shape fits the grid. */
+static void
+choose_table (EpdWindow             *self,
+              const EpdSolveOptions *options)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
   guint k = (guint) spin_value (self->points_spin);
+  gboolean fits = table != NULL && table->steps == options->steps && table->n_points == k;
+  const char *shipped_name = NULL;
+  const EpdTable *shipped = NULL;
   g_autoptr(EpdTable) uniform = NULL;
 
-  if (table != NULL && table->steps == options->steps && table->n_points == k)
+  if (fits && !self->table_auto)
     return;
-  uniform = epd_table_new (epd_solver_kind_to_string (uses_table (options) ? options->solver
-                                                                           : EPD_SOLVER_EPD),
-                           options->steps, k);
-  epd_coef_editor_set_table (editor, uniform, table != NULL);
+  shipped = find_shipped_table (self, options, k, &shipped_name);
+  if (shipped != NULL)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+      if (!fits || g_strcmp0 (self->table_name, source) != 0)
+        epd_window_set_table (self, shipped, source, TRUE);
+      return;
+    }
+  if (fits && self->table_name == NULL)
+    return;
+  uniform = epd_table_new (epd_solver_kind_to_string (table_solver (options)), options->steps, k);
+  epd_window_set_table (self, uniform, NULL, TRUE);
+}
+
+/* The offered shipped table becomes the window's choice again. */
+static void
+table_button_clicked (EpdWindow *self)
+{
+  EpdSolveOptions options;
+  const char *shipped_name = NULL;
+  const EpdTable *shipped;
+
+  epd_window_read_options (self, &options);
+  shipped = find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name);
+  if (shipped != NULL)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+      epd_window_set_table (self, shipped, source, TRUE);
+      epd_window_solve (self, 0);
+    }
 }
 
 static void
@@ -254,7 +408,8 @@ solve_with_teacher (EpdWindow *self,
   if (self->model == NULL || self->syncing)
     return;
   epd_window_read_options (self, &options);
-  ensure_table_shape (self, &options);
+  choose_table (self, &options);
+  update_table_label (self);
   update_grid_labels (self, &options);
   table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
   g_cancellable_cancel (self->solve_cancellable);
@@ -295,6 +450,8 @@ controls_changed (EpdWindow *self)
 static void
 table_edited (EpdWindow *self)
 {
+  /* An edited table is the user's: it stays when the settings change. */
+  self->table_auto = FALSE;
   epd_window_solve (self, g_get_monotonic_time ());
 }
 
@@ -628,7 +785,20 @@ build_panel (EpdWindow *self)
   grid_row (grid, row++, "Seed", self->seed_spin = spin_new (0, G_MAXINT32, 1, 0, 0), NULL);
   grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
   self->nfe_label = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (self->nfe_label), 0);
   gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
+  self->table_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->table_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->table_label), 0);
+  gtk_widget_set_tooltip_text (self->table_label,
+                               "The coefficient table EPD solves with. Shipped tables made for the model "
+                               "and these settings load by themselves; otherwise the uniform table");
+  gtk_grid_attach (GTK_GRID (grid), self->table_label, 0, row++, 2, 1);
+  self->table_button = gtk_button_new ();
+  gtk_widget_set_visible (self->table_button, FALSE);
+  gtk_widget_set_tooltip_text (self->table_button, "Load the shipped table made for this model and these settings");
+  g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
+  gtk_grid_attach (GTK_GRID (grid), self->table_button, 0, row++, 2, 1);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), TRUE);
   select_string (self->solver_drop, "epd");
   g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
@@ -648,7 +818,7 @@ static void
 training_table_ready (EpdWindow *self,
                       gpointer   table)
 {
-  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, TRUE);
+  epd_window_set_table (self, table, "trained in the Training view", FALSE);
   epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
   epd_window_solve (self, 0);
 }
@@ -870,6 +1040,10 @@ epd_window_finalize (GObject *object)
   g_clear_object (&self->mixture);
   g_clear_object (&self->model_specs);
   g_free (self->model_key);
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  g_free (self->table_name);
+  g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
+  g_strfreev (self->shipped_names);
   if (self->smoke_dir != NULL)
     g_free (self->smoke_dir);
   G_OBJECT_CLASS (epd_window_parent_class)->finalize (object);

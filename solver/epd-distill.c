@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "epd-epd-step.h"
+#include "epd-flowmatch.h"
 #include "epd-random.h"
 
 #define ADAM_BETA1 0.9
@@ -193,7 +194,7 @@ epd_distill_table_from_params (const EpdDistillOptions *o,
 
 typedef struct
 {
-  EpdDenoiser  *denoiser;
+  EpdDenoiser  *denoiser;    /* owned: the model, or its flow-matching view */
   guint         dim;
   guint         steps;
   guint         K;
@@ -654,12 +655,6 @@ epd_distill_options_validate (const EpdDistillOptions *o,
     }
   if (!epd_schedule_validate (&o->schedule, error))
     return FALSE;
-  if (epd_schedule_is_flow (&o->schedule))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "distillation in flow-matching time is not supported; use a sigma schedule");
-      return FALSE;
-    }
   return check_init_table (o, error);
 }
 
@@ -671,7 +666,10 @@ student_init (Student                 *st,
               const Coefs             *coefs,
               gboolean                 with_grad)
 {
-  st->denoiser = denoiser;
+  /* Flow-matching schedules run the same equations in t on the model's flow
+   * view, exactly as epd_solve() does. */
+  st->denoiser = epd_schedule_is_flow (&o->schedule) ? epd_flow_denoiser_new (denoiser)
+                                                     : g_object_ref (denoiser);
   st->dim = epd_denoiser_get_dim (denoiser);
   st->steps = o->steps;
   st->K = o->n_points;
@@ -709,6 +707,7 @@ epd_distill_loss_grad (EpdDenoiser             *denoiser,
   student_init (&st, denoiser, o, grid, &value, grad != NULL);
   ok = student_run (&st, x_init, teacher_states, batch, NULL, &total,
                     grad ? &cgrad : NULL, error);
+  g_object_unref (st.denoiser);
   if (ok && grad != NULL)
     coefs_grad_to_params (o, theta, &value, &cgrad, grad);
   if (ok && loss != NULL)
@@ -750,12 +749,6 @@ epd_distill_table_error (EpdDenoiser    *denoiser,
 
   if (!epd_table_validate (table, error))
     return -1.0;
-  if (epd_schedule_is_flow (&table->schedule))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "table errors in flow-matching time are not supported");
-      return -1.0;
-    }
   options_from_table (&o, table);
   grid = epd_schedule_grid (&o.schedule, o.steps, error);
   if (grid == NULL)
@@ -770,6 +763,7 @@ epd_distill_table_error (EpdDenoiser    *denoiser,
     }
   student_init (&st, denoiser, &o, grid, &c, FALSE);
   ok = student_run (&st, x_init, teacher_states, batch, steps_err, NULL, NULL, error);
+  g_object_unref (st.denoiser);
   g_free (c.r);
   if (!ok)
     return -1.0;
@@ -1164,7 +1158,9 @@ distill_metadata (Distill        *d,
   json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
   json_object_set_string_member (m, "loss", "squared distance to the teacher state after every step, "
                                  "student on its own trajectory; the final step the same");
-  json_object_set_string_member (m, "gradients", epd_denoiser_has_exact_jvp (d->denoiser) ?
+  /* The flow-matching view has no exact JVP of its own. */
+  json_object_set_string_member (m, "gradients", epd_denoiser_has_exact_jvp (d->denoiser) &&
+                                 !epd_schedule_is_flow (&o->schedule) ?
                                  "exact (analytic denoiser JVP)" : "exact chain rule, finite-difference denoiser JVP");
   json_object_set_int_member (m, "train_seed", o->train_seed);
   json_object_set_int_member (m, "val_seed", o->val_seed);

@@ -12,7 +12,10 @@
  * Gradients are exact: weight and scale_dir enter the output linearly, and r and
  * scale_time go through the denoiser's directional derivative
  * (epd_denoiser_denoise_jvp: analytic where the model has one, finite differences
- * otherwise). Adam with a cosine learning-rate schedule. Deterministic for a seed. */
+ * otherwise). Adam with a cosine learning-rate schedule. Deterministic for a seed.
+ * Flow-matching schedules run the same equations in flow time t on the model's
+ * flow view (epd_flow_denoiser_new(), as epd_solve() does); that view has no
+ * exact JVP, so r and scale_time get finite-difference JVPs there. */
 #pragma once
 
 #include <gio/gio.h>

@@ -241,7 +241,7 @@ test_forward_matches_solver_step (void)
 
 /* The table error follows the same trajectory as `epd sample` (epd_solve). */
 static void
-test_table_error_matches_solve (void)
+check_table_error_matches_solve (EpdScheduleKind kind)
 {
   g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
   guint dim = epd_denoiser_get_dim (denoiser);
@@ -260,6 +260,7 @@ test_table_error_matches_solve (void)
   for (guint plugin = 0; plugin < 2; plugin++)
     {
       small_options (&o, plugin ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD);
+      epd_schedule_init (&o.schedule, kind);
       o.steps = 4;
       o.scale_dir_range = 0.2;
       o.scale_time_range = 0.2;
@@ -298,6 +299,15 @@ test_table_error_matches_solve (void)
         }
       g_assert_cmpfloat_with_epsilon (err, direct, 1e-10 * direct + 1e-14);
     }
+}
+
+static void
+test_table_error_matches_solve (void)
+{
+  check_table_error_matches_solve (EPD_SCHEDULE_POLYNOMIAL);
+  check_table_error_matches_solve (EPD_SCHEDULE_LOGSNR);
+  /* Flow-matching time: the student runs on the model's flow view, like epd_solve. */
+  check_table_error_matches_solve (EPD_SCHEDULE_FLOWMATCH);
 }
 
 typedef struct
@@ -359,6 +369,24 @@ test_distill_improves (void)
   g_assert_cmpfloat (best, <, 0.5 * initial);
   g_assert_cmpuint (log.calls, >=, o.iterations);
   g_assert_true (epd_table_validate (table, NULL));
+}
+
+/* Flow-matching schedules distil too (their JVP is by finite differences). */
+static void
+test_distill_flow_improves (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) table = NULL;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  epd_schedule_init (&o.schedule, EPD_SCHEDULE_FLOWMATCH);
+  table = distill_small (denoiser, &o, &log);
+  g_test_message ("flow: validation error %g -> %g", metadata_double (table, "val_error_initial"),
+                  metadata_double (table, "val_error"));
+  g_assert_cmpint (table->schedule.kind, ==, EPD_SCHEDULE_FLOWMATCH);
+  g_assert_cmpfloat (metadata_double (table, "val_error"), <, 0.5 * metadata_double (table, "val_error_initial"));
 }
 
 static void
@@ -481,6 +509,61 @@ test_cancel_keeps_best (void)
   g_assert_cmpint (json_object_get_int_member (table->metadata, "iterations_done"), ==, 7);
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  EpdTable  *table;
+  GError    *error;
+  gint       calls;     /* incremented on the worker thread */
+} AsyncRun;
+
+static void
+on_async_progress (const EpdDistillProgress *p,
+                   gpointer                  user_data)
+{
+  AsyncRun *run = user_data;
+
+  g_atomic_int_inc (&run->calls);
+}
+
+static void
+on_async_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AsyncRun *run = user_data;
+
+  run->table = epd_distill_run_finish (result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+/* The GTask variant (what the GTK app uses) gives the same table as the plain call. */
+static void
+test_distill_async (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  AsyncRun run = { 0 };
+  g_autoptr(EpdTable) sync = NULL;
+  gsize n;
+
+  small_options (&o, EPD_SOLVER_EPD_PLUGIN);
+  o.iterations = 20;
+  sync = distill_small (denoiser, &o, &log);
+  run.loop = g_main_loop_new (NULL, FALSE);
+  epd_distill_run_async (denoiser, &o, on_async_progress, &run, NULL, on_async_done, &run);
+  g_main_loop_run (run.loop);
+  g_assert_no_error (run.error);
+  g_assert_nonnull (run.table);
+  g_assert_cmpint (g_atomic_int_get (&run.calls), >=, (gint) o.iterations);
+  n = (gsize) o.steps * o.n_points;
+  g_assert_cmpmem (sync->r, n * sizeof (double), run.table->r, n * sizeof (double));
+  g_assert_cmpmem (sync->weight, n * sizeof (double), run.table->weight, n * sizeof (double));
+  epd_table_free (run.table);
+  g_main_loop_unref (run.loop);
+}
+
 static void
 test_bad_options (void)
 {
@@ -514,10 +597,12 @@ main (int    argc,
   g_test_add_func ("/distill/table-error-matches-solve", test_table_error_matches_solve);
   g_test_add_func ("/distill/improves", test_distill_improves);
   g_test_add_func ("/distill/plugin-improves", test_distill_plugin_improves);
+  g_test_add_func ("/distill/flow-improves", test_distill_flow_improves);
   g_test_add_func ("/distill/deterministic", test_distill_deterministic);
   g_test_add_func ("/distill/shared-teacher", test_distill_shared_teacher);
   g_test_add_func ("/distill/metadata-and-reload", test_metadata_and_reload);
   g_test_add_func ("/distill/cancel-keeps-best", test_cancel_keeps_best);
+  g_test_add_func ("/distill/async", test_distill_async);
   g_test_add_func ("/distill/bad-options", test_bad_options);
   return g_test_run ();
 }
