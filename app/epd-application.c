@@ -2,6 +2,7 @@
 #include "epd-application.h"
 
 #include "data/epd-model.h"
+#include "epd-studio-jobs.h"
 #include "epd-window.h"
 
 struct _EpdApplication
@@ -15,6 +16,9 @@ struct _EpdApplication
 };
 
 G_DEFINE_FINAL_TYPE (EpdApplication, epd_application, GTK_TYPE_APPLICATION)
+
+/* Every job checks its cancellable at least once per denoiser call. */
+#define SHUTDOWN_WAIT_MS 10000
 
 static const struct {
   const char *action;
@@ -143,6 +147,16 @@ epd_application_handle_local_options (GApplication *application,
   return -1;
 }
 
+/* Background jobs must return before main does (see epd-studio-jobs.h). */
+static void
+epd_application_shutdown (GApplication *application)
+{
+  if (!epd_studio_jobs_cancel_and_wait (SHUTDOWN_WAIT_MS))
+    g_printerr ("epd-studio: %u background job(s) did not stop within %u ms\n",
+                epd_studio_jobs_n_running (), SHUTDOWN_WAIT_MS);
+  G_APPLICATION_CLASS (epd_application_parent_class)->shutdown (application);
+}
+
 static void
 epd_application_finalize (GObject *object)
 {
@@ -158,6 +172,7 @@ epd_application_class_init (EpdApplicationClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = epd_application_finalize;
   app_class->startup = epd_application_startup;
+  app_class->shutdown = epd_application_shutdown;
   app_class->activate = epd_application_activate;
   app_class->handle_local_options = epd_application_handle_local_options;
   app_class->open = epd_application_open;

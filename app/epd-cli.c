@@ -26,7 +26,7 @@ static const EpdCommand commands[] = {
 static void
 print_usage (FILE *stream)
 {
-  fprintf (stream, "Usage: epd COMMAND [OPTION…]\n\nCommands:\n");
+  fprintf (stream, "Usage: epd COMMAND [OPTION...]\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (stream, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (stream, "\nRun 'epd COMMAND --help' for the options of one command.\n");

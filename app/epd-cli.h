@@ -33,7 +33,9 @@ gboolean     epd_cli_parse         (GOptionContext *context,
                                     GError      **error);
 
 /* Schedule options shared by every sampling command:
- * --schedule --sigma-min --sigma-max --rho --shift. */
+ * --schedule --sigma-min --sigma-max --rho --shift. A number is NAN until the
+ * option is given; the parser rejects values that are not positive and finite,
+ * so NAN always means "not given". */
 typedef struct
 {
   char   *schedule;
@@ -48,6 +50,71 @@ gboolean      epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
                                         EpdSchedule              *schedule,
                                         GError                  **error);
 void          epd_cli_schedule_args_clear (EpdCliScheduleArgs *args);
+
+/* Options that `epd sample` and `epd compare` (solvers) share: --model,
+ * --device, --seed, --batch, --points, --rtol. Numbers are kept as typed
+ * (NULL: not given) and checked by epd_cli_solve_args_resolve, which fills
+ * the defaults, so a bad value is an error rather than a silent default. */
+typedef struct
+{
+  char    *model;
+  char    *device;
+  guint32  seed;
+  guint    batch;
+  guint    points;
+  double   rtol;
+  char    *seed_text;
+  char    *batch_text;
+  char    *points_text;
+  char    *rtol_text;
+  char    *batch_help;
+  char    *rtol_help;
+} EpdCliSolveArgs;
+
+void          epd_cli_solve_args_add     (GOptionContext  *context,
+                                          EpdCliSolveArgs *args,
+                                          guint            default_batch,
+                                          double           default_rtol);
+gboolean      epd_cli_solve_args_resolve (EpdCliSolveArgs *args,
+                                          GError         **error);
+void          epd_cli_solve_args_clear   (EpdCliSolveArgs *args);
+
+/* TEXT of OPTION (e.g. "--steps") as an integer in min..max, or a usage error
+ * "--steps must be a positive integer (got 0)". */
+gboolean      epd_cli_parse_uint         (const char  *option,
+                                          const char  *text,
+                                          guint        min,
+                                          guint        max,
+                                          guint       *value,
+                                          GError     **error);
+/* TEXT of OPTION as a positive finite number, or a usage error. */
+gboolean      epd_cli_parse_positive     (const char  *option,
+                                          const char  *text,
+                                          double      *value,
+                                          GError     **error);
+
+/* Fails before a long solve rather than after it: PATH (given as OPTION) must
+ * not be a folder, its folder must exist and be writable, and where EXTENSION
+ * is not NULL (".png") the name must end with it. */
+gboolean      epd_cli_check_output       (const char  *option,
+                                          const char  *path,
+                                          const char  *extension,
+                                          GError     **error);
+
+/* "±" where the locale's charset is UTF-8, else "+-" (g_print converts to the
+ * locale's charset, and the C locale has no "±"). */
+const char   *epd_cli_plus_minus         (void);
+
+/* The shipped table distilled for MODEL (its metadata "model") with exactly
+ * these settings: solver, steps, K, AFS and the grid's times; or NULL. *name
+ * receives "builtin:NAME". The GUI's choice follows the same rule. */
+EpdTable     *epd_cli_find_builtin_table (const char        *model,
+                                          EpdSolverKind      solver,
+                                          guint              steps,
+                                          guint              k,
+                                          gboolean           afs,
+                                          const EpdSchedule *schedule,
+                                          char             **name);
 
 /* Open a model spec (gmm:FILE.json, gmm:PRESET, dataset:fashion-mnist[:N],
  * dataset:DIR) on a device choice (auto|cpu|vulkan|INDEX|NAME). Prints to

@@ -1,10 +1,12 @@
 /* epd-cmd-distill.c: `epd distill`, Stage 1: distil an EPD table from the teacher. */
 #include <math.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "epd-cli.h"
+#include "epd-distill-options.h"
 #include "data/epd-model.h"
 #include "solver/epd-distill.h"
 
@@ -18,17 +20,8 @@ typedef struct
   int                points;
   gboolean           afs;
   gboolean           plugin;
-  int                max_order;
-  double             scale_dir;
-  double             scale_time;
-  int                n_train;
-  int                n_val;
-  int                batch;
-  int                iters;
-  double             lr;
-  double             lr_final;
   int                seed;
-  double             rtol;
+  EpdCliDistillArgs  train;
   EpdCliScheduleArgs schedule;
 } DistillArgs;
 
@@ -43,6 +36,120 @@ distill_args_clear (DistillArgs *a)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DistillArgs, distill_args_clear)
+
+#define DEFAULT_TEXT(x) "(default " G_STRINGIFY (x) ")"
+
+static gboolean
+parse_loss (const char *name,
+            const char *value,
+            gpointer    data,
+            GError    **error)
+{
+  EpdCliDistillArgs *a = data;
+
+  if (g_str_equal (value, "l2"))
+    a->loss = EPD_DISTILL_LOSS_L2;
+  else if (g_str_equal (value, "squared"))
+    a->loss = EPD_DISTILL_LOSS_SQUARED;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: '%s' is not a loss (l2 or squared)", name, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GOptionGroup *
+epd_cli_distill_group (EpdCliDistillArgs  *a,
+                       const GOptionEntry *command_entries)
+{
+  const GOptionEntry entries[] = {
+    { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train,
+      "training noises " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_N_TRAIN), "B" },
+    { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val,
+      "validation noises " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_N_VAL), "B" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters,
+      "Adam iterations " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_ITERATIONS), "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr,
+      "peak learning rate " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LR), "X" },
+    { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr_final,
+      "learning rate at the end of the cosine " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LR_FINAL)
+      ", or --lr if lower", "X" },
+    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order,
+      "EPD-Plugin's iPNDM order 1..4 " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_MAX_ORDER), "M" },
+    { "scale-dir", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_dir,
+      "scale_dir range s in [0,1), 0 disables " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_SCALE_DIR), "S" },
+    { "scale-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_time,
+      "scale_time range s in [0,1), 0 disables " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_SCALE_TIME), "S" },
+    { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol,
+      "teacher tolerance " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_RTOL), "X" },
+    { "loss", 0, 0, G_OPTION_ARG_CALLBACK, parse_loss,
+      "per-step loss: l2 (the distance) or squared " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LOSS_NAME), "LOSS" },
+    { NULL }
+  };
+  GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
+  EpdDistillOptions o;
+
+  epd_distill_options_init (&o);
+  *a = (EpdCliDistillArgs) {
+    .n_train = o.n_train, .n_val = o.n_val, .batch = o.batch, .iters = o.iterations,
+    .max_order = o.max_order, .lr = o.learning_rate, .lr_final = NAN,
+    .scale_dir = o.scale_dir_range, .scale_time = o.scale_time_range, .rtol = o.teacher_rtol,
+    .loss = o.loss,
+  };
+  if (command_entries != NULL)
+    g_option_group_add_entries (group, command_entries);
+  g_option_group_add_entries (group, entries);
+  return group;
+}
+
+gboolean
+epd_cli_distill_apply (const EpdCliDistillArgs *a,
+                       EpdDistillOptions       *o,
+                       GError                 **error)
+{
+  if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--train, --val and --max-order must be positive; "
+                   "--batch and --iters must not be negative");
+      return FALSE;
+    }
+  o->n_train = a->n_train;
+  o->n_val = a->n_val;
+  o->batch = a->batch;
+  o->iterations = a->iters;
+  o->max_order = a->max_order;
+  o->learning_rate = a->lr;
+  /* Unset, lr-final follows a peak rate set below it. */
+  o->lr_final = isnan (a->lr_final) ? MIN (EPD_DISTILL_DEFAULT_LR_FINAL, a->lr) : a->lr_final;
+  o->scale_dir_range = a->scale_dir;
+  o->scale_time_range = a->scale_time;
+  o->teacher_rtol = a->rtol;
+  o->loss = a->loss;
+  return TRUE;
+}
+
+char *
+epd_cli_command_line (int    argc,
+                      char **argv)
+{
+  /* argv[0] is "epd NAME", already readable. */
+  GString *line = g_string_new (argc > 0 ? argv[0] : "epd");
+
+  for (int i = 1; i < argc; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (argv[i]);
+      const char *arg = strpbrk (argv[i], " \t\n'\"\\$`*?[]{}()<>|&;#~!") || argv[i][0] == '\0' ?
+                        quoted : argv[i];
+
+      g_string_append_c (line, ' ');
+      g_string_append (line, arg);
+    }
+  return g_string_free (line, FALSE);
+}
 
 /* What the progress printer and the interrupt poller share with the worker. */
 typedef struct
@@ -111,30 +218,20 @@ options_from_args (const DistillArgs *a,
                    GError           **error)
 {
   epd_distill_options_init (o);
-  if (a->steps < 1 || a->points < 1 || a->n_train < 1 || a->n_val < 1 || a->batch < 0 ||
-      a->iters < 0 || a->seed < 0 || a->max_order < 1)
+  if (a->steps < 1 || a->points < 1 || a->seed < 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--steps, --points, --train, --val and --max-order must be positive; "
-                   "--batch, --iters and --seed must not be negative");
+                   "--steps and --points must be positive and --seed must not be negative");
       return FALSE;
     }
+  if (!epd_cli_distill_apply (&a->train, o, error))
+    return FALSE;
   o->solver = a->plugin ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD;
   o->steps = a->steps;
   o->n_points = a->points;
   o->afs = a->afs;
-  o->max_order = a->max_order;
-  o->scale_dir_range = a->scale_dir;
-  o->scale_time_range = a->scale_time;
-  o->n_train = a->n_train;
-  o->n_val = a->n_val;
-  o->batch = a->batch;
-  o->iterations = a->iters;
-  o->learning_rate = a->lr;
-  o->lr_final = isnan (a->lr_final) ? MIN (o->lr_final, a->lr) : a->lr_final;
   o->train_seed = a->seed;
   o->val_seed = (guint32) a->seed + 1;
-  o->teacher_rtol = a->rtol;
   o->model_spec = a->model;
   o->init = init;
   if (!epd_cli_schedule_resolve (&a->schedule, &o->schedule, error))
@@ -151,17 +248,7 @@ distill_context (DistillArgs *a)
     { "points", 'K', 0, G_OPTION_ARG_INT, &a->points, "parallel points per step (default 2)", "K" },
     { "afs", 0, 0, G_OPTION_ARG_NONE, &a->afs, "analytical first step (saves one evaluation)", NULL },
     { "plugin", 0, 0, G_OPTION_ARG_NONE, &a->plugin, "distil EPD-Plugin (iPNDM predictor)", NULL },
-    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "EPD-Plugin's iPNDM order 1..4 (default 4)", "M" },
-    { "scale-dir", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_dir, "scale_dir range s in [0,1) (0 disables)", "S" },
-    { "scale-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_time, "scale_time range s in [0,1) (0 disables)", "S" },
-    { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train, "training noises (default 32)", "B" },
-    { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val, "validation noises (default 32)", "B" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "Adam iterations (default 2000)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.2)", "X" },
-    { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr_final, "learning rate at the end of the cosine (default 0.001)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation uses S+1 (default 0)", "S" },
-    { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-6)", "X" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &a->init, "start from this table (default: the uniform table)", "TABLE" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "output table (.json or .npz), written atomically", "TABLE" },
@@ -171,18 +258,11 @@ distill_context (DistillArgs *a)
 
   a->steps = 4;
   a->points = 2;
-  a->max_order = 4;
-  a->n_train = 32;
-  a->n_val = 32;
-  a->iters = 2000;
-  a->lr = 0.2;
-  a->lr_final = NAN;
-  a->rtol = 1e-6;
+  g_option_context_set_main_group (context, epd_cli_distill_group (&a->train, entries));
   g_option_context_set_summary (context,
     "Fits r, weight (and scale_dir, scale_time) step by step to the adaptive teacher's\n"
     "states at the grid's times, with the student on its own trajectory (Adam, cosine\n"
     "learning rate). Ctrl-C stops early and writes the best table so far.");
-  g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_group (context, epd_cli_schedule_group (&a->schedule));
   return context;
 }
@@ -248,6 +328,7 @@ epd_cmd_distill (int    argc,
 {
   g_auto(DistillArgs) a = { 0 };
   g_autoptr(GOptionContext) context = distill_context (&a);
+  g_autofree char *command = epd_cli_command_line (argc, argv);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdDenoiser) denoiser = NULL;
   g_autoptr(EpdTable) table = NULL;
@@ -287,9 +368,14 @@ epd_cmd_distill (int    argc,
       error = run.error;
       return epd_cli_fail (error);
     }
+  json_object_set_string_member (table->metadata, "command", command);
   if (!epd_table_save (table, a.out, &error))
     return epd_cli_fail (error);
   print_summary (table, a.out);
+  if (json_object_get_int_member (table->metadata, "invalid_validations") > 0)
+    g_printerr ("epd: warning: %" G_GINT64_FORMAT " validations met a table with non-finite "
+                "coefficients; %s holds the best valid table\n",
+                json_object_get_int_member (table->metadata, "invalid_validations"), a.out);
   if (cancelled)
     {
       g_printerr ("epd: interrupted: wrote the best table so far (after %" G_GINT64_FORMAT

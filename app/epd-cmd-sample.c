@@ -5,38 +5,37 @@
 #include "epd-cli.h"
 #include "data/epd-model.h"
 #include "render/epd-image-grid.h"
+#include "solver/epd-epd-step.h"
 
 typedef struct
 {
-  char   *model;
   char   *solver;
-  int     steps;
+  char   *steps_text;
+  guint   steps;       /* 0: not given */
   char   *table;
   gboolean afs;
-  int     max_order;
-  int     points;
-  double  rtol;
+  char   *max_order_text;
+  guint   max_order;   /* 0: not given */
   char   *latents;
-  int     seed;
-  int     batch;
   char   *out;
   char   *trace;
   char   *png;
-  char   *device;
+  EpdCliSolveArgs common;
   EpdCliScheduleArgs sched;
 } SampleArgs;
 
 static void
 sample_args_clear (SampleArgs *a)
 {
-  g_free (a->model);
   g_free (a->solver);
+  g_free (a->steps_text);
   g_free (a->table);
+  g_free (a->max_order_text);
   g_free (a->latents);
   g_free (a->out);
   g_free (a->trace);
   g_free (a->png);
-  g_free (a->device);
+  epd_cli_solve_args_clear (&a->common);
   epd_cli_schedule_args_clear (&a->sched);
 }
 
@@ -44,24 +43,18 @@ static GOptionContext *
 sample_context (SampleArgs *a)
 {
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model,
-      "gmm:FILE.json, gmm:PRESET, gmm:hd:DIM[:K] or dataset:... (default " EPD_DEFAULT_MODEL ")", "SPEC" },
     { "solver", 's', 0, G_OPTION_ARG_STRING, &a->solver,
       "euler heun dpm2 dpmpp2m dpmpp3m ipndm epd epd-plugin teacher (default: the table's, else epd)", "NAME" },
-    { "steps", 'n', 0, G_OPTION_ARG_INT, &a->steps, "intervals of the grid (default: the table's, else 4)", "N" },
+    { "steps", 'n', 0, G_OPTION_ARG_STRING, &a->steps_text, "intervals of the grid (default: the table's, else 4)", "N" },
     { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table,
-      "EPD coefficient table (.json or the reference's .npz)", "FILE" },
+      "EPD coefficient table (.json, the reference's .npz, or builtin:NAME)", "FILE" },
     { "afs", 0, 0, G_OPTION_ARG_NONE, &a->afs, "analytical first step d = x / sqrt(1 + t^2)", NULL },
-    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "iPNDM order for ipndm and epd-plugin (default 4)", "M" },
-    { "points", 'K', 0, G_OPTION_ARG_INT, &a->points, "K of the uniform table used without --table (default 2)", "K" },
-    { "rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-8)", "X" },
+    { "max-order", 0, 0, G_OPTION_ARG_STRING, &a->max_order_text,
+      "iPNDM order for ipndm and epd-plugin, 1 to 4 (default 4)", "M" },
     { "latents", 'z', 0, G_OPTION_ARG_FILENAME, &a->latents, "standard-normal latents, float64 .npy (B, d)", "Z.npy" },
-    { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "seed of the latents (default 0)", "S" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples to draw with --seed (default 16)", "B" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "samples as float64 .npy (B, d)", "X.npy" },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &a->trace, "the whole solve as JSON", "T.json" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &a->png, "a PNG grid of the samples (image models)", "GRID.png" },
-    { "device", 'd', 0, G_OPTION_ARG_STRING, &a->device, "auto (default), cpu, vulkan, INDEX or NAME", "D" },
     { NULL }
   };
   GOptionContext *context = g_option_context_new ("- sample a model with a solver");
@@ -70,7 +63,13 @@ sample_context (SampleArgs *a)
     "Solves the probability-flow ODE from x_T = t_max z (z standard normal) and writes\n"
     "the samples. Example:\n"
     "  epd sample --model gmm:ring8 --solver epd --table T.json --seed 1 --batch 64 --out x.npy");
+  g_option_context_set_description (context,
+    "Flow matching (--schedule flowmatch, or an SD3/FLUX table) solves in the flow-matching\n"
+    "form x = (1 - t) x0 + t n, and --out holds that state at the last time t_min, not the\n"
+    "data: the data scale is x / (1 - t_min) (t_min = 1/111 for SD3: 0.9 % larger). The\n"
+    "trace's \"x_final_scale\" says which. Other schedules end at sigma_min on the data scale.");
   g_option_context_add_main_entries (context, entries, NULL);
+  epd_cli_solve_args_add (context, &a->common, 16, 1e-8);
   g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
   return context;
 }
@@ -106,10 +105,10 @@ resolve_from_table (const SampleArgs  *a,
     }
   if (!epd_solver_kind_from_string (table->solver, &o->solver, error))
     return FALSE;
-  if (a->steps > 0 && (guint) a->steps != table->steps)
+  if (a->steps > 0 && a->steps != table->steps)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--steps %d disagrees with the table's %u steps (%u grid points)",
+                   "--steps %u disagrees with the table's %u steps (%u grid points)",
                    a->steps, table->steps, table->steps + 1);
       return FALSE;
     }
@@ -132,7 +131,7 @@ resolve_from_table (const SampleArgs  *a,
       !check_same (a->sched.sigma_max, table->schedule.sigma_max, "sigma-max", error) ||
       !check_same (a->sched.rho, table->schedule.rho, "rho", error) ||
       !check_same (a->sched.shift, table->schedule.shift, "shift", error) ||
-      !check_same (a->max_order > 0 ? a->max_order : NAN, table->max_order, "max-order", error))
+      !check_same (a->max_order > 0 ? (double) a->max_order : NAN, table->max_order, "max-order", error))
     return FALSE;
   o->steps = table->steps;
   o->schedule = table->schedule;
@@ -152,31 +151,43 @@ resolve_options (const SampleArgs  *a,
                  GError           **error)
 {
   epd_solve_options_init (o);
-  if (a->rtol > 0)
-    o->teacher_rtol = a->rtol;
+  o->teacher_rtol = a->common.rtol;
   if (table != NULL)
     return resolve_from_table (a, table, o, error);
   if (a->solver != NULL && !epd_solver_kind_from_string (a->solver, &o->solver, error))
     return FALSE;
   if (!epd_cli_schedule_resolve (&a->sched, &o->schedule, error))
     return FALSE;
-  o->steps = a->steps > 0 ? (guint) a->steps : 4;
+  o->steps = a->steps > 0 ? a->steps : 4;
   o->afs = a->afs;
   if (a->max_order > 0)
     o->max_order = a->max_order;
   if (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
     {
-      if (a->points < 1 || a->points > 64)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--points must be between 1 and 64 (got %d)", a->points);
-          return FALSE;
-        }
-      *uniform = epd_table_new (epd_solver_kind_to_string (o->solver), o->steps, a->points);
+      *uniform = epd_table_new (epd_solver_kind_to_string (o->solver), o->steps, a->common.points);
       o->table = *uniform;
-      g_printerr ("epd: no --table: using the uniform table (K = %d, r evenly spread, equal weights)\n",
-                  a->points);
+      g_printerr ("epd: no --table: using the uniform table (K = %u, r evenly spread, equal weights)\n",
+                  a->common.points);
     }
+  return TRUE;
+}
+
+/* The first non-finite value of the latents, named by file, row and column. */
+static gboolean
+check_finite_latents (const char    *path,
+                      const double  *z,
+                      gsize          batch,
+                      guint          dim,
+                      GError       **error)
+{
+  for (gsize i = 0; i < batch * dim; i++)
+    if (!isfinite (z[i]))
+      {
+        g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                     "%s: the latents have a non-finite value %g at row %" G_GSIZE_FORMAT ", column %"
+                     G_GSIZE_FORMAT, path, z[i], i / dim, i % dim);
+        return FALSE;
+      }
   return TRUE;
 }
 
@@ -192,14 +203,8 @@ load_latents (const SampleArgs  *a,
 
   if (a->latents == NULL)
     {
-      if (a->batch < 1)
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--batch must be at least 1 (got %d)", a->batch);
-          return NULL;
-        }
-      *batch = a->batch;
-      return epd_random_latents ((guint32) a->seed, *batch, dim);
+      *batch = a->common.batch;
+      return epd_random_latents (a->common.seed, *batch, dim);
     }
   z = epd_npy_load (a->latents, error);
   if (z == NULL)
@@ -212,8 +217,25 @@ load_latents (const SampleArgs  *a,
                    G_GSIZE_FORMAT " values)", a->latents, dim, z->ndim, epd_array_size (z));
       return NULL;
     }
+  if (!check_finite_latents (a->latents, z->data, z->shape[0], dim, error))
+    return NULL;
   *batch = z->shape[0];
   return g_steal_pointer (&z->data);
+}
+
+/* Every output is checked before the solve, so that a failure leaves no partial output. */
+static gboolean
+check_outputs (const SampleArgs  *a,
+               GError           **error)
+{
+  if (a->out == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--out X.npy is required");
+      return FALSE;
+    }
+  return epd_cli_check_output ("--out", a->out, NULL, error) &&
+         (a->trace == NULL || epd_cli_check_output ("--trace", a->trace, NULL, error)) &&
+         (a->png == NULL || epd_cli_check_output ("--png", a->png, ".png", error));
 }
 
 static gboolean
@@ -234,14 +256,8 @@ write_outputs (const SampleArgs  *a,
     return FALSE;
   if (a->trace != NULL && !epd_trace_save (trace, a->trace, error))
     return FALSE;
-  if (a->png == NULL)
+  if (a->png == NULL || !epd_denoiser_get_image_shape (denoiser, &side, &channels))
     return TRUE;
-  if (!epd_denoiser_get_image_shape (denoiser, &side, &channels))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "--png needs an image model; %s is not one", a->model);
-      return FALSE;
-    }
   return epd_image_grid_save_png (x, batch, side, channels, 0, 2, a->png, error);
 }
 
@@ -252,14 +268,28 @@ print_summary (EpdDenoiser           *denoiser,
                gsize                  batch,
                double                 seconds)
 {
-  g_autofree char *k = o->table && (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
-                       ? g_strdup_printf (" K=%u", o->table->n_points) : g_strdup ("");
+  gboolean epd = o->table && (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN);
+  g_autofree char *k = epd ? g_strdup_printf (" K=%u", o->table->n_points) : g_strdup ("");
+  g_autofree char *steps = o->solver == EPD_SOLVER_TEACHER
+                           ? g_strdup_printf (" (adaptive, %u evaluations)", nfe->total)
+                           : g_strdup_printf (", %u steps", o->steps);
 
-  g_printerr ("epd: %s | %s%s, %u steps, %s schedule%s | NFE %u latency / %u total per sample"
+  g_printerr ("epd: %s | %s%s%s, %s schedule%s | NFE %u latency / %u total per sample"
               " | %" G_GSIZE_FORMAT " samples in %.1f ms\n",
-              epd_denoiser_describe (denoiser), epd_solver_kind_to_string (o->solver), k,
-              o->steps, epd_schedule_kind_to_string (o->schedule.kind), o->afs ? ", AFS" : "",
+              epd_denoiser_describe (denoiser), epd_solver_kind_to_string (o->solver), k, steps,
+              epd_schedule_kind_to_string (o->schedule.kind), o->afs ? ", AFS" : "",
               nfe->latency, nfe->total, batch, 1e3 * seconds);
+}
+
+/* The numbers typed as text, checked: a bad value is an error, never a default. */
+static gboolean
+parse_numbers (SampleArgs  *a,
+               GError     **error)
+{
+  return epd_cli_solve_args_resolve (&a->common, error) &&
+         (a->steps_text == NULL || epd_cli_parse_uint ("--steps", a->steps_text, 1, G_MAXINT, &a->steps, error)) &&
+         (a->max_order_text == NULL ||
+          epd_cli_parse_uint ("--max-order", a->max_order_text, 1, EPD_IPNDM_MAX_ORDER, &a->max_order, error));
 }
 
 static gboolean
@@ -275,20 +305,23 @@ run_sample (SampleArgs  *a,
   EpdSolveOptions o;
   EpdNfe nfe;
   gsize batch = 0;
-  guint dim;
+  guint dim, side, channels;
 
-  if (a->out == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--out X.npy is required");
-      return FALSE;
-    }
+  if (!parse_numbers (a, error) || !check_outputs (a, error))
+    return FALSE;
   if (a->table != NULL && (table = epd_table_load (a->table, error)) == NULL)
     return FALSE;
   if (!resolve_options (a, table, &uniform, &o, error))
     return FALSE;
-  denoiser = epd_cli_open_model (a->model, a->device, error);
+  denoiser = epd_cli_open_model (a->common.model, a->common.device, error);
   if (denoiser == NULL)
     return FALSE;
+  if (a->png != NULL && !epd_denoiser_get_image_shape (denoiser, &side, &channels))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "--png needs an image model; %s is not one", a->common.model);
+      return FALSE;
+    }
   dim = epd_denoiser_get_dim (denoiser);
   z = load_latents (a, dim, &batch, error);
   if (z == NULL)
@@ -310,20 +343,13 @@ int
 epd_cmd_sample (int    argc,
                 char **argv)
 {
-  SampleArgs a = { .batch = 16, .points = 2 };
+  SampleArgs a = { 0 };
   g_autoptr(GOptionContext) context = sample_context (&a);
   g_autoptr(GError) error = NULL;
   int status = 0;
 
-  if (!epd_cli_parse (context, &argc, &argv, &error))
+  if (!epd_cli_parse (context, &argc, &argv, &error) || !run_sample (&a, &error))
     status = epd_cli_fail (error);
-  else
-    {
-      if (a.model == NULL)
-        a.model = g_strdup (EPD_DEFAULT_MODEL);
-      if (!run_sample (&a, &error))
-        status = epd_cli_fail (error);
-    }
   sample_args_clear (&a);
   return status;
 }

@@ -151,7 +151,7 @@ static int
 table_validate (int    argc,
                 char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE|builtin:NAME…");
+  g_autoptr(GOptionContext) context = g_option_context_new ("FILE|builtin:NAME...");
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -268,7 +268,7 @@ static const TableAction actions[] = {
 static void
 print_usage (FILE *stream)
 {
-  fprintf (stream, "Usage: epd table ACTION [OPTION…]\n\n%s\n\nActions:\n", TABLE_SUMMARY);
+  fprintf (stream, "Usage: epd table ACTION [OPTION...]\n\n%s\n\nActions:\n", TABLE_SUMMARY);
   for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
     fprintf (stream, "  %-9s%-19s %s\n", actions[i].name, actions[i].args, actions[i].summary);
   fprintf (stream, "\nRun 'epd table ACTION --help' for the options of one action.\n");

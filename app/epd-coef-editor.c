@@ -4,6 +4,7 @@
 #include "render/epd-coef-edit.h"
 #include "render/epd-plot-coef.h"
 #include "epd-studio-timing.h"
+#include "epd-window.h"
 
 #define HISTORY_LIMIT 200
 
@@ -344,35 +345,10 @@ overlay_selected (EpdCoefEditor *self)
 }
 
 static void
-overlay_file_response (GtkNativeDialog *dialog,
-                       int              response,
-                       EpdCoefEditor   *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      if (path != NULL)
-        {
-          gtk_string_list_append (self->overlay_sources, path);
-          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->overlay_drop),
-                                      g_list_model_get_n_items (G_LIST_MODEL (self->overlay_sources)) - 1);
-        }
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
-}
-
-static void
 overlay_file_clicked (EpdCoefEditor *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Overlay a Table", GTK_WINDOW (root),
-                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                              "_Open", "_Cancel");
-
-  g_signal_connect (dialog, "response", G_CALLBACK (overlay_file_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  epd_window_choose_table_into (GTK_WIDGET (self), "Overlay a Table", self->overlay_sources,
+                                GTK_DROP_DOWN (self->overlay_drop));
 }
 
 static GtkWidget *

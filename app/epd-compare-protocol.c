@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "epd-cli.h"
+#include "epd-distill-options.h"
 #include "data/epd-model.h"
 #include "solver/epd-distill.h"
 
@@ -22,15 +25,8 @@ typedef struct
   gboolean           markdown;
   int                n_seeds;
   int                seed;
-  int                iters;
-  int                n_train;
-  int                n_val;
-  int                batch;
-  int                max_order;
-  double             lr;
-  double             scale_dir;
-  double             scale_time;
-  double             rtol;
+  char              *command;     /* recorded in the distilled tables' metadata */
+  EpdCliDistillArgs  train;
   EpdCliScheduleArgs schedule;
 } ProtocolArgs;
 
@@ -41,6 +37,7 @@ protocol_args_clear (ProtocolArgs *a)
   g_free (a->device);
   g_free (a->nfe);
   g_free (a->tables_dir);
+  g_free (a->command);
   epd_cli_schedule_args_clear (&a->schedule);
 }
 
@@ -50,16 +47,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProtocolArgs, protocol_args_clear)
 typedef struct
 {
   gboolean ran;
-  gboolean afs;         /* a baseline that needed AFS to reach an odd NFE */
+  gboolean afs_changed; /* a baseline that needed AFS to reach an odd NFE, or a
+                         * distilled solver run without AFS at an even NFE */
   guint    steps;
   double   mean;
   double   std;
+  double   median;
   double   distill_s;   /* < 0: not distilled here (a baseline, or loaded from the cache) */
 } Cell;
 
 /* The rows of the benchmark. Baselines run without AFS where their NFE allows
  * it and with AFS otherwise (Heun and DPM-Solver-2 at odd NFE, as in the paper);
- * iPNDM also runs with AFS throughout, as EPD does. */
+ * iPNDM also runs with AFS throughout, as EPD does. EPD with K = 2 and AFS has
+ * odd latency NFE only (2 per step minus 1), so at an even NFE the distilled
+ * solvers run without AFS. */
 typedef struct
 {
   EpdSolverKind solver;
@@ -154,7 +155,7 @@ solve_options_for (const Protocol  *p,
   so->afs = table != NULL ? table->afs : afs;
   if (table != NULL && table->max_order > 0)
     so->max_order = table->max_order;
-  so->teacher_rtol = p->args->rtol;
+  so->teacher_rtol = p->args->train.rtol;
 }
 
 /* The steps at which a solver's latency NFE is exactly nfe, or 0 when none is. */
@@ -175,12 +176,23 @@ steps_for_nfe (const Protocol *p,
   return 0;
 }
 
-/* Mean and standard deviation over the held-out noises of |x - teacher|. */
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Mean, standard deviation and median over the held-out noises of |x - teacher|
+ * (the median because a few noises that end in another mode dominate the mean). */
 static void
 error_stats (const Protocol *p,
              const double   *x,
              Cell           *cell)
 {
+  g_autofree double *errors = g_new (double, p->batch);
   double sum = 0.0, sum2 = 0.0;
 
   for (gsize b = 0; b < p->batch; b++)
@@ -192,10 +204,12 @@ error_stats (const Protocol *p,
           double v = x[b * p->dim + j] - p->reference[b * p->dim + j];
           s += v * v;
         }
-      e = sqrt (s);
+      errors[b] = e = sqrt (s);
       sum += e;
       sum2 += e * e;
     }
+  qsort (errors, p->batch, sizeof (double), compare_doubles);
+  cell->median = 0.5 * (errors[(p->batch - 1) / 2] + errors[p->batch / 2]);
   cell->mean = sum / p->batch;
   cell->std = p->batch > 1 ? sqrt (MAX (0.0, (sum2 - sum * cell->mean) / (p->batch - 1))) : 0.0;
 }
@@ -221,17 +235,58 @@ measure (Protocol       *p,
   return TRUE;
 }
 
+/* DIR/MODEL-SOLVER-nfeN-k2[-afs]-HASH.json, HASH a short digest of every
+ * setting the table depends on, so that other settings get another file. */
 static char *
-cache_path (const Protocol *p,
-            EpdSolverKind   solver,
-            guint           nfe)
+cache_path (const Protocol          *p,
+            const EpdDistillOptions *o,
+            guint                    nfe)
 {
+  const EpdSchedule *sc = &o->schedule;
   g_autofree char *model = g_strdup (p->args->model);
-  g_autofree char *name = NULL;
+  g_autofree char *settings = NULL, *digest = NULL, *name = NULL;
 
+  settings = g_strdup_printf ("%s|%s|%u|%u|%d|%u|%d|%.17g|%.17g|%.17g|%.17g|%u|%.17g|%.17g|"
+                              "%u|%u|%u|%u|%u|%.17g|%.17g|%.17g|%d",
+                              p->args->model, epd_solver_kind_to_string (o->solver), o->steps,
+                              o->n_points, o->afs, o->max_order, sc->kind, sc->sigma_min,
+                              sc->sigma_max, sc->rho, sc->shift, o->iterations, o->learning_rate,
+                              o->lr_final, o->train_seed, o->val_seed, o->n_train, o->n_val,
+                              o->batch, o->teacher_rtol, o->scale_dir_range, o->scale_time_range, o->loss);
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, settings, -1);
+  digest[8] = '\0';
   g_strcanon (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", '_');
-  name = g_strdup_printf ("%s-%s-nfe%u-k2-afs.json", model, epd_solver_kind_to_string (solver), nfe);
+  name = g_strdup_printf ("%s-%s-nfe%u-k%u%s-%s.json", model, epd_solver_kind_to_string (o->solver),
+                          nfe, o->n_points, o->afs ? "-afs" : "", digest);
   return g_build_filename (p->args->tables_dir, name, NULL);
+}
+
+/* Moves a file that is in the way to PATH.stale (or .stale.N): never destroy a
+ * file the user may have put there. */
+static gboolean
+move_aside (const char *path,
+            GError    **error)
+{
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *stale = i == 0 ? g_strdup_printf ("%s.stale", path)
+                                      : g_strdup_printf ("%s.stale.%u", path, i);
+
+      if (g_file_test (stale, G_FILE_TEST_EXISTS))
+        continue;
+      if (g_rename (path, stale) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "cannot move %s aside to %s: %s", path, stale, g_strerror (saved));
+          return FALSE;
+        }
+      g_printerr ("epd: moved it aside to %s\n", stale);
+      return TRUE;
+    }
+  g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot move %s aside: too many .stale files", path);
+  return FALSE;
 }
 
 static gboolean
@@ -262,41 +317,38 @@ cached_table_fits (const Protocol          *p,
          metadata_number_is (m, "iterations", o->iterations) &&
          metadata_number_is (m, "iterations_done", o->iterations) &&
          metadata_number_is (m, "learning_rate", o->learning_rate) &&
+         metadata_number_is (m, "lr_final", o->lr_final) &&
          metadata_number_is (m, "train_seed", o->train_seed) &&
          metadata_number_is (m, "n_train", o->n_train) &&
+         metadata_number_is (m, "n_val", o->n_val) &&
          metadata_number_is (m, "batch", o->batch ? o->batch : o->n_train) &&
          metadata_number_is (m, "teacher_rtol", o->teacher_rtol) &&
          metadata_number_is (m, "scale_dir_range", o->scale_dir_range) &&
          metadata_number_is (m, "scale_time_range", o->scale_time_range);
 }
 
-static void
+static gboolean
 distill_options_for (const Protocol    *p,
                      EpdSolverKind      solver,
                      guint              steps,
-                     EpdDistillOptions *o)
+                     gboolean           afs,
+                     EpdDistillOptions *o,
+                     GError           **error)
 {
   const ProtocolArgs *a = p->args;
 
   epd_distill_options_init (o);
+  if (!epd_cli_distill_apply (&a->train, o, error))
+    return FALSE;
   o->solver = solver;
   o->steps = steps;
   o->n_points = 2;
-  o->afs = TRUE;
-  o->max_order = a->max_order;
+  o->afs = afs;
   o->schedule = p->schedule;
-  o->scale_dir_range = a->scale_dir;
-  o->scale_time_range = a->scale_time;
-  o->n_train = a->n_train;
-  o->n_val = a->n_val;
-  o->batch = a->batch;
-  o->iterations = a->iters;
-  o->learning_rate = a->lr;
-  o->lr_final = MIN (o->lr_final, a->lr);
   o->train_seed = a->seed;
   o->val_seed = (guint32) a->seed + 1;
-  o->teacher_rtol = a->rtol;
   o->model_spec = a->model;
+  return epd_distill_options_validate (o, error);
 }
 
 /* On a terminal, the iteration count after "distilling ...", redrawn in place
@@ -351,19 +403,21 @@ static EpdTable *
 protocol_table (Protocol     *p,
                 EpdSolverKind solver,
                 guint         steps,
+                gboolean      afs,
                 guint         nfe,
                 Cell         *cell,
                 GError      **error)
 {
   EpdDistillOptions o;
-  g_autofree char *path = p->args->tables_dir ? cache_path (p, solver, nfe) : NULL;
+  g_autofree char *path = NULL;
   g_autoptr(EpdTable) table = NULL;
   gboolean tty = isatty (STDERR_FILENO);
   gint64 start, last_draw = 0;
 
-  distill_options_for (p, solver, steps, &o);
-  if (!epd_distill_options_validate (&o, error))
+  if (!distill_options_for (p, solver, steps, afs, &o, error))
     return NULL;
+  if (p->args->tables_dir != NULL)
+    path = cache_path (p, &o, nfe);
   cell->distill_s = -1.0;
   if (path != NULL && g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -375,16 +429,19 @@ protocol_table (Protocol     *p,
       g_printerr ("epd: %s does not fit this configuration (%s); distilling again\n", path,
                   load_error ? load_error->message : "other model, schedule, shape or training settings");
       g_clear_pointer (&table, epd_table_free);
+      if (!move_aside (path, error))
+        return NULL;
     }
   start = g_get_monotonic_time ();
   if (!shared_teacher (p, &o, error))
     return NULL;
-  g_printerr ("epd: distilling %s for NFE %u (%u steps, K = 2, AFS)... ",
-              epd_solver_kind_to_string (solver), nfe, steps);
+  g_printerr ("epd: distilling %s for NFE %u (%u steps, K = 2%s)... ",
+              epd_solver_kind_to_string (solver), nfe, steps, afs ? ", AFS" : ", no AFS");
   table = epd_distill_run (p->denoiser, &o, tty ? show_progress : NULL, &last_draw, NULL, error);
   if (table == NULL)
     return NULL;
   cell->distill_s = (g_get_monotonic_time () - start) / 1e6;
+  json_object_set_string_member (table->metadata, "command", p->args->command);
   g_printerr ("%s%.2f s, validation error %.4g -> %.4g\n", tty ? "\033[K" : "", cell->distill_s,
               json_object_get_double_member (table->metadata, "val_error_initial"),
               json_object_get_double_member (table->metadata, "val_error"));
@@ -405,15 +462,17 @@ run_cell (Protocol *p,
   guint steps = steps_for_nfe (p, row->solver, afs, p->nfe[i]);
   g_autoptr(EpdTable) table = NULL;
 
-  if (steps == 0 && !afs)
-    steps = steps_for_nfe (p, row->solver, afs = TRUE, p->nfe[i]);
+  /* Baselines switch AFS on to reach an odd NFE; the distilled solvers (AFS by
+   * default) switch it off to reach an even one. Forced-AFS iPNDM stays as is. */
+  if (steps == 0 && (!afs || s < N_DISTILLED))
+    steps = steps_for_nfe (p, row->solver, afs = !afs, p->nfe[i]);
   cell->distill_s = -1.0;
-  cell->afs = afs && !row->force_afs;
+  cell->afs_changed = afs != row->force_afs;
   if (steps == 0)
     return TRUE;
   if (s < N_DISTILLED)
     {
-      table = protocol_table (p, row->solver, steps, p->nfe[i], cell, error);
+      table = protocol_table (p, row->solver, steps, afs, p->nfe[i], cell, error);
       if (table == NULL)
         return FALSE;
     }
@@ -447,7 +506,7 @@ protocol_setup (Protocol *p,
   p->reference = g_new (double, p->batch * p->dim);
   solve_options_for (p, EPD_SOLVER_TEACHER, 1, FALSE, NULL, &so);
   epd_solve_init_from_noise (&so, z, p->batch * p->dim, p->x_init);
-  g_printerr ("epd: teacher (rtol %g) on %zu held-out noises...\n", a->rtol, p->batch);
+  g_printerr ("epd: teacher (rtol %g) on %zu held-out noises...\n", a->train.rtol, p->batch);
   return epd_solve (p->denoiser, &so, p->x_init, p->batch, p->reference, NULL, NULL, NULL, error);
 }
 
@@ -469,11 +528,13 @@ best_baseline (const Protocol *p,
 }
 
 static char *
-cell_text (const Cell *c)
+cell_text (const Cell *c,
+           gboolean    distilled)
 {
   if (!c->ran)
     return g_strdup ("-");
-  return g_strdup_printf ("%.4g ± %.3g%s", c->mean, c->std, c->afs ? " *" : "");
+  return g_strdup_printf ("%.4g ± %.3g (med %.3g)%s", c->mean, c->std, c->median,
+                          !c->afs_changed ? "" : distilled ? " †" : " *");
 }
 
 static char *
@@ -490,51 +551,75 @@ ratio_text (const Protocol *p,
                           protocol_rows[b].label);
 }
 
+/* Appends text padded with spaces to width characters (not bytes: "±"). */
 static void
-print_row (gboolean     markdown,
-           const char  *label,
-           char       **cols,
-           guint        n)
+append_padded (GString    *line,
+               const char *text,
+               gsize       width)
 {
-  g_print (markdown ? "| %s |" : "%-26s", label);
-  for (guint i = 0; i < n; i++)
-    g_print (markdown ? " %s |" : "  %-34s", cols[i]);
-  g_print ("\n");
+  gsize len = (gsize) g_utf8_strlen (text, -1);
+
+  g_string_append (line, text);
+  for (gsize i = len; i < width; i++)
+    g_string_append_c (line, ' ');
+}
+
+/* Prints rows of cells ([n_rows][n_cols], column 0 the label) as a Markdown
+ * table or as space-aligned columns. */
+static void
+print_grid (gboolean   markdown,
+            char     **cells,
+            guint      n_rows,
+            guint      n_cols)
+{
+  g_autofree gsize *width = g_new0 (gsize, n_cols);
+
+  for (guint r = 0; r < n_rows; r++)
+    for (guint c = 0; c < n_cols; c++)
+      width[c] = MAX (width[c], (gsize) g_utf8_strlen (cells[r * n_cols + c], -1));
+  for (guint r = 0; r < n_rows; r++)
+    {
+      g_autoptr(GString) line = g_string_new (markdown ? "|" : "");
+
+      for (guint c = 0; c < n_cols; c++)
+        {
+          g_string_append (line, markdown ? " " : c > 0 ? "  " : "");
+          append_padded (line, cells[r * n_cols + c], width[c]);
+          g_string_append (line, markdown ? " |" : "");
+        }
+      g_print ("%s\n", g_strchomp (line->str));
+      if (markdown && r == 0)
+        {
+          g_print ("|");
+          for (guint c = 0; c < n_cols; c++)
+            g_print ("---|");
+          g_print ("\n");
+        }
+    }
 }
 
 static void
 print_results (const Protocol *p)
 {
-  gboolean md = p->args->markdown;
-  g_autoptr(GPtrArray) cols = g_ptr_array_new_with_free_func (g_free);
+  guint n_cols = p->n_nfe + 1, n_rows = 1 + N_PROTOCOL_SOLVERS + N_DISTILLED;
+  g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
 
+  g_ptr_array_add (cells, g_strdup ("solver"));
   for (guint i = 0; i < p->n_nfe; i++)
-    g_ptr_array_add (cols, g_strdup_printf ("NFE %u", p->nfe[i]));
-  print_row (md, "solver", (char **) cols->pdata, p->n_nfe);
-  if (md)
-    {
-      g_print ("|---|");
-      for (guint i = 0; i < p->n_nfe; i++)
-        g_print ("---|");
-      g_print ("\n");
-    }
+    g_ptr_array_add (cells, g_strdup_printf ("NFE %u", p->nfe[i]));
   for (guint s = 0; s < N_PROTOCOL_SOLVERS; s++)
     {
-      g_ptr_array_set_size (cols, 0);
+      g_ptr_array_add (cells, g_strdup (protocol_rows[s].label));
       for (guint i = 0; i < p->n_nfe; i++)
-        g_ptr_array_add (cols, cell_text (&p->cells[s * p->n_nfe + i]));
-      print_row (md, protocol_rows[s].label, (char **) cols->pdata, p->n_nfe);
+        g_ptr_array_add (cells, cell_text (&p->cells[s * p->n_nfe + i], s < N_DISTILLED));
     }
   for (guint s = 0; s < N_DISTILLED; s++)
     {
-      g_autofree char *label = g_strdup_printf ("%s / best baseline",
-                                                s == 0 ? "EPD" : "EPD-Plugin");
-
-      g_ptr_array_set_size (cols, 0);
+      g_ptr_array_add (cells, g_strdup_printf ("%s / best baseline", s == 0 ? "EPD" : "EPD-Plugin"));
       for (guint i = 0; i < p->n_nfe; i++)
-        g_ptr_array_add (cols, ratio_text (p, s, i));
-      print_row (md, label, (char **) cols->pdata, p->n_nfe);
+        g_ptr_array_add (cells, ratio_text (p, s, i));
     }
+  print_grid (p->args->markdown, (char **) cells->pdata, n_rows, n_cols);
 }
 
 static void
@@ -543,18 +628,22 @@ print_header (const Protocol *p)
   const ProtocolArgs *a = p->args;
 
   g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
-           "tables distilled on %d + %d noises (seeds %d, %d), %d iterations.\n"
-           "Mean L2 error to the teacher's final samples ± standard deviation over the noises.\n%s",
+           "tables distilled on %d + %d noises (seeds %d, %d), %d iterations, lr %g, "
+           "scale ranges %g (dir), %g (time).\n"
+           "Mean L2 error to the teacher's final samples ± standard deviation (median) over the noises.\n%s",
            a->model, epd_denoiser_describe (p->denoiser), p->batch,
-           a->seed + TEST_SEED_OFFSET, a->rtol, epd_schedule_kind_to_string (p->schedule.kind),
-           a->n_train, a->n_val, a->seed, a->seed + 1, a->iters, a->markdown ? "\n" : "");
+           a->seed + TEST_SEED_OFFSET, a->train.rtol, epd_schedule_kind_to_string (p->schedule.kind),
+           a->train.n_train, a->train.n_val, a->seed, a->seed + 1, a->train.iters, a->train.lr,
+           a->train.scale_dir, a->train.scale_time, a->markdown ? "\n" : "");
 }
 
 static void
 print_footer (const Protocol *p,
               double          wall_s)
 {
-  g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n", p->args->markdown ? "\n" : "");
+  g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n"
+           "%s† without AFS: with K = 2 and AFS, EPD's latency NFE is odd (2 per step minus 1).\n",
+           p->args->markdown ? "\n" : "", p->args->markdown ? "\n" : "");
   g_print ("%sDistillation wall time:", p->args->markdown ? "\n" : "");
   for (guint s = 0; s < N_DISTILLED; s++)
     for (guint i = 0; i < p->n_nfe; i++)
@@ -582,28 +671,14 @@ protocol_context (ProtocolArgs *a)
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation S+1, test S+1000 (default 0)", "S" },
     { "tables-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->tables_dir, "load distilled tables from DIR, caching new ones there", "DIR" },
     { "markdown", 0, 0, G_OPTION_ARG_NONE, &a->markdown, "print a Markdown table", NULL },
-    { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "distillation iterations (default 2000)", "N" },
-    { "train", 0, 0, G_OPTION_ARG_INT, &a->n_train, "training noises (default 32)", "B" },
-    { "val", 0, 0, G_OPTION_ARG_INT, &a->n_val, "validation noises (default 32)", "B" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noises per iteration (default: all)", "B" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "peak learning rate (default 0.2)", "X" },
-    { "max-order", 0, 0, G_OPTION_ARG_INT, &a->max_order, "EPD-Plugin's iPNDM order 1..4 (default 4)", "M" },
-    { "scale-dir", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_dir, "scale_dir range (default 0)", "S" },
-    { "scale-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->scale_time, "scale_time range (default 0)", "S" },
-    { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-6)", "X" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
     { NULL }
   };
   GOptionContext *context = g_option_context_new ("--protocol - distilled EPD against classic solvers");
 
   a->n_seeds = 64;
-  a->max_order = 4;
-  a->iters = 2000;
-  a->n_train = 32;
-  a->n_val = 32;
-  a->lr = 0.2;
-  a->rtol = 1e-6;
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* The teacher tolerance also sets the held-out teacher's. */
+  g_option_context_set_main_group (context, epd_cli_distill_group (&a->train, entries));
   g_option_context_add_group (context, epd_cli_schedule_group (&a->schedule));
   return context;
 }
@@ -619,6 +694,7 @@ epd_compare_protocol (int    argc,
   gint64 start = g_get_monotonic_time ();
   int status = 0;
 
+  a.command = epd_cli_command_line (argc, argv);
   if (!epd_cli_parse (context, &argc, &argv, &error))
     return epd_cli_fail (error);
   if (a.model == NULL)

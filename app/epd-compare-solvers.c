@@ -12,17 +12,12 @@
 
 typedef struct
 {
-  char    *model;
   char    *nfe;
   char    *solvers;
   char    *table;
   char    *afs;
   char    *csv;
-  char    *device;
-  int      seed;
-  int      batch;
-  int      points;
-  double   rtol;
+  EpdCliSolveArgs common;
   EpdCliScheduleArgs sched;
 } CompareArgs;
 
@@ -36,26 +31,29 @@ typedef struct
   EpdNfe         measured;
   double         err_mean;
   double         err_std;
-  const char    *table_name;  /* "table", "uniform K=2" or "" */
+  char          *table_name;  /* "table", "builtin:NAME", "uniform" or NULL */
+  gboolean       distilled;   /* a shipped table made by `epd distill` */
   char          *note;
 } CompareRow;
 
 static void
 compare_row_clear (gpointer data)
 {
-  g_free (((CompareRow *) data)->note);
+  CompareRow *row = data;
+
+  g_free (row->table_name);
+  g_free (row->note);
 }
 
 static void
 compare_args_clear (CompareArgs *a)
 {
-  g_free (a->model);
   g_free (a->nfe);
   g_free (a->solvers);
   g_free (a->table);
   g_free (a->afs);
   g_free (a->csv);
-  g_free (a->device);
+  epd_cli_solve_args_clear (&a->common);
   epd_cli_schedule_args_clear (&a->sched);
 }
 
@@ -63,27 +61,32 @@ static GOptionContext *
 compare_context (CompareArgs *a)
 {
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model, "model spec (default " EPD_DEFAULT_MODEL ")", "SPEC" },
     { "nfe", 0, 0, G_OPTION_ARG_STRING, &a->nfe, "latency NFE budgets, comma separated (required)", "N[,N...]" },
     { "solvers", 0, 0, G_OPTION_ARG_STRING, &a->solvers, "solvers to compare (default " DEFAULT_SOLVERS ")", "LIST" },
     { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table, "EPD table for its solver at its own NFE", "FILE" },
     { "afs", 0, 0, G_OPTION_ARG_STRING, &a->afs,
       "analytical first step: auto (where it makes the NFE exact; default), on or off", "MODE" },
-    { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "seed of the shared noise (default 0)", "S" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples (default 64)", "B" },
-    { "points", 'K', 0, G_OPTION_ARG_INT, &a->points, "K of the uniform EPD tables (default 2)", "K" },
-    { "rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol, "teacher tolerance (default 1e-10)", "X" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &a->csv, "also write the rows as CSV", "FILE" },
-    { "device", 'd', 0, G_OPTION_ARG_STRING, &a->device, "auto (default), cpu, vulkan, INDEX or NAME", "D" },
     { NULL }
   };
   GOptionContext *context = g_option_context_new ("- solvers at equal NFE against the teacher");
 
   g_option_context_set_summary (context,
-    "Runs each solver at the same latency NFE (a parallel batch counts once) from the same\n"
-    "noise and reports the L2 error of its samples to the teacher's. Example:\n"
+    "epd compare has three modes:\n"
+    "  epd compare --nfe N[,N...] [--table T]       solvers at equal NFE (the options below)\n"
+    "  epd compare --protocol --model M --nfe N     the paper's protocol: distil, then compare\n"
+    "                                               on held-out noise (epd compare --protocol --help)\n"
+    "  epd compare --table A --table B [--png F]    two tables side by side: reward, diversity,\n"
+    "                                               a figure (epd compare --table A --table B --help)\n"
+    "\n"
+    "Solvers at equal NFE: runs each solver at the same latency NFE (a parallel batch counts\n"
+    "once) from the same noise and reports the L2 error of its samples to the teacher's.\n"
+    "epd and epd-plugin use --table where it fits the NFE, else the shipped distilled table\n"
+    "for the model where one fits (builtin:ring8-epd-nfe5 for gmm:ring8 at NFE 5), else an\n"
+    "untrained uniform table. Example:\n"
     "  epd compare --model gmm:ring8 --nfe 3,5,7,9 --batch 64 --seed 0");
   g_option_context_add_main_entries (context, entries, NULL);
+  epd_cli_solve_args_add (context, &a->common, 64, 1e-10);
   g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
   return context;
 }
@@ -122,6 +125,13 @@ parse_solver_list (const char  *text,
 {
   g_auto(GStrv) parts = g_strsplit (text ? text : DEFAULT_SOLVERS, ",", -1);
   g_autoptr(GArray) list = g_array_new (FALSE, FALSE, sizeof (EpdSolverKind));
+
+  if (parts[0] == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--solvers needs at least one solver name (got an empty list)");
+      return NULL;
+    }
 
   for (guint i = 0; parts[i] != NULL; i++)
     {
@@ -218,12 +228,13 @@ row_errors (const Compare *c,
   row->err_std = sqrt (MAX (0.0, sum2 / c->batch - row->err_mean * row->err_mean));
 }
 
-/* The table an EPD-family row uses: the given one where it fits this row,
- * else a uniform one (returned in *uniform). */
+/* The table an EPD-family row uses: the given one where it fits this row, else
+ * the shipped distilled one for this model and row, else a uniform one. A table
+ * made here is returned in *owned. */
 static const EpdTable *
 row_table (const Compare  *c,
            CompareRow     *row,
-           EpdTable      **uniform)
+           EpdTable      **owned)
 {
   const char *name = epd_solver_kind_to_string (row->solver);
 
@@ -240,14 +251,23 @@ row_table (const Compare  *c,
         {
           row->steps = c->table->steps;
           row->afs = c->table->afs;
-          row->table_name = "table";
+          row->table_name = g_strdup ("table");
           return c->table;
         }
     }
-  *uniform = epd_table_new (name, row->steps, c->args->points);
-  (*uniform)->afs = row->afs;
-  row->table_name = "uniform";
-  return *uniform;
+  *owned = epd_cli_find_builtin_table (c->args->common.model, row->solver, row->steps,
+                                       c->args->common.points, row->afs, &c->schedule, &row->table_name);
+  if (*owned != NULL)
+    {
+      const char *created_by = json_object_get_string_member_with_default ((*owned)->metadata, "created_by", "");
+
+      row->distilled = g_str_has_prefix (created_by, "epd distill");
+      return *owned;
+    }
+  *owned = epd_table_new (name, row->steps, c->args->common.points);
+  (*owned)->afs = row->afs;
+  row->table_name = g_strdup ("uniform");
+  return *owned;
 }
 
 static gboolean
@@ -255,7 +275,7 @@ run_row (const Compare  *c,
          CompareRow     *row,
          GError        **error)
 {
-  g_autoptr(EpdTable) uniform = NULL;
+  g_autoptr(EpdTable) owned = NULL;
   g_autofree double *x = g_new (double, c->batch * c->dim);
   EpdSolveOptions o;
 
@@ -263,23 +283,23 @@ run_row (const Compare  *c,
   o.solver = row->solver;
   o.schedule = c->schedule;
   plan_steps (c->args->afs, row->nfe, cost_per_step (row->solver), row);
-  row->table_name = "";
-  if (row->solver == EPD_SOLVER_EPD || row->solver == EPD_SOLVER_EPD_PLUGIN)
-    {
-      o.table = row_table (c, row, &uniform);
-      if (o.table == c->table)
-        {
-          o.schedule = c->table->schedule;
-          o.max_order = c->table->max_order;
-        }
-    }
-  o.steps = row->steps;
-  o.afs = row->afs;
   if (row->steps == 0)
     {
       row->note = g_strdup_printf ("needs NFE >= %u", cost_per_step (row->solver) - 1);
       return TRUE;
     }
+  if (row->solver == EPD_SOLVER_EPD || row->solver == EPD_SOLVER_EPD_PLUGIN)
+    {
+      o.table = row_table (c, row, &owned);
+      if (!g_str_equal (row->table_name, "uniform"))
+        {
+          /* Its own grid (the builtin's equals this one) and order. */
+          o.schedule = o.table->schedule;
+          o.max_order = o.table->max_order;
+        }
+    }
+  o.steps = row->steps;
+  o.afs = row->afs;
   epd_solve_init_from_noise (&o, c->z, c->batch * c->dim, x);
   if (!epd_solve (c->denoiser, &o, x, c->batch, x, NULL, &row->measured, NULL, error))
     return FALSE;
@@ -301,11 +321,26 @@ run_teacher (Compare  *c,
   o.solver = EPD_SOLVER_TEACHER;
   o.steps = 1;
   o.schedule = c->schedule;
-  o.teacher_rtol = c->args->rtol;
+  o.teacher_rtol = c->args->common.rtol;
   epd_solve_init_from_noise (&o, c->z, c->batch * c->dim, x);
   if (!epd_solve (c->denoiser, &o, x, c->batch, x, NULL, nfe, NULL, error))
     return NULL;
   return g_steal_pointer (&x);
+}
+
+/* "uniform table", "given table" or "builtin:NAME (distilled)", then the row's note. */
+static char *
+row_note (const CompareRow *r)
+{
+  g_autofree char *table = NULL;
+
+  if (r->table_name == NULL)
+    table = g_strdup ("");
+  else if (g_str_equal (r->table_name, "uniform") || g_str_equal (r->table_name, "table"))
+    table = g_strdup (g_str_equal (r->table_name, "uniform") ? "uniform table" : "given table");
+  else
+    table = g_strdup_printf ("%s%s", r->table_name, r->distilled ? " (distilled)" : "");
+  return g_strjoin (r->note && *table ? "; " : "", table, r->note ? r->note : "", NULL);
 }
 
 static void
@@ -313,24 +348,24 @@ print_rows (const Compare *c,
             GArray        *rows,
             const EpdNfe  *teacher_nfe)
 {
-  g_print ("model %s, %" G_GSIZE_FORMAT " samples from seed %d\n",
-           epd_denoiser_describe (c->denoiser), c->batch, c->args->seed);
+  gboolean any_uniform = FALSE;
+
+  g_print ("model %s, %" G_GSIZE_FORMAT " samples from seed %u\n",
+           epd_denoiser_describe (c->denoiser), c->batch, c->args->common.seed);
   g_print ("schedule %s, sigma %g..%g, rho %g, shift %g\n",
            epd_schedule_kind_to_string (c->schedule.kind), c->schedule.sigma_min,
            c->schedule.sigma_max, c->schedule.rho, c->schedule.shift);
   g_print ("teacher: Dormand-Prince 5(4) in log t, rtol %g, %u evaluations\n",
-           c->args->rtol, teacher_nfe->latency);
+           c->args->common.rtol, teacher_nfe->latency);
   g_print ("error: L2 distance of each sample to the teacher's, mean and std over the batch\n\n");
   g_print ("%4s  %-10s %5s %4s %7s %5s  %-10s %-9s  %s\n",
            "NFE", "solver", "steps", "AFS", "latency", "total", "L2 mean", "L2 std", "note");
   for (guint i = 0; i < rows->len; i++)
     {
       CompareRow *r = &g_array_index (rows, CompareRow, i);
-      g_autofree char *note = g_strjoin (r->note && *r->table_name ? "; " : "",
-                                         *r->table_name ? (g_str_equal (r->table_name, "uniform")
-                                                           ? "uniform table" : "given table") : "",
-                                         r->note ? r->note : "", NULL);
+      g_autofree char *note = row_note (r);
 
+      any_uniform |= g_strcmp0 (r->table_name, "uniform") == 0;
       if (r->steps == 0)
         g_print ("%4u  %-10s %5s %4s %7s %5s  %-10s %-9s  %s\n", r->nfe,
                  epd_solver_kind_to_string (r->solver), "-", "-", "-", "-", "-", "-", note);
@@ -339,6 +374,11 @@ print_rows (const Compare *c,
                  epd_solver_kind_to_string (r->solver), r->steps, r->afs ? "yes" : "no",
                  r->measured.latency, r->measured.total, r->err_mean, r->err_std, note);
     }
+  if (any_uniform)
+    g_print ("\nhint: a uniform table is untrained (no --table and no shipped table fits that row);\n"
+             "distil one with `epd distill --model %s --steps S [--afs] --out T.json` and pass\n"
+             "--table T.json, or run `epd compare --protocol --model %s --nfe N`.\n",
+             c->args->common.model, c->args->common.model);
 }
 
 static gboolean
@@ -356,7 +396,7 @@ write_csv (const char  *path,
                               epd_solver_kind_to_string (r->solver), r->steps, r->afs,
                               r->measured.latency, r->measured.total,
                               r->steps ? r->err_mean : NAN, r->steps ? r->err_std : NAN,
-                              r->table_name, r->note ? r->note : "");
+                              r->table_name ? r->table_name : "", r->note ? r->note : "");
     }
   return g_file_set_contents (path, s->str, s->len, error);
 }
@@ -365,6 +405,8 @@ static gboolean
 check_args (CompareArgs  *a,
             GError      **error)
 {
+  if (!epd_cli_solve_args_resolve (&a->common, error))
+    return FALSE;
   if (a->afs == NULL)
     a->afs = g_strdup ("auto");
   if (!g_str_equal (a->afs, "auto") && !g_str_equal (a->afs, "on") && !g_str_equal (a->afs, "off"))
@@ -373,13 +415,7 @@ check_args (CompareArgs  *a,
                    "--afs must be auto, on or off (got '%s')", a->afs);
       return FALSE;
     }
-  if (a->batch < 1 || a->points < 1 || a->points > 64 || !(a->rtol > 0 && a->rtol < 1))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--batch must be >= 1, --points in 1..64 and --rtol in (0, 1)");
-      return FALSE;
-    }
-  return TRUE;
+  return a->csv == NULL || epd_cli_check_output ("--csv", a->csv, NULL, error);
 }
 
 static gboolean
@@ -391,7 +427,7 @@ run_compare (CompareArgs  *a,
   g_autoptr(EpdTable) table = NULL;
   g_autoptr(EpdDenoiser) denoiser = NULL;
   g_autofree double *z = NULL, *reference = NULL;
-  Compare c = { .args = a, .batch = a->batch };
+  Compare c = { .args = a };
   EpdNfe teacher_nfe;
 
   g_array_set_clear_func (rows, compare_row_clear);
@@ -401,14 +437,15 @@ run_compare (CompareArgs  *a,
     return FALSE;
   if (a->table != NULL && (table = epd_table_load (a->table, error)) == NULL)
     return FALSE;
-  if ((denoiser = epd_cli_open_model (a->model, a->device, error)) == NULL)
+  c.batch = a->common.batch;
+  if ((denoiser = epd_cli_open_model (a->common.model, a->common.device, error)) == NULL)
     return FALSE;
   c.table = table;
   if (table != NULL && a->sched.schedule == NULL)
     c.schedule = table->schedule;
   c.denoiser = denoiser;
   c.dim = epd_denoiser_get_dim (denoiser);
-  z = epd_random_latents ((guint32) a->seed, c.batch, c.dim);
+  z = epd_random_latents (a->common.seed, c.batch, c.dim);
   c.z = z;
   if ((reference = run_teacher (&c, &teacher_nfe, error)) == NULL)
     return FALSE;
@@ -441,22 +478,15 @@ int
 epd_compare_solvers (int    argc,
                      char **argv)
 {
-  CompareArgs a = { .batch = 64, .points = 2, .rtol = 1e-10 };
+  CompareArgs a = { 0 };
   g_autoptr(GOptionContext) context = compare_context (&a);
   g_autoptr(GError) error = NULL;
   int status = 0;
 
-  if (!epd_cli_parse (context, &argc, &argv, &error))
+  if (!epd_cli_parse (context, &argc, &argv, &error) || !run_compare (&a, &error))
     status = epd_cli_fail (error);
-  else
-    {
-      if (a.model == NULL)
-        a.model = g_strdup (EPD_DEFAULT_MODEL);
-      if (!run_compare (&a, &error))
-        status = epd_cli_fail (error);
-      else if (epd_cli_interrupted ())
-        status = 130;  /* the partial table is out; scripts still see the interruption */
-    }
+  else if (epd_cli_interrupted ())
+    status = 130;  /* the partial table is out; scripts still see the interruption */
   compare_args_clear (&a);
   return status;
 }

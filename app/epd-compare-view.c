@@ -10,7 +10,9 @@
 #include "render/epd-plot-samples.h"
 #include "rl/epd-reward.h"
 #include "epd-solve-job.h"
+#include "epd-studio-jobs.h"
 #include "epd-studio-timing.h"
+#include "epd-window.h"
 
 #define EDITED_TABLE "edited table"
 
@@ -136,20 +138,21 @@ compare_in_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-static EpdSolveRequest *
-request_for (EpdCompareView *self,
-             const EpdTable *table)
+/* Each table runs on the current schedule with its own grid; the edited
+ * table runs exactly as in the other views (the window's AFS), files and
+ * shipped tables with the first step they were made for. */
+static void
+column_options (EpdCompareView  *self,
+                const EpdTable  *table,
+                gboolean         edited,
+                EpdSolveOptions *options)
 {
-  EpdSolveOptions options = self->options;
-  EpdSolveRequest *request;
-
-  /* Each table runs on the current schedule with its own grid and flags. */
-  if (!epd_solver_kind_from_string (table->solver, &options.solver, NULL))
-    options.solver = EPD_SOLVER_EPD;
-  options.steps = table->steps;
-  options.afs = table->afs;
-  request = epd_solve_request_new (self->model, "compare", &options, table, self->seed, self->batch, NULL);
-  return request;
+  *options = self->options;
+  if (!epd_solver_kind_from_string (table->solver, &options->solver, NULL))
+    options->solver = EPD_SOLVER_EPD;
+  options->steps = table->steps;
+  if (!edited)
+    options->afs = table->afs;
 }
 
 static void
@@ -161,6 +164,7 @@ compare_done (GObject      *source,
   CompareJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (result)));
   if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
     return;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -207,6 +211,22 @@ drop_string (GtkWidget *drop)
   return item != NULL ? gtk_string_object_get_string (item) : EDITED_TABLE;
 }
 
+gboolean
+epd_compare_view_get_column_options (EpdCompareView   *self,
+                                     guint             column,
+                                     EpdSolveOptions  *options,
+                                     GError          **error)
+{
+  const char *source = drop_string (column == 0 ? self->a_drop : self->b_drop);
+  g_autoptr(EpdTable) table = load_source (self, source, error);
+
+  if (table == NULL)
+    return FALSE;
+  column_options (self, table, g_strcmp0 (source, EDITED_TABLE) == 0, options);
+  options->table = NULL;
+  return TRUE;
+}
+
 static void
 run_compare (EpdCompareView *self)
 {
@@ -231,7 +251,12 @@ run_compare (EpdCompareView *self)
     }
   job = g_new0 (CompareJob, 1);
   for (guint i = 0; i < 2; i++)
-    job->requests[i] = request_for (self, self->tables[i]);
+    {
+      EpdSolveOptions options;
+      column_options (self, self->tables[i], g_strcmp0 (drop_string (drops[i]), EDITED_TABLE) == 0, &options);
+      job->requests[i] = epd_solve_request_new (self->model, "compare", &options, self->tables[i],
+                                                self->seed, self->batch, NULL);
+    }
   /* Mixtures: exact log-density (on the CPU twin); images: classifier confidence. */
   job->reward_spec = self->mixture != NULL ? "logdensity" : "classifier";
   job->reward_model = g_object_ref (self->mixture != NULL ? EPD_DENOISER (self->mixture) : self->model);
@@ -246,6 +271,7 @@ run_compare (EpdCompareView *self)
   g_task_set_task_data (task, job, (GDestroyNotify) compare_job_free);
   gtk_label_set_text (GTK_LABEL (self->status), "Solving both tables…");
   gtk_widget_queue_draw (self->area);
+  epd_studio_jobs_add (self->cancellable);
   g_task_run_in_thread (task, compare_in_thread);
 }
 
@@ -312,6 +338,8 @@ panel_title (EpdCompareView       *self,
   GString *title = g_string_new (name);
 
   /* Short: four panels share the width. */
+  if (result != NULL)
+    g_string_append_printf (title, " · NFE %u", result->nfe.latency);
   if (result != NULL && !isnan (result->final_error))
     g_string_append_printf (title, " · err %.3g", result->final_error);
   if (!isnan (self->rewards[which]))
@@ -319,6 +347,25 @@ panel_title (EpdCompareView       *self,
                             g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" : "conf.",
                             self->rewards[which]);
   return g_string_free (title, FALSE);
+}
+
+/* The samples' frame in a panel x height figure: a square plot area, top
+ * aligned, over a square data range, so that the ring stays round as in the
+ * Trajectories view. */
+static void
+scatter_viewport (const EpdSamplesPlot *plot,
+                  double                panel,
+                  double                height,
+                  EpdPlotViewport      *vp)
+{
+  double side;
+
+  epd_plot_viewport_init (vp, 0, 1, 0, 1);
+  epd_plot_viewport_set_area_with_margins (vp, panel, height);
+  side = MIN (vp->width, vp->height);
+  epd_plot_viewport_set_area (vp, vp->left, vp->top, side, side);
+  epd_samples_plot_fit_view (plot, vp);
+  epd_plot_viewport_equal_aspect (vp);
 }
 
 static void
@@ -332,14 +379,16 @@ draw_scatter (EpdCompareView *self,
               guint           colour)
 {
   EpdSamplesPlot plot;
+  EpdPlotViewport vp;
 
   epd_samples_plot_init (&plot, self->mixture, samples,
                          self->results[0]->trace->batch, self->results[0]->trace->dim);
-  plot.title = title;
   plot.colour = colour;
   cairo_save (cr);
   cairo_translate (cr, x, 0);
-  epd_samples_plot_draw_figure (cr, panel, height, &plot);
+  scatter_viewport (&plot, panel, height, &vp);
+  epd_samples_plot_draw (cr, &vp, &plot);
+  epd_plot_draw_title (cr, vp.left, 6, title);
   cairo_restore (cr);
 }
 
@@ -359,9 +408,7 @@ draw_displacements (EpdCompareView *self,
                          a->x_final, a->batch, a->dim);
   cairo_save (cr);
   cairo_translate (cr, x, 0);
-  epd_plot_viewport_init (&vp, 0, 1, 0, 1);
-  epd_plot_viewport_set_area_with_margins (&vp, panel, height);
-  epd_samples_plot_fit_view (&plot, &vp);
+  scatter_viewport (&plot, panel, height, &vp);
   epd_plot_draw_axes (cr, &vp, NULL, NULL);
   epd_plot_draw_title (cr, vp.left, 4, "A → B, same noise");
   cairo_rectangle (cr, vp.left, vp.top, vp.width, vp.height);
@@ -378,6 +425,10 @@ draw_displacements (EpdCompareView *self,
   cairo_restore (cr);
 }
 
+/* Pixels between two neighbouring grids, so that A, B, the teacher and
+ * |A − B| read as four pictures. */
+#define GRID_GAP 16.0
+
 /* The grid scaled to fit panel x height below its title, crisp (nearest pixel). */
 static void
 draw_grid (cairo_t      *cr,
@@ -393,13 +444,13 @@ draw_grid (cairo_t      *cr,
   cairo_surface_t *grid = epd_image_grid_render (images, n, side, channels, 0, 1, NULL);
   double fit;
 
-  epd_plot_draw_title (cr, x, 4, title);
+  epd_plot_draw_title (cr, x + GRID_GAP / 2, 4, title);
   if (grid == NULL)
     return;
-  fit = MIN ((panel - 10) / cairo_image_surface_get_width (grid),
+  fit = MIN ((panel - GRID_GAP) / cairo_image_surface_get_width (grid),
              (height - 30) / cairo_image_surface_get_height (grid));
   cairo_save (cr);
-  cairo_translate (cr, x, 24);
+  cairo_translate (cr, x + GRID_GAP / 2, 24);
   cairo_scale (cr, fit, fit);
   cairo_set_source_surface (cr, grid, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
@@ -523,35 +574,9 @@ fill_sources (EpdCompareView *self)
 }
 
 static void
-b_file_response (GtkNativeDialog *dialog,
-                 int              response,
-                 EpdCompareView  *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      if (path != NULL)
-        {
-          gtk_string_list_append (self->sources, path);
-          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->b_drop),
-                                      g_list_model_get_n_items (G_LIST_MODEL (self->sources)) - 1);
-        }
-    }
-  g_object_unref (dialog);
-  g_object_unref (self);
-}
-
-static void
 open_b_clicked (EpdCompareView *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Table B", GTK_WINDOW (root),
-                                                              GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                              "_Open", "_Cancel");
-
-  g_signal_connect (dialog, "response", G_CALLBACK (b_file_response), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  epd_window_choose_table_into (GTK_WIDGET (self), "Open Table B", self->sources, GTK_DROP_DOWN (self->b_drop));
 }
 
 static GtkWidget *

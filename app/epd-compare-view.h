@@ -25,6 +25,14 @@ void       epd_compare_view_set_context (EpdCompareView        *self,
                                          const EpdTable        *table,
                                          guint32                seed,
                                          gsize                  batch);
+/* The settings column (0: A, 1: B) solves with, as Compare would run it
+ * now: the edited table with the window's AFS and schedule, other tables
+ * with their own AFS (options->table is NULL). FALSE when its table cannot
+ * be loaded. */
+gboolean   epd_compare_view_get_column_options (EpdCompareView   *self,
+                                                guint             column,
+                                                EpdSolveOptions  *options,
+                                                GError          **error);
 void       epd_compare_view_draw        (EpdCompareView        *self,
                                          cairo_t               *cr,
                                          double                 width,

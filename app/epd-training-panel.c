@@ -6,6 +6,7 @@
 #include "solver/epd-distill.h"
 #include "render/epd-plot-curves.h"
 #include "rl/epd-rdpo.h"
+#include "epd-studio-jobs.h"
 #include "epd-studio-timing.h"
 
 struct _EpdTrainingPanel
@@ -29,6 +30,8 @@ struct _EpdTrainingPanel
   EpdCurveLog     *log;
   char            *log_title;
   GCancellable    *cancellable;   /* of the running job, NULL when idle */
+  EpdSolveOptions  job_options;   /* the settings the running job trains for */
+  guint            job_iterations;
 
   /* Touched only by the running job's worker thread (one run at a time). */
   GPtrArray       *pending;       /* JsonObject records not yet posted */
@@ -137,6 +140,8 @@ set_running (EpdTrainingPanel *self,
       gtk_widget_queue_draw (self->area);
     }
   self->posted_us = 0;
+  if (running)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
   gtk_widget_set_sensitive (self->distill_button, !running);
   gtk_widget_set_sensitive (self->rdpo_button, !running);
   gtk_widget_set_sensitive (self->cancel_button, running);
@@ -234,20 +239,51 @@ hand_over (EpdTrainingPanel *self,
 {
   g_autofree char *text = g_strdup_printf ("%s finished: the best table is now in the editor.", what);
 
+  /* The table records the grid and first step it was trained on: the window
+   * applies them, whatever the settings became during the run. */
+  table->schedule = self->job_options.schedule;
+  table->afs = self->job_options.afs;
   gtk_label_set_text (GTK_LABEL (self->status), text);
   g_signal_emit (self, signals[TABLE_READY], 0, table);
 }
 
+/* The bar ends where the run did: at the last logged step (a cancelled run
+ * stops short of its iterations). */
 static void
-distill_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+show_final_progress (EpdTrainingPanel *self)
 {
-  EpdTrainingPanel *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EpdTable) table = epd_distill_run_finish (result, &error);
+  const double *step = self->log != NULL ? epd_curve_log_column (self->log, "step") : NULL;
+  guint n = self->log != NULL ? epd_curve_log_n_rows (self->log) : 0;
+  double last = 0;
 
+  for (guint i = 0; step != NULL && i < n; i++)
+    if (isfinite (step[i]))
+      last = MAX (last, step[i]);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress),
+                                 CLAMP (last / MAX (self->job_iterations, 1), 0, 1));
+}
+
+/* The running job's callback: FALSE when the panel was closed meanwhile
+ * (its widgets are gone, and nobody is left to take the table). */
+static gboolean
+job_finished (EpdTrainingPanel *self)
+{
+  epd_studio_jobs_remove (self->cancellable);
+  if (self->box == NULL)
+    {
+      g_clear_object (&self->cancellable);
+      return FALSE;
+    }
   set_running (self, FALSE);
+  show_final_progress (self);
+  return TRUE;
+}
+
+static void
+distill_report (EpdTrainingPanel *self,
+                EpdTable         *table,
+                const GError     *error)
+{
   if (table == NULL)
     {
       g_autofree char *text = g_strdup_printf ("Distillation stopped: %s", error->message);
@@ -260,6 +296,19 @@ distill_done (GObject      *source,
                            json_object_get_boolean_member (table->metadata, "cancelled");
       hand_over (self, table, cancelled ? "Distillation (cancelled)" : "Distillation");
     }
+}
+
+static void
+distill_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  EpdTrainingPanel *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) table = epd_distill_run_finish (result, &error);
+
+  if (job_finished (self))
+    distill_report (self, table, error);
   g_object_unref (self);
 }
 
@@ -285,10 +334,13 @@ start_distill (EpdTrainingPanel *self)
       return;
     }
   self->cancellable = g_cancellable_new ();
+  self->job_options = self->options;
+  self->job_iterations = init.iterations;
   set_running (self, TRUE);
   set_log (self, epd_curve_log_new (), "Distillation: training loss and validation error");
   gtk_label_set_text (GTK_LABEL (self->status), "Distilling: running the teacher…");
   /* The task copies the options. */
+  epd_studio_jobs_add (self->cancellable);
   epd_distill_run_async (self->model, &init, distill_progress, self, self->cancellable,
                          distill_done, g_object_ref (self));
 }
@@ -341,14 +393,16 @@ rdpo_done (GObject      *source,
   /* Cancelled or not, the best table so far is kept. */
   g_autoptr(EpdTable) best = epd_rdpo_dup_best_table (run->rdpo, NULL);
 
-  set_running (self, FALSE);
-  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (job_finished (self))
     {
-      g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);
-      gtk_label_set_text (GTK_LABEL (self->status), text);
+      if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);
+          gtk_label_set_text (GTK_LABEL (self->status), text);
+        }
+      else if (best != NULL)
+        hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
     }
-  else if (best != NULL)
-    hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
   rdpo_run_free (run);
 }
 
@@ -405,9 +459,12 @@ start_rdpo (EpdTrainingPanel *self)
       return;
     }
   self->cancellable = g_cancellable_new ();
+  self->job_options = run->options;
+  self->job_iterations = run->iterations;
   set_running (self, TRUE);
   set_log (self, epd_curve_log_new (), "RDPO from the edited table: loss, reward and KL to the start");
   gtk_label_set_text (GTK_LABEL (self->status), "RDPO: first iteration…");
+  epd_studio_jobs_add (self->cancellable);
   epd_rdpo_run_async (run->rdpo, NULL, 0, rdpo_progress, run, self->cancellable, rdpo_done, run);
 }
 

@@ -156,6 +156,37 @@ area_draw (GtkDrawingArea *area,
 }
 
 /* The selected path's states (scaled to the data range) over its denoised predictions. */
+#define FILMSTRIP_LEFT 90
+#define FILMSTRIP_TOP  4
+
+/* "AFS: no evaluation" over the D(x_n) tile of column s of a grid of
+ * columns x 2 tiles of tile pixels (the gutter follows from its width). */
+static void
+label_afs_tile (cairo_t         *cr,
+                cairo_surface_t *grid,
+                guint            columns,
+                guint            tile,
+                guint            s)
+{
+  double gutter = (cairo_image_surface_get_width (grid) - (double) columns * tile) / (columns + 1);
+  double x = FILMSTRIP_LEFT + gutter + s * (tile + gutter) + tile / 2.0;
+  double y = FILMSTRIP_TOP + 2 * gutter + tile + tile / 2.0;
+  const char *lines[] = { "AFS:", "no", "evaluation" };
+
+  cairo_save (cr);
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, MIN (9.0, tile / 6.0));
+  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    {
+      cairo_text_extents_t extents;
+      cairo_text_extents (cr, lines[i], &extents);
+      cairo_move_to (cr, x - extents.x_advance / 2, y + (i - 1.0) * tile / 4.5 + extents.height / 2);
+      cairo_show_text (cr, lines[i]);
+    }
+  cairo_restore (cr);
+}
+
 static void
 filmstrip_draw (GtkDrawingArea *area,
                 cairo_t        *cr,
@@ -184,14 +215,19 @@ filmstrip_draw (GtkDrawingArea *area,
         {
           /* x = x0 + t n has scale sqrt(1 + t^2): divide it out to show it. */
           rows[s * dim + j] = x[path * dim + j] / sqrt (1 + t * t);
-          rows[(n + 1 + s) * dim + j] = d != NULL ? d[path * dim + j] : x[path * dim + j];
+          /* The AFS step evaluates nothing: a mid-grey tile, labelled below.
+           * After the last step the sample itself is the denoised image. */
+          rows[(n + 1 + s) * dim + j] = d != NULL ? d[path * dim + j] : s < n ? 0 : x[path * dim + j];
         }
     }
   cairo_surface_t *grid = epd_image_grid_render (rows, 2 * (n + 1), side, channels, n + 1, 2, NULL);
   if (grid == NULL)
     return;
-  cairo_set_source_surface (cr, grid, 90, 4);
+  cairo_set_source_surface (cr, grid, FILMSTRIP_LEFT, FILMSTRIP_TOP);
   cairo_paint (cr);
+  for (guint s = 0; s < n; s++)
+    if (epd_trace_get_step (self->trace, s)->denoised == NULL)
+      label_afs_tile (cr, grid, n + 1, side * 2, s);
   cairo_surface_destroy (grid);
   epd_plot_draw_title (cr, 6, 10, "x_n / √(1+t²)");
   epd_plot_draw_title (cr, 6, 12 + side * 2 + 2, "D(x_n)");

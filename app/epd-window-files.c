@@ -38,25 +38,105 @@ chooser_response (GtkNativeDialog *dialog,
   g_object_unref (dialog);
 }
 
+static GtkFileFilter *
+table_filter (void)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, "Coefficient tables (.json, .npz)");
+  gtk_file_filter_add_suffix (filter, "json");
+  gtk_file_filter_add_suffix (filter, "npz");
+  return filter;
+}
+
 static void
 choose (EpdWindow            *self,
         const char           *title,
         GtkFileChooserAction  action,
         const char           *suggested,
+        GtkFileFilter        *filter,
         ChosenFunc            func)
 {
+  g_autoptr(GtkFileFilter) owned_filter = filter;
   GtkFileChooserNative *dialog =
     gtk_file_chooser_native_new (title, GTK_WINDOW (self), action,
                                  action == GTK_FILE_CHOOSER_ACTION_SAVE ? "_Save" : "_Open", "_Cancel");
 
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  if (filter != NULL)
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
   if (suggested != NULL)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
   g_signal_connect (dialog, "response", G_CALLBACK (chooser_response), func);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+typedef struct
+{
+  GtkStringList *sources;
+  GtkDropDown   *drop;
+} IntoDrop;
+
+static void
+into_drop_response (GtkNativeDialog *dialog,
+                    int              response,
+                    IntoDrop        *into)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        {
+          gtk_string_list_append (into->sources, path);
+          gtk_drop_down_set_selected (into->drop, g_list_model_get_n_items (G_LIST_MODEL (into->sources)) - 1);
+        }
+    }
+  g_object_unref (into->sources);
+  g_object_unref (into->drop);
+  g_free (into);
+  g_object_unref (dialog);
+}
+
+void
+epd_window_choose_table_into (GtkWidget     *widget,
+                              const char    *title,
+                              GtkStringList *sources,
+                              GtkDropDown   *drop)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *dialog =
+    gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  g_autoptr(GtkFileFilter) filter = table_filter ();
+  IntoDrop *into = g_new0 (IntoDrop, 1);
+
+  into->sources = g_object_ref (sources);
+  into->drop = g_object_ref (drop);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (into_drop_response), into);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
 /* ---- tables ---------------------------------------------------------- */
+
+/* A table is tuned for one model: say so when it runs on another. */
+static void
+notice_other_model (EpdWindow      *self,
+                    const EpdTable *table,
+                    const char     *name)
+{
+  const char *made_for = json_object_get_string_member_with_default (table->metadata, "model", NULL);
+  g_autofree char *text = NULL;
+
+  if (made_for == NULL || g_strcmp0 (made_for, epd_window_get_model_spec (self)) == 0)
+    return;
+  text = g_strdup_printf ("“%s” was made for the model %s; it now runs on %s. "
+                          "Choose %s in the Model list to see it where it was tuned.",
+                          name, made_for, epd_window_get_model_spec (self), made_for);
+  epd_window_show_notice (self, text);
+}
 
 gboolean
 epd_window_open_table (EpdWindow  *self,
@@ -75,6 +155,7 @@ epd_window_open_table (EpdWindow  *self,
   epd_window_apply_table_settings (self, table);
   epd_window_set_table (self, table, name, FALSE);
   epd_window_solve (self, 0);
+  notice_other_model (self, table, name);
   return TRUE;
 }
 
@@ -254,19 +335,19 @@ file_action (GSimpleAction *action,
   const char *name = g_action_get_name (G_ACTION (action));
 
   if (g_str_equal (name, "open-table"))
-    choose (self, "Open a Coefficient Table", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, table_chosen);
+    choose (self, "Open a Coefficient Table", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, table_filter (), table_chosen);
   else if (g_str_equal (name, "save-table"))
-    choose (self, "Save the Table (.json or .npz)", GTK_FILE_CHOOSER_ACTION_SAVE, "table.json", table_save_chosen);
+    choose (self, "Save the Table (.json or .npz)", GTK_FILE_CHOOSER_ACTION_SAVE, "table.json", NULL, table_save_chosen);
   else if (g_str_equal (name, "export-view"))
-    choose (self, "Export the View (.png, .svg or .pdf)", GTK_FILE_CHOOSER_ACTION_SAVE, "view.png", export_chosen);
+    choose (self, "Export the View (.png, .svg or .pdf)", GTK_FILE_CHOOSER_ACTION_SAVE, "view.png", NULL, export_chosen);
   else if (g_str_equal (name, "export-csv"))
-    choose (self, "Export the Error Data", GTK_FILE_CHOOSER_ACTION_SAVE, "errors.csv", csv_chosen);
+    choose (self, "Export the Error Data", GTK_FILE_CHOOSER_ACTION_SAVE, "errors.csv", NULL, csv_chosen);
   else if (g_str_equal (name, "open-log"))
-    choose (self, "Open a Training Log (JSON lines)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, log_chosen);
+    choose (self, "Open a Training Log (JSON lines)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL, log_chosen);
   else if (g_str_equal (name, "open-mixture"))
-    choose (self, "Open a Gaussian Mixture (JSON)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, mixture_chosen);
+    choose (self, "Open a Gaussian Mixture (JSON)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL, mixture_chosen);
   else if (g_str_equal (name, "open-folder"))
-    choose (self, "Open a Folder of PNG Images", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, folder_chosen);
+    choose (self, "Open a Folder of PNG Images", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, NULL, folder_chosen);
 }
 
 void
@@ -330,6 +411,7 @@ smoke_finish (EpdWindow  *self,
   else if (self->smoke_dir != NULL)
     g_printerr ("smoke test: passed\n");
   epd_studio_timing_summary ();
+  g_clear_pointer (&self->smoke_trained, epd_table_free);
   epd_application_set_exit_status (EPD_APPLICATION (app), failure != NULL ? 1 : 0);
   if (self->smoke_dir != NULL)
     {
@@ -497,6 +579,25 @@ smoke_check_offer (EpdWindow *self)
   return NULL;
 }
 
+/* Compare's column A (the edited table) solves as the other views do: the
+ * window's AFS, hence its NFE. The uniform table itself has AFS off. */
+static char *
+smoke_check_compare (EpdWindow *self)
+{
+  EpdSolveOptions options;
+  g_autoptr(GError) error = NULL;
+  guint nfe;
+
+  if (!epd_compare_view_get_column_options (EPD_COMPARE_VIEW (self->compare_view), 0, &options, &error))
+    return g_strdup_printf ("compare column A: %s", error->message);
+  nfe = epd_solve_options_nfe (&options).latency;
+  g_printerr ("smoke test: compare column A at NFE %u, the window at NFE %u\n", nfe, self->result->nfe.latency);
+  if (nfe != self->result->nfe.latency ||
+      !options.afs != !gtk_check_button_get_active (GTK_CHECK_BUTTON (self->afs_check)))
+    return g_strdup ("compare column A does not solve the edited table as the window does");
+  return NULL;
+}
+
 static gboolean
 bench_edit (gpointer user_data)
 {
@@ -507,6 +608,59 @@ bench_edit (gpointer user_data)
   epd_coef_editor_edit_weight (EPD_COEF_EDITOR (self->coef_editor), 0, 0,
                                self->bench_remaining % 2 ? 0.3 : 0.7);
   return G_SOURCE_REMOVE;
+}
+
+/* Row step's weights: w on the first point, the rest shared equally. */
+static void
+smoke_set_row (EpdTable *table,
+               guint     step,
+               double    w)
+{
+  double *row = table->weight + (gsize) step * table->n_points;
+
+  row[0] = table->n_points > 1 ? w : 1;
+  for (guint k = 1; k < table->n_points; k++)
+    row[k] = (1 - w) / (table->n_points - 1);
+}
+
+static char *
+smoke_check_trained (EpdWindow  *self,
+                     const char *when)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
+  g_printerr ("smoke test: %s: %s\n", when, gtk_label_get_text (GTK_LABEL (self->table_label)));
+  if (!epd_table_equal (table, self->smoke_trained))
+    return g_strdup_printf ("%s, the editor has a %u-step table, not the trained one", when, table->steps);
+  if ((guint) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->steps_spin)) != self->smoke_trained->steps)
+    return g_strdup_printf ("%s, the steps are not the trained table's", when);
+  return NULL;
+}
+
+/* The result of a run is never lost: it arrives while the settings say 4
+ * steps (stage 5), stays through its solve (6); a change of steps replaces
+ * it (7), and undo brings it back for good (8). TRUE while going on. */
+static gboolean
+smoke_trained_step (EpdWindow  *self,
+                    char      **failure)
+{
+  switch (self->smoke_stage++)
+    {
+    case 5:
+      g_signal_emit_by_name (self->training_panel, "table-ready", self->smoke_trained);
+      return TRUE;
+    case 6:
+      if ((*failure = smoke_check_trained (self, "trained during a change of steps")) != NULL)
+        return FALSE;
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 4);
+      return TRUE;
+    case 7:
+      epd_coef_editor_undo (EPD_COEF_EDITOR (self->coef_editor));
+      return TRUE;
+    default:
+      *failure = smoke_check_trained (self, "after undo");
+      return FALSE;
+    }
 }
 
 void
@@ -562,7 +716,7 @@ epd_window_smoke_step (EpdWindow *self)
       if (table->steps != 4 || self->table_name != NULL ||
           !g_str_has_prefix (gtk_label_get_text (GTK_LABEL (self->table_label)), "Table: uniform"))
         failure = g_strdup ("with 4 steps the uniform table did not take over");
-      else
+      else if ((failure = smoke_check_compare (self)) == NULL)
         {
           /* Back to 3 steps: the shipped table fits again. */
           self->smoke_stage = 4;
@@ -577,6 +731,21 @@ epd_window_smoke_step (EpdWindow *self)
           (self->table_name == NULL || !g_str_has_prefix (self->table_name, EPD_TABLE_BUILTIN_PREFIX) ||
            gtk_widget_get_visible (self->table_button)))
         failure = g_strdup ("back at 3 steps the shipped table did not come back, or is still offered");
+      else
+        {
+          /* A run is trained on 3 steps; the user sets 4 while it runs. */
+          self->smoke_stage = 5;
+          self->smoke_trained = epd_table_copy (epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor)));
+          for (guint i = 0; i < self->smoke_trained->steps; i++)
+            smoke_set_row (self->smoke_trained, i, 0.3);
+          gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), 4);
+          return;
+        }
+    }
+  else if (self->smoke_stage >= 5)
+    {
+      if (smoke_trained_step (self, &failure))
+        return;
     }
   smoke_finish (self, failure);
 }

@@ -42,12 +42,15 @@ struct _EpdWindow
   GtkWidget       *status_label;
   GtkWidget       *banner;
   GtkWidget       *banner_label;
+  guint            banner_timeout_id;  /* hides a notice */
 
   /* Model */
   EpdDenoiser     *model;
   EpdGmm          *mixture;       /* the CPU mixture of a gmm: model (heat maps), or NULL */
   char            *model_key;     /* spec|device of the open model */
   GCancellable    *open_cancellable;
+  gsize            points_batch;  /* the batch an image model replaced, 0 if none */
+  GCancellable    *devices_cancellable;  /* listing Vulkan devices; cancelled when the window closes */
 
   /* The editor's table: where it came from, and whether the window chose it */
   EpdTable        *table_loaded;     /* as it came in: edits show against it */
@@ -67,6 +70,7 @@ struct _EpdWindow
   guint            smoke_timeout_id;
   guint            bench_remaining;
   char            *smoke_dir;
+  EpdTable        *smoke_trained;  /* the "trained" table the smoke test hands over */
 };
 
 /* epd-window.c */

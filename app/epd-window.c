@@ -11,17 +11,32 @@
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
 #include "epd-error-view.h"
+#include "epd-studio-jobs.h"
 #include "epd-studio-timing.h"
 #include "epd-training-panel.h"
 #include "epd-trajectory-view.h"
 
 #define FASHION_MNIST_SPEC "dataset:fashion-mnist:10000"
+#define IMAGE_BATCH 16
 
 G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static const char *device_names[] = { "auto", "cpu", "vulkan", NULL };
 
 /* ---- banner ---------------------------------------------------------- */
+
+/* Notices go by themselves; errors stay until closed. */
+#define NOTICE_SECONDS 10
+
+static gboolean
+banner_timeout (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->banner_timeout_id = 0;
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 show_banner (EpdWindow      *self,
@@ -31,6 +46,9 @@ show_banner (EpdWindow      *self,
   gtk_info_bar_set_message_type (GTK_INFO_BAR (self->banner), type);
   gtk_label_set_text (GTK_LABEL (self->banner_label), text);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), TRUE);
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  if (type == GTK_MESSAGE_INFO)
+    self->banner_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, banner_timeout, self);
 }
 
 void
@@ -55,6 +73,7 @@ banner_response (GtkInfoBar *bar,
                  int         response,
                  EpdWindow  *self)
 {
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
   gtk_info_bar_set_revealed (bar, FALSE);
 }
 
@@ -372,6 +391,7 @@ solve_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   EpdSolveResult *result = epd_solve_request_run_finish (res, &error);
 
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (res)));
   /* A newer request replaced this one: drop what it made. */
   if (g_task_get_cancellable (G_TASK (res)) != self->solve_cancellable)
     g_clear_pointer (&result, epd_solve_result_free);
@@ -425,6 +445,7 @@ solve_with_teacher (EpdWindow *self,
   data->window = g_object_ref (self);
   data->edit_us = edit_us;
   gtk_spinner_start (GTK_SPINNER (self->spinner));
+  epd_studio_jobs_add (self->solve_cancellable);
   epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
   epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, self->mixture, &options,
                                 table, epd_window_get_seed (self), epd_window_get_batch (self));
@@ -450,8 +471,24 @@ controls_changed (EpdWindow *self)
 static void
 table_edited (EpdWindow *self)
 {
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
   /* An edited table is the user's: it stays when the settings change. */
   self->table_auto = FALSE;
+  /* Undo and redo may bring back a table of another shape (the one a change
+   * of steps or K replaced): the settings follow it, rather than replace it again. */
+  if (table->steps != (guint) spin_value (self->steps_spin) ||
+      table->n_points != (guint) spin_value (self->points_spin))
+    {
+      self->syncing = TRUE;
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+      self->syncing = FALSE;
+      g_free (self->table_name);
+      self->table_name = g_strdup ("restored by undo");
+      g_clear_pointer (&self->table_loaded, epd_table_free);
+      self->table_loaded = epd_table_copy (table);
+    }
   epd_window_solve (self, g_get_monotonic_time ());
 }
 
@@ -491,8 +528,13 @@ devices_listed (GObject      *source,
 {
   EpdWindow *self = EPD_WINDOW (source);
   g_autoptr(GPtrArray) names = g_task_propagate_pointer (G_TASK (result), NULL);
-  GtkStringList *list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (self->device_drop)));
+  GtkStringList *list;
 
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (result)));
+  /* The window was closed meanwhile: its widgets are gone. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return;
+  list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (self->device_drop)));
   for (guint i = 0; names != NULL && i < names->len; i++)
     gtk_string_list_append (list, names->pdata[i]);
 }
@@ -501,8 +543,13 @@ devices_listed (GObject      *source,
 static void
 list_devices (EpdWindow *self)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, devices_listed, NULL);
+  g_autoptr(GTask) task = NULL;
 
+  self->devices_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->devices_cancellable, devices_listed, NULL);
+  /* Not cancellable itself: the token tells the callback that the window closed. */
+  g_task_set_check_cancellable (task, FALSE);
+  epd_studio_jobs_add (self->devices_cancellable);
   g_task_run_in_thread (task, list_devices_in_thread);
 }
 
@@ -557,12 +604,14 @@ open_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdDenoiser) model = g_task_propagate_pointer (G_TASK (res), &error);
 
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (res)));
   if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
     return;
   gtk_spinner_stop (GTK_SPINNER (self->spinner));
   if (model == NULL)
     {
-      epd_window_show_error (self, "Cannot open the model", error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        epd_window_show_error (self, "Cannot open the model", error);
       return;
     }
   g_set_object (&self->model, model);
@@ -575,9 +624,19 @@ open_done (GObject      *source,
     epd_window_show_notice (self, open->notice);
   epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model, self->mixture);
   epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model, self->mixture);
-  /* Image models: a few samples; 2-D mixtures: a cloud of paths. */
-  if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > 64)
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), 16);
+  /* Image models: a few samples; 2-D mixtures: a cloud of paths, the
+   * batch they had before an image model took it down. */
+  if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > IMAGE_BATCH)
+    {
+      self->points_batch = epd_window_get_batch (self);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), IMAGE_BATCH);
+    }
+  else if (epd_denoiser_get_dim (model) <= 64 && self->points_batch > 0)
+    {
+      if (epd_window_get_batch (self) == IMAGE_BATCH)
+        gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), self->points_batch);
+      self->points_batch = 0;
+    }
   epd_window_solve (self, 0);
 }
 
@@ -596,6 +655,7 @@ open_model (EpdWindow *self)
   task = g_task_new (self, self->open_cancellable, open_done, NULL);
   g_task_set_task_data (task, open, open_data_free);
   gtk_spinner_start (GTK_SPINNER (self->spinner));
+  epd_studio_jobs_add (self->open_cancellable);
   g_task_run_in_thread (task, open_in_thread);
 }
 
@@ -786,9 +846,13 @@ build_panel (EpdWindow *self)
   grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
   self->nfe_label = gtk_label_new ("");
   gtk_label_set_xalign (GTK_LABEL (self->nfe_label), 0);
+  /* A longer number must not widen the panel. */
+  gtk_label_set_wrap (GTK_LABEL (self->nfe_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->nfe_label), 30);
   gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
   self->table_label = gtk_label_new ("");
   gtk_label_set_wrap (GTK_LABEL (self->table_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->table_label), 30);
   gtk_label_set_xalign (GTK_LABEL (self->table_label), 0);
   gtk_widget_set_tooltip_text (self->table_label,
                                "The coefficient table EPD solves with. Shipped tables made for the model "
@@ -818,6 +882,9 @@ static void
 training_table_ready (EpdWindow *self,
                       gpointer   table)
 {
+  /* The run's settings come with its table, as when a file is opened: a
+   * setting changed during the run must not replace the result. */
+  epd_window_apply_table_settings (self, table);
   epd_window_set_table (self, table, "trained in the Training view", FALSE);
   epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
   epd_window_solve (self, 0);
@@ -878,6 +945,7 @@ build_banner (EpdWindow *self)
   gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
+  gtk_widget_set_valign (self->banner, GTK_ALIGN_START);
   return self->banner;
 }
 
@@ -931,6 +999,7 @@ build_ui (EpdWindow *self)
 {
   GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *overlay = gtk_overlay_new ();
   GtkWidget *scroller = gtk_scrolled_window_new ();
 
   build_header (self);
@@ -946,10 +1015,12 @@ build_ui (EpdWindow *self)
   gtk_widget_set_margin_start (self->status_label, 8);
   gtk_widget_set_margin_top (self->status_label, 3);
   gtk_widget_set_margin_bottom (self->status_label, 3);
-  gtk_box_append (GTK_BOX (outer), build_banner (self));
-  gtk_box_append (GTK_BOX (outer), paned);
+  /* Over the views, not above them: a notice must not push the window down. */
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), paned);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_banner (self));
+  gtk_box_append (GTK_BOX (outer), overlay);
   gtk_box_append (GTK_BOX (outer), self->status_label);
-  gtk_widget_set_vexpand (paned, TRUE);
+  gtk_widget_set_vexpand (overlay, TRUE);
   gtk_window_set_child (GTK_WINDOW (self), outer);
 }
 
@@ -1024,8 +1095,11 @@ epd_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->solve_cancellable);
   g_cancellable_cancel (self->open_cancellable);
+  g_cancellable_cancel (self->devices_cancellable);
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
   g_clear_object (&self->solve_cancellable);
   g_clear_object (&self->open_cancellable);
+  g_clear_object (&self->devices_cancellable);
   G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
 }
 
@@ -1042,6 +1116,7 @@ epd_window_finalize (GObject *object)
   g_free (self->model_key);
   g_clear_pointer (&self->table_loaded, epd_table_free);
   g_free (self->table_name);
+  g_clear_pointer (&self->smoke_trained, epd_table_free);
   g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
   g_strfreev (self->shipped_names);
   if (self->smoke_dir != NULL)

@@ -20,6 +20,12 @@ gboolean   epd_window_open_file    (EpdWindow      *self,
 gboolean   epd_window_save_table   (EpdWindow      *self,
                                     const char     *path,
                                     GError        **error);
+/* Asks for a table file (JSON or NPZ) for widget's window; the chosen path is
+ * appended to sources and selected in drop (whose model sources is). */
+void       epd_window_choose_table_into (GtkWidget     *widget,
+                                         const char    *title,
+                                         GtkStringList *sources,
+                                         GtkDropDown   *drop);
 /* Shows a view by name: trajectories, coefficients, error, compare or training.
  * FALSE for an unknown name. */
 gboolean   epd_window_show_view    (EpdWindow      *self,

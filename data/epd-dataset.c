@@ -5,11 +5,16 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "solver/epd-file.h"
+
 #define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define IDX_TYPE_U8 0x08
 /* Bounds that keep every size product far from overflow. */
 #define IDX_MAX_SIDE 4096
 #define IDX_MAX_COUNT G_MAXINT32
+/* Source PNGs: files and decoded images (64 Mpixel = 256 MiB as ARGB). */
+#define PNG_MAX_BYTES ((gsize) 64 << 20)
+#define PNG_MAX_PIXELS ((guint64) 64 << 20)
 
 struct _EpdDataset
 {
@@ -296,8 +301,12 @@ idx_open_stream (IdxReader  *reader,
 {
   g_autoptr(GFile) file = g_file_new_for_path (reader->path);
   g_autoptr(GError) local_error = NULL;
-  g_autoptr(GFileInputStream) raw = g_file_read (file, NULL, &local_error);
+  g_autoptr(GFileInputStream) raw = NULL;
 
+  /* Streamed with memory that follows the data, but a FIFO would block. */
+  if (!epd_file_check_regular (reader->path, error))
+    return FALSE;
+  raw = g_file_read (file, NULL, &local_error);
   if (raw == NULL)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s: cannot open: %s",
@@ -600,6 +609,51 @@ png_to_pixels (cairo_surface_t *surface,
       }
 }
 
+typedef struct
+{
+  const guint8 *data;
+  gsize         len;
+  gsize         pos;
+} PngBytes;
+
+static cairo_status_t
+png_read_bytes (void          *closure,
+                unsigned char *out,
+                unsigned int   length)
+{
+  PngBytes *png = closure;
+
+  if (length > png->len - png->pos)
+    return CAIRO_STATUS_READ_ERROR;
+  memcpy (out, png->data + png->pos, length);
+  png->pos += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* A few KiB of PNG can promise a 32767 x 32767 image that Cairo would
+ * allocate (4 GiB): check the IHDR size before decoding. */
+static gboolean
+png_check_size (const char   *path,
+                const guint8 *data,
+                gsize         len,
+                GError      **error)
+{
+  guint32 width, height;
+
+  if (len < 24 || memcmp (data + 12, "IHDR", 4) != 0)
+    return TRUE;  /* not a PNG: Cairo says so */
+  memcpy (&width, data + 16, 4);
+  memcpy (&height, data + 20, 4);
+  width = GUINT32_FROM_BE (width);
+  height = GUINT32_FROM_BE (height);
+  if ((guint64) width * height <= PNG_MAX_PIXELS)
+    return TRUE;
+  g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+               "%s: a PNG of %u x %u pixels is larger than the %u megapixels this loader decodes",
+               path, width, height, (guint) (PNG_MAX_PIXELS >> 20));
+  return FALSE;
+}
+
 static gboolean
 png_load_one (const char *path,
               guint       side,
@@ -607,10 +661,18 @@ png_load_one (const char *path,
               float      *out,
               GError    **error)
 {
-  cairo_surface_t *image = cairo_image_surface_create_from_png (path);
-  cairo_status_t status = cairo_surface_status (image);
-  cairo_surface_t *square;
+  g_autofree char *contents = NULL;
+  PngBytes png = { 0 };
+  cairo_surface_t *image, *square;
+  cairo_status_t status;
 
+  /* Regular files only (a FIFO named *.png would block), of bounded size. */
+  if (!epd_file_read_capped (path, PNG_MAX_BYTES, &contents, &png.len, error) ||
+      !png_check_size (path, (const guint8 *) contents, png.len, error))
+    return FALSE;
+  png.data = (const guint8 *) contents;
+  image = cairo_image_surface_create_from_png_stream (png_read_bytes, &png);
+  status = cairo_surface_status (image);
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,

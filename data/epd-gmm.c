@@ -392,10 +392,18 @@ validate_parameters (guint          n_components,
           }
       sum += weights[k];
     }
+  if (sum == 0.0)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "%s: all weights are 0; at least one must be positive", source);
+      return FALSE;
+    }
   if (fabs (sum - 1.0) > 1e-6)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                   "%s: weights sum to %.9g, not 1 (tolerance 1e-6)", source, sum);
+                   "%s: weights sum to %.9g, not 1 (tolerance 1e-6); they are not normalised "
+                   "silently: divide each weight by %.9g if that is the mixture you mean",
+                   source, sum, sum);
       return FALSE;
     }
   return TRUE;

@@ -18,6 +18,8 @@ G_DECLARE_FINAL_TYPE (EpdGmm, epd_gmm, EPD, GMM, GObject)
 
 /* Copies the parameters. weights must be >= 0 and sum to 1 within 1e-6
  * (they are then renormalised exactly); stds > 0; everything finite.
+ * Weights further off are refused, not normalised: a research tool does not
+ * change a model behind the user's back; the message says how to fix them.
  * means is [n_components][dim] row-major. name is what describe() shows
  * after "gmm:" (NULL: "custom"). */
 EpdGmm       *epd_gmm_new               (guint          n_components,

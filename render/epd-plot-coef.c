@@ -233,11 +233,12 @@ draw_axis_labels (cairo_t             *cr,
   cairo_rotate (cr, -G_PI / 2);
   cairo_show_text (cr, "weight");
   cairo_restore (cr);
-  cairo_save (cr);
-  cairo_move_to (cr, 14, layout->pos_top + layout->pos_height / 2 + 44);
-  cairo_rotate (cr, -G_PI / 2);
-  cairo_show_text (cr, "t_n → t_n+1 (log)");
-  cairo_restore (cr);
+  /* The positions run across each column, from t_n at its left to t_n+1 at
+   * its right: a horizontal caption in the margin, like that axis. */
+  cairo_move_to (cr, 4, layout->pos_top + layout->pos_height / 2 - 2);
+  cairo_show_text (cr, "tₙ→tₙ₊₁");
+  cairo_move_to (cr, 4, layout->pos_top + layout->pos_height / 2 + 11);
+  cairo_show_text (cr, "(log t)");
 }
 
 static gboolean
@@ -246,6 +247,8 @@ same_shape (const EpdTable *a,
 {
   return b != NULL && a->steps == b->steps && a->n_points == b->n_points;
 }
+
+#define BAR_CAP 4.0
 
 static void
 draw_table (cairo_t             *cr,
@@ -276,6 +279,8 @@ draw_table (cairo_t             *cr,
             continue;
           }
         cairo_rectangle (cr, bx, by, bw, bh);
+        /* A cap on every bar: a weight dragged to 0 still shows where to grab it. */
+        cairo_rectangle (cr, bx, by - BAR_CAP / 2, bw, BAR_CAP);
         cairo_fill (cr);
         cairo_new_sub_path (cr);
         cairo_arc (cr, px, py, selected ? MARKER_RADIUS + 1.5 : MARKER_RADIUS, 0, 2 * G_PI);

@@ -21,7 +21,9 @@ const double *epd_curve_log_column       (const EpdCurveLog *self,
 /* Adds one row: every numeric member of object (null counts as NaN). */
 void          epd_curve_log_append       (EpdCurveLog       *self,
                                           JsonObject        *object);
-/* One JSON object per line; bare NaN / Infinity tokens are accepted. */
+/* One JSON object per line; bare NaN / Infinity tokens are accepted. Lines
+ * nested deeper than EPD_JSON_MAX_DEPTH, files over 256 MiB and anything
+ * but a regular file are refused with a GError. */
 EpdCurveLog  *epd_curve_log_load_jsonl   (const char        *path,
                                           GError           **error);
 EpdCurveLog  *epd_curve_log_parse_jsonl  (const char        *text,
@@ -30,7 +32,9 @@ EpdCurveLog  *epd_curve_log_parse_jsonl  (const char        *text,
                                           GError           **error);
 
 /* One panel per column in names that exists (x = "step" if present, else the
- * row index): the raw values faint, a running mean over `smooth` rows solid. */
+ * row index; rows where the column is missing or NaN are skipped): the raw
+ * values faint, a running mean over `smooth` rows solid (dense columns only).
+ * A positive column spanning more than a decade gets a log axis. */
 void          epd_curve_plot_draw        (cairo_t             *cr,
                                           double               width,
                                           double               height,

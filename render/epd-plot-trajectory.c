@@ -123,7 +123,6 @@ epd_trajectory_plot_fit_view (const EpdTrajectoryPlot *self,
 {
   g_autoptr(GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
-  double x0, x1, y0, y1, cx, cy, half, aspect;
 
   /* The teacher does not move while a coefficient is dragged: framing it keeps
    * the view (and the heat map behind it) still. */
@@ -131,18 +130,10 @@ epd_trajectory_plot_fit_view (const EpdTrajectoryPlot *self,
     collect_points (self, self->teacher, xs, ys);
   else
     collect_points (self, self->trace, xs, ys);
-  epd_plot_range_fit ((double *) xs->data, xs->len, FALSE, 0.12, &x0, &x1);
-  epd_plot_range_fit ((double *) ys->data, ys->len, FALSE, 0.12, &y0, &y1);
+  epd_plot_range_fit ((double *) xs->data, xs->len, FALSE, 0.12, &vp->x0, &vp->x1);
+  epd_plot_range_fit ((double *) ys->data, ys->len, FALSE, 0.12, &vp->y0, &vp->y1);
   /* Equal scales on both axes: a circle stays a circle. */
-  aspect = vp->width / vp->height;
-  cx = (x0 + x1) / 2;
-  cy = (y0 + y1) / 2;
-  half = MAX ((x1 - x0) / 2 / aspect, (y1 - y0) / 2);
-  vp->x0 = cx - half * aspect;
-  vp->x1 = cx + half * aspect;
-  vp->y0 = cy - half;
-  vp->y1 = cy + half;
-  vp->log_x = vp->log_y = FALSE;
+  epd_plot_viewport_equal_aspect (vp);
 }
 
 int

@@ -45,6 +45,20 @@ epd_plot_viewport_set_area_with_margins (EpdPlotViewport *self,
   epd_plot_viewport_set_area (self, 62, 26, width - 62 - 16, height - 26 - 44);
 }
 
+void
+epd_plot_viewport_equal_aspect (EpdPlotViewport *self)
+{
+  double aspect = self->width / MAX (self->height, 1);
+  double cx = (self->x0 + self->x1) / 2, cy = (self->y0 + self->y1) / 2;
+  double half = MAX ((self->x1 - self->x0) / 2 / aspect, (self->y1 - self->y0) / 2);
+
+  self->x0 = cx - half * aspect;
+  self->x1 = cx + half * aspect;
+  self->y0 = cy - half;
+  self->y1 = cy + half;
+  self->log_x = self->log_y = FALSE;
+}
+
 /* One axis value -> [0, 1]; log axes use log10 so that decades are even. */
 static double
 axis_normalise (double   value,

@@ -38,6 +38,9 @@ void     epd_plot_viewport_set_area   (EpdPlotViewport       *self,
 void     epd_plot_viewport_set_area_with_margins (EpdPlotViewport *self,
                                                   double           width,
                                                   double           height);
+/* Widens the x or the y data range about its centre so that a data unit
+ * spans as many pixels on both axes (a circle stays a circle); linear axes. */
+void     epd_plot_viewport_equal_aspect (EpdPlotViewport     *self);
 /* Data -> normalised view coordinates, (0,0) bottom-left and (1,1) top-right. */
 void     epd_plot_viewport_normalise  (const EpdPlotViewport *self,
                                        double                 x,

@@ -138,6 +138,25 @@ coefs_grad_to_params (const EpdDistillOptions *o,
     }
 }
 
+/* Keeps theta where every coefficient is representable: r = sigmoid(p) strictly
+ * inside (0, 1) (a huge learning rate would round it to 0 or 1, an invalid
+ * table), and the other parameters finite (softmax of +-inf is NaN). The scales
+ * and weights saturate long before PARAM_MAX. */
+#define PARAM_MAX 1e3
+
+static void
+params_project (const EpdDistillOptions *o,
+                double                  *theta)
+{
+  gsize n = (gsize) o->steps * o->n_points;
+  double p_max = log ((1.0 - EPD_DISTILL_R_MIN) / EPD_DISTILL_R_MIN);
+
+  for (gsize i = 0; i < n; i++)
+    theta[i] = CLAMP (theta[i], -p_max, p_max);
+  for (gsize i = n; i < 4 * n; i++)
+    theta[i] = CLAMP (theta[i], -PARAM_MAX, PARAM_MAX);
+}
+
 static void
 params_from_table (const EpdDistillOptions *o,
                    const EpdTable          *table,
@@ -203,6 +222,7 @@ typedef struct
   gboolean      plugin;
   guint         max_order;
   gboolean      time_grad;   /* scale_time is trained: differentiate along sigma */
+  EpdDistillLoss loss;
   Coefs         coefs;       /* borrowed */
 } Student;
 
@@ -358,22 +378,33 @@ step_gradient (const Student     *st,
     }
 }
 
-/* Adds the step's squared error (times scale) to *loss; e = d loss / d x_next (may be NULL). */
+/* Adds the step's error (times scale) to *loss: the squared distance, or the
+ * distance itself per noise (EPD_DISTILL_LOSS_L2); e = d loss / d x_next (may be NULL). */
 static void
-step_loss (const double *x_next,
-           const double *target,
-           gsize         nd,
-           double        scale,
-           double       *loss,
-           double       *e)
+step_loss (EpdDistillLoss kind,
+           const double  *x_next,
+           const double  *target,
+           gsize          B,
+           guint          dim,
+           double         scale,
+           double        *loss,
+           double        *e)
 {
-  for (gsize a = 0; a < nd; a++)
+  for (gsize b = 0; b < B; b++)
     {
-      double diff = x_next[a] - target[a];
+      const double *x = x_next + b * dim, *y = target + b * dim;
+      double sq = 0.0, dist, slope;
 
-      *loss += scale * diff * diff;
-      if (e != NULL)
-        e[a] = 2.0 * scale * diff;
+      for (guint j = 0; j < dim; j++)
+        sq += (x[j] - y[j]) * (x[j] - y[j]);
+      dist = sqrt (sq);
+      *loss += scale * (kind == EPD_DISTILL_LOSS_L2 ? dist : sq);
+      if (e == NULL)
+        continue;
+      /* d dist / d x = diff / dist, taken as 0 where the distance is 0. */
+      slope = kind == EPD_DISTILL_LOSS_L2 ? (dist > 0 ? scale / dist : 0.0) : 2.0 * scale;
+      for (guint j = 0; j < dim; j++)
+        e[b * dim + j] = slope * (x[j] - y[j]);
     }
 }
 
@@ -422,7 +453,7 @@ student_step_grad (const Student *st,
           for (gsize a = 0; a < nd; a++)
             x_next[a] += c * (s.x[k * nd + a] - s.den[k * nd + a]);
         }
-      step_loss (x_next, target, nd, scale, loss, e);
+      step_loss (st->loss, x_next, target, B, dim, scale, loss, e);
       step_gradient (st, n, g, B, tau, dtau, &s, e, grad);
     }
   step_scratch_clear (&s);
@@ -458,7 +489,7 @@ student_step (const Student *st,
                      x, g, x_next, NULL, NULL, error))
     return FALSE;
   if (target != NULL && loss != NULL)
-    step_loss (x_next, target, B * st->dim, scale, loss, NULL);
+    step_loss (st->loss, x_next, target, B, st->dim, scale, loss, NULL);
   return TRUE;
 }
 
@@ -524,7 +555,8 @@ student_run (const Student *st,
              GError       **error)
 {
   gsize nd = B * st->dim;
-  double scale = 1.0 / ((double) nd * st->steps);
+  /* Squared: per coordinate; L2: per noise; both averaged over the steps. */
+  double scale = 1.0 / ((st->loss == EPD_DISTILL_LOSS_L2 ? (double) B : (double) nd) * st->steps);
   g_autofree double *x = g_memdup2 (x_init, nd * sizeof (double));
   g_autofree double *x_next = g_new (double, nd);
   g_autofree double *g = g_new (double, nd);
@@ -570,15 +602,18 @@ epd_distill_options_init (EpdDistillOptions *self)
   self->n_points = 2;
   epd_schedule_init (&self->schedule, EPD_SCHEDULE_POLYNOMIAL);
   self->afs = TRUE;
-  self->max_order = 4;
-  self->n_train = 32;
-  self->n_val = 32;
-  self->iterations = 2000;
-  self->learning_rate = 0.2;
-  self->lr_final = 0.001;
+  self->max_order = EPD_DISTILL_DEFAULT_MAX_ORDER;
+  self->scale_dir_range = EPD_DISTILL_DEFAULT_SCALE_DIR;
+  self->scale_time_range = EPD_DISTILL_DEFAULT_SCALE_TIME;
+  self->n_train = EPD_DISTILL_DEFAULT_N_TRAIN;
+  self->n_val = EPD_DISTILL_DEFAULT_N_VAL;
+  self->iterations = EPD_DISTILL_DEFAULT_ITERATIONS;
+  self->learning_rate = EPD_DISTILL_DEFAULT_LR;
+  self->lr_final = EPD_DISTILL_DEFAULT_LR_FINAL;
   self->train_seed = 0;
   self->val_seed = 1;
-  self->teacher_rtol = 1e-6;
+  self->teacher_rtol = EPD_DISTILL_DEFAULT_RTOL;
+  self->loss = EPD_DISTILL_DEFAULT_LOSS;
 }
 
 EpdDistillOptions *
@@ -644,6 +679,8 @@ epd_distill_options_validate (const EpdDistillOptions *o,
   else if (!(o->learning_rate > 0 && isfinite (o->learning_rate)) ||
            !(o->lr_final >= 0 && o->lr_final <= o->learning_rate))
     bad = "the learning rate must be positive and lr-final in [0, lr]";
+  else if (o->loss != EPD_DISTILL_LOSS_SQUARED && o->loss != EPD_DISTILL_LOSS_L2)
+    bad = "the loss must be squared or l2";
   else if (o->train_seed == o->val_seed)
     bad = "training and validation seeds must differ";
   else if (!(o->teacher_rtol > 0 && o->teacher_rtol < 1))
@@ -678,6 +715,7 @@ student_init (Student                 *st,
   st->plugin = o->solver == EPD_SOLVER_EPD_PLUGIN;
   st->max_order = o->max_order;
   st->time_grad = with_grad && o->scale_time_range > 0;
+  st->loss = o->loss;
   st->coefs = *coefs;
 }
 
@@ -860,6 +898,8 @@ typedef struct
   guint                    best_iteration;
   guint                    done;
   guint                    skipped;       /* updates skipped for a non-finite loss or gradient */
+  guint                    last_validated; /* iteration of the latest validation */
+  guint                    invalid_validations;
   gint64                   start_us;
   gint64                   train_start_us;
   EpdDistillProgressFunc   progress;
@@ -980,16 +1020,28 @@ distill_teacher (Distill      *d,
   return d->val_target != NULL;
 }
 
-/* Validation error of theta; records it and keeps the best. */
+/* Validation error of theta; records it and keeps the best. A table that does
+ * not validate (a non-finite coefficient) is recorded as null and never kept:
+ * it must not cost the run. */
 static gboolean
 distill_validate (Distill *d,
                   GError **error)
 {
   g_autoptr(EpdTable) table = epd_distill_table_from_params (d->o, d->theta);
   g_autofree double *per_step = g_new (double, d->o->steps);
-  double err = epd_distill_table_error (d->denoiser, table, d->val_x, d->val_target,
-                                        d->o->n_val, per_step, error);
+  double err;
 
+  d->last_validated = d->done;
+  if (!epd_table_validate (table, NULL))
+    {
+      err = NAN;
+      d->invalid_validations++;
+      g_array_append_val (d->val_iterations, d->done);
+      g_array_append_val (d->val_errors, err);
+      return TRUE;
+    }
+  err = epd_distill_table_error (d->denoiser, table, d->val_x, d->val_target,
+                                 d->o->n_val, per_step, error);
   if (err < 0)
     return FALSE;
   g_array_append_val (d->val_iterations, d->done);
@@ -997,7 +1049,7 @@ distill_validate (Distill *d,
   memcpy (d->last_per_step, per_step, d->o->steps * sizeof (double));
   if (d->val_errors->len == 1)
     d->initial_val = err;
-  if (d->val_errors->len == 1 || isnan (d->best_val) || err < d->best_val)
+  if (isnan (d->best_val) || err < d->best_val)
     {
       d->best_val = err;
       d->best_iteration = d->done;
@@ -1057,6 +1109,7 @@ adam_update (Distill *d,
       d->adam_v[i] = ADAM_BETA2 * d->adam_v[i] + (1.0 - ADAM_BETA2) * d->grad[i] * d->grad[i];
       d->theta[i] -= lr * (d->adam_m[i] / c1) / (sqrt (d->adam_v[i] / c2) + ADAM_EPS);
     }
+  params_project (d->o, d->theta);
 }
 
 static gboolean
@@ -1074,7 +1127,7 @@ val_every (const EpdDistillOptions *o)
 {
   if (o->val_every > 0)
     return o->val_every;
-  return MAX (1, o->iterations / 20);
+  return CLAMP (o->iterations / 20, 1, EPD_DISTILL_MAX_VAL_EVERY);
 }
 
 /* Iterates until done or cancelled (not an error: the best table is kept). */
@@ -1105,6 +1158,9 @@ distill_train (Distill      *d,
         return FALSE;
       distill_report (d, "training", loss);
     }
+  /* Cancelled between validations: the iterations since the last one count too. */
+  if (d->done > d->last_validated && !distill_validate (d, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -1156,7 +1212,10 @@ distill_metadata (Distill        *d,
   json_object_set_string_member (m, "model_description", epd_denoiser_describe (d->denoiser));
   json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
   json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
-  json_object_set_string_member (m, "loss", "squared distance to the teacher state after every step, "
+  json_object_set_string_member (m, "loss", o->loss == EPD_DISTILL_LOSS_L2 ?
+                                 "L2 distance to the teacher state after every step (mean over noises), "
+                                 "student on its own trajectory; the final step the same" :
+                                 "squared distance to the teacher state after every step, "
                                  "student on its own trajectory; the final step the same");
   /* The flow-matching view has no exact JVP of its own. */
   json_object_set_string_member (m, "gradients", epd_denoiser_has_exact_jvp (d->denoiser) &&
@@ -1170,6 +1229,7 @@ distill_metadata (Distill        *d,
   json_object_set_int_member (m, "iterations", o->iterations);
   json_object_set_int_member (m, "iterations_done", d->done);
   json_object_set_int_member (m, "updates_skipped_non_finite", d->skipped);
+  json_object_set_int_member (m, "invalid_validations", d->invalid_validations);
   json_object_set_string_member (m, "optimizer", "adam, cosine learning rate");
   json_object_set_double_member (m, "learning_rate", o->learning_rate);
   json_object_set_double_member (m, "lr_final", o->lr_final);
@@ -1215,6 +1275,7 @@ epd_distill_run (EpdDenoiser             *denoiser,
   distill_alloc (&d);
   uniform = table_new_for_options (options);
   params_from_table (options, options->init ? options->init : uniform, d.theta);
+  params_project (options, d.theta);
   if (distill_teacher (&d, cancellable, error) &&
       distill_validate (&d, error) &&
       distill_train (&d, cancellable, error))

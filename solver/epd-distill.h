@@ -3,9 +3,10 @@
  * For each training noise the adaptive teacher, sampled at the grid's times, gives
  * the states x*_1 .. x*_N. The student runs EPD along its OWN trajectory; step n
  * starts from the student's x_n (held fixed) and its parameters are fitted to
- * x*_{n+1} by the squared distance. The final step uses the same squared distance
- * to the teacher's final sample (the reference uses an image-feature loss there,
- * which has no meaning for general models).
+ * x*_{n+1} by the squared distance (the default) or the L2 distance
+ * (EpdDistillLoss). The final step uses the same loss against the teacher's final
+ * sample (the reference uses an image-feature loss there, which has no meaning
+ * for general models).
  *
  * Parameterisation (as in the paper): r = sigmoid(p), weight = softmax(q),
  * scale_* = 1 + s (2 sigmoid(p/2) - 1) with a user range s (0 disables the scale).
@@ -28,6 +29,15 @@
 
 G_BEGIN_DECLS
 
+/* The per-step loss: the squared distance to the teacher's state, or the L2
+ * distance itself (the benchmark's metric: every noise pulls with the same
+ * weight, so a few noises that end in another mode do not dominate). */
+typedef enum
+{
+  EPD_DISTILL_LOSS_SQUARED,
+  EPD_DISTILL_LOSS_L2,
+} EpdDistillLoss;
+
 typedef struct
 {
   EpdSolverKind   solver;            /* EPD_SOLVER_EPD or EPD_SOLVER_EPD_PLUGIN */
@@ -44,10 +54,12 @@ typedef struct
   guint           iterations;
   double          learning_rate;     /* Adam's peak rate, decayed by a cosine to lr_final */
   double          lr_final;
-  guint           val_every;         /* validate every so many iterations; 0 = about 20 times */
+  guint           val_every;         /* validate every so many iterations; 0 = about 20 times,
+                                      * at most EPD_DISTILL_MAX_VAL_EVERY apart */
   guint32         train_seed;
   guint32         val_seed;          /* must differ from train_seed */
   double          teacher_rtol;
+  EpdDistillLoss  loss;
   const char     *model_spec;        /* recorded in the metadata; may be NULL */
   const EpdTable *init;              /* starting table; NULL = the uniform table */
   /* Optional teacher states [steps][n][dim] of the training and validation noises
@@ -63,7 +75,8 @@ typedef struct
   const char   *phase;           /* "teacher" or "training" */
   guint         iteration;       /* iterations done */
   guint         iterations;
-  double        loss;            /* this iteration's training loss (mean squared error per coordinate, over steps) */
+  double        loss;            /* this iteration's training loss, averaged over the steps: mean L2
+                                  * distance per noise, or mean squared error per coordinate */
   double        val_error;       /* latest validation error: mean L2 distance of the final samples; NaN before the first */
   double        best_val_error;
   guint         steps;
@@ -78,8 +91,27 @@ typedef struct
 typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
                                         gpointer                  user_data);
 
-/* Defaults: EPD, 4 steps, K = 2, AFS, order 4, no scales, 32 training and 32
- * validation noises, 2000 iterations, lr 0.2 -> 0.001, seeds 0 and 1, rtol 1e-6. */
+/* The defaults of the training settings, in one place: epd_distill_options_init()
+ * and the command-line options (whose --help quotes them) both use these. */
+#define EPD_DISTILL_DEFAULT_N_TRAIN     32
+#define EPD_DISTILL_DEFAULT_N_VAL       32
+#define EPD_DISTILL_DEFAULT_ITERATIONS  2000
+#define EPD_DISTILL_DEFAULT_LR          0.2
+#define EPD_DISTILL_DEFAULT_LR_FINAL    0.001
+#define EPD_DISTILL_DEFAULT_MAX_ORDER   4
+#define EPD_DISTILL_DEFAULT_SCALE_DIR   0
+#define EPD_DISTILL_DEFAULT_SCALE_TIME  0
+#define EPD_DISTILL_DEFAULT_RTOL        1e-6
+#define EPD_DISTILL_DEFAULT_LOSS        EPD_DISTILL_LOSS_SQUARED
+#define EPD_DISTILL_DEFAULT_LOSS_NAME   squared
+/* Validation runs at most this many iterations apart (and after a cancel). */
+#define EPD_DISTILL_MAX_VAL_EVERY       100
+/* r = sigmoid(p) is kept in [EPD_DISTILL_R_MIN, 1 - EPD_DISTILL_R_MIN], so that an
+ * exported table never has r rounded to exactly 0 or 1. */
+#define EPD_DISTILL_R_MIN               1e-9
+
+/* Defaults: EPD, 4 steps, K = 2, AFS, order 4, and the EPD_DISTILL_DEFAULT_* values;
+ * seeds 0 and 1. */
 void               epd_distill_options_init (EpdDistillOptions       *self);
 /* Deep copies for a GTask's data (the model spec and the initial table are copied). */
 EpdDistillOptions *epd_distill_options_copy (const EpdDistillOptions *self);
@@ -88,9 +120,12 @@ gboolean           epd_distill_options_validate (const EpdDistillOptions *self,
                                                  GError                 **error);
 
 /* Distils a table; returns the table with the lowest validation error seen.
- * Cancelling after the first validation still returns that best table, with
- * metadata "cancelled": true (so a GTask running it should not check the
- * cancellable itself); cancelling earlier returns NULL with G_IO_ERROR_CANCELLED.
+ * Cancelling during training validates the current parameters once more (so the
+ * iterations done so far count) and returns the best table, with metadata
+ * "cancelled": true (so a GTask running it should not check the cancellable
+ * itself); cancelling during the teacher solve returns NULL with
+ * G_IO_ERROR_CANCELLED. A parameter set whose table is invalid (a non-finite
+ * value) is never chosen as the best: it is counted in "invalid_validations".
  * The metadata records the model, teacher and tolerance, seeds, options,
  * the loss and validation curves, per-step validation errors and the wall time. */
 EpdTable          *epd_distill_run          (EpdDenoiser             *denoiser,

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "epd-file.h"
+
 /* Removes the ".0" that json-glib appends after an exponent ("1e-300.0"),
  * outside strings, in place. */
 static void
@@ -76,16 +78,78 @@ epd_json_save (JsonNode    *root,
   return TRUE;
 }
 
+/* The deepest bracket nesting of data, stopping early past max. It skips what
+ * json-glib's scanner skips: "strings" with backslash escapes, 'strings'
+ * without, and C comments, so brackets hidden there by the scanner are
+ * not counted and brackets it parses are. */
+static guint
+nesting_depth (const char *data,
+               gsize       length,
+               guint       max)
+{
+  guint depth = 0, deepest = 0;
+
+  for (gsize i = 0; i < length && deepest <= max; i++)
+    {
+      const char *close;
+
+      switch (data[i])
+        {
+        case '[':
+        case '{':
+          depth++;
+          deepest = MAX (deepest, depth);
+          break;
+        case ']':
+        case '}':
+          depth -= depth > 0;
+          break;
+        case '"':
+          for (i++; i < length && data[i] != '"'; i++)
+            i += data[i] == '\\';
+          break;
+        case '\'':
+          close = memchr (data + i + 1, '\'', length - i - 1);
+          i = close ? (gsize) (close - data) : length;
+          break;
+        case '/':
+          if (i + 1 < length && data[i + 1] == '*')
+            {
+              for (i += 2; i + 1 < length && !(data[i] == '*' && data[i + 1] == '/'); i++)
+                ;
+              i++;  /* onto the closing '/', or to the end */
+            }
+          break;
+        default:
+          break;
+        }
+    }
+  return deepest;
+}
+
 JsonNode *
 epd_json_parse (const char  *data,
                 gsize        length,
                 const char  *source,
                 GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local = NULL;
   JsonNode *root;
 
+  if (length > EPD_FILE_MAX_JSON)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: JSON document larger than %" G_GSIZE_FORMAT " MiB",
+                   source, EPD_FILE_MAX_JSON >> 20);
+      return NULL;
+    }
+  if (nesting_depth (data, length, EPD_JSON_MAX_DEPTH) > EPD_JSON_MAX_DEPTH)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: JSON nested deeper than %d levels",
+                   source, EPD_JSON_MAX_DEPTH);
+      return NULL;
+    }
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, length, &local))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: not valid JSON: %s", source, local->message);
@@ -105,12 +169,13 @@ epd_json_load (const char  *path,
                GError     **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local = NULL;
   gsize length;
 
-  if (!g_file_get_contents (path, &contents, &length, &local))
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_JSON, &contents, &length, error))
+    return NULL;
+  if (length == 0)
     {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s", local->message);
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: empty file", path);
       return NULL;
     }
   return epd_json_parse (contents, length, path, error);

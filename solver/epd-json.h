@@ -18,9 +18,18 @@ char      *epd_json_to_data (JsonNode    *root,
 gboolean   epd_json_save    (JsonNode    *root,
                              const char  *path,
                              GError     **error);
-/* Parses a file; errors (EPD_ERROR_IO, EPD_ERROR_PARSE) name the path. */
+/* json-glib's parser recurses once per nesting level, so a deep document
+ * ("[[[[...") overflows the stack. Every JSON read goes through
+ * epd_json_parse(), which refuses documents nested deeper than this, or
+ * larger than EPD_FILE_MAX_JSON (epd-file.h), with EPD_ERROR_PARSE. */
+#define EPD_JSON_MAX_DEPTH 64
+
+/* Reads a regular file of at most EPD_FILE_MAX_JSON bytes (see
+ * epd_file_read_capped()) and parses it; errors (EPD_ERROR_IO,
+ * EPD_ERROR_PARSE) name the path. */
 JsonNode  *epd_json_load    (const char  *path,
                              GError     **error);
+/* source names the data in error messages. */
 JsonNode  *epd_json_parse   (const char  *data,
                              gsize        length,
                              const char  *source,

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "epd-file.h"
+
 #define NPY_MAGIC      "\x93NUMPY"
 #define NPY_MAGIC_LEN  6
 #define NPY_MAX_DIMS   4
@@ -262,6 +264,11 @@ read_header (const guint8  *bytes,
   gsize header_len = 0, offset, data_len;
   g_autofree char *text = NULL;
 
+  if (len == 0)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "npy: empty file");
+      return FALSE;
+    }
   if (len < 10 || memcmp (bytes, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "npy: not a NumPy .npy file (bad magic or too short)");
@@ -372,6 +379,14 @@ epd_npy_parse (const guint8  *bytes,
 
   if (!read_header (bytes, len, &h, error))
     return NULL;
+  /* Small dtypes grow 8-fold as float64: bound the result, not only the file. */
+  if (h.count > EPD_FILE_MAX_ARRAY / sizeof (double))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE,
+                   "npy: %" G_GSIZE_FORMAT " elements are more than %" G_GSIZE_FORMAT " MiB as float64",
+                   h.count, EPD_FILE_MAX_ARRAY >> 20);
+      return NULL;
+    }
   if (h.kind == 'U' || h.kind == 'S')
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
@@ -551,15 +566,13 @@ epd_npy_load (const char  *path,
               GError     **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local = NULL;
   EpdArray *array;
   gsize len;
 
-  if (!g_file_get_contents (path, &contents, &len, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s", local->message);
-      return NULL;
-    }
+  /* The parser then checks that the file holds exactly the header and the
+   * elements it promises. */
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_ARRAY, &contents, &len, error))
+    return NULL;
   array = epd_npy_parse ((const guint8 *) contents, len, error);
   if (array == NULL)
     g_prefix_error (error, "%s: ", path);

@@ -22,8 +22,11 @@ void       epd_array_free       (EpdArray       *self);
 gsize      epd_array_size       (const EpdArray *self);
 
 /* Accepts '<f8', '<f4', '<i8', '<i4', '|u1' and '|b1' (.npy versions 1-3);
- * always returns float64. Errors: EPD_ERROR_PARSE (malformed or truncated),
- * EPD_ERROR_UNSUPPORTED (other dtypes, Fortran order), EPD_ERROR_SHAPE (ndim > 4). */
+ * always returns float64. Errors: EPD_ERROR_PARSE (malformed, truncated, or
+ * data of another length than the header promises), EPD_ERROR_UNSUPPORTED
+ * (other dtypes, Fortran order), EPD_ERROR_SHAPE (ndim > 4, or more than
+ * EPD_FILE_MAX_ARRAY bytes as float64). Loading reads regular files of at
+ * most EPD_FILE_MAX_ARRAY bytes (epd-file.h), others get EPD_ERROR_IO. */
 EpdArray  *epd_npy_parse        (const guint8   *bytes,
                                  gsize           len,
                                  GError        **error);
@@ -43,8 +46,10 @@ JsonNode  *epd_npy_parse_scalar     (const guint8   *bytes,
  * string ('<U'); NULL for anything else. */
 GBytes    *epd_npy_serialize_scalar (JsonNode       *value);
 
-/* .npz: a zip of NAME.npy members, stored or deflated; CRC-32 checked.
- * Members is NAME (without ".npy") -> GBytes (npy bytes). */
+/* .npz: a zip of NAME.npy members, stored or deflated; CRC-32 checked;
+ * members of at most EPD_FILE_MAX_ARRAY bytes in all once inflated, from
+ * files of at most that size. Members is NAME (without ".npy") -> GBytes
+ * (npy bytes). */
 GHashTable *epd_npz_parse       (GBytes         *zip,
                                  GError        **error);
 /* Stored (uncompressed) members in name order; each under 4 GiB. */

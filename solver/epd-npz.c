@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epd-file.h"
+
 #define ZIP_LOCAL_SIG        0x04034b50u
 #define ZIP_CENTRAL_SIG      0x02014b50u
 #define ZIP_END_SIG          0x06054b50u
@@ -131,6 +133,8 @@ read_end (const Zip *zip,
 {
   gsize lowest;
 
+  if (zip->len == 0)
+    return zip_fail (error, "empty file");
   if (zip->len < ZIP_END_SIZE)
     return zip_fail (error, "not a zip archive (too short)");
   lowest = zip->len > ZIP_END_SIZE + 0xffff ? zip->len - ZIP_END_SIZE - 0xffff : 0;
@@ -332,6 +336,24 @@ add_member (const Zip       *zip,
   return TRUE;
 }
 
+/* Inflating checks each member against its declared size, so the declared
+ * sizes bound the memory that an archive (or a deflate bomb) can take. */
+static gboolean
+add_to_total (const ZipEntry  *e,
+              guint64         *total,
+              GError         **error)
+{
+  if (e->uncompressed > EPD_FILE_MAX_ARRAY - *total)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "npz: member '%s' takes the archive past %" G_GSIZE_FORMAT " MiB uncompressed",
+                   e->name, EPD_FILE_MAX_ARRAY >> 20);
+      return FALSE;
+    }
+  *total += e->uncompressed;
+  return TRUE;
+}
+
 GHashTable *
 epd_npz_parse (GBytes  *bytes,
                GError **error)
@@ -339,7 +361,7 @@ epd_npz_parse (GBytes  *bytes,
   g_autoptr(GHashTable) members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                          (GDestroyNotify) g_bytes_unref);
   Zip zip;
-  guint64 count, pos;
+  guint64 count, pos, total = 0;
 
   zip.data = g_bytes_get_data (bytes, &zip.len);
   if (!read_end (&zip, &count, &pos, error))
@@ -347,7 +369,8 @@ epd_npz_parse (GBytes  *bytes,
   for (guint64 i = 0; i < count; i++)
     {
       ZipEntry e = { 0 };
-      gboolean ok = read_central_entry (&zip, &pos, &e, error) && add_member (&zip, &e, members, error);
+      gboolean ok = read_central_entry (&zip, &pos, &e, error) && add_to_total (&e, &total, error) &&
+                    add_member (&zip, &e, members, error);
 
       g_free (e.name);
       if (!ok)
@@ -361,16 +384,12 @@ epd_npz_load (const char  *path,
               GError     **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local = NULL;
   g_autoptr(GBytes) bytes = NULL;
   GHashTable *members;
   gsize len;
 
-  if (!g_file_get_contents (path, &contents, &len, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s", local->message);
-      return NULL;
-    }
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_ARRAY, &contents, &len, error))
+    return NULL;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
   members = epd_npz_parse (bytes, error);
   if (members == NULL)

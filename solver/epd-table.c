@@ -1,11 +1,13 @@
 /* epd-table.c: EPD coefficient tables: construction, validation, equality,
- * loading by content and saving by extension. The formats are in
- * epd-table-json.c and epd-table-npz.c. */
+ * loading (by content, or by extension where the content cannot tell) and
+ * saving by extension. The formats are in epd-table-json.c and
+ * epd-table-npz.c. */
 #include "epd-table-private.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "epd-file.h"
 #include "epd-json.h"
 #include "epd-npy.h"
 
@@ -265,6 +267,14 @@ is_zip (const char *data,
          ((data[2] == 3 && data[3] == 4) || (data[2] == 5 && data[3] == 6));
 }
 
+static gboolean
+has_npz_extension (const char *path)
+{
+  return g_str_has_suffix (path, ".npz") || g_str_has_suffix (path, ".NPZ");
+}
+
+/* The content decides; a .npz name decides for content that is no zip, so
+ * a damaged archive gets a zip error rather than a JSON one. */
 static EpdTable *
 table_from_data (const char  *data,
                  gsize        len,
@@ -273,7 +283,12 @@ table_from_data (const char  *data,
 {
   EpdTable *table;
 
-  if (is_zip (data, len))
+  if (len == 0)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: empty file", source);
+      return NULL;
+    }
+  if (is_zip (data, len) || has_npz_extension (source))
     {
       g_autoptr(GBytes) bytes = g_bytes_new_static (data, len);
 
@@ -320,17 +335,13 @@ epd_table_load (const char  *path,
                 GError     **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) local = NULL;
   gsize len;
 
   g_return_val_if_fail (path != NULL, NULL);
   if (g_str_has_prefix (path, EPD_TABLE_BUILTIN_PREFIX))
     return load_builtin (path + strlen (EPD_TABLE_BUILTIN_PREFIX), error);
-  if (!g_file_get_contents (path, &contents, &len, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s", local->message);
-      return NULL;
-    }
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_JSON, &contents, &len, error))
+    return NULL;
   return table_from_data (contents, len, path, error);
 }
 
@@ -350,7 +361,7 @@ epd_table_save (const EpdTable  *self,
       g_prefix_error (error, "not saving %s: ", path);
       return FALSE;
     }
-  if (g_str_has_suffix (path, ".npz") || g_str_has_suffix (path, ".NPZ"))
+  if (has_npz_extension (path))
     {
       bytes = epd_table_to_npz_bytes (self, error);
       if (bytes == NULL)

@@ -38,8 +38,10 @@ gboolean    epd_table_validate     (const EpdTable  *self,
                                     GError         **error);
 
 /* Load by content: a zip (.npz) or JSON (ours, or the reference's form with
- * num_steps = grid points). "builtin:NAME" loads a shipped table (see
- * epd_table_builtin_names()). Validated; errors name the file. */
+ * num_steps = grid points); a name ending in .npz is read as a zip whatever
+ * its content. Regular files of at most EPD_FILE_MAX_JSON (epd-file.h) only.
+ * "builtin:NAME" loads a shipped table (see epd_table_builtin_names()).
+ * Validated; errors name the file. */
 EpdTable   *epd_table_load         (const char      *path,
                                     GError         **error);
 /* Our schema (it has "schema_version") or the reference's JSON form

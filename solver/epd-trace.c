@@ -210,6 +210,10 @@ epd_trace_to_json (const EpdTrace *self)
                                                         self->batch, self->dim));
   json_object_set_array_member (root, "steps", steps);
   json_object_set_member (root, "x_final", matrix_to_json (self->x_final, self->batch, self->dim));
+  /* In flow time the solve ends on the flow-matching state, not on the data. */
+  json_object_set_string_member (root, "x_final_scale", self->flow_time
+                                 ? "flow-matching state (1 - t) x0 + t n at the last t: divide by (1 - t) for the data scale"
+                                 : "data (at the last sigma)");
   return json_node_init_object (json_node_alloc (), root);
 }
 

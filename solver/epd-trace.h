@@ -60,7 +60,9 @@ void          epd_trace_set_final    (EpdTrace      *self,
                                       const double  *x);
 /* {"format": "epd-trace", "version": 1, "time": "sigma"|"flow-t", "batch", "dim",
  *  "steps": [{"t_cur", "t_next", "x": [[..]], "denoised", "euler_dir" (null when
- *  absent), "points": [{"t", "weight", "x", "dir"}]}], "x_final"} */
+ *  absent), "points": [{"t", "weight", "x", "dir"}]}], "x_final", "x_final_scale"}
+ * where x_final_scale says whether x_final is on the data scale or, in flow
+ * time, the flow-matching state (1 - t) x0 + t n at the last t. */
 JsonNode     *epd_trace_to_json      (const EpdTrace *self);
 gboolean      epd_trace_save         (const EpdTrace *self,
                                       const char     *path,

@@ -6,6 +6,7 @@
 #include <cairo.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define N_IMAGES 12
 #define SIDE 4
@@ -469,6 +470,43 @@ test_png_errors (Fixture *f, gconstpointer data)
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
 }
 
+/* A FIFO where a file is expected is refused at once (opening it would
+ * block until something writes to it). */
+static void
+test_special_files (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *images = write_images (f, "img.gz", N_IMAGES, TRUE);
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo.png", NULL);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_null (epd_dataset_load_idx (fifo, NULL, NULL, &error));
+  assert_error_names (error, EPD_ERROR_IO, fifo, "is a FIFO (named pipe), not a regular file");
+  g_clear_error (&error);
+  g_assert_null (epd_dataset_load_idx (images, fifo, NULL, &error));
+  assert_error_names (error, EPD_ERROR_IO, fifo, "is a FIFO (named pipe), not a regular file");
+  g_clear_error (&error);
+  g_assert_null (epd_dataset_load_png_dir (f->dir, 4, 1, &error));
+  assert_error_names (error, EPD_ERROR_IO, fifo, "is a FIFO (named pipe), not a regular file");
+}
+
+/* A PNG header promising 100000 x 100000 pixels is refused before Cairo
+ * allocates anything. */
+static void
+test_png_huge_header (Fixture *f, gconstpointer data)
+{
+  static const guint8 header[] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+    0x00, 0x01, 0x86, 0xa0, 0x00, 0x01, 0x86, 0xa0, 8, 6, 0, 0, 0,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "huge.png", NULL);
+
+  test_write_raw (path, header, sizeof header);
+  g_assert_null (epd_dataset_load_png_dir (f->dir, 4, 1, &error));
+  assert_error_names (error, EPD_ERROR_UNSUPPORTED, path, "a PNG of 100000 x 100000 pixels is larger than");
+}
+
 static void
 test_new_from_data (void)
 {
@@ -502,6 +540,8 @@ main (int argc, char *argv[])
   ADD ("/dataset/png/rgb", test_png_rgb);
   ADD ("/dataset/png/grey", test_png_grey);
   ADD ("/dataset/png/errors", test_png_errors);
+  ADD ("/dataset/special-files", test_special_files);
+  ADD ("/dataset/png/huge-header", test_png_huge_header);
 #undef ADD
   g_test_add_func ("/dataset/fashion/real", test_fashion_real);
   g_test_add_func ("/dataset/new-from-data", test_new_from_data);

@@ -1,7 +1,9 @@
 /* test-gmm.c: the exact Gaussian-mixture denoiser against closed forms,
- * quadrature and finite differences; model files and presets. */
+ * quadrature and finite differences; model files (malformed, deeply
+ * nested, FIFOs, devices) and presets. */
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -371,6 +373,9 @@ test_gmm_malformed_files (void)
     { "{\"weights\": [0.5, 0.5], \"means\": [[0, 0], [1, 1]], \"stds\": [0, 1]}", EPD_ERROR_NUMERIC, "stds[0] = 0" },
     { "{\"weights\": [1.5, -0.5], \"means\": [[0, 0], [1, 1]], \"stds\": [1, 1]}", EPD_ERROR_NUMERIC, "weights[1] = -0.5" },
     { "{\"weights\": [0.6, 0.5], \"means\": [[0, 0], [1, 1]], \"stds\": [1, 1]}", EPD_ERROR_NUMERIC, "sum to 1.1" },
+    { "{\"weights\": [1, 3], \"means\": [[0, 0], [1, 1]], \"stds\": [1, 1]}", EPD_ERROR_NUMERIC,
+      "weights sum to 4, not 1 (tolerance 1e-6); they are not normalised silently: divide each weight by 4" },
+    { "{\"weights\": [0, 0], \"means\": [[0, 0], [1, 1]], \"stds\": [1, 1]}", EPD_ERROR_NUMERIC, "all weights are 0" },
     { "{\"weights\": [1], \"means\": [[]], \"stds\": [1]}", EPD_ERROR_SHAPE, "means[0] is empty" },
     { "{\"weights\": [1], \"means\": [1], \"stds\": [1]}", EPD_ERROR_PARSE, "means[0] must be an array" },
   };
@@ -387,6 +392,44 @@ test_gmm_malformed_files (void)
         g_error ("case %" G_GSIZE_FORMAT ": message '%s' lacks '%s' or the path", i, error->message, cases[i].needle);
       g_unlink (path);
     }
+}
+
+/* Model files are read through the capped reader and the depth-checked
+ * parser: no stack overflow, no blocking on a FIFO, no reading a device. */
+static void
+test_gmm_unsafe_files (void)
+{
+  g_autofree char *open = g_strnfill (100000, '[');
+  g_autofree char *close = g_strnfill (100000, ']');
+  g_autofree char *deep = g_strconcat ("{\"weights\": ", open, close, "}", NULL);
+  g_autofree char *path = write_temp (deep);
+  g_autofree char *dir = g_dir_make_tmp ("epd-gmm-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "model.json", NULL);
+  g_autofree char *spec = g_strconcat ("gmm:", fifo, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdGmm) gmm = epd_gmm_load (path, &error);
+  g_autoptr(EpdDenoiser) model = NULL;
+
+  g_assert_null (gmm);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_true (g_str_has_suffix (error->message, ": JSON nested deeper than 64 levels"));
+  g_clear_error (&error);
+  g_unlink (path);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  model = epd_model_from_spec (spec, &error);
+  g_assert_null (model);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "is a FIFO (named pipe), not a regular file"));
+  g_clear_error (&error);
+  g_unlink (fifo);
+  g_rmdir (dir);
+
+  gmm = epd_gmm_load ("/dev/zero", &error);
+  g_assert_null (gmm);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/dev/zero: is a character device"));
 }
 
 /* Weights off by less than 1e-6 are accepted and renormalised exactly. */
@@ -456,6 +499,7 @@ main (int    argc,
   g_test_add_func ("/gmm/file-round-trip", test_gmm_file_round_trip);
   g_test_add_func ("/gmm/malformed-files", test_gmm_malformed_files);
   g_test_add_func ("/gmm/weights-renormalised", test_gmm_weights_renormalised);
+  g_test_add_func ("/gmm/unsafe-files", test_gmm_unsafe_files);
   g_test_add_func ("/gmm/model-specs", test_model_specs);
   return g_test_run ();
 }

@@ -149,6 +149,30 @@ test_hit_and_inverse (void)
   g_assert_cmpint (epd_coef_layout_hit (&layout, table, 2, 2, &step, &k), ==, EPD_COEF_PART_NONE);
 }
 
+/* A weight dragged to 0 keeps a visible cap on the baseline, and a press
+ * there grabs it again. */
+static void
+test_zero_weight_grabbable (void)
+{
+  g_autoptr(EpdTable) table = make_table ();
+  cairo_surface_t *surface;
+  EpdCoefLayout layout;
+  double x, y, w, h;
+  guint step = 99, k = 99;
+
+  table->weight[2] = 0;
+  table->weight[3] = 1;
+  surface = draw (table, NULL);
+  epd_coef_layout_compute (&layout, 2, 2, WIDTH, HEIGHT);
+  epd_coef_layout_bar (&layout, 1, 0, 0, &x, &y, &w, &h);
+  g_assert_cmpfloat (h, ==, 0);
+  g_assert_true (is_main (pixel (surface, x + w / 2, y - 1)));
+  g_assert_cmpint (epd_coef_layout_hit (&layout, table, x + w / 2, y - 1, &step, &k), ==, EPD_COEF_PART_WEIGHT);
+  g_assert_cmpuint (step, ==, 1);
+  g_assert_cmpuint (k, ==, 0);
+  cairo_surface_destroy (surface);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -158,5 +182,6 @@ main (int    argc,
   g_test_add_func ("/plot-coef/position-markers", test_position_markers);
   g_test_add_func ("/plot-coef/overlay", test_overlay);
   g_test_add_func ("/plot-coef/hit-and-inverse", test_hit_and_inverse);
+  g_test_add_func ("/plot-coef/zero-weight-grabbable", test_zero_weight_grabbable);
   return g_test_run ();
 }

@@ -38,6 +38,25 @@ test_viewport_round_trip (void)
   g_assert_cmpfloat_with_epsilon (y, 0, 1e-12);
 }
 
+/* A data unit spans as many pixels on x as on y, and the data stay in view. */
+static void
+test_viewport_equal_aspect (void)
+{
+  EpdPlotViewport vp;
+  double ax, ay, bx, by;
+
+  epd_plot_viewport_init (&vp, -1, 1, -4, 4);
+  epd_plot_viewport_set_area (&vp, 10, 10, 300, 100);
+  epd_plot_viewport_equal_aspect (&vp);
+  epd_plot_viewport_to_pixel (&vp, 0, 0, &ax, &ay);
+  epd_plot_viewport_to_pixel (&vp, 1, 1, &bx, &by);
+  g_assert_cmpfloat_with_epsilon (bx - ax, ay - by, 1e-9);
+  g_assert_cmpfloat_with_epsilon (vp.y0, -4, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.y1, 4, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.x0, -12, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.x1, 12, 1e-12);
+}
+
 static void
 test_viewport_zoom_pan (void)
 {
@@ -257,6 +276,27 @@ test_curve_log_errors (void)
   g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
 }
 
+/* A line nested 100000 deep (json-glib recurses per level) and a file
+ * without end are refused with an error, not a crash or an endless read. */
+static void
+test_curve_log_hostile (void)
+{
+  gsize depth = 100000;
+  g_autofree char *deep = g_malloc (2 * depth + 2);
+  g_autoptr(GError) error = NULL;
+
+  memset (deep, '[', depth);
+  memset (deep + depth, ']', depth);
+  memcpy (deep + 2 * depth, "\n", 2);
+  g_assert_null (epd_curve_log_parse_jsonl (deep, 2 * depth + 1, "deep.jsonl", &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "deep.jsonl, line 1"));
+  g_assert_nonnull (strstr (error->message, "nested deeper"));
+  g_clear_error (&error);
+  g_assert_null (epd_curve_log_load_jsonl ("/dev/zero", &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_IO);
+}
+
 static void
 test_curve_panels (void)
 {
@@ -292,12 +332,14 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plot/viewport/round-trip", test_viewport_round_trip);
   g_test_add_func ("/plot/viewport/zoom-pan", test_viewport_zoom_pan);
+  g_test_add_func ("/plot/viewport/equal-aspect", test_viewport_equal_aspect);
   g_test_add_func ("/plot/ticks", test_ticks);
   g_test_add_func ("/plot/export", test_export);
   g_test_add_func ("/plot/lines/pixels", test_line_pixels);
   g_test_add_func ("/plot/error/report", test_error_report);
   g_test_add_func ("/plot/curves/parse", test_curve_log);
   g_test_add_func ("/plot/curves/errors", test_curve_log_errors);
+  g_test_add_func ("/plot/curves/hostile", test_curve_log_hostile);
   g_test_add_func ("/plot/curves/panels", test_curve_panels);
   return g_test_run ();
 }

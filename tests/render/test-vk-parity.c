@@ -301,6 +301,39 @@ test_bad_sigma (void)
   assert_no_validation_messages (context);
 }
 
+/* Image shape and the exact JVP come from the CPU model (float64). */
+static void
+test_forwarding (void)
+{
+  g_autoptr(EpdVkContext) context = open_context ();
+  g_autofree double *centres = NULL;
+  g_autoptr(EpdEmpirical) empirical = random_empirical (16, 3, 3, &centres);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (empirical), &error);
+  double x[27], dx[27], sigma = 0.3, dsigma = 1.0, out[27], dout[27], want[27], dwant[27];
+  guint side = 0, channels = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_get_image_shape (EPD_DENOISER (vk), &side, &channels));
+  g_assert_cmpuint (side, ==, 3);
+  g_assert_cmpuint (channels, ==, 3);
+  g_assert_true (epd_denoiser_has_exact_jvp (EPD_DENOISER (vk)));
+  for (guint j = 0; j < 27; j++)
+    {
+      x[j] = centres[27 + j] + 0.1 * (j % 3);
+      dx[j] = (j % 2) ? 0.5 : -0.25;
+    }
+  g_assert_true (epd_denoiser_denoise_jvp (EPD_DENOISER (vk), x, &sigma, dx, &dsigma, 1, out, dout, &error));
+  g_assert_true (epd_denoiser_denoise_jvp (EPD_DENOISER (empirical), x, &sigma, dx, &dsigma, 1, want, dwant, &error));
+  g_assert_no_error (error);
+  for (guint j = 0; j < 27; j++)
+    {
+      g_assert_cmpfloat (out[j], ==, want[j]);
+      g_assert_cmpfloat (dout[j], ==, dwant[j]);
+    }
+  assert_no_validation_messages (context);
+}
+
 /* A lost device moves the work to the CPU model: the call still succeeds,
  * with the float64 results, and the denoiser says so. */
 static void
@@ -367,6 +400,7 @@ main (int    argc,
   g_test_add_func ("/vk/one-submission-per-call", test_one_submission_per_call);
   g_test_add_func ("/vk/bad-sigma", test_bad_sigma);
   g_test_add_func ("/vk/lost-device-fallback", test_lost_device_fallback);
+  g_test_add_func ("/vk/forwarding", test_forwarding);
   if (g_strcmp0 (g_getenv ("EPD_VK_VALIDATION"), "1") == 0)
     g_test_add_func ("/vk/validation-reports", test_validation_reports);
   status = g_test_run ();

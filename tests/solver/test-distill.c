@@ -37,11 +37,12 @@ small_options (EpdDistillOptions *o,
  * parameters, whose change moves no later state (earlier steps' gradients treat
  * the student's own state as fixed, which differences of the total cannot see). */
 static void
-check_gradient_with (EpdDenoiser  *denoiser,
-                     EpdSolverKind solver,
-                     gboolean      afs,
-                     guint         steps,
-                     double        rtol)
+check_gradient_with (EpdDenoiser   *denoiser,
+                     EpdSolverKind  solver,
+                     gboolean       afs,
+                     guint          steps,
+                     EpdDistillLoss kind,
+                     double         rtol)
 {
   guint dim = epd_denoiser_get_dim (denoiser), K = 3;
   gsize B = 4;
@@ -60,6 +61,7 @@ check_gradient_with (EpdDenoiser  *denoiser,
   o.steps = steps;
   o.n_points = K;
   o.afs = afs;
+  o.loss = kind;
   o.scale_dir_range = 0.3;
   o.scale_time_range = 0.3;
   n_par = epd_distill_n_params (&o);
@@ -111,7 +113,8 @@ check_gradient (EpdSolverKind solver,
   g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
 
   /* The mixture's JVP is analytic: the gradients are exact to rounding. */
-  check_gradient_with (denoiser, solver, afs, steps, 1e-6);
+  check_gradient_with (denoiser, solver, afs, steps, EPD_DISTILL_LOSS_SQUARED, 1e-6);
+  check_gradient_with (denoiser, solver, afs, steps, EPD_DISTILL_LOSS_L2, 1e-6);
 }
 
 /* A denoiser without an exact JVP: epd_denoiser_denoise_jvp() falls back to
@@ -180,7 +183,7 @@ test_gradient_fd_jvp (void)
 
   plain->inner = open_preset ("ring8");
   g_assert_false (epd_denoiser_has_exact_jvp (denoiser));
-  check_gradient_with (denoiser, EPD_SOLVER_EPD_PLUGIN, TRUE, 3, 1e-4);
+  check_gradient_with (denoiser, EPD_SOLVER_EPD_PLUGIN, TRUE, 3, EPD_DISTILL_LOSS_L2, 1e-4);
 }
 
 static void
@@ -493,20 +496,81 @@ test_metadata_and_reload (void)
   g_rmdir (dir);
 }
 
+/* Cancelled long before the next scheduled validation (every 100 iterations
+ * here), the iterations done still count: the current parameters are validated
+ * once more and win over the uniform start. */
 static void
 test_cancel_keeps_best (void)
 {
   g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   EpdDistillOptions o;
-  ProgressLog log = { 0, 7, cancellable };
-  g_autoptr(EpdTable) table = NULL;
+  ProgressLog log = { 0, 30, cancellable };
+  g_autoptr(EpdTable) table = NULL, start = NULL;
+  JsonArray *val_iterations;
+  gsize n;
 
   small_options (&o, EPD_SOLVER_EPD);
-  o.iterations = 50;
+  o.iterations = 100000;
   table = distill_small (denoiser, &o, &log);
   g_assert_true (json_object_get_boolean_member (table->metadata, "cancelled"));
-  g_assert_cmpint (json_object_get_int_member (table->metadata, "iterations_done"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "iterations_done"), ==, 30);
+  val_iterations = json_object_get_array_member (table->metadata, "val_iterations");
+  g_assert_cmpuint (json_array_get_length (val_iterations), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (val_iterations, 1), ==, 30);
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "best_iteration"), ==, 30);
+  g_assert_cmpfloat (metadata_double (table, "val_error"), <, metadata_double (table, "val_error_initial"));
+  start = epd_table_new ("epd", o.steps, o.n_points);
+  n = (gsize) o.steps * o.n_points;
+  g_assert_true (memcmp (table->r, start->r, n * sizeof (double)) != 0);
+}
+
+/* The default validation interval is capped, so long runs validate often. */
+static void
+test_validation_interval (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  EpdDistillOptions o;
+  ProgressLog log = { 0, 2 * EPD_DISTILL_MAX_VAL_EVERY, cancellable };
+  g_autoptr(EpdTable) table = NULL;
+  JsonArray *val_iterations;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.n_train = o.n_val = 4;
+  o.iterations = 100 * EPD_DISTILL_MAX_VAL_EVERY;
+  table = distill_small (denoiser, &o, &log);
+  val_iterations = json_object_get_array_member (table->metadata, "val_iterations");
+  /* The start, then iterations 100 and 200 (the cancel falls on a validation). */
+  g_assert_cmpuint (json_array_get_length (val_iterations), ==, 3);
+  g_assert_cmpint (json_array_get_int_element (val_iterations, 1), ==, EPD_DISTILL_MAX_VAL_EVERY);
+}
+
+/* A learning rate that throws r = sigmoid(p) to the edge keeps r strictly
+ * inside (0, 1): the run ends with a valid table instead of an error. */
+static void
+test_huge_learning_rate (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) table = NULL;
+  gsize n;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.iterations = 5;
+  o.learning_rate = 1e308;
+  o.scale_dir_range = 0.2;
+  table = distill_small (denoiser, &o, &log);
+  g_assert_true (epd_table_validate (table, NULL));
+  n = (gsize) o.steps * o.n_points;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_assert_cmpfloat (table->r[i], >=, EPD_DISTILL_R_MIN);
+      g_assert_cmpfloat (table->r[i], <=, 1.0 - EPD_DISTILL_R_MIN);
+    }
+  /* The projected parameters stay finite, so every validation was of a valid table. */
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "invalid_validations"), ==, 0);
 }
 
 typedef struct
@@ -602,6 +666,8 @@ main (int    argc,
   g_test_add_func ("/distill/shared-teacher", test_distill_shared_teacher);
   g_test_add_func ("/distill/metadata-and-reload", test_metadata_and_reload);
   g_test_add_func ("/distill/cancel-keeps-best", test_cancel_keeps_best);
+  g_test_add_func ("/distill/validation-interval", test_validation_interval);
+  g_test_add_func ("/distill/huge-learning-rate", test_huge_learning_rate);
   g_test_add_func ("/distill/async", test_distill_async);
   g_test_add_func ("/distill/bad-options", test_bad_options);
   return g_test_run ();

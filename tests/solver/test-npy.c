@@ -1,11 +1,15 @@
 /* test-npy.c: .npy and .npz reading and writing: exact round trips, files
- * written by NumPy, deflated members, and malformed or truncated input. */
+ * written by NumPy, deflated members, malformed or truncated input, and the
+ * capped file reader (devices, FIFOs, oversize files). */
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "solver/epd-file.h"
 #include "solver/epd-npy.h"
 
 static char *
@@ -467,6 +471,141 @@ test_npz_corrupt (void)
   }
 }
 
+static void
+assert_error_with (GError     *error,
+                   int         code,
+                   const char *needle)
+{
+  if (!g_error_matches (error, EPD_ERROR, code) || strstr (error->message, needle) == NULL)
+    g_error ("expected code %d with '%s', got '%s'", code, needle, error ? error->message : "no error");
+}
+
+static void
+assert_loads_fail (const char *path,
+                   int         code,
+                   const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdArray) array = epd_npy_load (path, &error);
+  g_autoptr(GHashTable) members = NULL;
+
+  g_assert_null (array);
+  assert_error_with (error, code, needle);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+  members = epd_npz_load (path, &error);
+  g_assert_null (members);
+  assert_error_with (error, code, needle);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+/* The limit holds to the byte, also for files whose size fstat does not
+ * know (/proc reports 0) and which are read until they pass it. */
+static void
+test_file_read_capped (void)
+{
+  g_autofree char *path = temp_path (".bin");
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_set_contents (path, "0123456789", 10, NULL));
+  g_assert_true (epd_file_read_capped (path, 10, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, 10);
+  g_assert_cmpstr (contents, ==, "0123456789");
+  g_clear_pointer (&contents, g_free);
+  g_assert_false (epd_file_read_capped (path, 9, &contents, &len, &error));
+  assert_error_with (error, EPD_ERROR_IO, "larger than the 9 bytes allowed for this kind of file (10 bytes)");
+  g_assert_null (contents);
+  g_clear_error (&error);
+  g_unlink (path);
+
+  g_assert_true (epd_file_read_capped ("/proc/self/status", 1 << 20, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 16);
+  g_assert_true (g_str_has_prefix (contents, "Name:"));
+  g_clear_pointer (&contents, g_free);
+  g_assert_false (epd_file_read_capped ("/proc/self/status", 16, &contents, &len, &error));
+  assert_error_with (error, EPD_ERROR_IO, "/proc/self/status: the file is larger than the 16 bytes allowed");
+}
+
+/* Devices, FIFOs and folders are refused at once, before any read. */
+static void
+test_npy_special_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-npy-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "latents.npy", NULL);
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_loads_fail ("/dev/zero", EPD_ERROR_IO, "is a character device, not a regular file");
+  assert_loads_fail (fifo, EPD_ERROR_IO, "is a FIFO (named pipe), not a regular file");
+  assert_loads_fail (dir, EPD_ERROR_IO, "is a folder, not a regular file");
+  g_unlink (fifo);
+  g_rmdir (dir);
+}
+
+/* A sparse file one byte over the limit: refused by its size, unread. */
+static void
+test_npy_oversize (void)
+{
+  g_autofree char *path = temp_path (".npy");
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, EPD_FILE_MAX_ARRAY + 1), ==, 0);
+  close (fd);
+  assert_loads_fail (path, EPD_ERROR_IO, "the file is larger than the 1024 MiB allowed");
+  g_unlink (path);
+}
+
+static void
+test_npy_empty (void)
+{
+  g_autofree char *path = temp_path (".npy");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdArray) array = NULL;
+  g_autoptr(GHashTable) members = NULL;
+
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  array = epd_npy_load (path, &error);
+  assert_error_with (error, EPD_ERROR_PARSE, ": npy: empty file");
+  g_clear_error (&error);
+  members = epd_npz_load (path, &error);
+  assert_error_with (error, EPD_ERROR_PARSE, ": npz: empty file");
+  g_unlink (path);
+}
+
+/* Declared member sizes bound what an archive may inflate to: a directory
+ * that promises 4 GiB is refused before anything is allocated. */
+static void
+test_npz_size_cap (void)
+{
+  const gsize shape[] = { 2 };
+  g_autoptr(EpdArray) a = make_array (1, shape);
+  g_autoptr(GHashTable) members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  g_autoptr(GBytes) zip = NULL, bad = NULL;
+  g_autoptr(GHashTable) back = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *copy = NULL;
+  const guint8 *data;
+  gsize len, cd;
+
+  g_hash_table_insert (members, g_strdup ("a"), epd_npy_serialize (a));
+  zip = epd_npz_serialize (members);
+  data = g_bytes_get_data (zip, &len);
+  copy = g_memdup2 (data, len);
+  /* The end record (the last 22 bytes) holds the directory offset at +16;
+   * the directory entry holds the uncompressed size at +24. */
+  cd = copy[len - 6] | copy[len - 5] << 8 | copy[len - 4] << 16 | (gsize) copy[len - 3] << 24;
+  memset (copy + cd + 24, 0xfe, 4);
+  bad = g_bytes_new (copy, len);
+  back = epd_npz_parse (bad, &error);
+  g_assert_null (back);
+  assert_error_with (error, EPD_ERROR_UNSUPPORTED, "npz: member 'a.npy' takes the archive past 1024 MiB uncompressed");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -484,5 +623,10 @@ main (int    argc,
   g_test_add_func ("/npz/round-trip", test_npz_round_trip);
   g_test_add_func ("/npz/truncated", test_npy_npz_truncated);
   g_test_add_func ("/npz/corrupt", test_npz_corrupt);
+  g_test_add_func ("/file/read-capped", test_file_read_capped);
+  g_test_add_func ("/npy/special-files", test_npy_special_files);
+  g_test_add_func ("/npy/oversize", test_npy_oversize);
+  g_test_add_func ("/npy/empty", test_npy_empty);
+  g_test_add_func ("/npz/size-cap", test_npz_size_cap);
   return g_test_run ();
 }

@@ -1,12 +1,16 @@
 /* test-table.c: coefficient tables: exact JSON and NPZ round trips, the
  * reference's forms (num_steps = grid points), validation messages, and
- * malformed input rejected with the right error code. */
+ * malformed input rejected with the right error code: deep nesting, empty
+ * files, devices, FIFOs and oversize files included. */
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "solver/epd-file.h"
 #include "solver/epd-json.h"
 #include "solver/epd-npy.h"
 #include "solver/epd-table.h"
@@ -34,7 +38,8 @@ static EpdTable *
 make_rich_table (void)
 {
   EpdTable *t = epd_table_new ("epd-plugin", 3, 3);
-  g_autoptr(JsonNode) nested = json_from_string ("{\"lr\": 7e-05, \"tags\": [\"a\", 1, null, true], \"sub\": {\"x\": -0.0}}", NULL);
+  const char *metadata = "{\"lr\": 7e-05, \"tags\": [\"a\", 1, null, true], \"sub\": {\"x\": -0.0}}";
+  g_autoptr(JsonNode) nested = epd_json_parse (metadata, strlen (metadata), "metadata", NULL);
 
   t->r[0] = 1e-300;
   t->r[1] = 1.0 / 3.0;
@@ -399,6 +404,133 @@ test_table_new_uniform (void)
   g_assert_null (t->scale_dir);
 }
 
+/* Brackets n deep around a number, between prefix and suffix. */
+static char *
+nested_json (const char *prefix,
+             gsize       n,
+             const char *suffix)
+{
+  g_autofree char *open = g_strnfill (n, '[');
+  g_autofree char *close = g_strnfill (n, ']');
+
+  return g_strconcat (prefix, open, "1", close, suffix, NULL);
+}
+
+static void
+assert_too_deep (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = epd_json_parse (json, strlen (json), "deep.json", &error);
+
+  g_assert_null (root);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_cmpstr (error->message, ==, "deep.json: JSON nested deeper than 64 levels");
+}
+
+/* json-glib recurses per level: deep documents are refused before it runs,
+ * also when the scanner's strings and comments are used to hide brackets. */
+static void
+test_table_deep_json (void)
+{
+  g_autofree char *path = temp_path (".json");
+  g_autofree char *deep = nested_json ("", 100000, "");
+  g_autofree char *at_limit = nested_json ("", EPD_JSON_MAX_DEPTH, "");
+  g_autofree char *past_limit = nested_json ("", EPD_JSON_MAX_DEPTH + 1, "");
+  g_autofree char *in_string = nested_json ("[\"", 100000, "\"]");
+  g_autofree char *after_escape = nested_json ("[\"\\\"\", ", 100000, "]");
+  g_autofree char *after_sq = nested_json ("['\"', ", 100000, ", '\"']");
+  g_autofree char *after_comment = nested_json ("/* \" */ ", 100000, " /* \" */");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(EpdTable) table = NULL;
+
+  assert_too_deep (deep);
+  assert_too_deep (past_limit);
+  assert_too_deep (after_escape);
+  assert_too_deep (after_sq);
+  assert_too_deep (after_comment);
+  assert_too_deep ("{\"a\": " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" "}");
+  root = epd_json_parse (at_limit, strlen (at_limit), "ok", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&root, json_node_unref);
+  /* Brackets inside a string are text, not nesting. */
+  root = epd_json_parse (in_string, strlen (in_string), "ok", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (json_array_get_string_element (json_node_get_array (root), 0)), ==, 200001);
+
+  g_assert_true (g_file_set_contents (path, deep, -1, NULL));
+  table = epd_table_load (path, &error);
+  g_assert_null (table);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_true (g_str_has_suffix (error->message, ": JSON nested deeper than 64 levels"));
+  g_unlink (path);
+}
+
+static void
+assert_load_fails (const char *path,
+                   int         code,
+                   const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) table = epd_table_load (path, &error);
+
+  g_assert_null (table);
+  if (!g_error_matches (error, EPD_ERROR, code) || strstr (error->message, needle) == NULL ||
+      strstr (error->message, path) == NULL)
+    g_error ("%s: expected code %d with '%s' and the path, got '%s'", path, code, needle,
+             error ? error->message : "no error");
+}
+
+/* Devices, FIFOs and folders are refused before they are read (a FIFO
+ * without a writer would block, /dev/zero would fill memory). */
+static void
+test_table_special_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-table-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "table.json", NULL);
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_load_fails ("/dev/zero", EPD_ERROR_IO, "is a character device, not a regular file");
+  assert_load_fails (fifo, EPD_ERROR_IO, "is a FIFO (named pipe), not a regular file");
+  assert_load_fails (dir, EPD_ERROR_IO, "is a folder, not a regular file");
+  g_unlink (fifo);
+  assert_load_fails (fifo, EPD_ERROR_IO, "cannot open");
+  g_rmdir (dir);
+}
+
+/* A (sparse) file one byte over the limit is refused without reading it. */
+static void
+test_table_oversize (void)
+{
+  g_autofree char *path = temp_path (".json");
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, EPD_FILE_MAX_JSON + 1), ==, 0);
+  close (fd);
+  assert_load_fails (path, EPD_ERROR_IO, "larger than the 64 MiB allowed");
+  g_unlink (path);
+}
+
+/* Empty files say so; a damaged .npz gets a zip error, not a JSON one. */
+static void
+test_table_empty_and_named_npz (void)
+{
+  g_autofree char *npz = temp_path (".npz");
+  g_autofree char *json = temp_path (".json");
+
+  g_assert_true (g_file_set_contents (npz, "", 0, NULL));
+  assert_load_fails (npz, EPD_ERROR_PARSE, ": empty file");
+  g_assert_true (g_file_set_contents (json, "", 0, NULL));
+  assert_load_fails (json, EPD_ERROR_PARSE, ": empty file");
+  g_assert_true (g_file_set_contents (npz, "{\"steps\": 2}", -1, NULL));
+  assert_load_fails (npz, EPD_ERROR_PARSE, "npz: not a zip archive");
+  g_unlink (npz);
+  g_unlink (json);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -415,5 +547,9 @@ main (int    argc,
   g_test_add_func ("/table/save-refuses-invalid", test_table_save_refuses_invalid);
   g_test_add_func ("/table/equal-bits", test_table_equal_bits);
   g_test_add_func ("/table/new-uniform", test_table_new_uniform);
+  g_test_add_func ("/table/deep-json", test_table_deep_json);
+  g_test_add_func ("/table/special-files", test_table_special_files);
+  g_test_add_func ("/table/oversize", test_table_oversize);
+  g_test_add_func ("/table/empty-and-named-npz", test_table_empty_and_named_npz);
   return g_test_run ();
 }

@@ -1,0 +1,29 @@
+/* epd-file.h: reading input files with a size limit. */
+#pragma once
+
+#include "epd-types.h"
+
+G_BEGIN_DECLS
+
+/* Size limits of whole-file loaders: tables and JSON documents are small;
+ * .npy and .npz arrays (latents, checkpoints) may be large but not unbounded. */
+#define EPD_FILE_MAX_JSON   ((gsize) 64 << 20)   /* 64 MiB */
+#define EPD_FILE_MAX_ARRAY  ((gsize) 1 << 30)    /* 1 GiB */
+
+/* Succeeds only for a regular file (or a link to one): FIFOs, devices,
+ * sockets and folders get an EPD_ERROR_IO that names what path is, without
+ * opening it (opening a FIFO would block). For loaders that stream. */
+gboolean   epd_file_check_regular (const char  *path,
+                                   GError     **error);
+
+/* g_file_get_contents() for input files: refuses what
+ * epd_file_check_regular() refuses and files of more than max_bytes
+ * (EPD_ERROR_IO), checking the size before reading and while reading.
+ * contents is NUL-terminated; free it with g_free(). */
+gboolean   epd_file_read_capped   (const char  *path,
+                                   gsize        max_bytes,
+                                   char       **contents,
+                                   gsize       *length,
+                                   GError     **error);
+
+G_END_DECLS
