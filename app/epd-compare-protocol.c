@@ -637,14 +637,30 @@ print_header (const Protocol *p)
            a->train.scale_dir, a->train.scale_time, a->markdown ? "\n" : "");
 }
 
+/* Whether a cell of rows [from, to) ran with AFS switched (a footnote mark). */
+static gboolean
+any_afs_changed (const Protocol *p,
+                 guint           from,
+                 guint           to)
+{
+  for (guint s = from; s < to; s++)
+    for (guint i = 0; i < p->n_nfe; i++)
+      if (p->cells[s * p->n_nfe + i].ran && p->cells[s * p->n_nfe + i].afs_changed)
+        return TRUE;
+  return FALSE;
+}
+
 static void
 print_footer (const Protocol *p,
               double          wall_s)
 {
-  g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n"
-           "%s† without AFS: with K = 2 and AFS, EPD's latency NFE is odd (2 per step minus 1).\n",
-           p->args->markdown ? "\n" : "", p->args->markdown ? "\n" : "");
-  g_print ("%sDistillation wall time:", p->args->markdown ? "\n" : "");
+  const char *gap = p->args->markdown ? "\n" : "";
+
+  if (any_afs_changed (p, N_DISTILLED, N_PROTOCOL_SOLVERS))
+    g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n", gap);
+  if (any_afs_changed (p, 0, N_DISTILLED))
+    g_print ("%s† without AFS: with K = 2 and AFS, EPD's latency NFE is odd (2 per step minus 1).\n", gap);
+  g_print ("%sDistillation wall time:", gap);
   for (guint s = 0; s < N_DISTILLED; s++)
     for (guint i = 0; i < p->n_nfe; i++)
       {

@@ -35,6 +35,7 @@ struct _EpdTrainingPanel
 
   /* Touched only by the running job's worker thread (one run at a time). */
   GPtrArray       *pending;       /* JsonObject records not yet posted */
+  double           last_val;      /* the last validation error posted */
   gint64           posted_us;
 };
 
@@ -207,13 +208,17 @@ post_progress (EpdTrainingPanel *self,
   update->records = g_steal_pointer (&self->pending);
   update->fraction = fraction;
   update->text = text;
-  g_idle_add (apply_progress, update);
+  /* At the priority of the task's completion, queued before it: the last
+   * records are drawn before the run is marked done (an idle-priority
+   * update would come after the completion and be dropped). */
+  g_idle_add_full (G_PRIORITY_DEFAULT, apply_progress, update, NULL);
 }
 
 static void
 distill_progress (const EpdDistillProgress *progress,
                   gpointer                  user_data)
 {
+  EpdTrainingPanel *self = user_data;
   JsonObject *record = json_object_new ();
 
   if (g_strcmp0 (progress->phase, "training") != 0)
@@ -223,9 +228,11 @@ distill_progress (const EpdDistillProgress *progress,
     }
   json_object_set_int_member (record, "step", progress->iteration);
   json_object_set_double_member (record, "loss", progress->loss);
-  if (isfinite (progress->val_error))
+  /* Only a new validation: the curve joins its points, unsmoothed. */
+  if (isfinite (progress->val_error) && progress->val_error != self->last_val)
     json_object_set_double_member (record, "val_error", progress->val_error);
-  post_progress (user_data, record, (double) progress->iteration / MAX (progress->iterations, 1),
+  self->last_val = progress->val_error;
+  post_progress (self, record, (double) progress->iteration / MAX (progress->iterations, 1),
                  g_strdup_printf ("Distilling: iteration %u of %u, loss %.3g, best validation error %.4g",
                                   progress->iteration, progress->iterations, progress->loss,
                                   progress->best_val_error),
@@ -247,10 +254,11 @@ hand_over (EpdTrainingPanel *self,
   g_signal_emit (self, signals[TABLE_READY], 0, table);
 }
 
-/* The bar ends where the run did: at the last logged step (a cancelled run
- * stops short of its iterations). */
+/* The bar ends where the run did: full when complete, else at the last
+ * logged step (progress comes in batches, so the log may stop short). */
 static void
-show_final_progress (EpdTrainingPanel *self)
+show_final_progress (EpdTrainingPanel *self,
+                     gboolean          complete)
 {
   const double *step = self->log != NULL ? epd_curve_log_column (self->log, "step") : NULL;
   guint n = self->log != NULL ? epd_curve_log_n_rows (self->log) : 0;
@@ -260,22 +268,21 @@ show_final_progress (EpdTrainingPanel *self)
     if (isfinite (step[i]))
       last = MAX (last, step[i]);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress),
-                                 CLAMP (last / MAX (self->job_iterations, 1), 0, 1));
+                                 complete ? 1 : CLAMP (last / MAX (self->job_iterations, 1), 0, 1));
 }
 
-/* The running job's callback: FALSE when the panel was closed meanwhile
- * (its widgets are gone, and nobody is left to take the table). */
+/* The running job's callback: FALSE when the window was closed meanwhile
+ * (the job kept the panel alive, but nobody is left to take the table). */
 static gboolean
 job_finished (EpdTrainingPanel *self)
 {
   epd_studio_jobs_remove (self->cancellable);
-  if (self->box == NULL)
+  if (self->box == NULL || gtk_widget_get_root (GTK_WIDGET (self)) == NULL)
     {
       g_clear_object (&self->cancellable);
       return FALSE;
     }
   set_running (self, FALSE);
-  show_final_progress (self);
   return TRUE;
 }
 
@@ -287,6 +294,7 @@ distill_report (EpdTrainingPanel *self,
   if (table == NULL)
     {
       g_autofree char *text = g_strdup_printf ("Distillation stopped: %s", error->message);
+      show_final_progress (self, FALSE);
       gtk_label_set_text (GTK_LABEL (self->status), text);
     }
   else
@@ -294,6 +302,7 @@ distill_report (EpdTrainingPanel *self,
       /* A cancelled run still returns its best table, marked in the metadata. */
       gboolean cancelled = json_object_has_member (table->metadata, "cancelled") &&
                            json_object_get_boolean_member (table->metadata, "cancelled");
+      show_final_progress (self, !cancelled);
       hand_over (self, table, cancelled ? "Distillation (cancelled)" : "Distillation");
     }
 }
@@ -336,6 +345,7 @@ start_distill (EpdTrainingPanel *self)
   self->cancellable = g_cancellable_new ();
   self->job_options = self->options;
   self->job_iterations = init.iterations;
+  self->last_val = NAN;
   set_running (self, TRUE);
   set_log (self, epd_curve_log_new (), "Distillation: training loss and validation error");
   gtk_label_set_text (GTK_LABEL (self->status), "Distilling: running the teacher…");
@@ -395,6 +405,7 @@ rdpo_done (GObject      *source,
 
   if (job_finished (self))
     {
+      show_final_progress (self, ok);
       if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);

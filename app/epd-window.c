@@ -929,8 +929,11 @@ build_views (EpdWindow *self)
   append_page (self, self->error_view, "Error");
   append_page (self, self->compare_view, "Compare");
   append_page (self, self->training_panel, "Training");
-  g_signal_connect_swapped (self->coef_editor, "changed", G_CALLBACK (table_edited), self);
-  g_signal_connect_swapped (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self);
+  /* A training job keeps its panel alive after the window closed: the
+   * handlers must go with the window. */
+  g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
+                           G_CONNECT_SWAPPED);
   return self->notebook;
 }
 
@@ -945,7 +948,7 @@ build_banner (EpdWindow *self)
   gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
-  gtk_widget_set_valign (self->banner, GTK_ALIGN_START);
+  gtk_widget_set_valign (self->banner, GTK_ALIGN_END);
   return self->banner;
 }
 
@@ -1015,7 +1018,8 @@ build_ui (EpdWindow *self)
   gtk_widget_set_margin_start (self->status_label, 8);
   gtk_widget_set_margin_top (self->status_label, 3);
   gtk_widget_set_margin_bottom (self->status_label, 3);
-  /* Over the views, not above them: a notice must not push the window down. */
+  /* Over the foot of the views, not above them: a notice must neither push
+   * the window down nor hide the model and the tabs. */
   gtk_overlay_set_child (GTK_OVERLAY (overlay), paned);
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_banner (self));
   gtk_box_append (GTK_BOX (outer), overlay);

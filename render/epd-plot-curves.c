@@ -237,23 +237,31 @@ running_mean (const double *values,
   return out;
 }
 
-/* Readable titles for the columns the studio plots; others keep their name. */
+/* Readable titles for the columns the studio plots (others keep their name),
+ * and whether a log axis may show them: errors and losses fall by decades,
+ * while a KL growing from 0 reads best on a linear axis. */
 static const struct {
   const char *name;
   const char *title;
-} column_titles[] = {
-  { "loss", "Training loss" },
-  { "val_error", "Validation error to the teacher" },
-  { "mixed_reward_mean", "Mean reward" },
-  { "kl", "KL divergence to the start table" },
+  gboolean    log_ok;
+} columns_known[] = {
+  { "loss", "Training loss", TRUE },
+  { "val_error", "Validation error to the teacher", TRUE },
+  { "mixed_reward_mean", "Mean reward", FALSE },
+  { "kl", "KL divergence to the start table", FALSE },
 };
 
 static const char *
-column_title (const char *name)
+column_title (const char *name,
+              gboolean   *log_ok)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (column_titles); i++)
-    if (g_str_equal (name, column_titles[i].name))
-      return column_titles[i].title;
+  for (guint i = 0; i < G_N_ELEMENTS (columns_known); i++)
+    if (g_str_equal (name, columns_known[i].name))
+      {
+        *log_ok = columns_known[i].log_ok;
+        return columns_known[i].title;
+      }
+  *log_ok = FALSE;
   return name;
 }
 
@@ -276,8 +284,8 @@ finite_rows (const double *x,
   return m;
 }
 
-/* A positive quantity spanning more than a decade (a distillation loss falls
- * by orders of magnitude) reads best on a log axis. */
+/* A positive loss spanning more than a decade (a distillation loss falls by
+ * orders of magnitude) reads best on a log axis. */
 static gboolean
 wants_log_axis (const double *y,
                 guint         n)
@@ -311,6 +319,8 @@ draw_panel (cairo_t           *cr,
   g_autofree double *ys = g_new (double, n);
   g_autofree double *mean = NULL;
   g_autofree char *title = NULL;
+  gboolean log_ok;
+  const char *readable = column_title (name, &log_ok);
   EpdPlotSeries series[2];
   EpdLinePlot plot = { NULL, step != NULL ? "step" : "iteration", NULL, FALSE, FALSE, series, 1 };
 
@@ -323,7 +333,7 @@ draw_panel (cairo_t           *cr,
     }
   /* Sparse columns (validation every few hundred steps) join their points. */
   m = finite_rows (step, y, n, xs, ys);
-  plot.log_y = wants_log_axis (ys, m);
+  plot.log_y = log_ok && wants_log_axis (ys, m);
   series[0] = (EpdPlotSeries) { NULL, xs, ys, m, colour, m < 60, FALSE, 0, 1.2 };
   /* Noisy RL curves: the raw values faint, their running mean on top; the
    * title says so, where a legend would cover the curve. Sparse ones as they are. */
@@ -333,9 +343,9 @@ draw_panel (cairo_t           *cr,
       series[0].alpha = 0.25;
       series[1] = (EpdPlotSeries) { NULL, xs, mean, m, colour, FALSE, FALSE, 1, 2.2 };
       plot.n_series = 2;
-      title = g_strdup_printf ("%s (line: running mean of %u)", column_title (name), smooth);
+      title = g_strdup_printf ("%s (line: running mean of %u)", readable, smooth);
     }
-  plot.title = title != NULL ? title : column_title (name);
+  plot.title = title != NULL ? title : readable;
   epd_line_plot_draw (cr, width, height, &plot);
 }
 

@@ -34,7 +34,7 @@ EpdCurveLog  *epd_curve_log_parse_jsonl  (const char        *text,
 /* One panel per column in names that exists (x = "step" if present, else the
  * row index; rows where the column is missing or NaN are skipped): the raw
  * values faint, a running mean over `smooth` rows solid (dense columns only).
- * A positive column spanning more than a decade gets a log axis. */
+ * A positive loss or error spanning more than a decade gets a log axis. */
 void          epd_curve_plot_draw        (cairo_t             *cr,
                                           double               width,
                                           double               height,

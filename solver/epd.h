@@ -9,3 +9,6 @@
 #include "epd-solver.h"
 #include "epd-npy.h"
 #include "epd-random.h"
+#include "epd-file.h"
+#include "epd-json.h"
+#include "epd-distill.h"
