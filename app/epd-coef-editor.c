@@ -208,19 +208,6 @@ epd_coef_editor_draw (EpdCoefEditor *self,
 }
 
 static void
-area_draw (GtkDrawingArea *area,
-           cairo_t        *cr,
-           int             width,
-           int             height,
-           gpointer        user_data)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  epd_coef_editor_draw (user_data, cr, width, height);
-  epd_studio_timing_frame ("coefficients", start);
-}
-
-static void
 drag_begin (GtkGestureDrag *gesture,
             double          x,
             double          y,
@@ -444,7 +431,8 @@ epd_coef_editor_init (EpdCoefEditor *self)
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->area, TRUE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), area_draw, self, NULL);
+  epd_studio_timing_set_draw_func (self->area, "coefficients",
+                                   EPD_STUDIO_DRAW_FUNC (epd_coef_editor_draw), self);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update), self);
   gtk_widget_add_controller (self->area, GTK_EVENT_CONTROLLER (drag));

@@ -529,19 +529,6 @@ epd_compare_view_draw (EpdCompareView *self,
   cairo_restore (cr);
 }
 
-static void
-area_draw (GtkDrawingArea *area,
-           cairo_t        *cr,
-           int             width,
-           int             height,
-           gpointer        user_data)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  epd_compare_view_draw (user_data, cr, width, height);
-  epd_studio_timing_frame ("compare", start);
-}
-
 /* ---- widget ---------------------------------------------------------- */
 
 static GtkWidget *
@@ -642,7 +629,8 @@ epd_compare_view_init (EpdCompareView *self)
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->area, TRUE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), area_draw, self, NULL);
+  epd_studio_timing_set_draw_func (self->area, "compare",
+                                   EPD_STUDIO_DRAW_FUNC (epd_compare_view_draw), self);
   gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
   gtk_box_append (GTK_BOX (self->box), self->area);
   g_signal_connect_swapped (self, "map", G_CALLBACK (run_compare), self);

@@ -27,19 +27,6 @@ epd_error_view_draw (EpdErrorView *self,
   epd_error_plot_draw (cr, width, height, self->report);
 }
 
-static void
-area_draw (GtkDrawingArea *area,
-           cairo_t        *cr,
-           int             width,
-           int             height,
-           gpointer        user_data)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  epd_error_view_draw (user_data, cr, width, height);
-  epd_studio_timing_frame ("errors", start);
-}
-
 void
 epd_error_view_set_report (EpdErrorView         *self,
                            const EpdErrorReport *report)
@@ -69,7 +56,8 @@ epd_error_view_init (EpdErrorView *self)
 {
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_parent (self->area, GTK_WIDGET (self));
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), area_draw, self, NULL);
+  epd_studio_timing_set_draw_func (self->area, "errors",
+                                   EPD_STUDIO_DRAW_FUNC (epd_error_view_draw), self);
 }
 
 GtkWidget *

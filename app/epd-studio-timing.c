@@ -80,3 +80,36 @@ epd_studio_timing_frame (const char *view,
       shown_edit_us = 0;
     }
 }
+
+typedef struct
+{
+  EpdStudioDrawFunc  draw;
+  gpointer           view;
+  const char        *name;
+} TimedDraw;
+
+static void
+timed_draw (GtkDrawingArea *area,
+            cairo_t        *cr,
+            int             width,
+            int             height,
+            gpointer        user_data)
+{
+  TimedDraw *timed = user_data;
+  gint64 start = g_get_monotonic_time ();
+
+  timed->draw (timed->view, cr, width, height);
+  epd_studio_timing_frame (timed->name, start);
+}
+
+void
+epd_studio_timing_set_draw_func (GtkWidget         *area,
+                                 const char        *name,
+                                 EpdStudioDrawFunc  draw,
+                                 gpointer           view)
+{
+  TimedDraw *timed = g_new (TimedDraw, 1);
+
+  *timed = (TimedDraw) { draw, view, name };
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), timed_draw, timed, g_free);
+}

@@ -3,7 +3,7 @@
  * edit (a drag of a coefficient) to the first frame that shows its solve. */
 #pragma once
 
-#include <glib.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
@@ -20,5 +20,17 @@ void     epd_studio_timing_result       (gint64      edit_us,
                                          double      total_ms);
 void     epd_studio_timing_frame        (const char *view,
                                          gint64      start_us);
+
+/* A view's Cairo drawing: view_draw (view, cr, width, height). */
+typedef void (*EpdStudioDrawFunc) (gpointer  view,
+                                   cairo_t  *cr,
+                                   double    width,
+                                   double    height);
+#define EPD_STUDIO_DRAW_FUNC(f) ((EpdStudioDrawFunc) (void (*) (void)) (f))
+/* area draws with draw (view, ...), each frame timed under name (static). */
+void     epd_studio_timing_set_draw_func (GtkWidget         *area,
+                                          const char        *name,
+                                          EpdStudioDrawFunc  draw,
+                                          gpointer           view);
 
 G_END_DECLS

@@ -70,19 +70,6 @@ epd_training_panel_draw (EpdTrainingPanel *self,
 }
 
 static void
-area_draw (GtkDrawingArea *area,
-           cairo_t        *cr,
-           int             width,
-           int             height,
-           gpointer        user_data)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  epd_training_panel_draw (user_data, cr, width, height);
-  epd_studio_timing_frame ("training", start);
-}
-
-static void
 set_log (EpdTrainingPanel *self,
          EpdCurveLog      *log,
          const char       *title)
@@ -566,7 +553,8 @@ epd_training_panel_init (EpdTrainingPanel *self)
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->area, TRUE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), area_draw, self, NULL);
+  epd_studio_timing_set_draw_func (self->area, "training",
+                                   EPD_STUDIO_DRAW_FUNC (epd_training_panel_draw), self);
   self->status = gtk_label_new ("");
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
   gtk_box_append (GTK_BOX (self->box), build_toolbar (self));

@@ -142,19 +142,6 @@ epd_trajectory_view_draw (EpdTrajectoryView *self,
   draw_caption (self, cr);
 }
 
-static void
-area_draw (GtkDrawingArea *area,
-           cairo_t        *cr,
-           int             width,
-           int             height,
-           gpointer        user_data)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  epd_trajectory_view_draw (user_data, cr, width, height);
-  epd_studio_timing_frame ("trajectories", start);
-}
-
 /* The selected path's states (scaled to the data range) over its denoised predictions. */
 #define FILMSTRIP_LEFT 90
 #define FILMSTRIP_TOP  4
@@ -581,7 +568,8 @@ epd_trajectory_view_init (EpdTrajectoryView *self)
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   self->area = gtk_drawing_area_new ();
   gtk_widget_set_vexpand (self->area, TRUE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->area), area_draw, self, NULL);
+  epd_studio_timing_set_draw_func (self->area, "trajectories",
+                                   EPD_STUDIO_DRAW_FUNC (epd_trajectory_view_draw), self);
   self->filmstrip = gtk_drawing_area_new ();
   gtk_widget_set_visible (self->filmstrip, FALSE);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->filmstrip), filmstrip_draw, self, NULL);

@@ -337,9 +337,11 @@ file_action (GSimpleAction *action,
   if (g_str_equal (name, "open-table"))
     choose (self, "Open a Coefficient Table", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, table_filter (), table_chosen);
   else if (g_str_equal (name, "save-table"))
-    choose (self, "Save the Table (.json or .npz)", GTK_FILE_CHOOSER_ACTION_SAVE, "table.json", NULL, table_save_chosen);
+    choose (self, "Save the Table (.json or .npz)", GTK_FILE_CHOOSER_ACTION_SAVE, "table.json", NULL,
+            table_save_chosen);
   else if (g_str_equal (name, "export-view"))
-    choose (self, "Export the View (.png, .svg or .pdf)", GTK_FILE_CHOOSER_ACTION_SAVE, "view.png", NULL, export_chosen);
+    choose (self, "Export the View (.png, .svg or .pdf)", GTK_FILE_CHOOSER_ACTION_SAVE, "view.png", NULL,
+            export_chosen);
   else if (g_str_equal (name, "export-csv"))
     choose (self, "Export the Error Data", GTK_FILE_CHOOSER_ACTION_SAVE, "errors.csv", NULL, csv_chosen);
   else if (g_str_equal (name, "open-log"))

@@ -1,5 +1,6 @@
 /* test-solve-job.c: the studio's live solve job, without GTK (helper F). */
 #include "app/epd-solve-job.h"
+#include "app/epd-studio-jobs.h"
 #include "data/epd-model.h"
 
 #include <math.h>
@@ -81,6 +82,55 @@ test_cancelled (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+typedef struct
+{
+  gboolean  returned;
+  GError   *error;
+} Returned;
+
+static void
+job_returned (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Returned *returned = user_data;
+  g_autoptr(EpdSolveResult) solved = epd_solve_request_run_finish (result, &returned->error);
+
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (result)));
+  returned->returned = TRUE;
+}
+
+/* Quitting: a long job (the teacher of 200000 paths) is cancelled and its
+ * callback has run when cancel_and_wait returns; a job started afterwards is
+ * cancelled at once. */
+static void
+test_cancel_and_wait (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) late = g_cancellable_new ();
+  EpdSolveOptions options;
+  Returned returned = { FALSE, NULL };
+
+  epd_solve_options_init (&options);
+  options.steps = 3;
+  epd_studio_jobs_add (cancellable);
+  epd_solve_request_run_async (epd_solve_request_new (model, "gmm:ring8|cpu", &options, table, 1, 200000, NULL),
+                               cancellable, job_returned, &returned);
+  g_usleep (50000);
+  g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 1);
+  g_assert_true (epd_studio_jobs_cancel_and_wait (60000));
+  g_assert_true (returned.returned);
+  g_assert_error (returned.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 0);
+  g_clear_error (&returned.error);
+  epd_studio_jobs_add (late);
+  g_assert_true (g_cancellable_is_cancelled (late));
+  epd_studio_jobs_remove (late);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -88,5 +138,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/solve-job/teacher-reuse", test_job);
   g_test_add_func ("/solve-job/cancelled", test_cancelled);
+  /* Last: after it, every new job is cancelled at once. */
+  g_test_add_func ("/solve-job/cancel-and-wait", test_cancel_and_wait);
   return g_test_run ();
 }
