@@ -399,12 +399,12 @@ on_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
+/* Runs in the cancelling thread; kill() is safe to call from any thread. */
+static void
 on_cancelled (GCancellable *cancellable,
               gpointer      data)
 {
   kill_group (data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -447,8 +447,8 @@ run_command (GSubprocess  *process,
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSource) timeout = g_timeout_source_new ((guint) ceil (MIN (timeout_s, 1e6) * 1000.0));
-  g_autoptr(GSource) cancel = NULL;
   g_autoptr(GBytes) no_input = g_bytes_new_static ("", 0);
+  gulong cancel_handler = 0;
   /* NULL when the command has already exited and been reaped: nothing to kill then. */
   const char *pid = g_subprocess_get_identifier (process);
 
@@ -456,18 +456,15 @@ run_command (GSubprocess  *process,
   g_main_context_push_thread_default (context);
   g_source_set_callback (timeout, on_timeout, run, NULL);
   g_source_attach (timeout, context);
+  /* A signal handler rather than a GCancellableSource: the source can leak when another
+   * thread cancels while it is being destroyed. Already cancelled: it runs at once. */
   if (cancellable != NULL)
-    {
-      cancel = g_cancellable_source_new (cancellable);
-      g_source_set_callback (cancel, G_SOURCE_FUNC (on_cancelled), run, NULL);
-      g_source_attach (cancel, context);
-    }
+    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), run, NULL);
   g_subprocess_communicate_async (process, no_input, NULL, on_communicated, run);
   while (!run->finished)
     g_main_context_iteration (context, TRUE);
+  g_cancellable_disconnect (cancellable, cancel_handler);
   g_source_destroy (timeout);
-  if (cancel != NULL)
-    g_source_destroy (cancel);
   g_main_context_pop_thread_default (context);
 }
 
