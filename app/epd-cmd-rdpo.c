@@ -3,11 +3,15 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "epd-cli.h"
+#include "epd-distill-options.h"
 #include "data/epd-model.h"
 #include "rl/epd-rdpo.h"
+#include "solver/epd-file.h"
+#include "solver/epd-json.h"
 
 typedef struct
 {
@@ -218,32 +222,39 @@ options_from_args (const RdpoArgs  *a,
 }
 
 /* The lines of an earlier log up to the resumed step, so that the log of a
- * resumed run reads like one uninterrupted run. */
-static void
+ * resumed run reads like one uninterrupted run. A missing log starts empty;
+ * an unreadable one is an error rather than silently dropped. Lines that are
+ * not JSON records (a line cut by a crash) are skipped. */
+static gboolean
 keep_log_until (const char *path,
                 guint       step,
-                GString    *kept)
+                GString    *kept,
+                GError    **error)
 {
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  gsize length = 0;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_JSON, &text, &length, error))
+    {
+      g_prefix_error (error, "resuming the log: ");
+      return FALSE;
+    }
   lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonNode *root, *step_node;
+      g_autoptr(JsonNode) root = lines[i][0] != '\0' ? epd_json_parse (lines[i], strlen (lines[i]), path, NULL) : NULL;
+      JsonNode *step_node;
 
-      if (!json_parser_load_from_data (parser, lines[i], -1, NULL))
-        continue;
-      root = json_parser_get_root (parser);
       step_node = root != NULL && JSON_NODE_HOLDS_OBJECT (root)
                   ? json_object_get_member (json_node_get_object (root), "step") : NULL;
       if (step_node != NULL && json_node_get_value_type (step_node) == G_TYPE_INT64
           && json_node_get_int (step_node) <= step)
         g_string_append_printf (kept, "%s\n", lines[i]);
     }
+  return TRUE;
 }
 
 /* Starts the log (atomically, with the kept lines of a resumed run), then
@@ -256,8 +267,8 @@ open_log (RdpoRun    *run,
 {
   g_autoptr(GString) kept = g_string_new (NULL);
 
-  if (resumed)
-    keep_log_until (run->log_path, step, kept);
+  if (resumed && !keep_log_until (run->log_path, step, kept, error))
+    return FALSE;
   if (!g_file_set_contents (run->log_path, kept->str, kept->len, error))
     return FALSE;
   run->log_file = g_fopen (run->log_path, "a");
@@ -287,13 +298,22 @@ append_log (RdpoRun             *run,
     }
 }
 
+/* "LABEL 0.123", or "" when the model has no such measure (NaN). */
+static char *
+measure_text (const char *label,
+              double      value)
+{
+  return isnan (value) ? g_strdup ("") : g_strdup_printf ("%s%.3f", label, value);
+}
+
 static void
 print_record (RdpoRun             *run,
               const EpdRdpoRecord *r)
 {
   gint64 now = g_get_monotonic_time ();
   gboolean last = r->step == run->iters;
-  g_autofree char *val = NULL;
+  g_autofree char *diversity = measure_text ("  diversity ", r->diversity);
+  g_autofree char *spread = measure_text ("  spread ", r->spread);
 
   if (isfinite (r->reward_val) && r->reward_val > run->best_val)
     run->best_val = r->reward_val;
@@ -303,11 +323,10 @@ print_record (RdpoRun             *run,
   if (!last && !run->tty && r->step % MAX (1, run->iters / 20) != 0)
     return;
   run->last_print_us = now;
-  val = isnan (r->diversity) ? g_strdup_printf ("  best held-out %.5g", run->best_val)
-                              : g_strdup_printf ("  diversity %.3f  best held-out %.5g", r->diversity, run->best_val);
-  g_printerr ("%siter %u/%u  reward %.5g ± %.3g  kl %.3g  ratio %.4f%s  %.1f s%s",
-              run->tty ? "\r" : "", r->step, run->iters, r->mixed_reward_mean, r->mixed_reward_std,
-              r->kl, r->ratio, val, r->elapsed_sec, run->tty ? "\033[K" : "\n");
+  g_printerr ("%siter %u/%u  reward %.5g %s %.3g  kl %.3g  ratio %.4f%s%s  best held-out %.5g  %.1f s%s",
+              run->tty ? "\r" : "", r->step, run->iters, r->mixed_reward_mean, epd_cli_plus_minus (),
+              r->mixed_reward_std, r->kl, r->ratio, diversity, spread, run->best_val, r->elapsed_sec,
+              run->tty ? "\033[K" : "\n");
   run->line_open = run->tty;
 }
 
@@ -368,12 +387,17 @@ static void
 print_eval (const char        *what,
             const EpdRdpoEval *e)
 {
+  const char *pm = epd_cli_plus_minus ();
   g_autofree char *diversity = isnan (e->diversity_mean)
                                ? g_strdup ("n/a for this model")
-                               : g_strdup_printf ("%.4f ± %.3f", e->diversity_mean, e->diversity_std);
+                               : g_strdup_printf ("%.4f %s %.3f", e->diversity_mean, pm, e->diversity_std);
+  g_autofree char *spread = isnan (e->spread_mean)
+                            ? g_strdup ("n/a for this model")
+                            : g_strdup_printf ("%.4f %s %.3f", e->spread_mean, pm, e->spread_std);
 
-  g_print ("%s: held-out reward %.6g ± %.3g (mean ± sd over %u seeds), diversity %s\n",
-           what, e->reward_mean, e->reward_std, e->n_seeds, diversity);
+  g_print ("%s: held-out reward %.6g %s %.3g (mean %s sd over %u seeds), diversity %s, "
+           "spread %s (1 = the data's)\n",
+           what, e->reward_mean, pm, e->reward_std, pm, e->n_seeds, diversity, spread);
 }
 
 /* The trainer, resumed if asked, with the model environment it runs in. */
@@ -445,14 +469,14 @@ finish (EpdRdpo           *rdpo,
 static EpdReward *
 open_reward (const RdpoArgs  *a,
              const EpdTable  *init,
-             EpdDenoiser     *model,
+             EpdDenoiser     *cpu_model,
              GError         **error)
 {
   EpdRewardContext context = { 0 };
   EpdSolveOptions solve;
 
   epd_rdpo_solve_options_for_table (&solve, init);
-  context.model = model;
+  context.model = cpu_model;
   context.solve = &solve;
   context.timeout_s = a->timeout;
   return epd_reward_parse (a->reward, &context, error);
@@ -495,7 +519,9 @@ epd_cmd_rdpo (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdTable) init = NULL;
   g_autoptr(EpdDenoiser) model = NULL;
+  g_autoptr(EpdDenoiser) cpu_model = NULL;
   g_autoptr(EpdReward) reward = NULL;
+  g_autofree char *command = epd_cli_command_line (argc, argv);
   g_autoptr(EpdRdpoEnv) env = NULL;
   g_autoptr(EpdRdpo) rdpo = NULL;
   EpdRdpoOptions o;
@@ -507,9 +533,12 @@ epd_cmd_rdpo (int    argc,
     a.model = g_strdup (EPD_DEFAULT_MODEL);
   if ((init = epd_table_load (a.init, &error)) == NULL
       || (model = epd_cli_open_model (a.model, a.device, &error)) == NULL
-      || (reward = open_reward (&a, init, model, &error)) == NULL)
+      /* Log-density, the teacher reward, diversity and spread read the exact CPU model. */
+      || (cpu_model = epd_reward_open_cpu_model (model, a.model, &error)) == NULL
+      || (reward = open_reward (&a, init, cpu_model, &error)) == NULL)
     return epd_cli_fail (error);
-  env = epd_rdpo_env_new_model (model, reward);
+  o.command = command;
+  env = epd_rdpo_env_new_model_with_reference (model, cpu_model, reward);
   rdpo = open_trainer (&a, &o, init, env, &error);
   /* The start table on the held-out seeds, for the before/after summary. */
   if (rdpo == NULL || !epd_rdpo_evaluate (rdpo, epd_policy_get_start (epd_rdpo_get_policy (rdpo)),

@@ -19,6 +19,8 @@
 #define CAPTION_HEIGHT 16.0
 #define HEADER_HEIGHT 22.0
 #define CELL_GAP 8.0
+/* --batch not given: the default depends on the model. */
+#define BATCH_UNSET G_MININT
 
 typedef struct
 {
@@ -56,6 +58,7 @@ typedef struct
   double           mean;
   double           spread;     /* standard deviation over the batch */
   double           diversity;  /* NAN when the model has none */
+  double           within;     /* spread ratio to the data's, NAN when the model has none */
 } Column;
 
 typedef struct
@@ -65,6 +68,8 @@ typedef struct
   EpdReward   *reward;
   char        *reward_spec;
   char        *diversity_note;  /* why there is no diversity, or NULL */
+  char        *spread_note;     /* why there is no spread, or NULL */
+  double       spread_reference; /* the data's spread statistic, NAN if unknown */
   guint        dim;
   gsize        batch;
   gboolean     is_image;
@@ -90,6 +95,7 @@ compare_clear (Compare *c)
   g_clear_pointer (&c->reward, epd_reward_free);
   g_free (c->reward_spec);
   g_free (c->diversity_note);
+  g_free (c->spread_note);
   g_free (c->z);
 }
 
@@ -105,7 +111,7 @@ parse_args (CompareArgs *a,
     { "table", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a->tables, "a table (JSON or .npz); give exactly two", "FILE" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &a->model, "model spec (default " EPD_DEFAULT_MODEL ")", "SPEC" },
     { "seed", 's', 0, G_OPTION_ARG_INT, &a->seed, "noise seed shared by all columns (default 0)", "S" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples per column (default 8 images, 500 points)", "B" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &a->batch, "samples per column, >= 1 (default 8 images, 500 points)", "B" },
     { "reward", 'r', 0, G_OPTION_ARG_STRING, &a->reward,
       "reward spec (default logdensity for mixtures, classifier for Fashion-MNIST, else teacher)", "SPEC" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
@@ -121,11 +127,12 @@ parse_args (CompareArgs *a,
     "and report each column's reward (mean +- standard deviation) and diversity.");
   g_option_context_add_main_entries (context, entries, NULL);
   a->seed = 0;
+  a->batch = BATCH_UNSET;
   a->scale = 3;
   a->timeout = 60;
   if (!epd_cli_parse (context, argc, argv, error))
     return FALSE;
-  if (a->tables == NULL || g_strv_length (a->tables) != 2 || a->batch < 0 || a->scale < 1 ||
+  if (a->tables == NULL || g_strv_length (a->tables) != 2 || (a->batch != BATCH_UNSET && a->batch < 1) || a->scale < 1 ||
       a->scale > 16 || !(a->timeout > 0))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -190,13 +197,13 @@ open_models (Compare           *c,
   c->sampler = epd_cli_open_model (spec, a->device, error);
   if (c->sampler == NULL)
     return FALSE;
-  /* Rewards and the teacher run on the exact CPU model, whatever device samples. */
-  c->reference = epd_model_from_spec (spec, error);
+  /* Rewards, the teacher, diversity and spread run on the exact CPU model, whatever device samples. */
+  c->reference = epd_reward_open_cpu_model (c->sampler, spec, error);
   if (c->reference == NULL)
     return FALSE;
   c->dim = epd_denoiser_get_dim (c->sampler);
   c->is_image = epd_denoiser_get_image_shape (c->sampler, &c->side, &c->channels);
-  c->batch = a->batch > 0 ? (gsize) a->batch : (c->is_image ? 8 : 500);
+  c->batch = a->batch != BATCH_UNSET ? (gsize) a->batch : (c->is_image ? 8 : 500);
   c->scale = (guint) a->scale;
   return TRUE;
 }
@@ -215,6 +222,7 @@ setup (Compare           *c,
        GError           **error)
 {
   EpdRewardContext context = { NULL, NULL, a->timeout };
+  g_autoptr(GError) spread_error = NULL;
 
   if (!open_models (c, a, error) ||
       !column_from_table (&c->columns[0], a->tables[0], error) ||
@@ -232,7 +240,14 @@ setup (Compare           *c,
   context.solve = &c->columns[0].options;
   c->reward = epd_reward_parse (c->reward_spec, &context, error);
   c->z = epd_random_latents ((guint32) a->seed, c->batch, c->dim);
-  return c->reward != NULL;
+  if (c->reward == NULL)
+    return FALSE;
+  if (!epd_diversity_spread_reference (c->reference, &c->spread_reference, &spread_error))
+    {
+      c->spread_reference = NAN;
+      c->spread_note = g_strdup (spread_error->message);
+    }
+  return TRUE;
 }
 
 static void
@@ -257,6 +272,7 @@ run_column (Compare *c,
   EpdDenoiser *model = column->table ? c->sampler : c->reference;
   g_autofree double *x_init = g_new (double, c->batch * c->dim);
   g_autoptr(GError) diversity_error = NULL;
+  g_autoptr(GError) spread_error = NULL;
 
   g_printerr ("epd: sampling %s...\n", column->name);
   column->x = g_new (double, c->batch * c->dim);
@@ -275,6 +291,11 @@ run_column (Compare *c,
       if (c->diversity_note == NULL)
         c->diversity_note = g_strdup (diversity_error->message);
     }
+  column->within = NAN;
+  if (c->spread_note == NULL
+      && !epd_diversity_spread (c->reference, column->x, c->batch, c->spread_reference, &column->within,
+                                &spread_error))
+    c->spread_note = g_strdup (spread_error->message);
   return TRUE;
 }
 
@@ -282,23 +303,30 @@ static void
 print_report (const Compare *c)
 {
   const Column *a = &c->columns[0], *b = &c->columns[1];
+  const char *pm = epd_cli_plus_minus ();
+  g_autofree char *reward_title = g_strdup_printf ("reward (mean %s std)", pm);
   double diff_sum = 0.0, diff_sq = 0.0, diff_mean, diff_se;
 
   g_print ("model %s, %" G_GSIZE_FORMAT " samples per column, reward %s\n",
            epd_denoiser_describe (c->reference), c->batch, c->reward_spec);
-  g_print ("%-32s %8s %24s %10s\n", "column", "NFE", "reward (mean ± std)", "diversity");
+  /* Coverage: entropy of the mode (or class) histogram; spread: within-mode (or
+   * pixel) spread over the data's, 1 the right spread, < 1 collapse. */
+  g_print ("%-32s %8s %24s %10s %8s\n", "column", "NFE", reward_title, "coverage", "spread");
   for (guint i = 0; i < N_COLUMNS; i++)
     {
       const Column *col = &c->columns[i];
       g_autofree char *nfe = i == TEACHER ? g_strdup ("adapt.") : g_strdup_printf ("%u", col->nfe.latency);
-      g_autofree char *reward = g_strdup_printf ("%.4f ± %.4f", col->mean, col->spread);
+      g_autofree char *reward = g_strdup_printf ("%.4f %s %.4f", col->mean, pm, col->spread);
       g_autofree char *diversity = isnan (col->diversity) ? g_strdup ("n/a")
                                                           : g_strdup_printf ("%.3f", col->diversity);
+      g_autofree char *within = isnan (col->within) ? g_strdup ("n/a") : g_strdup_printf ("%.3f", col->within);
 
-      g_print ("%-32s %8s %24s %10s\n", col->name, nfe, reward, diversity);
+      g_print ("%-32s %8s %24s %10s %8s\n", col->name, nfe, reward, diversity, within);
     }
   if (c->diversity_note != NULL)
-    g_print ("no diversity: %s\n", c->diversity_note);
+    g_print ("no coverage: %s\n", c->diversity_note);
+  if (c->spread_note != NULL)
+    g_print ("no spread: %s\n", c->spread_note);
   /* Same noises in both columns: the paired difference is the fair comparison. */
   for (gsize i = 0; i < c->batch; i++)
     diff_sum += b->scores[i] - a->scores[i];
@@ -306,7 +334,7 @@ print_report (const Compare *c)
   for (gsize i = 0; i < c->batch; i++)
     diff_sq += pow (b->scores[i] - a->scores[i] - diff_mean, 2);
   diff_se = c->batch > 1 ? sqrt (diff_sq / (c->batch - 1) / c->batch) : 0.0;
-  g_print ("paired difference B - A: %+.4f ± %.4f (standard error)\n", diff_mean, diff_se);
+  g_print ("paired difference B - A: %+.4f %s %.4f (standard error)\n", diff_mean, pm, diff_se);
 }
 
 /* ---- the figure ---- */
@@ -415,7 +443,8 @@ draw_scatter_figure (cairo_t  *cr,
   for (guint i = 0; i < N_COLUMNS; i++)
     {
       const Column *col = &c->columns[i];
-      g_autofree char *title = g_strdup_printf ("%s: %s %.3f ± %.3f", col->name, c->reward_spec,
+      /* Cairo draws UTF-8 whatever the locale. */
+      g_autofree char *title = g_strdup_printf ("%s: %s %.3f \u00b1 %.3f", col->name, c->reward_spec,
                                                 col->mean, col->spread);
       EpdSamplesPlot plot;
 

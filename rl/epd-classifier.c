@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/epd-dataset.h"
+#include "solver/epd-file.h"
 
 
 #define CLASSIFIER_MAGIC "EPDCLF01"
@@ -559,7 +560,7 @@ epd_classifier_load (const char *path,
   double accuracy;
   gsize len;
 
-  if (!g_file_get_contents (path, &contents, &len, &local_error))
+  if (!epd_file_read_capped (path, EPD_FILE_MAX_ARRAY, &contents, &len, &local_error))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot read classifier %s: %s",
                    path, local_error->message);

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "solver/epd-json.h"
+
 #define CHECKPOINT_FORMAT "epd-rdpo-checkpoint"
 #define CHECKPOINT_VERSION 1
 
@@ -355,19 +357,18 @@ epd_rdpo_load_checkpoint (EpdRdpo    *self,
                           const char *path,
                           GError    **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) document = epd_json_load (path, error);
   g_autoptr(EpdTable) best = NULL;
   double best_step = 0.0, best_reward = -INFINITY, version;
-  JsonNode *node;
+  JsonNode *node = document;
   JsonObject *root;
   JsonObject *shape;
 
-  if (!json_parser_load_from_file (parser, path, error))
+  if (document == NULL)
     {
-      g_prefix_error (error, "reading RDPO checkpoint %s: ", path);
+      g_prefix_error (error, "reading RDPO checkpoint: ");
       return FALSE;
     }
-  node = json_parser_get_root (parser);
   root = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   node = root != NULL ? json_object_get_member (root, "format") : NULL;
   if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING

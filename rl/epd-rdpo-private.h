@@ -11,6 +11,7 @@ struct _EpdRdpo
   EpdRdpoOptions  options;
   char           *reward_spec;
   char           *start_name;
+  char           *command;
   EpdRdpoEnv     *env;
   EpdPolicy      *policy;
   double          kl_coef;        /* as used: 0 for the unconstrained policy */

@@ -26,8 +26,10 @@ typedef struct
 typedef struct
 {
   EpdDenoiser *model;
+  EpdDenoiser *reference;         /* the CPU model that diversity and spread read */
   EpdReward   *reward;
   char       **names;
+  double       spread_reference;  /* the data's spread statistic; 0 until measured */
 } ModelEnv;
 
 void
@@ -66,6 +68,22 @@ model_rollout (gpointer        data,
          && epd_reward_score (env->reward, x_final, z, n, scores, term_scores, cancellable, error);
 }
 
+/* Models without a diversity measure still train; the value is then unknown. */
+static gboolean
+unknown_if_unsupported (GError  *local,
+                        double  *value,
+                        GError **error)
+{
+  if (g_error_matches (local, EPD_ERROR, EPD_ERROR_UNSUPPORTED))
+    {
+      g_error_free (local);
+      *value = NAN;
+      return TRUE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
 static gboolean
 model_diversity (gpointer      data,
                  const double *x_final,
@@ -76,17 +94,28 @@ model_diversity (gpointer      data,
   ModelEnv *env = data;
   GError *local = NULL;
 
-  if (epd_diversity_measure (env->model, x_final, n, value, &local))
+  if (epd_diversity_measure (env->reference, x_final, n, value, &local))
     return TRUE;
-  /* Models without a diversity measure still train; diversity is then unknown. */
-  if (g_error_matches (local, EPD_ERROR, EPD_ERROR_UNSUPPORTED))
-    {
-      g_error_free (local);
-      *value = NAN;
-      return TRUE;
-    }
-  g_propagate_error (error, local);
-  return FALSE;
+  return unknown_if_unsupported (local, value, error);
+}
+
+static gboolean
+model_spread (gpointer      data,
+              const double *x_final,
+              gsize         n,
+              double       *value,
+              GError      **error)
+{
+  ModelEnv *env = data;
+  GError *local = NULL;
+
+  /* Computed once: exact samples of the data from a fixed seed. */
+  if (env->spread_reference == 0.0
+      && !epd_diversity_spread_reference (env->reference, &env->spread_reference, &local))
+    return unknown_if_unsupported (local, value, error);
+  if (epd_diversity_spread (env->reference, x_final, n, env->spread_reference, value, &local))
+    return TRUE;
+  return unknown_if_unsupported (local, value, error);
 }
 
 static void
@@ -102,11 +131,20 @@ EpdRdpoEnv *
 epd_rdpo_env_new_model (EpdDenoiser *model,
                         EpdReward   *reward)
 {
+  return epd_rdpo_env_new_model_with_reference (model, model, reward);
+}
+
+EpdRdpoEnv *
+epd_rdpo_env_new_model_with_reference (EpdDenoiser *model,
+                                       EpdDenoiser *reference,
+                                       EpdReward   *reward)
+{
   EpdRdpoEnv *env = g_new0 (EpdRdpoEnv, 1);
   ModelEnv *data = g_new0 (ModelEnv, 1);
   guint n_terms = epd_reward_n_terms (reward);
 
   data->model = model;
+  data->reference = reference;
   data->reward = reward;
   data->names = g_new0 (char *, n_terms + 1);
   for (guint i = 0; i < n_terms; i++)
@@ -116,6 +154,7 @@ epd_rdpo_env_new_model (EpdDenoiser *model,
   env->term_names = (const char *const *) data->names;
   env->rollout = model_rollout;
   env->diversity = model_diversity;
+  env->spread = model_spread;
   env->data = data;
   env->destroy = model_env_free;
   return env;
@@ -209,8 +248,10 @@ epd_rdpo_new (EpdRdpoEnv           *env,
   self->options = *options;
   self->reward_spec = g_strdup (options->reward_spec);
   self->start_name = g_strdup (options->start_name);
+  self->command = g_strdup (options->command);
   self->options.reward_spec = self->reward_spec;
   self->options.start_name = self->start_name;
+  self->options.command = self->command;
   self->env = env;
   self->policy = g_steal_pointer (&policy);
   self->kl_coef = options->policy.unconstrained ? 0.0 : options->kl_coef;
@@ -235,6 +276,7 @@ epd_rdpo_free (EpdRdpo *self)
   g_free (self->term_means);
   g_free (self->reward_spec);
   g_free (self->start_name);
+  g_free (self->command);
   g_free (self);
 }
 
@@ -517,6 +559,35 @@ measure_diversity (EpdRdpo      *self,
          || self->env->diversity (self->env->data, x, n, value, error);
 }
 
+static gboolean
+measure_spread (EpdRdpo      *self,
+                const double *x,
+                gsize         n,
+                double       *value,
+                GError      **error)
+{
+  *value = NAN;
+  return self->env->spread == NULL
+         || self->env->spread (self->env->data, x, n, value, error);
+}
+
+/* The spread of the first rollout of each group: rollouts of a group share their
+ * noise, which would make pairwise distances small whatever the tables do. */
+static gboolean
+rollouts_spread (EpdRdpo        *self,
+                 const Rollouts *ro,
+                 double         *value,
+                 GError        **error)
+{
+  const EpdRdpoOptions *o = &self->options;
+  gsize sample_len = (gsize) o->latents * self->env->dim;
+  g_autofree double *x = g_new (double, o->batch * sample_len);
+
+  for (guint g = 0; g < o->batch; g++)
+    memcpy (x + g * sample_len, ro->x_final + (gsize) g * o->group * sample_len, sample_len * sizeof (double));
+  return measure_spread (self, x, (gsize) o->batch * o->latents, value, error);
+}
+
 gboolean
 epd_rdpo_evaluate (EpdRdpo        *self,
                    const EpdTable *table,
@@ -528,17 +599,20 @@ epd_rdpo_evaluate (EpdRdpo        *self,
   g_autofree double *x = g_new (double, (gsize) o->val_latents * self->env->dim);
   g_autofree double *rewards = g_new (double, o->val_seeds);
   g_autofree double *div = g_new (double, o->val_seeds);
+  g_autofree double *spread = g_new (double, o->val_seeds);
 
   for (guint s = 0; s < o->val_seeds; s++)
     {
       g_autofree double *z = epd_random_latents (o->val_seed + s, o->val_latents, self->env->dim);
 
       if (!run_table (self, table, z, o->val_latents, s, x, &rewards[s], NULL, cancellable, error)
-          || !measure_diversity (self, x, o->val_latents, &div[s], error))
+          || !measure_diversity (self, x, o->val_latents, &div[s], error)
+          || !measure_spread (self, x, o->val_latents, &spread[s], error))
         return FALSE;
     }
   mean_std (rewards, o->val_seeds, &eval->reward_mean, &eval->reward_std);
   mean_std (div, o->val_seeds, &eval->diversity_mean, &eval->diversity_std);
+  mean_std (spread, o->val_seeds, &eval->spread_mean, &eval->spread_std);
   eval->n_seeds = o->val_seeds;
   return TRUE;
 }
@@ -566,6 +640,7 @@ evaluate_mean (EpdRdpo       *self,
   record->reward_val = eval.reward_mean;
   record->reward_val_std = eval.reward_std;
   record->diversity_val = eval.diversity_mean;
+  record->spread_val = eval.spread_mean;
   if (self->best == NULL || eval.reward_mean > self->best_reward)
     {
       g_clear_pointer (&self->best, epd_table_free);
@@ -585,7 +660,7 @@ record_init (EpdRdpo       *self,
   record->n_terms = self->env->n_terms;
   record->term_names = self->env->term_names;
   record->term_means = self->term_means;
-  record->reward_val = record->reward_val_std = record->diversity_val = NAN;
+  record->reward_val = record->reward_val_std = record->diversity_val = record->spread_val = NAN;
 }
 
 /* Parameters and optimiser state, saved so that a failed iteration changes nothing. */
@@ -647,7 +722,8 @@ iterate_inner (EpdRdpo       *self,
   if (!collect_rollouts (self, rand, ro, cancellable, error))
     return FALSE;
   mean_std (ro->reward, ro->n, &record->mixed_reward_mean, &record->mixed_reward_std);
-  if (!measure_diversity (self, ro->x_final, (gsize) ro->n * o->latents, &record->diversity, error))
+  if (!measure_diversity (self, ro->x_final, (gsize) ro->n * o->latents, &record->diversity, error)
+      || !rollouts_spread (self, ro, &record->spread, error))
     return FALSE;
   epd_rdpo_rloo_advantages (ro->reward, ro->n, o->group, ro->adv);
   ppo_update (self, ro, record);
@@ -789,6 +865,16 @@ set_metadata (EpdRdpo  *self,
 {
   const EpdRdpoOptions *o = &self->options;
   JsonObject *rdpo = json_object_new ();
+  JsonObject *init = table->metadata;
+
+  /* The table is RDPO's now; where it started from is kept whole under "init". */
+  table->metadata = json_object_new ();
+  json_object_set_string_member (table->metadata, "created_by", "epd rdpo (Stage 2)");
+  if (json_object_has_member (init, "model"))
+    json_object_set_member (table->metadata, "model", json_node_copy (json_object_get_member (init, "model")));
+  if (self->command != NULL)
+    json_object_set_string_member (table->metadata, "command", self->command);
+  json_object_set_object_member (table->metadata, "init", init);
 
   json_object_set_string_member (rdpo, "start", self->start_name != NULL ? self->start_name : "");
   json_object_set_string_member (rdpo, "reward", self->reward_spec != NULL ? self->reward_spec : "");
@@ -877,9 +963,11 @@ epd_rdpo_record_to_json (const EpdRdpoRecord *r)
   set_number (o, "elapsed_sec", r->elapsed_sec);
   set_number (o, "entropy", r->entropy);
   set_number (o, "diversity", r->diversity);
+  set_number (o, "spread", r->spread);
   set_number (o, "reward_val", r->reward_val);
   set_number (o, "reward_val_std", r->reward_val_std);
   set_number (o, "diversity_val", r->diversity_val);
+  set_number (o, "spread_val", r->spread_val);
   json_object_set_boolean_member (o, "best", r->best);
   json_node_take_object (node, o);
   return node;

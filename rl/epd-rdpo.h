@@ -47,13 +47,26 @@ struct _EpdRdpoEnv
                                    gsize           n,
                                    double         *value,
                                    GError        **error);
+  /* Within-mode or pixel spread as a ratio to the data's (1: the data's, < 1
+   * collapse); samples have independent noise. May be NULL: spread is then NaN. */
+  gboolean          (*spread)     (gpointer        data,
+                                   const double   *x_final,
+                                   gsize           n,
+                                   double         *value,
+                                   GError        **error);
   gpointer            data;
   GDestroyNotify      destroy;
 };
 
-/* Solve with model and score with reward; both must outlive the environment. */
+/* Solve with model and score with reward; both must outlive the environment.
+ * Diversity and spread are measured on model itself. */
 EpdRdpoEnv *epd_rdpo_env_new_model   (EpdDenoiser      *model,
                                       EpdReward        *reward);
+/* The same, with diversity and spread measured on reference: the exact CPU model
+ * (epd_reward_open_cpu_model) when model samples on a device. */
+EpdRdpoEnv *epd_rdpo_env_new_model_with_reference (EpdDenoiser *model,
+                                                   EpdDenoiser *reference,
+                                                   EpdReward   *reward);
 void        epd_rdpo_env_free        (EpdRdpoEnv       *env);
 /* The solver options that run a table: its solver, steps, schedule, AFS and order. */
 void        epd_rdpo_solve_options_for_table (EpdSolveOptions *options,
@@ -81,6 +94,7 @@ typedef struct
   EpdPolicyOptions  policy;         /* unconstrained ignores kl_coef and weight_decay */
   const char       *reward_spec;    /* for the exported table's metadata (borrowed) */
   const char       *start_name;     /* likewise: where the start table came from */
+  const char       *command;        /* likewise: the command line, or NULL */
 } EpdRdpoOptions;
 
 /* One iteration's numbers; reference log field names where they exist. */
@@ -97,12 +111,14 @@ typedef struct
   double              mixed_reward_mean;   /* over the iteration's rollouts */
   double              mixed_reward_std;
   double              diversity;           /* of the iteration's samples, NaN if unknown */
+  double              spread;              /* of one rollout per noise seed, NaN if unknown */
   guint               n_terms;
   const char *const  *term_names;
   const double       *term_means;          /* [n_terms], unweighted; valid until the next iteration */
   double              reward_val;          /* held-out: mean over seeds, NaN if not evaluated */
   double              reward_val_std;      /* spread over seeds */
   double              diversity_val;
+  double              spread_val;
   gboolean            best;                /* this evaluation gave a new best table */
 } EpdRdpoRecord;
 
@@ -117,6 +133,8 @@ typedef struct
   double reward_std;       /* standard deviation over seeds */
   double diversity_mean;   /* NaN if the environment has no measure */
   double diversity_std;
+  double spread_mean;      /* per-seed spread ratio; NaN if the environment has no measure */
+  double spread_std;
   guint  n_seeds;
 } EpdRdpoEval;
 
@@ -169,7 +187,9 @@ gboolean    epd_rdpo_evaluate        (EpdRdpo               *self,
 
 guint            epd_rdpo_get_step   (EpdRdpo               *self);
 EpdPolicy       *epd_rdpo_get_policy (EpdRdpo               *self);
-/* The policy mean now, with RDPO metadata. */
+/* The policy mean now, with RDPO metadata: created_by "epd rdpo (Stage 2)", the
+ * start table's metadata under "init" (its "model" also kept on top), the
+ * command line (options.command) and the run's settings under "rdpo". */
 EpdTable        *epd_rdpo_dup_mean_table (EpdRdpo           *self);
 /* The best policy mean by held-out reward (the start table until an evaluation
  * beats it), with metadata; best_reward may be NULL. */
@@ -218,7 +238,8 @@ void        epd_rdpo_rloo_advantages (const double          *rewards,
                                       guint                  group,
                                       double                *advantages);
 
-/* The log line of a record: reference names, NAME_mean per term, NaN as null. */
+/* The log line of a record: reference names, NAME_mean per term, our own fields
+ * (entropy, diversity, spread, the held-out *_val), NaN as null. */
 JsonNode   *epd_rdpo_record_to_json  (const EpdRdpoRecord   *record);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdRdpo, epd_rdpo_free)

@@ -28,8 +28,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/epd-empirical.h"
 #include "data/epd-gmm.h"
+#include "data/epd-model.h"
 #include "epd-classifier.h"
+#include "solver/epd-file.h"
+#include "solver/epd-json.h"
 
 #define DEFAULT_TIMEOUT_S 60.0
 #define STDERR_TAIL 400
@@ -386,7 +390,7 @@ static void
 kill_group (CommandRun *run)
 {
   if (run->pgid > 0 && !run->finished)
-    kill (-run->pgid, SIGKILL);
+    kill (run->pgid, SIGKILL);
 }
 
 static gboolean
@@ -526,21 +530,18 @@ parse_scores (const char *text,
               double     *out,
               GError    **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  /* Depth- and size-checked: a scorer printing "[[[[..." must not crash training. */
+  g_autoptr(JsonNode) root = epd_json_parse (text, len, source, error);
   JsonArray *array;
 
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local_error))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s is not JSON: %s", source, local_error->message);
-      return FALSE;
-    }
-  if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s is not a JSON list of scores", source);
       return FALSE;
     }
-  array = json_node_get_array (json_parser_get_root (parser));
+  array = json_node_get_array (root);
   if (json_array_get_length (array) != batch)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE, "%s has %u scores for %" G_GSIZE_FORMAT " images",
@@ -582,7 +583,7 @@ read_scores (const char *command,
 
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      if (!g_file_get_contents (path, &contents, &len, error))
+      if (!epd_file_read_capped (path, EPD_FILE_MAX_JSON, &contents, &len, error))
         return FALSE;
       source = g_strdup_printf ("scores.json of reward command '%s'", command);
       return parse_scores (contents, len, source, batch, out, error);
@@ -922,4 +923,15 @@ epd_reward_score (EpdReward    *self,
         }
     }
   return TRUE;
+}
+
+EpdDenoiser *
+epd_reward_open_cpu_model (EpdDenoiser *sampler,
+                           const char  *spec,
+                           GError     **error)
+{
+  /* Already the exact CPU model: share it rather than loading a dataset twice. */
+  if (EPD_IS_GMM (sampler) || EPD_IS_EMPIRICAL (sampler))
+    return g_object_ref (sampler);
+  return epd_model_from_spec (spec, error);
 }

@@ -46,6 +46,13 @@ gboolean    epd_reward_score     (EpdReward              *self,
                                   GCancellable           *cancellable,
                                   GError                **error);
 
+/* The exact CPU model that rewards, the teacher and diversity read when the
+ * sampler runs on a device: sampler itself (a new reference) when it already is a
+ * CPU mixture or empirical denoiser, else spec opened again on the CPU. */
+EpdDenoiser *epd_reward_open_cpu_model (EpdDenoiser          *sampler,
+                                        const char           *spec,
+                                        GError              **error);
+
 /* The sharpness term of one image row [side][side][channels] in [-1, 1]: the variance of
  * the 4-neighbour Laplacian of its luma in [0, 1] over interior pixels (0 when flat). */
 double      epd_reward_sharpness (const double           *image,

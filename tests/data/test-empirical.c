@@ -208,6 +208,83 @@ test_bad_input (void)
   g_assert_nonnull (strstr (error->message, "x[19]"));
 }
 
+/* ---- determinism ---------------------------------------------------------- */
+
+enum { DET_N = 400, DET_SIDE = 14, DET_DIM = DET_SIDE * DET_SIDE, DET_B = 37 };
+
+/* Large enough that OpenBLAS uses its blocked, threaded kernels. */
+static EpdEmpirical *
+determinism_model (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDataset) ds = NULL;
+  g_autofree float *pixels = g_new (float, DET_N * DET_DIM);
+
+  for (guint i = 0; i < DET_N * DET_DIM; i++)
+    pixels[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  ds = epd_dataset_new_from_data ("random", pixels, NULL, DET_N, DET_SIDE, 1, &error);
+  g_assert_no_error (error);
+  return epd_empirical_new (ds);
+}
+
+/* Denoises rows [r0, r0 + rows) of x (and their JVP along dx) as one call. */
+static void
+denoise_rows (EpdDenoiser *model, const double *x, const double *s, const double *dx,
+              const double *ds, gsize r0, gsize rows, double *out, double *dout)
+{
+  g_autoptr(GError) error = NULL;
+  gsize o = r0 * DET_DIM;
+
+  g_assert_true (epd_denoiser_denoise_jvp (model, x + o, s + r0, dx + o, ds + r0, rows,
+                                           out + o, dout + o, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_denoise (model, x + o, s + r0, rows, out + o, &error));
+  g_assert_no_error (error);
+}
+
+/* A row's result is bit-identical whatever the batch around it: the same
+ * call twice, and the batch cut into calls of 1, 5, 16 and 17 rows, issued
+ * back to front. */
+static void
+test_determinism (void)
+{
+  g_autoptr(EpdEmpirical) model = determinism_model ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+  static const gsize splits[] = { DET_B, 1, 5, 16, 17 };
+  gsize n = DET_B * DET_DIM;
+  g_autofree double *x = g_new (double, n), *dx = g_new (double, n);
+  g_autofree double *ref = g_new (double, n), *dref = g_new (double, n);
+  g_autofree double *out = g_new (double, n), *dout = g_new (double, n);
+  double s[DET_B], ds[DET_B];
+
+  for (gsize i = 0; i < n; i++)
+    {
+      x[i] = 2.0 * epd_random_normal (rand);
+      dx[i] = epd_random_normal (rand);
+    }
+  for (guint r = 0; r < DET_B; r++)
+    {
+      s[r] = 0.5 + 0.25 * r;
+      ds[r] = 0.1;
+    }
+  denoise_rows (EPD_DENOISER (model), x, s, dx, ds, 0, DET_B, ref, dref);
+  for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+    {
+      gsize last = (DET_B - 1) / splits[k] * splits[k];
+
+      for (gsize r0 = last + splits[k]; r0 > 0; )
+        {
+          r0 -= splits[k];
+          denoise_rows (EPD_DENOISER (model), x, s, dx, ds, r0, MIN (splits[k], DET_B - r0),
+                        out, dout);
+        }
+      g_test_message ("calls of %" G_GSIZE_FORMAT " rows", splits[k]);
+      g_assert_cmpmem (out, n * sizeof (double), ref, n * sizeof (double));
+      g_assert_cmpmem (dout, n * sizeof (double), dref, n * sizeof (double));
+    }
+}
+
 /* ---- specs ---------------------------------------------------------------- */
 
 typedef struct
@@ -355,6 +432,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/empirical/sharp-mixture", test_sharp_mixture);
   g_test_add_func ("/empirical/jvp", test_jvp);
   g_test_add_func ("/empirical/bad-input", test_bad_input);
+  g_test_add_func ("/empirical/determinism", test_determinism);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/empirical/spec/fashion", test_spec_fashion);
   ADD ("/empirical/spec/png", test_spec_png);
