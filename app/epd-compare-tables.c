@@ -124,7 +124,10 @@ parse_args (CompareArgs *a,
 
   g_option_context_set_summary (context,
     "Sample two EPD tables on the same noises, with the teacher as a third column,\n"
-    "and report each column's reward (mean +- standard deviation) and diversity.");
+    "and report each column's reward (mean +- standard deviation), mode or class\n"
+    "coverage (normalised histogram entropy) and spread (within-mode distance, or\n"
+    "mean pairwise pixel distance, over the same for exact samples of the data:\n"
+    "1 the data's spread, < 1 samples collapsing).");
   g_option_context_add_main_entries (context, entries, NULL);
   a->seed = 0;
   a->batch = BATCH_UNSET;

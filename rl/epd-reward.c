@@ -390,7 +390,7 @@ static void
 kill_group (CommandRun *run)
 {
   if (run->pgid > 0 && !run->finished)
-    kill (run->pgid, SIGKILL);
+    kill (-run->pgid, SIGKILL);
 }
 
 static gboolean

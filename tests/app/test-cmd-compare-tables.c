@@ -63,14 +63,30 @@ assert_png_size (const char *path,
   cairo_surface_destroy (png);
 }
 
+/* The last number of the report line that starts with name. */
+static double
+last_number (const char *out,
+             const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], name))
+      return g_ascii_strtod (strrchr (g_strchomp (lines[i]), ' ') + 1, NULL);
+  g_assert_not_reached ();
+}
+
 static void
 test_mixture (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("epd-test-compare-XXXXXX", NULL);
   g_autofree char *png = g_build_filename (dir, "cmp.png", NULL);
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "LC_ALL", "C", TRUE);
   g_auto(Run) run = { 0 };
+  double teacher_spread;
 
-  run_compare (&run, NULL, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+  /* The C locale has no "±": the report must say "+-" rather than "?". */
+  run_compare (&run, envp, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
                "--model", "gmm:ring8", "--batch", "64", "--device", "cpu", "--png", png, NULL);
   g_test_message ("%s%s", run.out, run.err);
   g_assert_cmpint (run.status, ==, 0);
@@ -79,6 +95,14 @@ test_mixture (void)
   g_assert_nonnull (strstr (run.out, "B: builtin:sd15-best"));
   g_assert_nonnull (strstr (run.out, "teacher"));
   g_assert_nonnull (strstr (run.out, "paired difference B - A"));
+  g_assert_nonnull (strstr (run.out, "+-"));
+  g_assert_null (strstr (run.out, "?"));
+  g_assert_nonnull (strstr (run.out, "coverage"));
+  /* The teacher solves the ODE exactly, so its samples have the data's within-mode
+   * spread: 1 within 4 standard errors of a mean of 64 Rayleigh variables (0.26). */
+  teacher_spread = last_number (run.out, "teacher");
+  g_test_message ("teacher spread %g", teacher_spread);
+  g_assert_cmpfloat_with_epsilon (teacher_spread, 1.0, 0.26);
   assert_png_size (png, 3 * 380, 380);
   g_unlink (png);
   g_rmdir (dir);
@@ -133,6 +157,7 @@ test_errors (void)
   g_auto(Run) one = { 0 };
   g_auto(Run) missing = { 0 };
   g_auto(Run) wrong_reward = { 0 };
+  g_auto(Run) zero_batch = { 0 };
 
   /* One table with --png still means this mode (one table alone compares solvers). */
   run_compare (&one, NULL, "--table", "builtin:sd15-best", "--png", "/nonexistent/x.png", NULL);
@@ -148,6 +173,11 @@ test_errors (void)
                "--model", "gmm:ring8", "--device", "cpu", "--reward", "sharpness", NULL);
   g_assert_cmpint (wrong_reward.status, ==, 1);
   g_assert_nonnull (strstr (wrong_reward.err, "needs an image model"));
+
+  run_compare (&zero_batch, NULL, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+               "--batch", "0", NULL);
+  g_assert_cmpint (zero_batch.status, ==, 2);
+  g_assert_nonnull (strstr (zero_batch.err, "--batch >= 1"));
 }
 
 int

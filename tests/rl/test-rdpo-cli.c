@@ -197,12 +197,50 @@ test_interrupt (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (ckpt, G_FILE_TEST_IS_REGULAR));
 }
 
+/* A scorer that answers 8 times, then prints "[[[[..." 200000 deep: a clear
+ * error (not a crash in json-glib's recursive parser) in the middle of training,
+ * and the best table so far is still written, marked as RDPO's with the start
+ * table's metadata under "init" and the command line. */
+static void
+test_deep_scorer (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *script = g_build_filename (f->dir, "deep.sh", NULL);
+  g_autofree char *text = g_strdup_printf (
+    "n=$(cat '%s/count' 2>/dev/null || echo 0); echo $((n + 1)) > '%s/count'\n"
+    "if [ \"$n\" -lt 8 ]; then echo '[0.5]'; else head -c 200000 /dev/zero | tr '\\000' '['; fi\n",
+    f->dir, f->dir);
+  g_autofree char *reward = g_strdup_printf ("command:sh '%s'", script);
+  g_autofree char *err = NULL;
+  g_autoptr(EpdTable) table = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts, evaluation). */
+  status = run_rdpo (&err, "--init", f->start, "--iters", "5", "--val-every", "1", "--val-seeds", "1",
+                     "--val-latents", "1", "--batch", "1", "--group", "2", "--out", out,
+                     "--reward", reward, NULL);
+  g_test_message ("%s", err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "epd: error: "));
+  g_assert_nonnull (strstr (err, "nested deeper than"));
+  g_assert_nonnull (strstr (err, "wrote the best table so far"));
+  table = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (table->metadata, "created_by"), ==, "epd rdpo (Stage 2)");
+  g_assert_true (json_object_has_member (table->metadata, "init"));
+  g_assert_nonnull (strstr (json_object_get_string_member (table->metadata, "command"), "--init"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/rl/rdpo-cli/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/log-and-resume", Fixture, NULL, fixture_setup, test_log_and_resume, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/deep-scorer", Fixture, NULL, fixture_setup, test_deep_scorer, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/interrupt", Fixture, NULL, fixture_setup, test_interrupt, fixture_teardown);
   return g_test_run ();
 }

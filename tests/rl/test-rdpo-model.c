@@ -73,12 +73,16 @@ test_improves_logdensity (Fixture *f, gconstpointer data)
   best = epd_rdpo_dup_best_table (rdpo, NULL);
   g_assert_true (epd_table_validate (best, &error));
   g_assert_true (epd_rdpo_evaluate (rdpo, best, &after, NULL, &error));
-  g_test_message ("held-out log-density %g +- %g -> %g +- %g; diversity %g -> %g",
+  g_test_message ("held-out log-density %g +- %g -> %g +- %g; diversity %g -> %g; spread %g -> %g",
                   before.reward_mean, before.reward_std, after.reward_mean, after.reward_std,
-                  before.diversity_mean, after.diversity_mean);
+                  before.diversity_mean, after.diversity_mean, before.spread_mean, after.spread_mean);
   g_assert_cmpfloat (after.reward_mean, >, before.reward_mean);
   g_assert_true (isfinite (after.diversity_mean) && after.diversity_mean > 0.0);
+  g_assert_true (isfinite (before.spread_mean) && before.spread_mean > 0.0);
+  g_assert_true (isfinite (after.spread_mean) && after.spread_mean > 0.0);
   g_assert_true (json_object_has_member (best->metadata, "rdpo"));
+  g_assert_cmpstr (json_object_get_string_member (best->metadata, "created_by"), ==, "epd rdpo (Stage 2)");
+  g_assert_true (json_object_has_member (best->metadata, "init"));
 }
 
 /* Same seed, same trained policy, to the last bit. */
