@@ -5,6 +5,7 @@
  * multiple of 64 bytes, then the raw elements. Every length is checked
  * against the buffer before it is used. */
 #include "epd-npy.h"
+#include "epd-npy-private.h"
 
 #include <string.h>
 
@@ -498,10 +499,10 @@ npy_begin (const char  *descr,
   return out;
 }
 
-static void
-append_le (GByteArray *out,
-           guint64     v,
-           guint       size)
+void
+epd_bytes_append_le (GByteArray *out,
+                     guint64     v,
+                     guint       size)
 {
   for (guint i = 0; i < size; i++)
     {
@@ -517,7 +518,7 @@ append_double (GByteArray *out,
   guint64 bits;
 
   memcpy (&bits, &value, sizeof bits);
-  append_le (out, bits, 8);
+  epd_bytes_append_le (out, bits, 8);
 }
 
 GBytes *
@@ -541,11 +542,11 @@ epd_npy_serialize_scalar (JsonNode *value)
     return NULL;
   type = json_node_get_value_type (value);
   if (type == G_TYPE_INT64)
-    append_le (out = npy_begin ("<i8", 0, NULL), (guint64) json_node_get_int (value), 8);
+    epd_bytes_append_le (out = npy_begin ("<i8", 0, NULL), (guint64) json_node_get_int (value), 8);
   else if (type == G_TYPE_DOUBLE)
     append_double (out = npy_begin ("<f8", 0, NULL), json_node_get_double (value));
   else if (type == G_TYPE_BOOLEAN)
-    append_le (out = npy_begin ("|b1", 0, NULL), json_node_get_boolean (value), 1);
+    epd_bytes_append_le (out = npy_begin ("|b1", 0, NULL), json_node_get_boolean (value), 1);
   else if (type == G_TYPE_STRING)
     {
       glong n = 0;
@@ -554,7 +555,7 @@ epd_npy_serialize_scalar (JsonNode *value)
 
       out = npy_begin (descr, 0, NULL);
       for (glong i = 0; i < MAX (n, 1); i++)
-        append_le (out, i < n ? chars[i] : 0, 4);
+        epd_bytes_append_le (out, i < n ? chars[i] : 0, 4);
     }
   else
     return NULL;

@@ -5,6 +5,7 @@
  * field against the buffer, inflates deflated members with GLib's raw zlib
  * decompressor and checks each member's CRC-32. Writing emits stored members. */
 #include "epd-npy.h"
+#include "epd-npy-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -399,18 +400,6 @@ epd_npz_load (const char  *path,
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void
-put (GByteArray *out,
-     guint64     v,
-     guint       size)
-{
-  for (guint i = 0; i < size; i++)
-    {
-      guint8 b = (guint8) (v >> (8 * i));
-      g_byte_array_append (out, &b, 1);
-    }
-}
-
 /* The fields shared by local and central headers, from "version needed" on:
  * stored, no flags, a fixed 1980-01-01 timestamp so output is reproducible. */
 static void
@@ -419,16 +408,16 @@ put_common (GByteArray *out,
             gsize       size,
             gsize       name_len)
 {
-  put (out, 20, 2);                    /* version needed: 2.0 */
-  put (out, 0, 2);                     /* flags */
-  put (out, ZIP_METHOD_STORED, 2);
-  put (out, 0, 2);                     /* time */
-  put (out, 0x21, 2);                  /* date: 1980-01-01 */
-  put (out, crc, 4);
-  put (out, size, 4);                  /* compressed */
-  put (out, size, 4);                  /* uncompressed */
-  put (out, name_len, 2);
-  put (out, 0, 2);                     /* extra */
+  epd_bytes_append_le (out, 20, 2);                    /* version needed: 2.0 */
+  epd_bytes_append_le (out, 0, 2);                     /* flags */
+  epd_bytes_append_le (out, ZIP_METHOD_STORED, 2);
+  epd_bytes_append_le (out, 0, 2);                     /* time */
+  epd_bytes_append_le (out, 0x21, 2);                  /* date: 1980-01-01 */
+  epd_bytes_append_le (out, crc, 4);
+  epd_bytes_append_le (out, size, 4);                  /* compressed */
+  epd_bytes_append_le (out, size, 4);                  /* uncompressed */
+  epd_bytes_append_le (out, name_len, 2);
+  epd_bytes_append_le (out, 0, 2);                     /* extra */
 }
 
 static int
@@ -458,29 +447,29 @@ epd_npz_serialize (GHashTable *members)
       guint32 crc = epd_crc32 (0, data, size);
 
       g_return_val_if_fail (size < 0xffffffffu && offset < 0xffffffffu, NULL);
-      put (out, ZIP_LOCAL_SIG, 4);
+      epd_bytes_append_le (out, ZIP_LOCAL_SIG, 4);
       put_common (out, crc, size, name_len);
       g_byte_array_append (out, (const guint8 *) name, name_len);
       g_byte_array_append (out, data, size);
 
-      put (central, ZIP_CENTRAL_SIG, 4);
-      put (central, 20, 2);            /* version made by */
+      epd_bytes_append_le (central, ZIP_CENTRAL_SIG, 4);
+      epd_bytes_append_le (central, 20, 2);            /* version made by */
       put_common (central, crc, size, name_len);
-      put (central, 0, 2);             /* comment */
-      put (central, 0, 2);             /* disk */
-      put (central, 0, 2);             /* internal attributes */
-      put (central, 0, 4);             /* external attributes */
-      put (central, offset, 4);
+      epd_bytes_append_le (central, 0, 2);             /* comment */
+      epd_bytes_append_le (central, 0, 2);             /* disk */
+      epd_bytes_append_le (central, 0, 2);             /* internal attributes */
+      epd_bytes_append_le (central, 0, 4);             /* external attributes */
+      epd_bytes_append_le (central, offset, 4);
       g_byte_array_append (central, (const guint8 *) name, name_len);
     }
   cd_size = central->len;
-  put (central, ZIP_END_SIG, 4);
-  put (central, 0, 4);                 /* disk numbers */
-  put (central, n, 2);
-  put (central, n, 2);
-  put (central, cd_size, 4);
-  put (central, out->len, 4);
-  put (central, 0, 2);                 /* comment */
+  epd_bytes_append_le (central, ZIP_END_SIG, 4);
+  epd_bytes_append_le (central, 0, 4);                 /* disk numbers */
+  epd_bytes_append_le (central, n, 2);
+  epd_bytes_append_le (central, n, 2);
+  epd_bytes_append_le (central, cd_size, 4);
+  epd_bytes_append_le (central, out->len, 4);
+  epd_bytes_append_le (central, 0, 2);                 /* comment */
   g_byte_array_append (out, central->data, central->len);
   return g_byte_array_free_to_bytes (out);
 }
