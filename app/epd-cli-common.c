@@ -229,9 +229,16 @@ epd_cli_check_output (const char  *option,
 }
 
 const char *
+epd_cli_symbol (const char *utf8,
+                const char *ascii)
+{
+  return g_get_charset (NULL) ? utf8 : ascii;
+}
+
+const char *
 epd_cli_plus_minus (void)
 {
-  return g_get_charset (NULL) ? "\xc2\xb1" : "+-";
+  return epd_cli_symbol ("\xc2\xb1", "+-");
 }
 
 static gboolean

@@ -104,6 +104,9 @@ gboolean      epd_cli_check_output       (const char  *option,
 /* "±" where the locale's charset is UTF-8, else "+-" (g_print converts to the
  * locale's charset, and the C locale has no "±"). */
 const char   *epd_cli_plus_minus         (void);
+/* utf8 where the locale's charset is UTF-8, else its ASCII stand-in. */
+const char   *epd_cli_symbol             (const char  *utf8,
+                                          const char  *ascii);
 
 /* The shipped table distilled for MODEL (its metadata "model") with exactly
  * these settings: solver, steps, K, AFS and the grid's times; or NULL. *name

@@ -533,8 +533,8 @@ cell_text (const Cell *c,
 {
   if (!c->ran)
     return g_strdup ("-");
-  return g_strdup_printf ("%.4g ± %.3g (med %.3g)%s", c->mean, c->std, c->median,
-                          !c->afs_changed ? "" : distilled ? " †" : " *");
+  return g_strdup_printf ("%.4g %s %.3g (med %.3g)%s", c->mean, epd_cli_plus_minus (), c->std, c->median,
+                          !c->afs_changed ? "" : distilled ? epd_cli_symbol (" \xe2\x80\xa0", " +") : " *");
 }
 
 static char *
@@ -630,11 +630,11 @@ print_header (const Protocol *p)
   g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
            "tables distilled on %d + %d noises (seeds %d, %d), %d iterations, lr %g, "
            "scale ranges %g (dir), %g (time).\n"
-           "Mean L2 error to the teacher's final samples ± standard deviation (median) over the noises.\n%s",
+           "Mean L2 error to the teacher's final samples %s standard deviation (median) over the noises.\n%s",
            a->model, epd_denoiser_describe (p->denoiser), p->batch,
            a->seed + TEST_SEED_OFFSET, a->train.rtol, epd_schedule_kind_to_string (p->schedule.kind),
            a->train.n_train, a->train.n_val, a->seed, a->seed + 1, a->train.iters, a->train.lr,
-           a->train.scale_dir, a->train.scale_time, a->markdown ? "\n" : "");
+           a->train.scale_dir, a->train.scale_time, epd_cli_plus_minus (), a->markdown ? "\n" : "");
 }
 
 /* Whether a cell of rows [from, to) ran with AFS switched (a footnote mark). */
@@ -659,7 +659,8 @@ print_footer (const Protocol *p,
   if (any_afs_changed (p, N_DISTILLED, N_PROTOCOL_SOLVERS))
     g_print ("%s* with AFS, which gives a two-evaluation solver an odd NFE.\n", gap);
   if (any_afs_changed (p, 0, N_DISTILLED))
-    g_print ("%s† without AFS: with K = 2 and AFS, EPD's latency NFE is odd (2 per step minus 1).\n", gap);
+    g_print ("%s%s without AFS: with K = 2 and AFS, EPD's latency NFE is odd (2 per step minus 1).\n",
+             gap, epd_cli_symbol ("\xe2\x80\xa0", "+"));
   g_print ("%sDistillation wall time:", gap);
   for (guint s = 0; s < N_DISTILLED; s++)
     for (guint i = 0; i < p->n_nfe; i++)
