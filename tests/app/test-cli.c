@@ -4,50 +4,14 @@
  * --table, and compare uses the shipped distilled table where it fits. */
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "epd-test-cli.h"
 #include "solver/epd.h"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs `epd ARGS...` (args NULL-terminated) from the build tree. */
-static void
-run_epdv (Run         *run,
-          const char **args)
-{
-  const char *root = g_getenv ("EPD_BUILD_ROOT");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  int wait_status;
-
-  g_ptr_array_add (argv, g_build_filename (root ? root : "..", "app", "epd", NULL));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &run->out, &run->err, &wait_status, &error));
-  g_assert_no_error (error);
-  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
-}
-
-#define run_epd(run, ...) run_epdv ((run), (const char *[]) { __VA_ARGS__, NULL })
+#define run_epd(run, ...) epd_test_cli_run ((run), NULL, __VA_ARGS__, NULL)
 
 static char *
 temp_path (const char *suffix)
@@ -63,9 +27,9 @@ assert_rejected (const char **args,
                  const char  *message,
                  const char  *out)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
-  run_epdv (&run, args);
+  epd_test_cli_runv (&run, NULL, args);
   g_test_message ("%s -> %d: %s", args[1], run.status, run.err);
   g_assert_cmpint (run.status, ==, 2);
   g_assert_true (g_str_has_prefix (run.err, "epd: error: "));
@@ -150,7 +114,7 @@ test_cli_failed_run_keeps_output (void)
   g_assert_no_error (error);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) run = { 0 };
+      g_auto(EpdTestRun) run = { 0 };
       g_autofree char *contents = NULL;
 
       g_assert_true (g_file_set_contents (out, old, -1, NULL));
@@ -164,7 +128,7 @@ test_cli_failed_run_keeps_output (void)
     }
   /* The NaN-latents error names the file. */
   {
-    g_auto(Run) run = { 0 };
+    g_auto(EpdTestRun) run = { 0 };
 
     run_epd (&run, "sample", "--device", "cpu", "--out", out, "--latents", latents);
     g_assert_nonnull (strstr (run.err, latents));
@@ -178,7 +142,7 @@ static void
 test_cli_sample_summary (void)
 {
   g_autofree char *out = temp_path (".npy");
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
   run_epd (&run, "sample", "--solver", "teacher", "--device", "cpu", "--batch", "2", "--out", out);
   g_assert_cmpint (run.status, ==, 0);
@@ -198,7 +162,7 @@ test_cli_compare_dispatch (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (forms); i++)
     {
-      g_auto(Run) run = { 0 };
+      g_auto(EpdTestRun) run = { 0 };
 
       if (g_str_equal (forms[i][0], "-t"))
         run_epd (&run, "compare", "--device", "cpu", "--batch", "4", "-t", "builtin:ring8-epd-nfe5", forms[i][1]);
@@ -214,7 +178,7 @@ test_cli_compare_dispatch (void)
 static void
 test_cli_compare_help (void)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
   run_epd (&run, "compare", "--help");
   g_assert_cmpint (run.status, ==, 0);
@@ -252,9 +216,9 @@ test_cli_compare_builtin_table (void)
   g_autofree char *name_builtin = NULL, *name_uniform = NULL;
   g_autoptr(EpdTable) uniform = epd_table_new ("epd", 3, 2);
   g_autoptr(GError) error = NULL;
-  g_auto(Run) a = { 0 };
-  g_auto(Run) b = { 0 };
-  g_auto(Run) plugin = { 0 };
+  g_auto(EpdTestRun) a = { 0 };
+  g_auto(EpdTestRun) b = { 0 };
+  g_auto(EpdTestRun) plugin = { 0 };
   double err_builtin, err_uniform;
 
   uniform->afs = TRUE;

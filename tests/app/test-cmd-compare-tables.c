@@ -1,53 +1,24 @@
 /* test-cmd-compare-tables.c: `epd compare --table A --table B` run as a user runs it:
  * the report, the figure's size for 2-D and image models, and clear usage errors. */
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cairo.h>
 #include <glib/gstdio.h>
 
+#include "epd-test-cli.h"
 #include "rl/epd-classifier.h"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
+/* Runs `epd compare ARGS...` (NULL-terminated) from the build tree with extra_env. */
 static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs `epd compare ARGS...` (NULL-terminated) from the build tree with envp. */
-static void
-run_compare (Run         *run,
-             char       **envp,
+run_compare (EpdTestRun         *run,
+             const char * const *extra_env,
              ...)
 {
-  const char *root = g_getenv ("EPD_BUILD_ROOT");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  const char *arg;
   va_list ap;
-  int wait_status;
 
-  g_ptr_array_add (argv, g_build_filename (root ? root : "..", "app", "epd", NULL));
-  g_ptr_array_add (argv, g_strdup ("compare"));
-  va_start (ap, envp);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, g_strdup (arg));
+  va_start (ap, extra_env);
+  epd_test_cli_run_valist (run, extra_env, "compare", ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                               &run->out, &run->err, &wait_status, &error));
-  g_assert_no_error (error);
-  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
 }
 
 static void
@@ -81,12 +52,12 @@ test_mixture (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("epd-test-compare-XXXXXX", NULL);
   g_autofree char *png = g_build_filename (dir, "cmp.png", NULL);
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "LC_ALL", "C", TRUE);
-  g_auto(Run) run = { 0 };
+  const char *env[] = { "LC_ALL=C", NULL };
+  g_auto(EpdTestRun) run = { 0 };
   double teacher_spread;
 
   /* The C locale has no "±": the report must say "+-" rather than "?". */
-  run_compare (&run, envp, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+  run_compare (&run, env, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
                "--model", "gmm:ring8", "--batch", "64", "--device", "cpu", "--png", png, NULL);
   g_test_message ("%s%s", run.out, run.err);
   g_assert_cmpint (run.status, ==, 0);
@@ -117,12 +88,13 @@ test_images (void)
   g_autofree char *png = g_build_filename (dir, "cmp.png", NULL);
   g_autofree char *cache_dir = g_build_filename (dir, "epd-studio", NULL);
   g_autoptr(EpdClassifier) classifier = epd_classifier_new (28 * 28, 128, 10, 1);
-  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "XDG_CACHE_HOME", dir, TRUE);
+  g_autofree char *cache_home = g_strconcat ("XDG_CACHE_HOME=", dir, NULL);
+  const char *env[] = { cache_home, NULL };
   g_autofree char *cache_file = NULL;
   g_autofree char *default_path = NULL;
   g_autofree char *base = NULL;
   EpdClassifierSettings settings;
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
   g_autoptr(GError) error = NULL;
 
   epd_classifier_settings_init (&settings);
@@ -131,7 +103,7 @@ test_images (void)
   cache_file = g_build_filename (cache_dir, base, NULL);
   g_assert_cmpint (g_mkdir_with_parents (cache_dir, 0755), ==, 0);
   g_assert_true (epd_classifier_save (classifier, cache_file, &error));
-  run_compare (&run, envp, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
+  run_compare (&run, env, "--table", "builtin:sd15-distilled", "--table", "builtin:sd15-best",
                "--model", "dataset:fashion-mnist:100", "--batch", "2", "--device", "cpu",
                "--reward", "classifier,sharpness=0.5", "--png", png, NULL);
   g_test_message ("%s%s", run.out, run.err);
@@ -154,10 +126,10 @@ test_images (void)
 static void
 test_errors (void)
 {
-  g_auto(Run) one = { 0 };
-  g_auto(Run) missing = { 0 };
-  g_auto(Run) wrong_reward = { 0 };
-  g_auto(Run) zero_batch = { 0 };
+  g_auto(EpdTestRun) one = { 0 };
+  g_auto(EpdTestRun) missing = { 0 };
+  g_auto(EpdTestRun) wrong_reward = { 0 };
+  g_auto(EpdTestRun) zero_batch = { 0 };
 
   /* One table with --png still means this mode (one table alone compares solvers). */
   run_compare (&one, NULL, "--table", "builtin:sd15-best", "--png", "/nonexistent/x.png", NULL);

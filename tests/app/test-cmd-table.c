@@ -1,52 +1,12 @@
 /* test-cmd-table.c: `epd table` run as a user would: exit codes, messages on
  * stderr, and a JSON -> NPZ -> JSON conversion that keeps every bit. */
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "epd-test-cli.h"
 #include "solver/epd.h"
-
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs `epd ARGS...` (NULL-terminated) from the build tree. */
-static void
-run_epd (Run *run,
-         ...)
-{
-  const char *root = g_getenv ("EPD_BUILD_ROOT");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list ap;
-  int wait_status;
-
-  g_ptr_array_add (argv, g_build_filename (root ? root : "..", "app", "epd", NULL));
-  va_start (ap, run);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, g_strdup (arg));
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &run->out, &run->err, &wait_status, &error));
-  g_assert_no_error (error);
-  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
-}
 
 static char *
 temp_path (const char *suffix)
@@ -59,9 +19,9 @@ temp_path (const char *suffix)
 static void
 test_cmd_table_list (void)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
-  run_epd (&run, "table", "list", NULL);
+  epd_test_cli_run (&run, NULL, "table", "list", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "sd15-best"));
   g_assert_nonnull (strstr (run.out, "flux-start"));
@@ -72,9 +32,9 @@ test_cmd_table_list (void)
 static void
 test_cmd_table_show (void)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
-  run_epd (&run, "table", "show", "builtin:sd15-best", NULL);
+  epd_test_cli_run (&run, NULL, "table", "show", "builtin:sd15-best", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "10 (11 grid points)"));
   g_assert_nonnull (strstr (run.out, "0.152703"));
@@ -86,16 +46,16 @@ test_cmd_table_convert (void)
 {
   g_autofree char *npz = temp_path (".npz");
   g_autofree char *json = temp_path (".json");
-  g_auto(Run) a = { 0 };
-  g_auto(Run) b = { 0 };
+  g_auto(EpdTestRun) a = { 0 };
+  g_auto(EpdTestRun) b = { 0 };
   g_autoptr(EpdTable) original = NULL, back = NULL;
   g_autoptr(GError) error = NULL;
   const char *root = g_getenv ("EPD_SOURCE_ROOT");
   g_autofree char *source = g_build_filename (root ? root : "..", "data", "tables", "sd3-512-best.json", NULL);
 
-  run_epd (&a, "table", "convert", source, npz, NULL);
+  epd_test_cli_run (&a, NULL, "table", "convert", source, npz, NULL);
   g_assert_cmpint (a.status, ==, 0);
-  run_epd (&b, "table", "convert", npz, json, NULL);
+  epd_test_cli_run (&b, NULL, "table", "convert", npz, json, NULL);
   g_assert_cmpint (b.status, ==, 0);
   original = epd_table_load (source, &error);
   g_assert_no_error (error);
@@ -110,23 +70,23 @@ static void
 test_cmd_table_validate (void)
 {
   g_autofree char *bad = temp_path (".json");
-  g_auto(Run) ok = { 0 };
-  g_auto(Run) fail = { 0 };
-  g_auto(Run) usage = { 0 };
+  g_auto(EpdTestRun) ok = { 0 };
+  g_auto(EpdTestRun) fail = { 0 };
+  g_auto(EpdTestRun) usage = { 0 };
 
-  run_epd (&ok, "table", "validate", "builtin:flux-best", "builtin:sd15-start", NULL);
+  epd_test_cli_run (&ok, NULL, "table", "validate", "builtin:flux-best", "builtin:sd15-start", NULL);
   g_assert_cmpint (ok.status, ==, 0);
   g_assert_nonnull (strstr (ok.out, "builtin:flux-best: valid"));
 
   g_assert_true (g_file_set_contents (bad, "{\"num_steps\": 3, \"num_points\": 2, \"r\": [[0.2, 0.5], [0.3, 1.5]], "
                                       "\"weight\": [[0.5, 0.5], [0.5, 0.5]]}", -1, NULL));
-  run_epd (&fail, "table", "validate", bad, NULL);
+  epd_test_cli_run (&fail, NULL, "table", "validate", bad, NULL);
   g_assert_cmpint (fail.status, !=, 0);
   g_assert_true (g_str_has_prefix (fail.err, "epd: error: "));
   g_assert_nonnull (strstr (fail.err, "step 1, point 1: r = 1.5 is outside (0, 1)"));
   g_unlink (bad);
 
-  run_epd (&usage, "table", "convert", "only-one.json", NULL);
+  epd_test_cli_run (&usage, NULL, "table", "convert", "only-one.json", NULL);
   g_assert_cmpint (usage.status, ==, 2);
 }
 
@@ -137,9 +97,9 @@ test_cmd_table_help (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
     {
-      g_auto(Run) run = { 0 };
+      g_auto(EpdTestRun) run = { 0 };
 
-      run_epd (&run, "table", actions[i], "--help", NULL);
+      epd_test_cli_run (&run, NULL, "table", actions[i], "--help", NULL);
       g_assert_cmpint (run.status, ==, 0);
       g_assert_nonnull (strstr (run.out, "Usage:"));
     }

@@ -1,51 +1,14 @@
 /* test-vk-cli.c: `epd devices` and `epd bench` as a user runs them (helper C1). */
 #include <string.h>
-#include <sys/wait.h>
 
-#include <glib.h>
-
-typedef struct
-{
-  char *out;
-  char *err;
-  int   status;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs build/app/epd with args; extra_env (may be NULL) is KEY=VALUE pairs. */
-static void
-run_epd (Run         *run,
-         const char  *extra_env,
-         const char  *args)
-{
-  g_autofree char *epd = g_build_filename (g_getenv ("EPD_BUILD_ROOT"), "app", "epd", NULL);
-  g_autofree char *line = g_strdup_printf ("%s%s %s %s", extra_env ? "env " : "", extra_env ? extra_env : "",
-                                           epd, args);
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) error = NULL;
-  int wait_status;
-
-  g_assert_true (g_shell_parse_argv (line, NULL, &argv, &error));
-  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &run->out, &run->err,
-                               &wait_status, &error));
-  g_assert_no_error (error);
-  run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-}
+#include "epd-test-cli.h"
 
 static void
 test_devices (void)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
-  run_epd (&run, NULL, "devices");
+  epd_test_cli_run (&run, NULL, "devices", NULL);
   g_assert_cmpint (run.status, ==, 0);
   /* CI: lavapipe is listed as a CPU implementation, and auto stays on the CPU. */
   g_assert_nonnull (strstr (run.out, "llvmpipe"));
@@ -56,13 +19,15 @@ test_devices (void)
 static void
 test_devices_without_vulkan (void)
 {
-  g_auto(Run) run = { 0 };
-  g_auto(Run) no_loader = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
+  g_auto(EpdTestRun) no_loader = { 0 };
+  const char *no_icd[] = { "VK_ICD_FILENAMES=/nonexistent", "VK_DRIVER_FILES=/nonexistent", NULL };
+  const char *no_vulkan_loader[] = { "EPD_VK_LOADER=/nonexistent/libvulkan.so.1", NULL };
 
-  run_epd (&run, "VK_ICD_FILENAMES=/nonexistent VK_DRIVER_FILES=/nonexistent", "devices");
+  epd_test_cli_run (&run, no_icd, "devices", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "no Vulkan devices (vkCreateInstance failed"));
-  run_epd (&no_loader, "EPD_VK_LOADER=/nonexistent/libvulkan.so.1", "devices");
+  epd_test_cli_run (&no_loader, no_vulkan_loader, "devices", NULL);
   g_assert_cmpint (no_loader.status, ==, 0);
   g_assert_nonnull (strstr (no_loader.out, "no Vulkan loader"));
 }
@@ -70,9 +35,10 @@ test_devices_without_vulkan (void)
 static void
 test_bench (void)
 {
-  g_auto(Run) run = { 0 };
+  g_auto(EpdTestRun) run = { 0 };
 
-  run_epd (&run, NULL, "bench --model gmm:ring8 --device vulkan --batch 1,3 --points 2 --repeat 1 --markdown");
+  epd_test_cli_run (&run, NULL, "bench", "--model", "gmm:ring8", "--device", "vulkan", "--batch", "1,3",
+                    "--points", "2", "--repeat", "1", "--markdown", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "dgemm"));
   g_assert_nonnull (strstr (run.out, "gmm:ring8 on llvmpipe"));
@@ -83,13 +49,14 @@ test_bench (void)
 static void
 test_bench_errors (void)
 {
-  g_auto(Run) batch = { 0 };
-  g_auto(Run) device = { 0 };
+  g_auto(EpdTestRun) batch = { 0 };
+  g_auto(EpdTestRun) device = { 0 };
 
-  run_epd (&batch, NULL, "bench --batch 4,0");
+  epd_test_cli_run (&batch, NULL, "bench", "--batch", "4,0", NULL);
   g_assert_cmpint (batch.status, ==, 2);
   g_assert_nonnull (strstr (batch.err, "epd: error: --batch: '0'"));
-  run_epd (&device, NULL, "bench --model gmm:ring8 --device 'no such gpu' --batch 1 --repeat 1");
+  epd_test_cli_run (&device, NULL, "bench", "--model", "gmm:ring8", "--device", "no such gpu", "--batch", "1",
+                    "--repeat", "1", NULL);
   g_assert_cmpint (device.status, ==, 1);
   g_assert_nonnull (strstr (device.err, "epd: error: no Vulkan device 'no such gpu'"));
 }

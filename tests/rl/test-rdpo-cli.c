@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "epd-test-cli.h"
 #include "solver/epd.h"
 
 typedef struct
@@ -12,12 +13,6 @@ typedef struct
   char *dir;
   char *start;
 } Fixture;
-
-static char *
-epd_path (void)
-{
-  return g_build_filename (g_getenv ("EPD_BUILD_ROOT"), "app", "epd", NULL);
-}
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -55,27 +50,18 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_free (f->start);
 }
 
-/* Runs `epd rdpo ARGS...` (NULL-terminated) and returns its exit status. */
+/* Runs `epd rdpo ARGS...` (NULL-terminated), hands back its stderr and returns its exit status. */
 static int
 run_rdpo (char **err, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  g_auto(EpdTestRun) run = { 0 };
   va_list ap;
-  const char *arg;
-  int status;
 
-  g_ptr_array_add (argv, epd_path ());
-  g_ptr_array_add (argv, g_strdup ("rdpo"));
   va_start (ap, err);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, g_strdup (arg));
+  epd_test_cli_run_valist (&run, NULL, "rdpo", ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, err, &status, &error));
-  g_assert_no_error (error);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  *err = g_steal_pointer (&run.err);
+  return run.status;
 }
 
 static void
@@ -169,7 +155,7 @@ log_has_a_line (gpointer user_data)
 static void
 test_interrupt (Fixture *f, gconstpointer data)
 {
-  g_autofree char *epd = epd_path ();
+  g_autofree char *epd = epd_test_cli_path ();
   g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
   g_autofree char *log = g_build_filename (f->dir, "log.jsonl", NULL);
   g_autofree char *ckpt = g_build_filename (f->dir, "ckpt.json", NULL);
