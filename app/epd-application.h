@@ -1,4 +1,4 @@
-/* epd-application.h: the EPD Studio GtkApplication (helper F). */
+/* epd-application.h: the EPD Studio GtkApplication. */
 #pragma once
 
 #include <gtk/gtk.h>

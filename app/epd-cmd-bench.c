@@ -1,4 +1,4 @@
-/* epd-cmd-bench.c: `epd bench`, denoiser throughput per device (helper C1).
+/* epd-cmd-bench.c: `epd bench`, denoiser throughput per device.
  *
  * For each model and device: the time of one denoise() call of B rows (the
  * median of --repeat calls after a warm-up), samples/s, achieved GFLOP/s and

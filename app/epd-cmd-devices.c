@@ -1,4 +1,4 @@
-/* epd-cmd-devices.c: `epd devices`, the compute devices and what auto picks (helper C1). */
+/* epd-cmd-devices.c: `epd devices`, the compute devices and what auto picks. */
 #include "epd-cli.h"
 #include "render/epd-model-open.h"
 #include "render/epd-vk-context.h"

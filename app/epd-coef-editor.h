@@ -1,4 +1,4 @@
-/* epd-coef-editor.h: hand-tuning an EPD table (helper F).
+/* epd-coef-editor.h: hand-tuning an EPD table.
  * Drag a point's position along its step's log-t axis or a weight bar (the
  * other weights renormalise, see render/epd-coef-edit.h), or type values;
  * undo/redo, reset a step, overlay a second table. Emits "changed" after each

@@ -1,4 +1,4 @@
-/* epd-compare-view.h: two tables side by side on the same seeds (helper F).
+/* epd-compare-view.h: two tables side by side on the same seeds.
  * Table A and table B (the edited table, a file, or a published table) drawn
  * as coefficient plots; below them the samples each gives on the current
  * model from the same noise, with their error to the teacher, and the

@@ -1,4 +1,4 @@
-/* epd-error-view.h: error to the teacher per step and against NFE (helper F). */
+/* epd-error-view.h: error to the teacher per step and against NFE. */
 #pragma once
 
 #include <gtk/gtk.h>

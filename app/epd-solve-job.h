@@ -1,4 +1,4 @@
-/* epd-solve-job.h: one live solve of the studio, free of GTK (helper F).
+/* epd-solve-job.h: one live solve of the studio, free of GTK.
  *
  * The window copies its inputs into an EpdSolveRequest and runs it in a GTask
  * worker; the result carries everything the views draw. The teacher's trace

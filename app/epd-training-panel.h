@@ -1,4 +1,4 @@
-/* epd-training-panel.h: distillation in the background, and RDPO logs (helper F).
+/* epd-training-panel.h: distillation in the background, and RDPO logs.
  * Distillation (Stage 1) or RDPO (Stage 2, from the edited table) with a
  * progress bar and live curves; cancel keeps the best table so far;
  * "table-ready" hands the result to the window. An RDPO log in the

@@ -1,4 +1,4 @@
-/* epd-trajectory-view.h: the sampling paths, live (helper F).
+/* epd-trajectory-view.h: the sampling paths, live.
  * Zoom with the wheel, pan by dragging, click a path to select it, step or
  * play through the grid; tooltips give the state, sigma and denoised value.
  * Image models are projected on the two principal components of the trace,

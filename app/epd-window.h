@@ -1,4 +1,4 @@
-/* epd-window.h: the EPD Studio main window (helper F). */
+/* epd-window.h: the EPD Studio main window. */
 #pragma once
 
 #include <gtk/gtk.h>

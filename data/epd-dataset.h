@@ -1,4 +1,4 @@
-/* epd-dataset.h: image datasets in memory (helper C2).
+/* epd-dataset.h: image datasets in memory.
  *
  * An EpdDataset holds n images of side x side x channels float pixels in
  * [-1, 1], row-major [n][side][side][channels] (the layout of the denoiser's

@@ -1,4 +1,4 @@
-/* epd-coef-edit.h: the coefficient editor's math, free of GTK (helper F).
+/* epd-coef-edit.h: the coefficient editor's math, free of GTK.
  *
  * Weights: dragging weight k to a value v clamps v to [0, 1] and scales the
  * other weights of the step by (1 - v) / (their sum), so the row stays on the

@@ -1,4 +1,4 @@
-/* epd-image-grid.h: sampled images as a PNG grid (helper C2). */
+/* epd-image-grid.h: sampled images as a PNG grid. */
 #pragma once
 
 #include <cairo.h>

@@ -1,4 +1,4 @@
-/* epd-model-open.c: a model spec on the compute device that fits (helper C1).
+/* epd-model-open.c: a model spec on the compute device that fits.
  *
  * Policy: "cpu" is the CPU path. "auto" takes a real GPU (discrete, then
  * integrated) and otherwise stays on the CPU: a CPU implementation of Vulkan

@@ -1,4 +1,4 @@
-/* epd-plot-coef.h: an EPD table drawn per step (helper F).
+/* epd-plot-coef.h: an EPD table drawn per step.
  *
  * One column per step. The upper lane is the log-t axis from t_n (left) to
  * t_{n+1} (right): since tau_k = t_{n+1}^r_k t_n^(1-r_k), log tau_k is linear in

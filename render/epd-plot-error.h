@@ -1,4 +1,4 @@
-/* epd-plot-error.h: error to the teacher, per step and against NFE (helper F). */
+/* epd-plot-error.h: error to the teacher, per step and against NFE. */
 #pragma once
 
 #include "epd-plot-lines.h"

@@ -1,4 +1,4 @@
-/* epd-plot-pca.h: a 2-D projection of high-dimensional trajectories (helper F).
+/* epd-plot-pca.h: a 2-D projection of high-dimensional trajectories.
  * The two principal components of a set of rows, found by power iteration on
  * X^T X without forming the dim x dim covariance. */
 #pragma once

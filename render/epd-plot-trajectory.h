@@ -1,4 +1,4 @@
-/* epd-plot-trajectory.h: sampling paths in 2-D (helper F).
+/* epd-plot-trajectory.h: sampling paths in 2-D.
  *
  * The density heat map (2-D mixtures), the teacher's paths in grey, the
  * solver's paths in colour with a dot per step, and for the selected path and

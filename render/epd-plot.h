@@ -1,4 +1,4 @@
-/* epd-plot.h: the common ground of every Cairo plot (helper F).
+/* epd-plot.h: the common ground of every Cairo plot.
  *
  * Data are first normalised to view coordinates in [0, 1] (linear or log per
  * axis), then mapped to pixels of the plot area, in the manner of Sysprof's

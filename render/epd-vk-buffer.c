@@ -1,4 +1,4 @@
-/* epd-vk-buffer.c: storage buffers and their memory (helper C1). */
+/* epd-vk-buffer.c: storage buffers and their memory. */
 #include "epd-vk-private.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* epd-vk-buffer.h: storage buffers on a Vulkan device (helper C1).
+/* epd-vk-buffer.h: storage buffers on a Vulkan device.
  *
  * DEVICE buffers live where the device computes: device-local memory on a
  * discrete GPU (not mapped: fill them with epd_vk_buffer_upload() or a copy

@@ -1,4 +1,4 @@
-/* epd-vk-context.c: instance, device choice, queue and submission (helper C1). */
+/* epd-vk-context.c: instance, device choice, queue and submission. */
 #include "epd-vk-private.h"
 
 #include <dlfcn.h>

@@ -1,4 +1,4 @@
-/* epd-vk-context.h: a Vulkan compute device (helper C1).
+/* epd-vk-context.h: a Vulkan compute device.
  *
  * An EpdVkContext owns an instance, one logical device with a compute queue,
  * a command pool, a pipeline cache and a fence. Work is submitted as a list of

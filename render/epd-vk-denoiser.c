@@ -1,4 +1,4 @@
-/* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute (helper C1). */
+/* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 

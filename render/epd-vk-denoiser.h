@@ -1,4 +1,4 @@
-/* epd-vk-denoiser.h: an EpdDenoiser computed by Vulkan compute (helper C1).
+/* epd-vk-denoiser.h: an EpdDenoiser computed by Vulkan compute.
  *
  * Wraps a CPU model (an EpdGmm or an EpdEmpirical): its parameters go to the
  * device once, in float32; each denoise() call converts the batch to float32,

@@ -1,4 +1,4 @@
-/* epd-vk-kernel.c: compute pipelines from the embedded SPIR-V (helper C1). */
+/* epd-vk-kernel.c: compute pipelines from the embedded SPIR-V. */
 #include "epd-vk-private.h"
 #include "epd-render-resources.h"
 

@@ -1,4 +1,4 @@
-/* epd-vk-kernel.h: a compute pipeline from embedded SPIR-V (helper C1).
+/* epd-vk-kernel.h: a compute pipeline from embedded SPIR-V.
  *
  * A kernel is one shader of the render GResource, its pipeline (through the
  * context's pipeline cache), a layout of n_bindings storage buffers plus

@@ -1,4 +1,4 @@
-/* epd-vk-private.h: what the Vulkan engine's own files share (helper C1).
+/* epd-vk-private.h: what the Vulkan engine's own files share.
  *
  * The loader is opened at run time (dlopen of libvulkan.so.1), so a machine
  * without Vulkan still runs every CPU path; all entry points go through the

@@ -1,4 +1,4 @@
-/* epd-classifier.h: a small Fashion-MNIST classifier the project trains itself (helper E2).
+/* epd-classifier.h: a small Fashion-MNIST classifier the project trains itself.
  * An MLP n_inputs -> hidden (ReLU) -> n_classes (softmax), trained with minibatch Adam on
  * float32 with OpenBLAS. Inputs are image rows in [-1, 1], the models' convention.
  * It is the stand-in for a learned preference model: the `classifier` reward is its

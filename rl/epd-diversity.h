@@ -1,4 +1,4 @@
-/* epd-diversity.h: how varied a batch of final samples is (helper E2).
+/* epd-diversity.h: how varied a batch of final samples is.
  * Mixtures: mode coverage (entropy of the nearest-component histogram,
  * normalised to [0,1] by log(number of components)). Image models: entropy of the
  * classifier's class histogram, normalised by log(10).

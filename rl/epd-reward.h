@@ -1,4 +1,4 @@
-/* epd-reward.h: rewards of final samples, combinable with weights (helper E2).
+/* epd-reward.h: rewards of final samples, combinable with weights.
  * Spec: "NAME[=WEIGHT][,NAME[=WEIGHT]...]" with NAME one of
  *   logdensity   exact log-density under a Gaussian-mixture model
  *   teacher      minus the L2 distance to the teacher's sample from the same noise

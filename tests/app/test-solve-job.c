@@ -1,4 +1,4 @@
-/* test-solve-job.c: the studio's live solve job, without GTK (helper F). */
+/* test-solve-job.c: the studio's live solve job, without GTK. */
 #include "app/epd-solve-job.h"
 #include "app/epd-studio-jobs.h"
 #include "data/epd-model.h"

@@ -1,4 +1,4 @@
-/* test-coef-edit.c: the coefficient editor's drag math and undo/redo (helper F). */
+/* test-coef-edit.c: the coefficient editor's drag math and undo/redo. */
 #include "render/epd-coef-edit.h"
 
 #include <math.h>

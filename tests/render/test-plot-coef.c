@@ -1,4 +1,4 @@
-/* test-plot-coef.c: the coefficient plot's pixels and its editor geometry (helper F). */
+/* test-plot-coef.c: the coefficient plot's pixels and its editor geometry. */
 #include "render/epd-plot-coef.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* test-plot-trajectory.c: paths, parallel-point arrows, picking, PCA, heat map (helper F). */
+/* test-plot-trajectory.c: paths, parallel-point arrows, picking, PCA, heat map. */
 #include "render/epd-plot-trajectory.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* test-plot.c: viewport, ticks, export, line charts, error data, curve logs (helper F). */
+/* test-plot.c: viewport, ticks, export, line charts, error data, curve logs. */
 #include "render/epd-plot-curves.h"
 #include "render/epd-plot-error.h"
 

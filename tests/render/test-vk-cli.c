@@ -1,4 +1,4 @@
-/* test-vk-cli.c: `epd devices` and `epd bench` as a user runs them (helper C1). */
+/* test-vk-cli.c: `epd devices` and `epd bench` as a user runs them. */
 #include <string.h>
 
 #include "epd-test-cli.h"

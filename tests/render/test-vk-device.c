@@ -1,4 +1,4 @@
-/* test-vk-device.c: device choice, model opening and the no-Vulkan fallback (helper C1). */
+/* test-vk-device.c: device choice, model opening and the no-Vulkan fallback. */
 #include <string.h>
 
 #include <glib/gstdio.h>

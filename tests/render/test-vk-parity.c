@@ -1,4 +1,4 @@
-/* test-vk-parity.c: the Vulkan kernels against the float64 CPU models (helper C1).
+/* test-vk-parity.c: the Vulkan kernels against the float64 CPU models.
  *
  * Runs on any Vulkan device ("vulkan": lavapipe in CI); sizes are tiny because
  * lavapipe is slow. Registered twice: plain, and with EPD_VK_VALIDATION=1,

@@ -1,4 +1,4 @@
-/* test-vk-solve.c: whole EPD solves on the CPU and on Vulkan end together (helper C1).
+/* test-vk-solve.c: whole EPD solves on the CPU and on Vulkan end together.
  *
  * The float32 device path follows the float64 path through every step, from
  * sigma 80 to 0.002; the samples must agree to SOLVE_TOL relative to their
