@@ -1,14 +1,14 @@
-/* epd-application.c: actions, shortcuts, the --smoke-test option. */
+/* epd-application.c: actions, shortcuts, command-line options. */
 #include "epd-application.h"
 
 #include "epd-model.h"
 #include "epd-studio-jobs.h"
 #include "epd-window.h"
+#include "epd-edit-bench.h"
 
 struct _EpdApplication
 {
   GtkApplication parent_instance;
-  gboolean       smoke_test;
   char          *view;
   char          *model;
   int            bench_edits;
@@ -109,10 +109,8 @@ epd_application_activate (GApplication *application)
   if (self->view != NULL && !epd_window_show_view (EPD_WINDOW (window), self->view))
     g_printerr ("epd-studio: unknown view “%s” (trajectories, coefficients, error, compare, training)\n",
                 self->view);
-  if (self->smoke_test)
-    epd_window_run_smoke_test (EPD_WINDOW (window));
-  else if (self->bench_edits > 0)
-    epd_window_run_edit_benchmark (EPD_WINDOW (window), self->bench_edits);
+  if (self->bench_edits > 0)
+    epd_edit_bench_run (EPD_WINDOW (window), self->bench_edits);
 }
 
 /* Files on the command line: tables (JSON, NPZ) and training logs (.jsonl). */
@@ -140,7 +138,6 @@ epd_application_handle_local_options (GApplication *application,
 {
   EpdApplication *self = EPD_APPLICATION (application);
 
-  self->smoke_test = g_variant_dict_contains (options, "smoke-test");
   g_variant_dict_lookup (options, "view", "s", &self->view);
   g_variant_dict_lookup (options, "model", "s", &self->model);
   g_variant_dict_lookup (options, "bench-edits", "i", &self->bench_edits);
@@ -183,10 +180,6 @@ epd_application_init (EpdApplication *self)
 {
   g_application_set_option_context_parameter_string (G_APPLICATION (self),
                                                      "[TABLE.json|TABLE.npz|LOG.jsonl…]");
-  g_application_add_main_option (G_APPLICATION (self), "smoke-test", 0, G_OPTION_FLAG_NONE,
-                                 G_OPTION_ARG_NONE,
-                                 "Solve the default model, edit a weight, save and reload the table, "
-                                 "then quit (exit status 0 when all went right)", NULL);
   g_application_add_main_option (G_APPLICATION (self), "view", 0, G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_STRING,
                                  "The view to show first: trajectories, coefficients, error, compare "

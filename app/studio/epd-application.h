@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EpdApplication, epd_application, EPD, APPLICATION, GtkApplication)
 
 EpdApplication *epd_application_new             (void);
-/* The smoke test's verdict: the process exits with this status. */
+/* The process exits with this status (set by --bench-edits when it times out). */
 void            epd_application_set_exit_status (EpdApplication *self,
                                                  int             status);
 int             epd_application_get_exit_status (EpdApplication *self);

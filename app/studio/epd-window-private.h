@@ -64,13 +64,6 @@ struct _EpdWindow
   EpdSolveResult  *result;             /* what the views show */
   EpdTeacherRun   *teacher;            /* the latest teacher, reused while it matches */
   gboolean         syncing;            /* controls are being set by code: no solve */
-
-  /* Smoke test */
-  guint            smoke_stage;
-  guint            smoke_timeout_id;
-  guint            bench_remaining;
-  char            *smoke_dir;
-  EpdTable        *smoke_trained;  /* the "trained" table the smoke test hands over */
 };
 
 /* epd-window.c */
@@ -100,6 +93,5 @@ void     epd_window_set_table         (EpdWindow      *self,
 /* epd-window-files.c */
 void     epd_window_install_file_actions (EpdWindow   *self);
 void     epd_window_setup_drop        (EpdWindow      *self);
-void     epd_window_smoke_step        (EpdWindow      *self);
 
 G_END_DECLS

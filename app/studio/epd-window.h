@@ -33,12 +33,9 @@ gboolean   epd_window_show_view    (EpdWindow      *self,
 /* Opens a model spec (added to the model list if new). */
 void       epd_window_set_model_spec (EpdWindow    *self,
                                       const char   *spec);
-/* Runs the smoke test: a solve, a weight edit, a save and reload, a bad file;
- * quits the application with exit status 0 when all went right. */
-void       epd_window_run_smoke_test (EpdWindow    *self);
-/* Performance check: after the first solve, n weight edits one after another,
- * each waiting for its frame; prints the edit-to-frame latencies and quits. */
-void       epd_window_run_edit_benchmark (EpdWindow *self,
-                                          guint      n);
+/* Draws the current view to PNG, SVG or PDF (by path's extension). */
+gboolean   epd_window_export_view  (EpdWindow      *self,
+                                    const char     *path,
+                                    GError        **error);
 
 G_END_DECLS

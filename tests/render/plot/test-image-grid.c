@@ -1,18 +1,10 @@
 /* test-image-grid.c: the pixels of rendered image grids and their PNG files. */
 #include "epd-image-grid.h"
+#include "epd-test-pixel.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-
-static guint32
-pixel_at (cairo_surface_t *surface, int x, int y)
-{
-  const guchar *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-
-  return ((const guint32 *) (data + (gsize) y * stride))[x] & 0xffffff;
-}
 
 /* Five grey 2 x 2 images at scale 3: 3 columns (about square), 2 rows. */
 static void
@@ -34,19 +26,19 @@ test_grey_layout (void)
   /* 3 cells of 2 * 3 + 2 pixels, plus the outer gutter */
   g_assert_cmpint (cairo_image_surface_get_width (surface), ==, 3 * 8 + 2);
   g_assert_cmpint (cairo_image_surface_get_height (surface), ==, 2 * 8 + 2);
-  g_assert_cmphex (pixel_at (surface, 0, 0), ==, 0xffffff);    /* gutter */
-  g_assert_cmphex (pixel_at (surface, 2, 2), ==, 0x000000);    /* image 0, value (0, 0) */
-  g_assert_cmphex (pixel_at (surface, 4, 4), ==, 0x000000);    /* still inside its 3 x 3 block */
-  g_assert_cmphex (pixel_at (surface, 5, 2), ==, 0xffffff);    /* value (0, 1) */
-  g_assert_cmphex (pixel_at (surface, 2, 5), ==, 0x808080);    /* value (1, 0) */
-  g_assert_cmphex (pixel_at (surface, 8, 2), ==, 0xffffff);    /* gutter between columns */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 0, 0), ==, 0xffffff);    /* gutter */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 2, 2), ==, 0x000000);    /* image 0, value (0, 0) */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 4, 4), ==, 0x000000);    /* still inside its 3 x 3 block */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 5, 2), ==, 0xffffff);    /* value (0, 1) */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 2, 5), ==, 0x808080);    /* value (1, 0) */
+  g_assert_cmphex (epd_test_pixel_hex (surface, 8, 2), ==, 0xffffff);    /* gutter between columns */
   /* image 1 at column 1: value (1, 1) = -0.25 -> 0.75 * 127.5 = 95.6 -> 96 */
-  g_assert_cmphex (pixel_at (surface, 10 + 3, 2 + 3), ==, 0x606060);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 10 + 3, 2 + 3), ==, 0x606060);
   /* image 4 at row 1, column 1: value (1, 1) = 5.5 clamps to white */
-  g_assert_cmphex (pixel_at (surface, 10 + 5, 10 + 5), ==, 0xffffff);
-  g_assert_cmphex (pixel_at (surface, 10 + 0, 10 + 0), ==, 0x000000);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 10 + 5, 10 + 5), ==, 0xffffff);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 10 + 0, 10 + 0), ==, 0x000000);
   /* the empty sixth cell is all gutter */
-  g_assert_cmphex (pixel_at (surface, 18 + 2, 10 + 2), ==, 0xffffff);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 18 + 2, 10 + 2), ==, 0xffffff);
   cairo_surface_destroy (surface);
 }
 
@@ -61,8 +53,8 @@ test_rgb (void)
   g_assert_no_error (error);
   g_assert_cmpint (cairo_image_surface_get_width (surface), ==, 4 + 2 * 2);
   g_assert_cmpint (cairo_image_surface_get_height (surface), ==, 2 * 6 + 2);
-  g_assert_cmphex (pixel_at (surface, 3, 3), ==, 0xff0000);
-  g_assert_cmphex (pixel_at (surface, 3, 2 + 6 + 1), ==, 0x0080ff);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 3, 3), ==, 0xff0000);
+  g_assert_cmphex (epd_test_pixel_hex (surface, 3, 2 + 6 + 1), ==, 0x0080ff);
   cairo_surface_destroy (surface);
 }
 
@@ -113,7 +105,7 @@ test_save_png (void)
   g_assert_cmpint (cairo_image_surface_get_height (loaded), ==, cairo_image_surface_get_height (rendered));
   for (int y = 0; y < cairo_image_surface_get_height (loaded); y++)
     for (int x = 0; x < cairo_image_surface_get_width (loaded); x++)
-      g_assert_cmphex (pixel_at (loaded, x, y), ==, pixel_at (rendered, x, y));
+      g_assert_cmphex (epd_test_pixel_hex (loaded, x, y), ==, epd_test_pixel_hex (rendered, x, y));
   cairo_surface_destroy (loaded);
   cairo_surface_destroy (rendered);
   listing = g_dir_open (dir, 0, NULL);

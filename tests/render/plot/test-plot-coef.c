@@ -1,35 +1,22 @@
 /* test-plot-coef.c: the coefficient plot's pixels and its editor geometry. */
 #include "epd-plot-coef.h"
+#include "epd-test-pixel.h"
 
 #include <math.h>
 
 #define WIDTH 640
 #define HEIGHT 420
 
-typedef struct { double r, g, b; } Rgb;
-
-static Rgb
-pixel (cairo_surface_t *surface,
-       double           x,
-       double           y)
-{
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  guint32 p = *(guint32 *) (data + (int) y * stride + 4 * (int) x);
-
-  return (Rgb) { ((p >> 16) & 0xff) / 255.0, ((p >> 8) & 0xff) / 255.0, (p & 0xff) / 255.0 };
-}
-
 /* Palette 0 is a blue: much more blue than red. */
 static gboolean
-is_main (Rgb c)
+is_main (EpdTestRgb c)
 {
   return c.b > c.r + 0.3;
 }
 
 /* Palette 1 (vermillion): much more red than blue. */
 static gboolean
-is_overlay (Rgb c)
+is_overlay (EpdTestRgb c)
 {
   return c.r > c.b + 0.3;
 }
@@ -79,14 +66,14 @@ test_bar_height (void)
   bottom = layout.w_top + layout.w_height;
   /* Count the bar's rows in its middle column, from the lane's bottom up. */
   for (double py = bottom - 1; py > layout.w_top; py--)
-    if (is_main (pixel (surface, cx, py)))
+    if (is_main (epd_test_pixel (surface, cx, py)))
       blue_rows++;
   g_assert_cmpfloat (fabs (blue_rows - h), <=, 2.0);
-  g_assert_false (is_main (pixel (surface, cx, y - 4)));
+  epd_assert_pixel (surface, cx, y - 4, c, !is_main (c));
   /* The neighbouring bar (weight 0.25) is a third as tall. */
   epd_coef_layout_bar (&layout, 0, 0, 0.25, &x, &y, &w, &h);
-  g_assert_true (is_main (pixel (surface, x + w / 2, y + 3)));
-  g_assert_false (is_main (pixel (surface, x + w / 2, y - 4)));
+  epd_assert_pixel (surface, x + w / 2, y + 3, c, is_main (c));
+  epd_assert_pixel (surface, x + w / 2, y - 4, c, !is_main (c));
   cairo_surface_destroy (surface);
 }
 
@@ -100,10 +87,10 @@ test_position_markers (void)
 
   epd_coef_layout_compute (&layout, 2, 2, WIDTH, HEIGHT);
   epd_coef_layout_position (&layout, 1, 1, 0.9, &px, &py);
-  g_assert_true (is_main (pixel (surface, px, py)));
+  epd_assert_pixel (surface, px, py, c, is_main (c));
   /* Where r = 0.5 would be there is no marker on this row. */
   epd_coef_layout_position (&layout, 1, 1, 0.5, &away_x, &away_y);
-  g_assert_false (is_main (pixel (surface, away_x, away_y)));
+  epd_assert_pixel (surface, away_x, away_y, c, !is_main (c));
   cairo_surface_destroy (surface);
 }
 
@@ -122,7 +109,7 @@ test_overlay (void)
   surface = draw (table, overlay);
   epd_coef_layout_compute (&layout, 2, 2, WIDTH, HEIGHT);
   epd_coef_layout_bar (&layout, 1, 0, 0.9, &x, &y, &w, &h);
-  g_assert_true (is_overlay (pixel (surface, x + w / 2, y)));
+  epd_assert_pixel (surface, x + w / 2, y, c, is_overlay (c));
   cairo_surface_destroy (surface);
 }
 
@@ -166,7 +153,7 @@ test_zero_weight_grabbable (void)
   epd_coef_layout_compute (&layout, 2, 2, WIDTH, HEIGHT);
   epd_coef_layout_bar (&layout, 1, 0, 0, &x, &y, &w, &h);
   g_assert_cmpfloat (h, ==, 0);
-  g_assert_true (is_main (pixel (surface, x + w / 2, y - 1)));
+  epd_assert_pixel (surface, x + w / 2, y - 1, c, is_main (c));
   g_assert_cmpint (epd_coef_layout_hit (&layout, table, x + w / 2, y - 1, &step, &k), ==, EPD_COEF_PART_WEIGHT);
   g_assert_cmpuint (step, ==, 1);
   g_assert_cmpuint (k, ==, 0);

@@ -4,35 +4,21 @@
 #include <math.h>
 
 #include "epd-plot-samples.h"
+#include "epd-test-pixel.h"
 
 #define SIZE 320
 
-static void
-pixel_rgb (cairo_surface_t *surface,
-           double           px,
-           double           py,
-           double           rgb[3])
+static double
+distance (EpdTestRgb a,
+          EpdTestRgb b)
 {
-  const guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  guint32 v = *(const guint32 *) (data + (int) py * stride + (int) px * 4);
-
-  rgb[0] = ((v >> 16) & 0xff) / 255.0;
-  rgb[1] = ((v >> 8) & 0xff) / 255.0;
-  rgb[2] = (v & 0xff) / 255.0;
+  return sqrt (pow (a.r - b.r, 2) + pow (a.g - b.g, 2) + pow (a.b - b.b, 2));
 }
 
 static double
-distance (const double a[3],
-          const double b[3])
+luma (EpdTestRgb c)
 {
-  return sqrt (pow (a[0] - b[0], 2) + pow (a[1] - b[1], 2) + pow (a[2] - b[2], 2));
-}
-
-static double
-luma (const double rgb[3])
-{
-  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
 }
 
 static cairo_surface_t *
@@ -62,7 +48,8 @@ test_pixels (void)
   EpdSamplesPlot with_dots, without_dots;
   EpdPlotViewport vp;
   cairo_surface_t *dots, *plain;
-  double px, py, cx, cy, palette[3], on_dot[3], under_dot[3], at_mode[3], at_centre[3];
+  double px, py, cx, cy;
+  EpdTestRgb palette, on_dot, under_dot, at_mode, at_centre;
 
   epd_samples_plot_init (&with_dots, gmm, samples, 1, 2);
   epd_samples_plot_init (&without_dots, gmm, samples, 0, 2);
@@ -80,20 +67,19 @@ test_pixels (void)
     }
 
   /* The dot on component 0 has the palette colour; component 1 has no dot. */
-  epd_plot_palette (0, &palette[0], &palette[1], &palette[2]);
+  epd_plot_palette (0, &palette.r, &palette.g, &palette.b);
   epd_plot_viewport_to_pixel (&vp, means[0], means[1], &px, &py);
-  pixel_rgb (dots, px, py, on_dot);
-  pixel_rgb (plain, px, py, under_dot);
-  g_assert_cmpfloat (distance (on_dot, palette), <, 0.2);
-  g_assert_cmpfloat (distance (under_dot, palette), >, distance (on_dot, palette) + 0.2);
+  on_dot = epd_test_pixel (dots, px, py);
+  epd_assert_pixel (dots, px, py, c, distance (c, palette) < 0.2);
+  epd_assert_pixel (plain, px, py, c, distance (c, palette) > distance (on_dot, palette) + 0.2);
   epd_plot_viewport_to_pixel (&vp, means[2], means[3], &px, &py);
-  pixel_rgb (dots, px, py, at_mode);
-  pixel_rgb (plain, px, py, under_dot);
-  g_assert_cmpfloat (distance (at_mode, under_dot), <, 0.02);
+  under_dot = epd_test_pixel (plain, px, py);
+  at_mode = epd_test_pixel (dots, px, py);
+  epd_assert_pixel (dots, px, py, c, distance (c, under_dot) < 0.02);
 
   /* The heat map is brighter on a mode than in the empty centre of the ring. */
   epd_plot_viewport_to_pixel (&vp, 0, 0, &cx, &cy);
-  pixel_rgb (plain, cx, cy, at_centre);
+  at_centre = epd_test_pixel (plain, cx, cy);
   g_test_message ("luma at a mode %.3f, at the centre %.3f", luma (at_mode), luma (at_centre));
   g_assert_cmpfloat (luma (at_mode), >, luma (at_centre) + 0.1);
 

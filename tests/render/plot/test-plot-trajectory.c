@@ -1,24 +1,11 @@
 /* test-plot-trajectory.c: paths, parallel-point arrows, picking, PCA, heat map. */
 #include "epd-plot-trajectory.h"
+#include "epd-test-pixel.h"
 
 #include <math.h>
 #include <string.h>
 
 #define SIZE 600
-
-typedef struct { double r, g, b; } Rgb;
-
-static Rgb
-pixel (cairo_surface_t *surface,
-       double           x,
-       double           y)
-{
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  guint32 p = *(guint32 *) (data + (int) y * stride + 4 * (int) x);
-
-  return (Rgb) { ((p >> 16) & 0xff) / 255.0, ((p >> 8) & 0xff) / 255.0, (p & 0xff) / 255.0 };
-}
 
 static double *
 doubles (gsize         n,
@@ -84,33 +71,23 @@ test_arrows (void)
 {
   g_autoptr(EpdTrace) trace = make_trace ();
   cairo_surface_t *surface = draw_selected (trace);
-  Rgb c;
 
   /* Point 0 at (0, 0.5) contributes h w d = (1, 0): its arrow ends at (1, 0.5),
    * pixel (300, 350); just behind the tip is the (vermillion) head. */
-  c = pixel (surface, 295, 350);
-  g_assert_cmpfloat (c.r, >, c.b + 0.3);
-  c = pixel (surface, 250, 350);
-  g_assert_cmpfloat (c.r, >, c.b + 0.3);
+  epd_assert_pixel (surface, 295, 350, c, c.r > c.b + 0.3);
+  epd_assert_pixel (surface, 250, 350, c, c.r > c.b + 0.3);
   /* Nothing past the tip, nor off the shaft. */
-  c = pixel (surface, 312, 350);
-  g_assert_cmpfloat (c.r + c.g + c.b, >, 2.9);
-  c = pixel (surface, 250, 372);
-  g_assert_cmpfloat (c.r + c.g + c.b, >, 2.9);
+  epd_assert_pixel (surface, 312, 350, c, c.r + c.g + c.b > 2.9);
+  epd_assert_pixel (surface, 250, 372, c, c.r + c.g + c.b > 2.9);
   /* Point 1 at (0, -0.5) contributes (0, -1): its (green) head ends at (0, -1.5), pixel (200, 550). */
-  c = pixel (surface, 200, 545);
-  g_assert_cmpfloat (c.g, >, c.r + 0.3);
+  epd_assert_pixel (surface, 200, 545, c, c.g > c.r + 0.3);
   /* The Euler step h d = (1, 0) from x_n = (0, 0): dark dashes along y = 0 towards (1, 0). */
-  c = pixel (surface, 295, 400);
-  g_assert_cmpfloat (c.r + c.g + c.b, <, 1.0);
+  epd_assert_pixel (surface, 295, 400, c, c.r + c.g + c.b < 1.0);
   /* x_n itself: a black dot at (200, 400). */
-  c = pixel (surface, 200, 400);
-  g_assert_cmpfloat (c.r + c.g + c.b, <, 0.3);
+  epd_assert_pixel (surface, 200, 400, c, c.r + c.g + c.b < 0.3);
   /* x_{n+1} = (1, 0): a black ring of radius 5 around (300, 400), hollow. */
-  c = pixel (surface, 300, 405);
-  g_assert_cmpfloat (c.r + c.g + c.b, <, 0.6);
-  c = pixel (surface, 300, 402);
-  g_assert_cmpfloat (c.r + c.g + c.b, >, 2.9);
+  epd_assert_pixel (surface, 300, 405, c, c.r + c.g + c.b < 0.6);
+  epd_assert_pixel (surface, 300, 402, c, c.r + c.g + c.b > 2.9);
   cairo_surface_destroy (surface);
 }
 
@@ -215,13 +192,12 @@ test_density_surface (void)
 {
   const double bounds[4] = { -3, 3, -3, 3 };
   cairo_surface_t *surface = epd_plot_density_surface (bump, NULL, bounds, 61, 61);
-  Rgb centre = pixel (surface, 30, 30), corner = pixel (surface, 1, 1);
+  EpdTestRgb corner = epd_test_pixel (surface, 1, 1);
 
   g_assert_cmpint (cairo_image_surface_get_width (surface), ==, 61);
   /* Near-white where the density vanishes, saturated yellow at the mode. */
-  g_assert_cmpfloat (corner.r + corner.g + corner.b, >, 2.6);
-  g_assert_cmpfloat (centre.b, <, corner.b - 0.5);
-  g_assert_cmpfloat (centre.r, >, 0.9);
+  epd_assert_pixel (surface, 1, 1, c, c.r + c.g + c.b > 2.6);
+  epd_assert_pixel (surface, 30, 30, c, c.b < corner.b - 0.5 && c.r > 0.9);
   cairo_surface_destroy (surface);
 }
 

@@ -1,24 +1,11 @@
 /* test-plot.c: viewport, ticks, export, line charts, error data, curve logs. */
 #include "epd-plot-curves.h"
+#include "epd-test-pixel.h"
 #include "epd-plot-error.h"
 
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
-
-typedef struct { double r, g, b; } Rgb;
-
-static Rgb
-pixel (cairo_surface_t *surface,
-       double           x,
-       double           y)
-{
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  guint32 p = *(guint32 *) (data + (int) y * stride + 4 * (int) x);
-
-  return (Rgb) { ((p >> 16) & 0xff) / 255.0, ((p >> 8) & 0xff) / 255.0, (p & 0xff) / 255.0 };
-}
 
 static void
 test_viewport_round_trip (void)
@@ -155,7 +142,6 @@ test_line_pixels (void)
   cairo_t *cr = cairo_create (surface);
   EpdPlotViewport vp;
   double px, py;
-  Rgb c;
 
   epd_plot_clear (cr, 500, 400);
   epd_line_plot_draw (cr, 500, 400, &plot);
@@ -168,12 +154,10 @@ test_line_pixels (void)
   g_assert_true (vp.log_y);
   /* On a log axis 1 -> 10 -> 100 is a straight line: its midpoint is 10^0.5 at x = 0.5. */
   epd_plot_viewport_to_pixel (&vp, 0.5, pow (10, 0.5), &px, &py);
-  c = pixel (surface, px, py);
-  g_assert_cmpfloat (c.b, >, c.r + 0.3);
+  epd_assert_pixel (surface, px, py, c, c.b > c.r + 0.3);
   /* The NaN at x = 3 is a gap: nothing between x = 2 and x = 4. */
   epd_plot_viewport_to_pixel (&vp, 3, pow (10, 2.5), &px, &py);
-  c = pixel (surface, px, py);
-  g_assert_false (c.b > c.r + 0.3);
+  epd_assert_pixel (surface, px, py, c, !(c.b > c.r + 0.3));
   cairo_surface_destroy (surface);
 }
 
@@ -308,7 +292,6 @@ test_curve_panels (void)
   EpdLinePlot plot = { "loss", "step", NULL, FALSE, FALSE, &series, 1 };
   EpdPlotViewport vp;
   double px, py;
-  Rgb c;
 
   epd_plot_clear (cr, 400, 400);
   epd_curve_plot_draw (cr, 400, 400, log, names, 1);
@@ -319,8 +302,7 @@ test_curve_panels (void)
   epd_plot_viewport_set_area_with_margins (&vp, 400, 200);
   epd_line_plot_fit_view (&plot, &vp);
   epd_plot_viewport_to_pixel (&vp, 3, 1.5, &px, &py);
-  c = pixel (surface, px, py);
-  g_assert_cmpfloat (c.b, >, c.r + 0.3);
+  epd_assert_pixel (surface, px, py, c, c.b > c.r + 0.3);
   g_assert_cmpfloat (py, <, 200);
   cairo_surface_destroy (surface);
 }
