@@ -5,7 +5,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "solver/epd-file.h"
+#include "epd-file.h"
 
 #define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define IDX_TYPE_U8 0x08

@@ -9,7 +9,7 @@
  * Subsets: the first N images, or the first N images of every class. */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

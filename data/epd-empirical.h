@@ -26,7 +26,7 @@
  * The object is immutable after creation: several threads may denoise at once. */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 #include "epd-dataset.h"
 
 G_BEGIN_DECLS

@@ -1,7 +1,7 @@
 /* epd-gmm.c: exact Gaussian-mixture denoiser, JVP, log-density, model files. */
 #include "epd-gmm.h"
 
-#include "solver/epd-json.h"
+#include "epd-json.h"
 
 #include <math.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  *   dataset:DIR              the same over a folder of PNG images */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

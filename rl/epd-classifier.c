@@ -6,8 +6,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "data/epd-dataset.h"
-#include "solver/epd-file.h"
+#include "epd-dataset.h"
+#include "epd-file.h"
 
 
 #define CLASSIFIER_MAGIC "EPDCLF01"

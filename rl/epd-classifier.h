@@ -7,7 +7,7 @@
 
 #include <gio/gio.h>
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "solver/epd-random.h"
+#include "epd-random.h"
 
 /* Below this the recurrence shifts x up; above it the asymptotic series of
  * psi and psi' is accurate to double precision. */

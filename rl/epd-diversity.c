@@ -4,8 +4,8 @@
 
 #include <math.h>
 
-#include "data/epd-empirical.h"
-#include "data/epd-gmm.h"
+#include "epd-empirical.h"
+#include "epd-gmm.h"
 #include "epd-classifier.h"
 
 double

@@ -11,7 +11,7 @@
  * (epd_gmm_sample, or the training images): 1 is the data's spread, < 1 collapse. */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 #include "epd-classifier.h"
 
 G_BEGIN_DECLS

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd-json.h"
+#include "epd-json.h"
 
 #define CHECKPOINT_FORMAT "epd-rdpo-checkpoint"
 #define CHECKPOINT_VERSION 1

@@ -18,8 +18,8 @@
 
 #include <gio/gio.h>
 
-#include "rl/epd-policy.h"
-#include "rl/epd-reward.h"
+#include "epd-policy.h"
+#include "epd-reward.h"
 
 G_BEGIN_DECLS
 

@@ -28,12 +28,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "data/epd-empirical.h"
-#include "data/epd-gmm.h"
-#include "data/epd-model.h"
+#include "epd-empirical.h"
+#include "epd-gmm.h"
+#include "epd-model.h"
 #include "epd-classifier.h"
-#include "solver/epd-file.h"
-#include "solver/epd-json.h"
+#include "epd-file.h"
+#include "epd-json.h"
 
 #define DEFAULT_TIMEOUT_S 60.0
 #define STDERR_TAIL 400

@@ -11,7 +11,7 @@
  */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

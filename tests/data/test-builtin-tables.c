@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "data/epd-model.h"
+#include "epd-model.h"
 
 static const char *published[] = {
   "flux-best", "flux-start", "sd15-best", "sd15-distilled", "sd15-start",

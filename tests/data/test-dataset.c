@@ -1,6 +1,6 @@
 /* test-dataset.c: idx and PNG-folder loaders on files the test writes itself,
  * their errors, subsets, and the real Fashion-MNIST files when installed. */
-#include "data/epd-dataset.h"
+#include "epd-dataset.h"
 #include "test-data-util.h"
 
 #include <cairo.h>

@@ -1,6 +1,6 @@
 /* test-empirical.c: the OpenBLAS empirical denoiser against a direct double
  * implementation, its exact JVP against finite differences, and the spec parser. */
-#include "data/epd-empirical.h"
+#include "epd-empirical.h"
 #include "test-data-util.h"
 
 #include <glib/gstdio.h>

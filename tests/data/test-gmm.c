@@ -8,8 +8,8 @@
 
 #include <glib/gstdio.h>
 
-#include "data/epd-gmm.h"
-#include "data/epd-model.h"
+#include "epd-gmm.h"
+#include "epd-model.h"
 
 /* A small non-symmetric 2-D mixture whose posterior is easy to integrate. */
 static EpdGmm *

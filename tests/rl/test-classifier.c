@@ -3,7 +3,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
-#include "rl/epd-classifier.h"
+#include "epd-classifier.h"
 
 #define N_INPUTS 16
 #define N_CLASSES 3

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rl/epd-distributions.h"
+#include "epd-distributions.h"
 
 #define EULER_GAMMA 0.57721566490153286
 

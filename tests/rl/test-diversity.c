@@ -2,9 +2,9 @@
  * modes, on a real mixture (mode coverage) and on classifier classes. */
 #include <math.h>
 
-#include "data/epd-empirical.h"
-#include "data/epd-gmm.h"
-#include "rl/epd-diversity.h"
+#include "epd-empirical.h"
+#include "epd-gmm.h"
+#include "epd-diversity.h"
 
 static void
 test_entropy (void)

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rl/epd-policy.h"
+#include "epd-policy.h"
 
 /* A distilled-looking table: 3 steps, K = 2, uneven positions and weights. */
 static EpdTable *

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 
 #include "epd-test-cli.h"
-#include "solver/epd.h"
+#include "epd.h"
 
 typedef struct
 {

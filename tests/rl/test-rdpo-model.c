@@ -2,8 +2,8 @@
  * log-density reward: the real solver, reward and diversity measure. */
 #include <math.h>
 
-#include "data/epd-model.h"
-#include "rl/epd-rdpo.h"
+#include "epd-model.h"
+#include "epd-rdpo.h"
 
 typedef struct
 {

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rl/epd-rdpo.h"
+#include "epd-rdpo.h"
 
 static const char *const toy_names[] = { "toy", NULL };
 

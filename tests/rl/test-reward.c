@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data/epd-gmm.h"
-#include "rl/epd-classifier.h"
-#include "rl/epd-reward.h"
+#include "epd-gmm.h"
+#include "epd-classifier.h"
+#include "epd-reward.h"
 
 #define SIDE 28
 

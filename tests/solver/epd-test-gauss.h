@@ -4,7 +4,7 @@
 
 #include <gio/gio.h>
 
-#include "solver/epd-denoiser.h"
+#include "epd-denoiser.h"
 
 G_BEGIN_DECLS
 

@@ -10,8 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd.h"
-#include "data/epd-gmm.h"
+#include "epd.h"
+#include "epd-gmm.h"
 #include "epd-test-gauss.h"
 
 #define BATCH 16

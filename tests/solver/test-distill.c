@@ -4,9 +4,9 @@
 
 #include <glib/gstdio.h>
 
-#include "solver/epd.h"
-#include "solver/epd-distill.h"
-#include "data/epd-gmm.h"
+#include "epd.h"
+#include "epd-distill.h"
+#include "epd-gmm.h"
 
 static EpdDenoiser *
 open_preset (const char *name)

@@ -9,8 +9,8 @@
 
 #include <glib/gstdio.h>
 
-#include "solver/epd-file.h"
-#include "solver/epd-npy.h"
+#include "epd-file.h"
+#include "epd-npy.h"
 
 static char *
 fixture_path (const char *name)

@@ -2,7 +2,7 @@
  * (computed independently with numpy from the defining formulas). */
 #include <math.h>
 
-#include "solver/epd-schedule.h"
+#include "epd-schedule.h"
 
 static double *
 grid_of (EpdScheduleKind kind,

@@ -7,8 +7,8 @@
 
 #include <glib/gstdio.h>
 
-#include "solver/epd.h"
-#include "solver/epd-epd-step.h"
+#include "epd.h"
+#include "epd-epd-step.h"
 #include "epd-test-gauss.h"
 
 #define DIM 3

@@ -10,10 +10,10 @@
 
 #include <glib/gstdio.h>
 
-#include "solver/epd-file.h"
-#include "solver/epd-json.h"
-#include "solver/epd-npy.h"
-#include "solver/epd-table.h"
+#include "epd-file.h"
+#include "epd-json.h"
+#include "epd-npy.h"
+#include "epd-table.h"
 
 static char *
 temp_path (const char *suffix)

@@ -1,0 +1,431 @@
+/* epd-cmd-bench.c: `epd bench`, denoiser throughput per device.
+ *
+ * For each model and device: the time of one denoise() call of B rows (the
+ * median of --repeat calls after a warm-up), samples/s, achieved GFLOP/s and
+ * GB/s, next to the machine's limit: the CPU's measured OpenBLAS dgemm peak
+ * and memory copy rate (sgemm for a CPU implementation of Vulkan, which runs
+ * on the same CPU), or a GPU's published fp32 peak when the card is known. Then the
+ * latency argument of the paper: K parallel points as one call of K*B rows
+ * against K calls of B rows. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "epd-cli.h"
+#include "epd-empirical.h"
+#include "epd-gmm.h"
+#include "epd-model-open.h"
+#include "epd-vk-denoiser.h"
+
+typedef struct
+{
+  char     **models;
+  char      *device;
+  char      *batches;
+  int        points;
+  int        repeat;
+  gboolean   markdown;
+  double     dgemm_gflops;
+  double     sgemm_gflops;
+  double     copy_gbs;
+} BenchArgs;
+
+/* Published fp32 (non-tensor) peaks, TFLOP/s, matched on the Vulkan name;
+ * the first match wins. */
+static const struct { const char *name; double tflops; } known_gpus[] = {
+  { "H100 PCIe", 51.2 },
+  { "H100", 66.9 },       /* SXM5 */
+  { "H200", 66.9 },
+  { "A100", 19.5 },
+  { "L40S", 91.6 },
+  { "L40", 90.5 },
+  { "L4", 30.3 },         /* after L40S and L40, which contain "L4" */
+  { "RTX 4090", 82.6 },
+  { "Tesla T4", 8.1 },
+};
+
+/* Best of three n^3 products, in GFLOP/s. */
+static double
+measure_gemm (gboolean single)
+{
+  const int n = 1024;
+  g_autofree double *a = g_new (double, n * n), *b = g_new (double, n * n), *c = g_new0 (double, n * n);
+  g_autofree float *af = g_new (float, n * n), *bf = g_new (float, n * n), *cf = g_new0 (float, n * n);
+  double best = G_MAXDOUBLE;
+
+  for (int i = 0; i < n * n; i++)
+    af[i] = a[i] = bf[i] = b[i] = (double) (i % 17) / 17.0;
+  for (int r = 0; r < 3; r++)
+    {
+      gint64 start = g_get_monotonic_time ();
+
+      if (single)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, af, n, bf, n, 0.0f, cf, n);
+      else
+        cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
+      best = MIN (best, (g_get_monotonic_time () - start) / 1e6);
+    }
+  return 2.0 * n * n * (double) n / best / 1e9;
+}
+
+/* Best of three copies of 256 MiB, in GB/s of bytes read plus written. */
+static double
+measure_copy (void)
+{
+  const gsize n = (gsize) 256 << 20;
+  g_autofree char *src = g_malloc (n);
+  g_autofree char *dst = g_malloc (n);
+  double best = G_MAXDOUBLE;
+
+  memset (src, 1, n);
+  memset (dst, 0, n);
+  for (int r = 0; r < 3; r++)
+    {
+      gint64 start = g_get_monotonic_time ();
+
+      memcpy (dst, src, n);
+      best = MIN (best, (g_get_monotonic_time () - start) / 1e6);
+    }
+  return 2.0 * n / best / 1e9;
+}
+
+/* FLOPs per row and bytes of model data read per call. */
+static void
+model_cost (EpdDenoiser *denoiser,
+            double      *flops_per_row,
+            double      *bytes_per_call)
+{
+  EpdDenoiser *cpu = EPD_IS_VK_DENOISER (denoiser) ? epd_vk_denoiser_get_cpu (EPD_VK_DENOISER (denoiser)) : denoiser;
+  double word = EPD_IS_VK_DENOISER (denoiser) ? 4.0 : 8.0;
+  double dim = epd_denoiser_get_dim (cpu);
+
+  *flops_per_row = *bytes_per_call = 0.0;
+  if (EPD_IS_EMPIRICAL (cpu))
+    {
+      /* x.y_i and sum_i p_i y_i: two products of 2 N dim. */
+      double n = (double) epd_empirical_get_n (EPD_EMPIRICAL (cpu));
+      *flops_per_row = 4.0 * n * dim;
+      *bytes_per_call = n * dim * word;
+    }
+  else if (EPD_IS_GMM (cpu))
+    {
+      /* Per component: the distance (3 dim) and the posterior mean (4 dim). */
+      double k = epd_gmm_get_n_components (EPD_GMM (cpu));
+      *flops_per_row = 7.0 * k * dim;
+      *bytes_per_call = k * (dim + 2.0) * word;
+    }
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Median seconds of `repeat` rounds of `calls` calls of `rows` rows each
+ * (x, sigma and out hold calls * rows rows). */
+static gboolean
+time_calls (EpdDenoiser  *denoiser,
+            const double *x,
+            const double *sigma,
+            gsize         rows,
+            guint         calls,
+            guint         repeat,
+            double       *out,
+            double       *seconds,
+            GError      **error)
+{
+  g_autofree double *times = g_new (double, repeat);
+  guint dim = epd_denoiser_get_dim (denoiser);
+
+  /* Warm-up: buffers grow and pipelines settle outside the timing. */
+  if (!epd_denoiser_denoise (denoiser, x, sigma, rows, out, error))
+    return FALSE;
+  for (guint r = 0; r < repeat; r++)
+    {
+      gint64 start = g_get_monotonic_time (), elapsed;
+      guint iterations = 0;
+
+      /* Short calls are repeated for at least 2 ms: the clock counts microseconds. */
+      do
+        {
+          for (guint c = 0; c < calls; c++)
+            if (!epd_denoiser_denoise (denoiser, x + c * rows * dim, sigma + c * rows, rows, out + c * rows * dim,
+                                       error))
+              return FALSE;
+          iterations++;
+          elapsed = g_get_monotonic_time () - start;
+        }
+      while (elapsed < 2000);
+      times[r] = elapsed / 1e6 / iterations;
+    }
+  qsort (times, repeat, sizeof (double), compare_doubles);
+  *seconds = times[repeat / 2];
+  return TRUE;
+}
+
+/* The figure the achieved rate is compared with. */
+static char *
+device_limit (const BenchArgs *args,
+              EpdDenoiser     *denoiser,
+              double          *peak_gflops)
+{
+  const EpdVkDeviceInfo *info;
+
+  *peak_gflops = NAN;
+  if (!EPD_IS_VK_DENOISER (denoiser))
+    {
+      *peak_gflops = args->dgemm_gflops;
+      return g_strdup_printf ("dgemm %.1f GFLOP/s, memory copy %.1f GB/s (measured)", args->dgemm_gflops,
+                              args->copy_gbs);
+    }
+  info = epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)));
+  if (info->type == EPD_VK_DEVICE_CPU)
+    {
+      /* A CPU implementation runs on this very CPU: its fp32 peak is sgemm's. */
+      *peak_gflops = args->sgemm_gflops;
+      return g_strdup_printf ("this CPU's sgemm %.1f GFLOP/s, memory copy %.1f GB/s (measured)",
+                              args->sgemm_gflops, args->copy_gbs);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (known_gpus); i++)
+    if (strstr (info->name, known_gpus[i].name) != NULL)
+      {
+        *peak_gflops = known_gpus[i].tflops * 1000.0;
+        return g_strdup_printf ("fp32 %.1f TFLOP/s (published)", known_gpus[i].tflops);
+      }
+  return g_strdup ("unknown (card not in the table of published peaks)");
+}
+
+static void
+print_header (const BenchArgs *args)
+{
+  if (args->markdown)
+    g_print ("| device | batch | µs/call | samples/s | GFLOP/s | GB/s | %% of peak |\n"
+             "|---|---:|---:|---:|---:|---:|---:|\n");
+  else
+    g_print ("  %-40s %6s %11s %11s %9s %8s %8s\n", "device", "batch", "µs/call", "samples/s", "GFLOP/s", "GB/s",
+             "% peak");
+}
+
+static gboolean
+bench_throughput (const BenchArgs *args,
+                  EpdDenoiser     *denoiser,
+                  const char      *device_name,
+                  const guint     *batches,
+                  guint            n_batches,
+                  const double    *x,
+                  const double    *sigma,
+                  double          *out,
+                  GError         **error)
+{
+  double flops, bytes, peak;
+  g_autofree char *limit = device_limit (args, denoiser, &peak);
+
+  model_cost (denoiser, &flops, &bytes);
+  for (guint i = 0; i < n_batches; i++)
+    {
+      double t, gflops, gbs;
+      char share[32];
+
+      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, out, &t, error))
+        return FALSE;
+      gflops = flops * batches[i] / t / 1e9;
+      gbs = bytes / t / 1e9;
+      if (isnan (peak))
+        g_strlcpy (share, "-", sizeof share);
+      else
+        g_snprintf (share, sizeof share, "%.1f", 100.0 * gflops / peak);
+      if (args->markdown)
+        g_print ("| %s | %u | %.1f | %.0f | %.3f | %.3f | %s |\n", device_name, batches[i],
+                 t * 1e6, batches[i] / t, gflops, gbs, share);
+      else
+        g_print ("  %-40s %6u %11.1f %11.0f %9.3f %8.3f %8s\n", device_name, batches[i], t * 1e6,
+                 batches[i] / t, gflops, gbs, share);
+    }
+  g_print ("%s  limit of %s: %s\n", args->markdown ? "\n" : "", device_name, limit);
+  return TRUE;
+}
+
+/* The paper's latency argument: K points in one call against one point. */
+static gboolean
+bench_points (const BenchArgs *args,
+              EpdDenoiser     *denoiser,
+              const char      *device_name,
+              const guint     *batches,
+              guint            n_batches,
+              const double    *x,
+              const double    *sigma,
+              double          *out,
+              GError         **error)
+{
+  guint k = (guint) args->points;
+
+  if (args->markdown)
+    g_print ("\n| device | B | 1 point: 1 call of B, µs | %u points: 1 call of %uB, µs | %u points: %u calls of B, µs "
+             "| 1 call / 1 point |\n|---|---:|---:|---:|---:|---:|\n", k, k, k, k);
+  else
+    g_print ("\n  %u parallel points: one call of %u*B rows against %u calls of B rows\n"
+             "  %-40s %6s %12s %14s %14s %10s\n", k, k, k, "device", "B", "1 point µs", "1 call µs", "K calls µs",
+             "ratio");
+  for (guint i = 0; i < n_batches; i++)
+    {
+      double one, fused, separate;
+
+      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, out, &one, error) ||
+          !time_calls (denoiser, x, sigma, k * batches[i], 1, args->repeat, out, &fused, error) ||
+          !time_calls (denoiser, x, sigma, batches[i], k, args->repeat, out, &separate, error))
+        return FALSE;
+      g_print (args->markdown ? "| %s | %u | %.1f | %.1f | %.1f | %.2f |\n"
+                              : "  %-40s %6u %12.1f %14.1f %14.1f %10.2f\n",
+               device_name, batches[i], one * 1e6, fused * 1e6, separate * 1e6, fused / MAX (one, 1e-9));
+    }
+  return TRUE;
+}
+
+
+/* "cpu" and every usable Vulkan device for --device all. */
+static GPtrArray *
+device_list (const char *device,
+             GError    **error)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) devices = NULL;
+
+  if (!g_str_equal (device, "all"))
+    {
+      g_ptr_array_add (list, g_strdup (device));
+      return list;
+    }
+  g_ptr_array_add (list, g_strdup ("cpu"));
+  if ((devices = epd_vk_list_devices (NULL, error)) == NULL)
+    {
+      g_ptr_array_unref (list);
+      return NULL;
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const EpdVkDeviceInfo *info = g_ptr_array_index (devices, i);
+
+      if (info->usable)
+        g_ptr_array_add (list, g_strdup_printf ("%u", info->index));
+    }
+  return list;
+}
+
+static gboolean
+bench_model (const BenchArgs *args,
+             const char      *spec,
+             GPtrArray       *devices,
+             GArray          *batches,
+             GError         **error)
+{
+  guint64 max_batch = 0;
+
+  for (guint i = 0; i < batches->len; i++)
+    max_batch = MAX (max_batch, g_array_index (batches, guint, i));
+  for (guint d = 0; d < devices->len; d++)
+    {
+      g_autofree char *notice = NULL;
+      g_autoptr(EpdDenoiser) denoiser = epd_model_open (spec, g_ptr_array_index (devices, d), &notice, error);
+      gsize rows = (gsize) max_batch * (gsize) args->points;
+      g_autofree double *x = NULL, *sigma = NULL, *out = NULL;
+      g_autofree char *label = NULL;
+      guint dim;
+
+      if (denoiser == NULL)
+        return FALSE;
+      if (!g_str_equal (g_ptr_array_index (devices, d), "cpu") && !EPD_IS_VK_DENOISER (denoiser))
+        {
+          g_print ("\n%s on device %s: skipped, %s\n", spec, (char *) g_ptr_array_index (devices, d), notice);
+          continue;
+        }
+      dim = epd_denoiser_get_dim (denoiser);
+      x = epd_random_latents (1, rows, dim);
+      sigma = g_new (double, rows);
+      out = g_new (double, rows * dim);
+      for (gsize r = 0; r < rows; r++)
+        {
+          /* Noise levels spread over the solver's range, 80 down to 0.002. */
+          sigma[r] = 80.0 * pow (0.002 / 80.0, (double) (r % 10) / 9.0);
+          for (guint j = 0; j < dim; j++)
+            x[r * dim + j] *= sigma[r];
+        }
+      label = EPD_IS_VK_DENOISER (denoiser)
+              ? g_strdup_printf ("%s (Vulkan f32)",
+                                 epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)))->name)
+              : g_strdup ("CPU (OpenBLAS f64)");
+      g_print ("\n%s%s\n\n", args->markdown ? "#### " : "", epd_denoiser_describe (denoiser));
+      print_header (args);
+      if (!bench_throughput (args, denoiser, label, (guint *) batches->data,
+                             batches->len, x, sigma, out, error) ||
+          !bench_points (args, denoiser, label, (guint *) batches->data,
+                         batches->len, x, sigma, out, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+int
+epd_cmd_bench (int    argc,
+               char **argv)
+{
+  BenchArgs args = { .points = 2, .repeat = 5 };
+  const GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_STRING_ARRAY, &args.models,
+      "model spec, repeatable (default: gmm:ring8 and dataset:fashion-mnist:1000)", "SPEC" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &args.device,
+      "all (default: cpu and every Vulkan device), cpu, vulkan, INDEX or NAME", "DEVICE" },
+    { "batch", 0, 0, G_OPTION_ARG_STRING, &args.batches, "batch sizes (default 1,4,16,64,256)", "B,B,..." },
+    { "points", 0, 0, G_OPTION_ARG_INT, &args.points, "parallel points K (default 2)", "K" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &args.repeat, "timed calls per figure, median reported (default 5)", "R" },
+    { "markdown", 0, 0, G_OPTION_ARG_NONE, &args.markdown, "print Markdown tables", NULL },
+    { NULL }
+  };
+  const char *default_models[] = { "gmm:ring8", "dataset:fashion-mnist:1000", NULL };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- measure denoiser throughput on each device");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) batches = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autofree char *cpu = epd_cpu_device_name ();
+  int status = 0;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Times denoise() calls (median of --repeat after a warm-up) and prints samples/s,\n"
+    "GFLOP/s and GB/s of model data, next to the device's limit: the measured OpenBLAS\n"
+    "dgemm peak and memcpy rate for the CPU path (sgemm for lavapipe, which runs on the\n"
+    "same CPU), a GPU's published fp32 peak when the card is known.\n"
+    "Then K parallel points as one call of K*B rows against K calls of B rows.");
+  if (!epd_cli_parse (context, &argc, &argv, &error) ||
+      (batches = epd_parse_number_list ("batch", args.batches != NULL ? args.batches : "1,4,16,64,256",
+                                         1, 1u << 20, &error)) == NULL)
+    status = epd_cli_fail (error);
+  else if (args.points < 1 || args.repeat < 1)
+    {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--points and --repeat must be at least 1");
+      status = epd_cli_fail (error);
+    }
+  else if ((devices = device_list (args.device != NULL ? args.device : "all", &error)) == NULL)
+    status = epd_cli_fail (error);
+  if (status == 0)
+    {
+      args.dgemm_gflops = measure_gemm (FALSE);
+      args.sgemm_gflops = measure_gemm (TRUE);
+      args.copy_gbs = measure_copy ();
+      g_print ("machine: %s; measured: OpenBLAS dgemm %.1f GFLOP/s, sgemm %.1f GFLOP/s (1024^3), "
+               "memcpy %.1f GB/s (256 MiB, read + write)\n",
+               cpu, args.dgemm_gflops, args.sgemm_gflops, args.copy_gbs);
+      for (const char * const *m = args.models ? (const char * const *) args.models : default_models;
+           *m != NULL && status == 0; m++)
+        if (!bench_model (&args, *m, devices, batches, &error))
+          status = epd_cli_fail (error);
+    }
+  g_strfreev (args.models);
+  g_free (args.device);
+  g_free (args.batches);
+  return status;
+}

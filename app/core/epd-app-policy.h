@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * epd-app-policy.h: the choices the `epd` command line and the studio share,
+ * so both front ends answer the same question the same way. */
+#pragma once
+
+#include "epd.h"
+
+G_BEGIN_DECLS
+
+/* Latency NFE budgets accepted anywhere an NFE list is given (--nfe). */
+#define EPD_NFE_MIN 1
+#define EPD_NFE_MAX 1000
+
+/* TRUE when table was made for MODEL (its metadata "model") with exactly these
+ * settings: solver, steps, K, AFS and the grid's times (to 1e-9 relative). */
+gboolean    epd_table_fits             (const EpdTable    *table,
+                                        const char        *model,
+                                        EpdSolverKind      solver,
+                                        guint              steps,
+                                        guint              k,
+                                        gboolean           afs,
+                                        const EpdSchedule *schedule);
+
+/* The shipped table that fits (epd_table_fits) or NULL; *name receives
+ * "builtin:NAME". */
+EpdTable   *epd_find_shipped_table     (const char        *model,
+                                        EpdSolverKind      solver,
+                                        guint              steps,
+                                        guint              k,
+                                        gboolean           afs,
+                                        const EpdSchedule *schedule,
+                                        char             **name);
+
+/* The reward a model is improved and judged with when none is named:
+ * "logdensity" for a Gaussian mixture (exact), "classifier" for 28x28 grey
+ * images (what the project's classifier reads), else "teacher". A Vulkan
+ * denoiser answers for its CPU model. */
+const char *epd_default_reward         (EpdDenoiser       *model);
+
+/* "N,N,..." as a GArray of guint, each in [min, max]; option names the option
+ * in the error message. Empty lists and stray characters are errors. */
+GArray     *epd_parse_number_list      (const char        *option,
+                                        const char        *text,
+                                        guint              min,
+                                        guint              max,
+                                        GError           **error);
+
+G_END_DECLS

@@ -1,0 +1,448 @@
+/* epd-coef-editor.c: drags, typed values, undo/redo and an overlay on the coefficient plot. */
+#include "epd-coef-editor.h"
+
+#include "epd-coef-edit.h"
+#include "epd-plot-coef.h"
+#include "epd-studio-timing.h"
+#include "epd-window.h"
+
+#define HISTORY_LIMIT 200
+
+struct _EpdCoefEditor
+{
+  GtkWidget       parent_instance;
+
+  GtkWidget      *box;
+  GtkWidget      *area;
+  GtkWidget      *undo_button;
+  GtkWidget      *redo_button;
+  GtkWidget      *step_spin;
+  GtkWidget      *point_spin;
+  GtkWidget      *r_spin;
+  GtkWidget      *weight_spin;
+  GtkWidget      *overlay_label;
+  GtkWidget      *overlay_drop;
+  GtkStringList  *overlay_sources;
+
+  EpdTable       *table;
+  EpdTable       *original;   /* what "reset step" goes back to */
+  EpdTable       *overlay;
+  char           *overlay_title;
+  double         *grid;
+  guint           n_grid;
+  EpdCoefHistory *history;
+
+  EpdCoefLayout   layout;
+  EpdCoefPart     drag_part;
+  guint           drag_step;
+  guint           drag_k;
+  guint           selected_step;
+  guint           selected_k;
+  gboolean        updating;   /* the spin buttons are being set from the table */
+};
+
+enum { CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (EpdCoefEditor, epd_coef_editor, GTK_TYPE_WIDGET)
+
+static void
+sync_controls (EpdCoefEditor *self)
+{
+  gsize i;
+
+  if (self->table == NULL)
+    return;
+  self->selected_step = MIN (self->selected_step, self->table->steps - 1);
+  self->selected_k = MIN (self->selected_k, self->table->n_points - 1);
+  i = self->selected_step * self->table->n_points + self->selected_k;
+  self->updating = TRUE;
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->step_spin), 1, self->table->steps);
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->point_spin), 1, self->table->n_points);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->step_spin), self->selected_step + 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->point_spin), self->selected_k + 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->r_spin), self->table->r[i]);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->weight_spin), self->table->weight[i]);
+  self->updating = FALSE;
+  gtk_widget_set_sensitive (self->undo_button, epd_coef_history_can_undo (self->history));
+  gtk_widget_set_sensitive (self->redo_button, epd_coef_history_can_redo (self->history));
+  gtk_widget_queue_draw (self->area);
+}
+
+static void
+emit_changed (EpdCoefEditor *self)
+{
+  sync_controls (self);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+epd_coef_editor_set_table (EpdCoefEditor  *self,
+                           const EpdTable *table,
+                           gboolean        undoable)
+{
+  if (undoable && self->table != NULL)
+    epd_coef_history_push (self->history, self->table);
+  else
+    epd_coef_history_clear (self->history);
+  g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->original, epd_table_free);
+  self->table = epd_table_copy (table);
+  self->original = epd_table_copy (table);
+  sync_controls (self);
+}
+
+const EpdTable *
+epd_coef_editor_get_table (EpdCoefEditor *self)
+{
+  return self->table;
+}
+
+void
+epd_coef_editor_set_grid (EpdCoefEditor *self,
+                          const double  *grid,
+                          guint          n)
+{
+  g_clear_pointer (&self->grid, g_free);
+  self->grid = grid != NULL ? g_memdup2 (grid, n * sizeof (double)) : NULL;
+  self->n_grid = grid != NULL ? n : 0;
+  gtk_widget_queue_draw (self->area);
+}
+
+void
+epd_coef_editor_set_overlay (EpdCoefEditor  *self,
+                             const EpdTable *overlay,
+                             const char     *title)
+{
+  g_autofree char *text = NULL;
+
+  g_clear_pointer (&self->overlay, epd_table_free);
+  g_clear_pointer (&self->overlay_title, g_free);
+  if (overlay != NULL)
+    {
+      self->overlay = epd_table_copy (overlay);
+      self->overlay_title = g_strdup (title);
+    }
+  if (self->overlay == NULL)
+    text = g_strdup ("No overlay");
+  else if (self->table != NULL && (overlay->steps != self->table->steps ||
+                                   overlay->n_points != self->table->n_points))
+    text = g_strdup_printf ("Overlay “%s” has %u steps × K %u: not drawn on this table", title,
+                            overlay->steps, overlay->n_points);
+  else
+    text = g_strdup_printf ("Overlay: %s", title);
+  gtk_label_set_text (GTK_LABEL (self->overlay_label), text);
+  gtk_widget_queue_draw (self->area);
+}
+
+
+static void
+replace_table (EpdCoefEditor *self,
+               EpdTable      *table)
+{
+  if (table == NULL)
+    return;
+  epd_table_free (self->table);
+  self->table = table;
+  emit_changed (self);
+}
+
+void
+epd_coef_editor_undo (EpdCoefEditor *self)
+{
+  if (self->table != NULL)
+    replace_table (self, epd_coef_history_undo (self->history, self->table));
+}
+
+void
+epd_coef_editor_redo (EpdCoefEditor *self)
+{
+  if (self->table != NULL)
+    replace_table (self, epd_coef_history_redo (self->history, self->table));
+}
+
+void
+epd_coef_editor_reset_step (EpdCoefEditor *self)
+{
+  if (self->table == NULL)
+    return;
+  epd_coef_history_push (self->history, self->table);
+  epd_table_reset_step (self->table, self->selected_step, self->original);
+  emit_changed (self);
+}
+
+void
+epd_coef_editor_edit_weight (EpdCoefEditor *self,
+                             guint          step,
+                             guint          k,
+                             double         value)
+{
+  g_return_if_fail (self->table != NULL && step < self->table->steps && k < self->table->n_points);
+  epd_coef_history_push (self->history, self->table);
+  epd_table_edit_weight (self->table, step, k, value);
+  self->selected_step = step;
+  self->selected_k = k;
+  emit_changed (self);
+}
+
+void
+epd_coef_editor_draw (EpdCoefEditor *self,
+                      cairo_t       *cr,
+                      double         width,
+                      double         height)
+{
+  EpdCoefPlot plot;
+
+  epd_plot_clear (cr, width, height);
+  if (self->table == NULL)
+    return;
+  epd_coef_plot_init (&plot, self->table);
+  plot.overlay = self->overlay;
+  plot.overlay_title = self->overlay_title;
+  plot.title = "this table";
+  plot.grid = self->n_grid == self->table->steps + 1 ? self->grid : NULL;
+  plot.selected_step = (int) self->selected_step;
+  plot.selected_point = (int) self->selected_k;
+  epd_coef_plot_draw (cr, width, height, &plot);
+  epd_coef_layout_compute (&self->layout, self->table->steps, self->table->n_points, width, height);
+}
+
+static void
+drag_begin (GtkGestureDrag *gesture,
+            double          x,
+            double          y,
+            EpdCoefEditor  *self)
+{
+  self->drag_part = EPD_COEF_PART_NONE;
+  if (self->table == NULL)
+    return;
+  self->drag_part = epd_coef_layout_hit (&self->layout, self->table, x, y,
+                                         &self->drag_step, &self->drag_k);
+  if (self->drag_part == EPD_COEF_PART_NONE)
+    return;
+  self->selected_step = self->drag_step;
+  self->selected_k = self->drag_k;
+  /* One undo entry per drag, however many motions it has. */
+  epd_coef_history_push (self->history, self->table);
+  if (self->drag_part == EPD_COEF_PART_WEIGHT)
+    {
+      epd_table_edit_weight (self->table, self->drag_step, self->drag_k,
+                             epd_coef_layout_weight_at (&self->layout, y));
+      emit_changed (self);
+      return;
+    }
+  sync_controls (self);
+}
+
+static void
+drag_update (GtkGestureDrag *gesture,
+             double          dx,
+             double          dy,
+             EpdCoefEditor  *self)
+{
+  double x0, y0;
+
+  if (self->drag_part == EPD_COEF_PART_NONE)
+    return;
+  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+  if (self->drag_part == EPD_COEF_PART_WEIGHT)
+    epd_table_edit_weight (self->table, self->drag_step, self->drag_k,
+                           epd_coef_layout_weight_at (&self->layout, y0 + dy));
+  else
+    epd_table_edit_position (self->table, self->drag_step, self->drag_k,
+                             epd_coef_layout_r_at (&self->layout, self->drag_step, x0 + dx));
+  emit_changed (self);
+}
+
+static void
+spin_edited (EpdCoefEditor *self)
+{
+  double r = gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->r_spin));
+  double w = gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->weight_spin));
+  gsize i;
+
+  if (self->updating || self->table == NULL)
+    return;
+  i = self->selected_step * self->table->n_points + self->selected_k;
+  if (r == self->table->r[i] && w == self->table->weight[i])
+    return;
+  epd_coef_history_push (self->history, self->table);
+  epd_table_edit_position (self->table, self->selected_step, self->selected_k, r);
+  epd_table_edit_weight (self->table, self->selected_step, self->selected_k, w);
+  emit_changed (self);
+}
+
+static void
+selection_edited (EpdCoefEditor *self)
+{
+  if (self->updating)
+    return;
+  self->selected_step = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->step_spin)) - 1;
+  self->selected_k = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->point_spin)) - 1;
+  sync_controls (self);
+}
+
+static GtkWidget *
+labelled (GtkWidget  *box,
+          const char *text,
+          GtkWidget  *widget)
+{
+  gtk_box_append (GTK_BOX (box), gtk_label_new (text));
+  gtk_box_append (GTK_BOX (box), widget);
+  return widget;
+}
+
+static GtkWidget *
+spin (double lo,
+      double hi,
+      double step,
+      guint  digits)
+{
+  GtkWidget *button = gtk_spin_button_new_with_range (lo, hi, step);
+
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (button), digits);
+  gtk_editable_set_width_chars (GTK_EDITABLE (button), digits > 0 ? 6 : 2);
+  return button;
+}
+
+#define NO_OVERLAY "no overlay"
+
+static void
+overlay_selected (EpdCoefEditor *self)
+{
+  GtkStringObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (self->overlay_drop));
+  const char *source = item != NULL ? gtk_string_object_get_string (item) : NO_OVERLAY;
+  g_autoptr(EpdTable) overlay = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (source, NO_OVERLAY) == 0)
+    {
+      epd_coef_editor_set_overlay (self, NULL, NULL);
+      return;
+    }
+  overlay = epd_table_load (source, &error);
+  if (overlay == NULL)
+    {
+      text = g_strdup_printf ("Cannot overlay: %s", error->message);
+      gtk_label_set_text (GTK_LABEL (self->overlay_label), text);
+      return;
+    }
+  epd_coef_editor_set_overlay (self, overlay, source);
+}
+
+static void
+overlay_file_clicked (EpdCoefEditor *self)
+{
+  epd_window_choose_table_into (GTK_WIDGET (self), "Overlay a Table", self->overlay_sources,
+                                GTK_DROP_DOWN (self->overlay_drop));
+}
+
+static GtkWidget *
+build_overlay_row (EpdCoefEditor *self)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *file = gtk_button_new_with_label ("Overlay file…");
+  g_auto(GStrv) names = epd_table_builtin_names ();
+
+  self->overlay_sources = gtk_string_list_new (NULL);
+  gtk_string_list_append (self->overlay_sources, NO_OVERLAY);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *spec = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
+      gtk_string_list_append (self->overlay_sources, spec);
+    }
+  self->overlay_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->overlay_sources)), NULL);
+  gtk_widget_set_tooltip_text (self->overlay_drop, "A second table drawn over this one (same steps and K)");
+  g_signal_connect_swapped (self->overlay_drop, "notify::selected", G_CALLBACK (overlay_selected), self);
+  g_signal_connect_swapped (file, "clicked", G_CALLBACK (overlay_file_clicked), self);
+  self->overlay_label = gtk_label_new ("No overlay");
+  gtk_widget_set_hexpand (self->overlay_label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->overlay_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (self->overlay_label), PANGO_ELLIPSIZE_END);
+  gtk_box_append (GTK_BOX (row), gtk_label_new ("Overlay"));
+  gtk_box_append (GTK_BOX (row), self->overlay_drop);
+  gtk_box_append (GTK_BOX (row), file);
+  gtk_box_append (GTK_BOX (row), self->overlay_label);
+  return row;
+}
+
+static GtkWidget *
+build_toolbar (EpdCoefEditor *self)
+{
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *reset = gtk_button_new_with_label ("Reset step");
+
+  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
+  gtk_widget_set_tooltip_text (self->undo_button, "Undo (Ctrl+Z)");
+  gtk_widget_set_tooltip_text (self->redo_button, "Redo (Shift+Ctrl+Z)");
+  gtk_widget_set_tooltip_text (reset, "Back to the loaded table's values for the selected step");
+  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (epd_coef_editor_undo), self);
+  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (epd_coef_editor_redo), self);
+  g_signal_connect_swapped (reset, "clicked", G_CALLBACK (epd_coef_editor_reset_step), self);
+  gtk_box_append (GTK_BOX (bar), self->undo_button);
+  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  gtk_box_append (GTK_BOX (bar), reset);
+  self->step_spin = labelled (bar, "Step", spin (1, 1, 1, 0));
+  self->point_spin = labelled (bar, "Point", spin (1, 1, 1, 0));
+  self->r_spin = labelled (bar, "r", spin (EPD_COEF_R_MIN, 1 - EPD_COEF_R_MIN, 0.01, 4));
+  self->weight_spin = labelled (bar, "weight", spin (0, 1, 0.01, 4));
+  g_signal_connect_swapped (self->step_spin, "value-changed", G_CALLBACK (selection_edited), self);
+  g_signal_connect_swapped (self->point_spin, "value-changed", G_CALLBACK (selection_edited), self);
+  g_signal_connect_swapped (self->r_spin, "value-changed", G_CALLBACK (spin_edited), self);
+  g_signal_connect_swapped (self->weight_spin, "value-changed", G_CALLBACK (spin_edited), self);
+  return bar;
+}
+
+static void
+epd_coef_editor_dispose (GObject *object)
+{
+  EpdCoefEditor *self = EPD_COEF_EDITOR (object);
+
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->original, epd_table_free);
+  g_clear_pointer (&self->overlay, epd_table_free);
+  g_clear_pointer (&self->overlay_title, g_free);
+  g_clear_pointer (&self->grid, g_free);
+  g_clear_pointer (&self->history, epd_coef_history_free);
+  g_clear_object (&self->overlay_sources);
+  G_OBJECT_CLASS (epd_coef_editor_parent_class)->dispose (object);
+}
+
+static void
+epd_coef_editor_class_init (EpdCoefEditorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = epd_coef_editor_dispose;
+  gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  /* Emitted after every edit of the table (drag motion, typed value, undo...). */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+epd_coef_editor_init (EpdCoefEditor *self)
+{
+  GtkGesture *drag = gtk_gesture_drag_new ();
+
+  self->history = epd_coef_history_new (HISTORY_LIMIT);
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  self->area = gtk_drawing_area_new ();
+  gtk_widget_set_vexpand (self->area, TRUE);
+  epd_studio_timing_set_draw_func (self->area, "coefficients",
+                                   EPD_STUDIO_DRAW_FUNC (epd_coef_editor_draw), self);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update), self);
+  gtk_widget_add_controller (self->area, GTK_EVENT_CONTROLLER (drag));
+  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
+  gtk_box_append (GTK_BOX (self->box), build_overlay_row (self));
+  gtk_box_append (GTK_BOX (self->box), self->area);
+}
+
+GtkWidget *
+epd_coef_editor_new (void)
+{
+  return g_object_new (EPD_TYPE_COEF_EDITOR, NULL);
+}

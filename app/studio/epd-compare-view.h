@@ -1,0 +1,41 @@
+/* epd-compare-view.h: two tables side by side on the same seeds.
+ * Table A and table B (the edited table, a file, or a published table) drawn
+ * as coefficient plots; below them the samples each gives on the current
+ * model from the same noise, with their error to the teacher, and the
+ * difference between the two. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "epd.h"
+#include "epd-gmm.h"
+
+G_BEGIN_DECLS
+
+#define EPD_TYPE_COMPARE_VIEW (epd_compare_view_get_type ())
+G_DECLARE_FINAL_TYPE (EpdCompareView, epd_compare_view, EPD, COMPARE_VIEW, GtkWidget)
+
+GtkWidget *epd_compare_view_new         (void);
+/* The current model (and its CPU mixture for the heat maps, or NULL), solve
+ * settings and edited table (all copied / referenced). */
+void       epd_compare_view_set_context (EpdCompareView        *self,
+                                         EpdDenoiser           *model,
+                                         EpdGmm                *mixture,
+                                         const EpdSolveOptions *options,
+                                         const EpdTable        *table,
+                                         guint32                seed,
+                                         gsize                  batch);
+/* The settings column (0: A, 1: B) solves with, as Compare would run it
+ * now: the edited table with the window's AFS and schedule, other tables
+ * with their own AFS (options->table is NULL). FALSE when its table cannot
+ * be loaded. */
+gboolean   epd_compare_view_get_column_options (EpdCompareView   *self,
+                                                guint             column,
+                                                EpdSolveOptions  *options,
+                                                GError          **error);
+void       epd_compare_view_draw        (EpdCompareView        *self,
+                                         cairo_t               *cr,
+                                         double                 width,
+                                         double                 height);
+
+G_END_DECLS

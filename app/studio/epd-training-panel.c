@@ -1,0 +1,563 @@
+/* epd-training-panel.c: distillation and RDPO runs in the background, live curves, logs. */
+#include "epd-training-panel.h"
+#include "epd-app-policy.h"
+
+#include <math.h>
+
+#include "epd-distill.h"
+#include "epd-plot-curves.h"
+#include "epd-rdpo.h"
+#include "epd-studio-jobs.h"
+#include "epd-studio-timing.h"
+
+struct _EpdTrainingPanel
+{
+  GtkWidget        parent_instance;
+
+  GtkWidget       *box;
+  GtkWidget       *area;
+  GtkWidget       *distill_button;
+  GtkWidget       *rdpo_button;
+  GtkWidget       *cancel_button;
+  GtkWidget       *iterations_spin;
+  GtkWidget       *progress;
+  GtkWidget       *status;
+
+  EpdDenoiser     *model;
+  char            *model_spec;
+  EpdSolveOptions  options;
+  EpdTable        *table;
+
+  EpdCurveLog     *log;
+  char            *log_title;
+  GCancellable    *cancellable;   /* of the running job, NULL when idle */
+  EpdSolveOptions  job_options;   /* the settings the running job trains for */
+  guint            job_iterations;
+
+  /* Touched only by the running job's worker thread (one run at a time). */
+  GPtrArray       *pending;       /* JsonObject records not yet posted */
+  double           last_val;      /* the last validation error posted */
+  gint64           posted_us;
+};
+
+enum { TABLE_READY, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (EpdTrainingPanel, epd_training_panel, GTK_TYPE_WIDGET)
+
+static const char *panel_columns[] = { "loss", "val_error", "mixed_reward_mean", "kl", NULL };
+
+void
+epd_training_panel_draw (EpdTrainingPanel *self,
+                         cairo_t          *cr,
+                         double            width,
+                         double            height)
+{
+  guint n;
+
+  epd_plot_clear (cr, width, height);
+  if (self->log == NULL)
+    {
+      epd_plot_draw_title (cr, 20, 20, "Distil or run RDPO from the current settings, or open an RDPO log (Ctrl+L).");
+      return;
+    }
+  n = epd_curve_log_n_rows (self->log);
+  epd_plot_draw_title (cr, 12, 4, self->log_title);
+  cairo_save (cr);
+  cairo_translate (cr, 0, 18);
+  /* Long, noisy logs (RL) get a running mean of about 1% of their length. */
+  epd_curve_plot_draw (cr, width, height - 18, self->log, panel_columns, n > 300 ? n / 100 : 1);
+  cairo_restore (cr);
+}
+
+static void
+set_log (EpdTrainingPanel *self,
+         EpdCurveLog      *log,
+         const char       *title)
+{
+  g_clear_pointer (&self->log, epd_curve_log_free);
+  g_free (self->log_title);
+  self->log = log;
+  self->log_title = g_strdup (title);
+  gtk_widget_queue_draw (self->area);
+}
+
+gboolean
+epd_training_panel_open_log (EpdTrainingPanel  *self,
+                             const char        *path,
+                             GError           **error)
+{
+  EpdCurveLog *log = epd_curve_log_load_jsonl (path, error);
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autofree char *title = NULL;
+
+  if (log == NULL)
+    return FALSE;
+  title = g_strdup_printf ("%s: %u records", name, epd_curve_log_n_rows (log));
+  set_log (self, log, title);
+  gtk_label_set_text (GTK_LABEL (self->status), "A training log in the reference RDPO format "
+                      "(one JSON object per step; NaN marks unused rewards).");
+  return TRUE;
+}
+
+void
+epd_training_panel_set_context (EpdTrainingPanel      *self,
+                                EpdDenoiser           *model,
+                                const char            *model_spec,
+                                const EpdSolveOptions *options,
+                                const EpdTable        *table)
+{
+  g_set_object (&self->model, model);
+  g_free (self->model_spec);
+  self->model_spec = g_strdup (model_spec);
+  self->options = *options;
+  self->options.table = NULL;
+  g_clear_pointer (&self->table, epd_table_free);
+  self->table = table != NULL ? epd_table_copy (table) : NULL;
+}
+
+static void
+set_running (EpdTrainingPanel *self,
+             gboolean          running)
+{
+  /* The worker is done: the records it had not posted yet join the curves. */
+  for (guint i = 0; !running && self->pending != NULL && self->log != NULL && i < self->pending->len; i++)
+    epd_curve_log_append (self->log, self->pending->pdata[i]);
+  if (!running)
+    {
+      g_clear_pointer (&self->pending, g_ptr_array_unref);
+      gtk_widget_queue_draw (self->area);
+    }
+  self->posted_us = 0;
+  if (running)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+  gtk_widget_set_sensitive (self->distill_button, !running);
+  gtk_widget_set_sensitive (self->rdpo_button, !running);
+  gtk_widget_set_sensitive (self->cancel_button, running);
+  if (!running)
+    g_clear_object (&self->cancellable);
+}
+
+/* Progress arrives on the worker thread, thousands of iterations a second for
+ * small models: records are batched and reach the main loop every 50 ms. */
+#define POST_INTERVAL_US 50000
+
+typedef struct
+{
+  EpdTrainingPanel *panel;
+  GPtrArray        *records;
+  double            fraction;
+  char             *text;
+} ProgressUpdate;
+
+static gboolean
+apply_progress (gpointer data)
+{
+  ProgressUpdate *update = data;
+  EpdTrainingPanel *self = update->panel;
+
+  if (self->log != NULL && self->cancellable != NULL)
+    {
+      for (guint i = 0; i < update->records->len; i++)
+        epd_curve_log_append (self->log, update->records->pdata[i]);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), update->fraction);
+      gtk_label_set_text (GTK_LABEL (self->status), update->text);
+      gtk_widget_queue_draw (self->area);
+    }
+  g_object_unref (update->panel);
+  g_ptr_array_unref (update->records);
+  g_free (update->text);
+  g_free (update);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes record and text; posts the batch when it is due or when last. */
+static void
+post_progress (EpdTrainingPanel *self,
+               JsonObject       *record,
+               double            fraction,
+               char             *text,
+               gboolean          last)
+{
+  gint64 now = g_get_monotonic_time ();
+  ProgressUpdate *update;
+
+  if (self->pending == NULL)
+    self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_ptr_array_add (self->pending, record);
+  if (!last && now - self->posted_us < POST_INTERVAL_US)
+    {
+      g_free (text);
+      return;
+    }
+  self->posted_us = now;
+  update = g_new0 (ProgressUpdate, 1);
+  update->panel = g_object_ref (self);
+  update->records = g_steal_pointer (&self->pending);
+  update->fraction = fraction;
+  update->text = text;
+  /* At the priority of the task's completion, queued before it: the last
+   * records are drawn before the run is marked done (an idle-priority
+   * update would come after the completion and be dropped). */
+  g_idle_add_full (G_PRIORITY_DEFAULT, apply_progress, update, NULL);
+}
+
+static void
+distill_progress (const EpdDistillProgress *progress,
+                  gpointer                  user_data)
+{
+  EpdTrainingPanel *self = user_data;
+  JsonObject *record = json_object_new ();
+
+  if (g_strcmp0 (progress->phase, "training") != 0)
+    {
+      json_object_unref (record);
+      return;
+    }
+  json_object_set_int_member (record, "step", progress->iteration);
+  json_object_set_double_member (record, "loss", progress->loss);
+  /* Only a new validation: the curve joins its points, unsmoothed. */
+  if (isfinite (progress->val_error) && progress->val_error != self->last_val)
+    json_object_set_double_member (record, "val_error", progress->val_error);
+  self->last_val = progress->val_error;
+  post_progress (self, record, (double) progress->iteration / MAX (progress->iterations, 1),
+                 g_strdup_printf ("Distilling: iteration %u of %u, loss %.3g, best validation error %.4g",
+                                  progress->iteration, progress->iterations, progress->loss,
+                                  progress->best_val_error),
+                 progress->iteration >= progress->iterations);
+}
+
+static void
+hand_over (EpdTrainingPanel *self,
+           EpdTable         *table,
+           const char       *what)
+{
+  g_autofree char *text = g_strdup_printf ("%s finished: the best table is now in the editor.", what);
+
+  /* The table records the grid and first step it was trained on: the window
+   * applies them, whatever the settings became during the run. */
+  table->schedule = self->job_options.schedule;
+  table->afs = self->job_options.afs;
+  gtk_label_set_text (GTK_LABEL (self->status), text);
+  g_signal_emit (self, signals[TABLE_READY], 0, table);
+}
+
+/* The bar ends where the run did: full when complete, else at the last
+ * logged step (progress comes in batches, so the log may stop short). */
+static void
+show_final_progress (EpdTrainingPanel *self,
+                     gboolean          complete)
+{
+  const double *step = self->log != NULL ? epd_curve_log_column (self->log, "step") : NULL;
+  guint n = self->log != NULL ? epd_curve_log_n_rows (self->log) : 0;
+  double last = 0;
+
+  for (guint i = 0; step != NULL && i < n; i++)
+    if (isfinite (step[i]))
+      last = MAX (last, step[i]);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress),
+                                 complete ? 1 : CLAMP (last / MAX (self->job_iterations, 1), 0, 1));
+}
+
+/* The running job's callback: FALSE when the window was closed meanwhile
+ * (the job kept the panel alive, but nobody is left to take the table). */
+static gboolean
+job_finished (EpdTrainingPanel *self)
+{
+  epd_studio_jobs_remove (self->cancellable);
+  if (self->box == NULL || gtk_widget_get_root (GTK_WIDGET (self)) == NULL)
+    {
+      g_clear_object (&self->cancellable);
+      return FALSE;
+    }
+  set_running (self, FALSE);
+  return TRUE;
+}
+
+static void
+distill_report (EpdTrainingPanel *self,
+                EpdTable         *table,
+                const GError     *error)
+{
+  if (table == NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("Distillation stopped: %s", error->message);
+      show_final_progress (self, FALSE);
+      gtk_label_set_text (GTK_LABEL (self->status), text);
+    }
+  else
+    {
+      /* A cancelled run still returns its best table, marked in the metadata. */
+      gboolean cancelled = json_object_has_member (table->metadata, "cancelled") &&
+                           json_object_get_boolean_member (table->metadata, "cancelled");
+      show_final_progress (self, !cancelled);
+      hand_over (self, table, cancelled ? "Distillation (cancelled)" : "Distillation");
+    }
+}
+
+static void
+distill_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  EpdTrainingPanel *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) table = epd_distill_run_finish (result, &error);
+
+  if (job_finished (self))
+    distill_report (self, table, error);
+  g_object_unref (self);
+}
+
+static void
+start_distill (EpdTrainingPanel *self)
+{
+  EpdDistillOptions init;
+  g_autoptr(GError) error = NULL;
+
+  if (self->model == NULL || self->cancellable != NULL)
+    return;
+  epd_distill_options_init (&init);
+  init.solver = self->options.solver == EPD_SOLVER_EPD_PLUGIN ? EPD_SOLVER_EPD_PLUGIN : EPD_SOLVER_EPD;
+  init.steps = self->options.steps;
+  init.n_points = self->table != NULL ? self->table->n_points : 2;
+  init.schedule = self->options.schedule;
+  init.afs = self->options.afs;
+  init.iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->iterations_spin));
+  init.model_spec = self->model_spec;
+  if (!epd_distill_options_validate (&init, &error))
+    {
+      gtk_label_set_text (GTK_LABEL (self->status), error->message);
+      return;
+    }
+  self->cancellable = g_cancellable_new ();
+  self->job_options = self->options;
+  self->job_iterations = init.iterations;
+  self->last_val = NAN;
+  set_running (self, TRUE);
+  set_log (self, epd_curve_log_new (), "Distillation: training loss and validation error");
+  gtk_label_set_text (GTK_LABEL (self->status), "Distilling: running the teacher…");
+  /* The task copies the options. */
+  epd_studio_jobs_add (self->cancellable);
+  epd_distill_run_async (self->model, &init, distill_progress, self, self->cancellable,
+                         distill_done, g_object_ref (self));
+}
+
+/* RDPO needs its trainer, environment and reward alive until the run ends. */
+typedef struct
+{
+  EpdTrainingPanel *panel;
+  EpdSolveOptions   options;
+  EpdReward        *reward;
+  EpdRdpoEnv       *env;
+  EpdRdpo          *rdpo;
+  guint             iterations;
+} RdpoRun;
+
+static void
+rdpo_run_free (RdpoRun *run)
+{
+  epd_rdpo_free (run->rdpo);
+  epd_rdpo_env_free (run->env);
+  epd_reward_free (run->reward);
+  g_object_unref (run->panel);
+  g_free (run);
+}
+
+static void
+rdpo_progress (const EpdRdpoRecord *record,
+               gpointer             user_data)
+{
+  RdpoRun *run = user_data;
+  JsonNode *node = epd_rdpo_record_to_json (record);
+  JsonObject *object = json_object_ref (json_node_get_object (node));
+
+  json_node_unref (node);
+  post_progress (run->panel, object, (double) record->step / MAX (run->iterations, 1),
+                 g_strdup_printf ("RDPO: iteration %u of %u, reward %.4g, KL %.3g", record->step,
+                                  run->iterations, record->mixed_reward_mean, record->kl),
+                 record->step >= run->iterations);
+}
+
+static void
+rdpo_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  RdpoRun *run = user_data;
+  EpdTrainingPanel *self = run->panel;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = epd_rdpo_run_finish (result, &error);
+  /* Cancelled or not, the best table so far is kept. */
+  g_autoptr(EpdTable) best = epd_rdpo_dup_best_table (run->rdpo, NULL);
+
+  if (job_finished (self))
+    {
+      show_final_progress (self, ok);
+      if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);
+          gtk_label_set_text (GTK_LABEL (self->status), text);
+        }
+      else if (best != NULL)
+        hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
+    }
+  rdpo_run_free (run);
+}
+
+static RdpoRun *
+rdpo_run_new (EpdTrainingPanel  *self,
+              GError           **error)
+{
+  RdpoRun *run = g_new0 (RdpoRun, 1);
+  EpdRewardContext context = { 0 };
+  EpdRdpoOptions options;
+
+  run->panel = g_object_ref (self);
+  run->options = self->options;
+  run->options.table = NULL;
+  context.model = self->model;
+  context.solve = &run->options;
+  context.timeout_s = 60;
+  epd_rdpo_options_init (&options);
+  options.iters = run->iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->iterations_spin));
+  options.reward_spec = epd_default_reward (self->model);
+  options.start_name = "epd-studio edited table";
+  if ((run->reward = epd_reward_parse (options.reward_spec, &context, error)) == NULL ||
+      (run->env = epd_rdpo_env_new_model (self->model, run->reward)) == NULL ||
+      (run->rdpo = epd_rdpo_new (run->env, self->table, &options, error)) == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "cannot set up RDPO on this model");
+      rdpo_run_free (run);
+      return NULL;
+    }
+  return run;
+}
+
+static void
+start_rdpo (EpdTrainingPanel *self)
+{
+  g_autoptr(GError) error = NULL;
+  RdpoRun *run;
+
+  if (self->model == NULL || self->table == NULL || self->cancellable != NULL)
+    return;
+  run = rdpo_run_new (self, &error);
+  if (run == NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("Cannot start RDPO: %s", error->message);
+      gtk_label_set_text (GTK_LABEL (self->status), text);
+      return;
+    }
+  self->cancellable = g_cancellable_new ();
+  self->job_options = run->options;
+  self->job_iterations = run->iterations;
+  set_running (self, TRUE);
+  set_log (self, epd_curve_log_new (), "RDPO from the edited table: loss, reward and KL to the start");
+  gtk_label_set_text (GTK_LABEL (self->status), "RDPO: first iteration…");
+  epd_studio_jobs_add (self->cancellable);
+  epd_rdpo_run_async (run->rdpo, NULL, 0, rdpo_progress, run, self->cancellable, rdpo_done, run);
+}
+
+static void
+cancel_clicked (EpdTrainingPanel *self)
+{
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  gtk_label_set_text (GTK_LABEL (self->status), "Cancelling: the best table so far will be kept…");
+}
+
+static GtkWidget *
+build_toolbar (EpdTrainingPanel *self)
+{
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *log_button = gtk_button_new_with_label ("Open RDPO log…");
+
+  self->distill_button = gtk_button_new_with_label ("Distil (Stage 1)");
+  self->rdpo_button = gtk_button_new_with_label ("RDPO (Stage 2)");
+  self->cancel_button = gtk_button_new_with_label ("Cancel");
+  self->iterations_spin = gtk_spin_button_new_with_range (1, 100000, 10);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->iterations_spin), 200);
+  gtk_widget_set_tooltip_text (self->iterations_spin, "Iterations");
+  gtk_widget_set_tooltip_text (self->distill_button,
+                               "Fit the table to the teacher on the current model, grid and K");
+  gtk_widget_set_tooltip_text (self->rdpo_button,
+                               "Improve the edited table for a reward (log-density for mixtures, "
+                               "classifier confidence for images)");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (log_button), "win.open-log");
+  self->progress = gtk_progress_bar_new ();
+  gtk_widget_set_hexpand (self->progress, TRUE);
+  gtk_widget_set_valign (self->progress, GTK_ALIGN_CENTER);
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
+  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
+  g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
+  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
+  gtk_box_append (GTK_BOX (bar), self->distill_button);
+  gtk_box_append (GTK_BOX (bar), self->rdpo_button);
+  gtk_box_append (GTK_BOX (bar), gtk_label_new ("iterations"));
+  gtk_box_append (GTK_BOX (bar), self->iterations_spin);
+  gtk_box_append (GTK_BOX (bar), self->progress);
+  gtk_box_append (GTK_BOX (bar), self->cancel_button);
+  gtk_box_append (GTK_BOX (bar), log_button);
+  return bar;
+}
+
+static void
+epd_training_panel_dispose (GObject *object)
+{
+  EpdTrainingPanel *self = EPD_TRAINING_PANEL (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_object (&self->model);
+  G_OBJECT_CLASS (epd_training_panel_parent_class)->dispose (object);
+}
+
+static void
+epd_training_panel_finalize (GObject *object)
+{
+  EpdTrainingPanel *self = EPD_TRAINING_PANEL (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->log, epd_curve_log_free);
+  g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
+  g_free (self->log_title);
+  g_free (self->model_spec);
+  G_OBJECT_CLASS (epd_training_panel_parent_class)->finalize (object);
+}
+
+static void
+epd_training_panel_class_init (EpdTrainingPanelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = epd_training_panel_dispose;
+  G_OBJECT_CLASS (klass)->finalize = epd_training_panel_finalize;
+  gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  /* The trained table (an EpdTable *, borrowed for the emission). */
+  signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+epd_training_panel_init (EpdTrainingPanel *self)
+{
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  self->area = gtk_drawing_area_new ();
+  gtk_widget_set_vexpand (self->area, TRUE);
+  epd_studio_timing_set_draw_func (self->area, "training",
+                                   EPD_STUDIO_DRAW_FUNC (epd_training_panel_draw), self);
+  self->status = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (self->status), 0);
+  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
+  gtk_box_append (GTK_BOX (self->box), self->status);
+  gtk_box_append (GTK_BOX (self->box), self->area);
+}
+
+GtkWidget *
+epd_training_panel_new (void)
+{
+  return g_object_new (EPD_TYPE_TRAINING_PANEL, NULL);
+}

@@ -1,0 +1,1142 @@
+/* epd-window.c: the model and solver panel, the views, and the live solve loop. */
+#include "epd-window-private.h"
+#include "epd-app-policy.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "epd-gmm.h"
+#include "epd-model.h"
+#include "epd-model-open.h"
+#include "epd-vk-context.h"
+#include "epd-coef-editor.h"
+#include "epd-compare-view.h"
+#include "epd-error-view.h"
+#include "epd-studio-jobs.h"
+#include "epd-studio-timing.h"
+#include "epd-training-panel.h"
+#include "epd-trajectory-view.h"
+
+#define FASHION_MNIST_SPEC "dataset:fashion-mnist:10000"
+#define IMAGE_BATCH 16
+
+G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum { SOLVED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static const char *device_names[] = { "auto", "cpu", "vulkan", NULL };
+
+/* ---- banner ---------------------------------------------------------- */
+
+/* Notices go by themselves; errors stay until closed. */
+#define NOTICE_SECONDS 10
+
+static gboolean
+banner_timeout (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->banner_timeout_id = 0;
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_banner (EpdWindow      *self,
+             GtkMessageType  type,
+             const char     *text)
+{
+  gtk_info_bar_set_message_type (GTK_INFO_BAR (self->banner), type);
+  gtk_label_set_text (GTK_LABEL (self->banner_label), text);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), TRUE);
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  if (type == GTK_MESSAGE_INFO)
+    self->banner_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, banner_timeout, self);
+}
+
+void
+epd_window_show_error (EpdWindow    *self,
+                       const char   *prefix,
+                       const GError *error)
+{
+  g_autofree char *text = g_strdup_printf ("%s: %s", prefix, error->message);
+
+  show_banner (self, GTK_MESSAGE_ERROR, text);
+}
+
+void
+epd_window_show_notice (EpdWindow  *self,
+                        const char *text)
+{
+  show_banner (self, GTK_MESSAGE_INFO, text);
+}
+
+static void
+banner_response (GtkInfoBar *bar,
+                 int         response,
+                 EpdWindow  *self)
+{
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  gtk_info_bar_set_revealed (bar, FALSE);
+}
+
+/* ---- reading the controls ------------------------------------------- */
+
+static const char *
+drop_string (GtkWidget *drop)
+{
+  GtkStringObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (drop));
+
+  return item != NULL ? gtk_string_object_get_string (item) : "";
+}
+
+const char *
+epd_window_get_model_spec (EpdWindow *self)
+{
+  return drop_string (self->model_drop);
+}
+
+static double
+spin_value (GtkWidget *spin)
+{
+  return gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin));
+}
+
+void
+epd_window_read_options (EpdWindow       *self,
+                         EpdSolveOptions *options)
+{
+  epd_solve_options_init (options);
+  epd_solver_kind_from_string (drop_string (self->solver_drop), &options->solver, NULL);
+  options->steps = (guint) spin_value (self->steps_spin);
+  epd_schedule_kind_from_string (drop_string (self->schedule_drop), &options->schedule.kind, NULL);
+  options->schedule.sigma_min = spin_value (self->sigma_min_spin);
+  options->schedule.sigma_max = spin_value (self->sigma_max_spin);
+  options->schedule.rho = spin_value (self->rho_spin);
+  options->schedule.shift = spin_value (self->shift_spin);
+  options->afs = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->afs_check));
+}
+
+guint32
+epd_window_get_seed (EpdWindow *self)
+{
+  return (guint32) spin_value (self->seed_spin);
+}
+
+gsize
+epd_window_get_batch (EpdWindow *self)
+{
+  return (gsize) spin_value (self->batch_spin);
+}
+
+void
+epd_window_set_model_spec (EpdWindow  *self,
+                           const char *spec)
+{
+  GListModel *list = G_LIST_MODEL (self->model_specs);
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->model_specs, i), spec) == 0)
+      {
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), i);
+        return;
+      }
+  gtk_string_list_append (self->model_specs, spec);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), g_list_model_get_n_items (list) - 1);
+}
+
+static gboolean
+uses_table (const EpdSolveOptions *options)
+{
+  return options->solver == EPD_SOLVER_EPD || options->solver == EPD_SOLVER_EPD_PLUGIN;
+}
+
+/* ---- which table ---------------------------------------------------- */
+
+static EpdSolverKind
+table_solver (const EpdSolveOptions *options)
+{
+  return uses_table (options) ? options->solver : EPD_SOLVER_EPD;
+}
+
+/* A shipped table made for this model and exactly these settings (solver, steps,
+ * K, AFS, the grid's times), or NULL; its name in name. */
+static const EpdTable *
+find_shipped_table (EpdWindow             *self,
+                    const EpdSolveOptions *options,
+                    guint                  k,
+                    const char           **name)
+{
+  const char *spec = epd_window_get_model_spec (self);
+
+  if (self->shipped_tables == NULL)
+    {
+      self->shipped_tables = g_ptr_array_new_with_free_func ((GDestroyNotify) epd_table_free);
+      self->shipped_names = epd_table_builtin_names ();
+      for (guint i = 0; self->shipped_names != NULL && self->shipped_names[i] != NULL; i++)
+        {
+          g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, self->shipped_names[i], NULL);
+          /* A builtin that does not load (tests/data checks them all) matches nothing. */
+          g_ptr_array_add (self->shipped_tables, epd_table_load (source, NULL));
+        }
+    }
+  for (guint i = 0; i < self->shipped_tables->len; i++)
+    {
+      const EpdTable *table = self->shipped_tables->pdata[i];
+      if (epd_table_fits (table, spec, table_solver (options), options->steps, k, options->afs,
+                          &options->schedule))
+        {
+          *name = self->shipped_names[i];
+          return table;
+        }
+    }
+  return NULL;
+}
+
+/* "builtin:NAME (distilled)", "uniform (...)", a file's name; ", edited" after a change. */
+static char *
+table_description (EpdWindow      *self,
+                   const EpdTable *table)
+{
+  gboolean edited = !epd_table_equal (table, self->table_loaded);
+  const char *created_by;
+
+  if (self->table_name == NULL)
+    return g_strdup_printf ("uniform%s", edited ? ", edited"
+                            : self->table_auto ? " (no shipped table fits these settings)" : "");
+  created_by = json_object_get_string_member_with_default (self->table_loaded->metadata, "created_by", "");
+  return g_strdup_printf ("%s%s%s", self->table_name,
+                          g_str_has_prefix (created_by, "epd distill") ? " (distilled)" : "",
+                          edited ? ", edited" : "");
+}
+
+static void
+update_table_label (EpdWindow *self)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  EpdSolveOptions options;
+  const char *shipped_name = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *offered = NULL;
+
+  if (table == NULL)
+    return;
+  epd_window_read_options (self, &options);
+  description = table_description (self, table);
+  text = uses_table (&options) ? g_strdup_printf ("Table: %s", description)
+                               : g_strdup_printf ("Table: %s — not used by %s", description,
+                                                  epd_solver_kind_to_string (options.solver));
+  gtk_label_set_text (GTK_LABEL (self->table_label), text);
+  /* Offer the shipped table that fits when another one, or an edit of it, is in its place. */
+  if (find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name) != NULL)
+    offered = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+  if (offered != NULL && g_strcmp0 (offered, self->table_name) == 0 && epd_table_equal (table, self->table_loaded))
+    g_clear_pointer (&offered, g_free);
+  if (offered != NULL)
+    {
+      g_autofree char *label = g_strdup_printf ("Use %s", offered);
+      gtk_button_set_label (GTK_BUTTON (self->table_button), label);
+    }
+  gtk_widget_set_visible (self->table_button, offered != NULL);
+}
+
+void
+epd_window_set_table (EpdWindow      *self,
+                      const EpdTable *table,
+                      const char     *name,
+                      gboolean        automatic)
+{
+  epd_coef_editor_set_table (EPD_COEF_EDITOR (self->coef_editor), table, self->table_loaded != NULL);
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  self->table_loaded = epd_table_copy (table);
+  g_free (self->table_name);
+  self->table_name = g_strdup (name);
+  self->table_auto = automatic;
+  update_table_label (self);
+}
+
+/* The window's own choice follows the settings: the shipped table made for them,
+ * else a uniform one. The user's table (opened, trained or edited) stays while
+ * its shape fits the grid. */
+static void
+choose_table (EpdWindow             *self,
+              const EpdSolveOptions *options)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  guint k = (guint) spin_value (self->points_spin);
+  gboolean fits = table != NULL && table->steps == options->steps && table->n_points == k;
+  const char *shipped_name = NULL;
+  const EpdTable *shipped = NULL;
+  g_autoptr(EpdTable) uniform = NULL;
+
+  if (fits && !self->table_auto)
+    return;
+  shipped = find_shipped_table (self, options, k, &shipped_name);
+  if (shipped != NULL)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+      if (!fits || g_strcmp0 (self->table_name, source) != 0)
+        epd_window_set_table (self, shipped, source, TRUE);
+      return;
+    }
+  if (fits && self->table_name == NULL)
+    return;
+  uniform = epd_table_new (epd_solver_kind_to_string (table_solver (options)), options->steps, k);
+  epd_window_set_table (self, uniform, NULL, TRUE);
+}
+
+/* The offered shipped table becomes the window's choice again. */
+static void
+table_button_clicked (EpdWindow *self)
+{
+  EpdSolveOptions options;
+  const char *shipped_name = NULL;
+  const EpdTable *shipped;
+
+  epd_window_read_options (self, &options);
+  shipped = find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name);
+  if (shipped != NULL)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
+      epd_window_set_table (self, shipped, source, TRUE);
+      epd_window_solve (self, 0);
+    }
+}
+
+static void
+update_grid_labels (EpdWindow             *self,
+                    const EpdSolveOptions *options)
+{
+  g_autofree double *grid = epd_schedule_grid (&options->schedule, options->steps, NULL);
+  EpdNfe nfe = epd_solve_options_nfe (options);
+  g_autofree char *text = g_strdup_printf ("NFE %u (latency: a step's K points run as one batch)",
+                                           nfe.latency);
+
+  epd_coef_editor_set_grid (EPD_COEF_EDITOR (self->coef_editor), grid, options->steps + 1);
+  gtk_label_set_text (GTK_LABEL (self->nfe_label), text);
+}
+
+/* ---- solving --------------------------------------------------------- */
+
+typedef struct
+{
+  EpdWindow *window;
+  gint64     edit_us;
+} SolveData;
+
+static void
+update_status (EpdWindow *self)
+{
+  const EpdSolveResult *r = self->result;
+  g_autofree char *error_text = NULL;
+  g_autofree char *text = NULL;
+
+  if (r == NULL)
+    return;
+  error_text = isnan (r->final_error) ? g_strdup ("teacher pending")
+                                      : g_strdup_printf ("final error %.4g", r->final_error);
+  text = g_strdup_printf ("%s · %" G_GSIZE_FORMAT " samples · NFE %u · solve %.1f ms · %s",
+                          epd_denoiser_describe (self->model), r->trace->batch, r->nfe.latency,
+                          r->solve_ms, error_text);
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+}
+
+static void
+show_result (EpdWindow      *self,
+             EpdSolveResult *result)
+{
+  /* The views borrow the traces: the old result lives until they let go. */
+  g_autoptr(EpdSolveResult) old = g_steal_pointer (&self->result);
+
+  self->result = result;
+  if (result->teacher != NULL && result->teacher != self->teacher)
+    {
+      g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+      self->teacher = epd_teacher_run_ref (result->teacher);
+    }
+  epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->trajectory_view), result->trace,
+                                  result->teacher != NULL ? result->teacher->trace : NULL);
+  epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->coef_preview), result->trace,
+                                  result->teacher != NULL ? result->teacher->trace : NULL);
+  epd_error_view_set_report (EPD_ERROR_VIEW (self->error_view), result->errors);
+  update_status (self);
+}
+
+static void solve_with_teacher (EpdWindow *self, gint64 edit_us, gboolean teacher_wanted);
+
+static void
+solve_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  SolveData *data = user_data;
+  EpdWindow *self = data->window;
+  g_autoptr(GError) error = NULL;
+  EpdSolveResult *result = epd_solve_request_run_finish (res, &error);
+
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (res)));
+  /* A newer request replaced this one: drop what it made. */
+  if (g_task_get_cancellable (G_TASK (res)) != self->solve_cancellable)
+    g_clear_pointer (&result, epd_solve_result_free);
+  else if (result == NULL)
+    {
+      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        epd_window_show_error (self, "Solve failed", error);
+    }
+  else
+    {
+      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      epd_studio_timing_result (data->edit_us, result->queued_ms, result->solve_ms, result->total_ms);
+      show_result (self, result);
+      if (result->teacher == NULL)
+        solve_with_teacher (self, 0, TRUE);
+      else
+        g_signal_emit (self, signals[SOLVED], 0);
+    }
+  g_object_unref (data->window);
+  g_free (data);
+}
+
+static void
+solve_with_teacher (EpdWindow *self,
+                    gint64     edit_us,
+                    gboolean   teacher_wanted)
+{
+  EpdSolveOptions options;
+  EpdSolveRequest *request;
+  SolveData *data;
+  const EpdTable *table;
+
+  if (self->model == NULL || self->syncing)
+    return;
+  epd_window_read_options (self, &options);
+  choose_table (self, &options);
+  update_table_label (self);
+  update_grid_labels (self, &options);
+  table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+  g_cancellable_cancel (self->solve_cancellable);
+  g_clear_object (&self->solve_cancellable);
+  self->solve_cancellable = g_cancellable_new ();
+  request = epd_solve_request_new (self->model, self->model_key, &options,
+                                   uses_table (&options) ? table : NULL,
+                                   epd_window_get_seed (self), epd_window_get_batch (self),
+                                   self->teacher);
+  /* Image models answer first without the (slow) teacher; it follows in a second job. */
+  request->teacher_wanted = teacher_wanted;
+  data = g_new0 (SolveData, 1);
+  data->window = g_object_ref (self);
+  data->edit_us = edit_us;
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  epd_studio_jobs_add (self->solve_cancellable);
+  epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
+  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, self->mixture, &options,
+                                table, epd_window_get_seed (self), epd_window_get_batch (self));
+  epd_training_panel_set_context (EPD_TRAINING_PANEL (self->training_panel), self->model,
+                                  epd_window_get_model_spec (self), &options, table);
+}
+
+void
+epd_window_solve (EpdWindow *self,
+                  gint64     edit_us)
+{
+  gboolean small = self->model != NULL && epd_denoiser_get_dim (self->model) <= 64;
+
+  solve_with_teacher (self, edit_us, small);
+}
+
+static void
+controls_changed (EpdWindow *self)
+{
+  epd_window_solve (self, 0);
+}
+
+static void
+table_edited (EpdWindow *self)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
+  /* An edited table is the user's: it stays when the settings change. */
+  self->table_auto = FALSE;
+  /* Undo and redo may bring back a table of another shape (the one a change
+   * of steps or K replaced): the settings follow it, rather than replace it again. */
+  if (table->steps != (guint) spin_value (self->steps_spin) ||
+      table->n_points != (guint) spin_value (self->points_spin))
+    {
+      self->syncing = TRUE;
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+      self->syncing = FALSE;
+      g_free (self->table_name);
+      self->table_name = g_strdup ("restored by undo");
+      g_clear_pointer (&self->table_loaded, epd_table_free);
+      self->table_loaded = epd_table_copy (table);
+    }
+  epd_window_solve (self, g_get_monotonic_time ());
+}
+
+/* "auto", "cpu", "vulkan", or "INDEX: NAME (type)" of a listed device. */
+static char *
+device_selector (EpdWindow *self)
+{
+  const char *text = drop_string (self->device_drop);
+  const char *colon = strchr (text, ':');
+
+  return colon != NULL ? g_strndup (text, colon - text) : g_strdup (text);
+}
+
+static void
+list_devices_in_thread (GTask        *task,
+                        gpointer      source,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) devices = epd_vk_list_devices (NULL, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      EpdVkDeviceInfo *info = devices->pdata[i];
+      if (info->usable)
+        g_ptr_array_add (names, g_strdup_printf ("%u: %s (%s)", info->index, info->name,
+                                                 epd_vk_device_type_to_string (info->type)));
+    }
+  g_task_return_pointer (task, names, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+devices_listed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  EpdWindow *self = EPD_WINDOW (source);
+  g_autoptr(GPtrArray) names = g_task_propagate_pointer (G_TASK (result), NULL);
+  GtkStringList *list;
+
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (result)));
+  /* The window was closed meanwhile: its widgets are gone. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return;
+  list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (self->device_drop)));
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    gtk_string_list_append (list, names->pdata[i]);
+}
+
+/* Listing Vulkan devices starts an instance: not on the main thread. */
+static void
+list_devices (EpdWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  self->devices_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->devices_cancellable, devices_listed, NULL);
+  /* Not cancellable itself: the token tells the callback that the window closed. */
+  g_task_set_check_cancellable (task, FALSE);
+  epd_studio_jobs_add (self->devices_cancellable);
+  g_task_run_in_thread (task, list_devices_in_thread);
+}
+
+/* ---- opening a model ------------------------------------------------- */
+
+typedef struct
+{
+  char        *spec;
+  char        *device;
+  char        *notice;
+  EpdDenoiser *cpu_model;  /* gmm: specs, for the exact density */
+} OpenData;
+
+static void
+open_data_free (gpointer data)
+{
+  OpenData *open = data;
+
+  g_free (open->spec);
+  g_free (open->device);
+  g_free (open->notice);
+  g_clear_object (&open->cpu_model);
+  g_free (open);
+}
+
+static void
+open_in_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  OpenData *open = task_data;
+  GError *error = NULL;
+  EpdDenoiser *model = epd_model_open (open->spec, open->device, &open->notice, &error);
+
+  /* A mixture on Vulkan is not an EpdGmm: its CPU twin draws the density. */
+  if (model != NULL && g_str_has_prefix (open->spec, "gmm:"))
+    open->cpu_model = EPD_IS_GMM (model) ? g_object_ref (model) : epd_model_from_spec (open->spec, NULL);
+  if (model == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, model, g_object_unref);
+}
+
+static void
+open_done (GObject      *source,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  EpdWindow *self = EPD_WINDOW (source);
+  OpenData *open = g_task_get_task_data (G_TASK (res));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = g_task_propagate_pointer (G_TASK (res), &error);
+
+  epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (res)));
+  if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
+    return;
+  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  if (model == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        epd_window_show_error (self, "Cannot open the model", error);
+      return;
+    }
+  g_set_object (&self->model, model);
+  g_clear_object (&self->mixture);
+  if (open->cpu_model != NULL && EPD_IS_GMM (open->cpu_model))
+    self->mixture = EPD_GMM (g_object_ref (open->cpu_model));
+  g_free (self->model_key);
+  self->model_key = g_strdup_printf ("%s|%s", open->spec, open->device);
+  if (open->notice != NULL && !g_str_has_prefix (open->notice, "device:"))
+    epd_window_show_notice (self, open->notice);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model, self->mixture);
+  epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model, self->mixture);
+  /* Image models: a few samples; 2-D mixtures: a cloud of paths, the
+   * batch they had before an image model took it down. */
+  if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > IMAGE_BATCH)
+    {
+      self->points_batch = epd_window_get_batch (self);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), IMAGE_BATCH);
+    }
+  else if (epd_denoiser_get_dim (model) <= 64 && self->points_batch > 0)
+    {
+      if (epd_window_get_batch (self) == IMAGE_BATCH)
+        gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), self->points_batch);
+      self->points_batch = 0;
+    }
+  epd_window_solve (self, 0);
+}
+
+static void
+open_model (EpdWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *open = g_new0 (OpenData, 1);
+
+  open->spec = g_strdup (epd_window_get_model_spec (self));
+  open->device = device_selector (self);
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  self->open_cancellable = g_cancellable_new ();
+  g_clear_object (&self->model);
+  task = g_task_new (self, self->open_cancellable, open_done, NULL);
+  g_task_set_task_data (task, open, open_data_free);
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  epd_studio_jobs_add (self->open_cancellable);
+  g_task_run_in_thread (task, open_in_thread);
+}
+
+/* ---- the panel ------------------------------------------------------- */
+
+static GtkWidget *
+string_drop (const char * const *strings)
+{
+  return gtk_drop_down_new_from_strings (strings);
+}
+
+static GtkWidget *
+solver_drop_new (void)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  for (int k = 0; k < EPD_N_SOLVERS; k++)
+    if (k != EPD_SOLVER_TEACHER)
+      gtk_string_list_append (list, epd_solver_kind_to_string (k));
+  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+}
+
+static GtkWidget *
+schedule_drop_new (void)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  for (int k = EPD_SCHEDULE_POLYNOMIAL; k <= EPD_SCHEDULE_FLOWMATCH; k++)
+    gtk_string_list_append (list, epd_schedule_kind_to_string (k));
+  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+}
+
+static void
+select_string (GtkWidget  *drop,
+               const char *value)
+{
+  GListModel *model = gtk_drop_down_get_model (GTK_DROP_DOWN (drop));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+      if (g_strcmp0 (gtk_string_object_get_string (item), value) == 0)
+        {
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), i);
+          return;
+        }
+    }
+}
+
+static void
+set_schedule_controls (EpdWindow         *self,
+                       const EpdSchedule *schedule)
+{
+  select_string (self->schedule_drop, epd_schedule_kind_to_string (schedule->kind));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_min_spin), schedule->sigma_min);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_max_spin), schedule->sigma_max);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->rho_spin), schedule->rho);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->shift_spin), schedule->shift);
+}
+
+static void
+schedule_kind_changed (EpdWindow *self)
+{
+  EpdSchedule schedule;
+  EpdScheduleKind kind;
+
+  if (self->syncing || !epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+    return;
+  /* A new kind starts from its own defaults. */
+  epd_schedule_init (&schedule, kind);
+  self->syncing = TRUE;
+  set_schedule_controls (self, &schedule);
+  self->syncing = FALSE;
+  epd_window_solve (self, 0);
+}
+
+void
+epd_window_apply_table_settings (EpdWindow      *self,
+                                 const EpdTable *table)
+{
+  self->syncing = TRUE;
+  select_string (self->solver_drop, table->solver);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+  set_schedule_controls (self, &table->schedule);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
+  self->syncing = FALSE;
+}
+
+static GtkWidget *
+spin_new (double lo,
+          double hi,
+          double step,
+          guint  digits,
+          double value)
+{
+  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, step);
+
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+  return spin;
+}
+
+static void
+grid_row (GtkWidget  *grid,
+          int         row,
+          const char *label,
+          GtkWidget  *widget,
+          const char *tooltip)
+{
+  GtkWidget *text = gtk_label_new (label);
+
+  gtk_label_set_xalign (GTK_LABEL (text), 0);
+  gtk_grid_attach (GTK_GRID (grid), text, 0, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), widget, 1, row, 1, 1);
+  gtk_widget_set_hexpand (widget, TRUE);
+  if (tooltip != NULL)
+    gtk_widget_set_tooltip_text (widget, tooltip);
+}
+
+static void
+connect_live (EpdWindow  *self,
+              GtkWidget  *widget,
+              const char *signal)
+{
+  g_signal_connect_swapped (widget, signal, G_CALLBACK (controls_changed), self);
+}
+
+static void
+model_changed (EpdWindow *self)
+{
+  if (!self->syncing)
+    open_model (self);
+}
+
+static GtkWidget *
+build_model_drop (EpdWindow *self)
+{
+  const char * const *presets = epd_gmm_preset_names ();
+
+  self->model_specs = gtk_string_list_new (NULL);
+  for (guint i = 0; presets[i] != NULL; i++)
+    {
+      g_autofree char *spec = g_strdup_printf ("gmm:%s", presets[i]);
+      gtk_string_list_append (self->model_specs, spec);
+    }
+  gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
+  self->model_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_specs)), NULL);
+  select_string (self->model_drop, EPD_DEFAULT_MODEL);
+  g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
+  return self->model_drop;
+}
+
+static GtkWidget *
+build_panel (EpdWindow *self)
+{
+  GtkWidget *grid = gtk_grid_new ();
+  GtkWidget *model_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *mixture = gtk_button_new_with_label ("Mixture file…");
+  GtkWidget *folder = gtk_button_new_with_label ("Image folder…");
+  int row = 0;
+
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
+  gtk_widget_set_margin_start (grid, 10);
+  gtk_widget_set_margin_end (grid, 10);
+  gtk_widget_set_margin_top (grid, 10);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (mixture), "win.open-mixture");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (folder), "win.open-folder");
+  gtk_box_append (GTK_BOX (model_buttons), mixture);
+  gtk_box_append (GTK_BOX (model_buttons), folder);
+  grid_row (grid, row++, "Model", build_model_drop (self), "2-D mixture presets, Fashion-MNIST, or a file");
+  gtk_grid_attach (GTK_GRID (grid), model_buttons, 0, row++, 2, 1);
+  grid_row (grid, row++, "Device", self->device_drop = string_drop (device_names),
+            "auto: a real GPU if there is one, else the CPU path");
+  grid_row (grid, row++, "Solver", self->solver_drop = solver_drop_new (), NULL);
+  grid_row (grid, row++, "Steps", self->steps_spin = spin_new (1, 40, 1, 0, 3),
+            "Grid intervals (grid points − 1)");
+  grid_row (grid, row++, "K points", self->points_spin = spin_new (1, 8, 1, 0, 2),
+            "EPD's parallel points per step");
+  grid_row (grid, row++, "Schedule", self->schedule_drop = schedule_drop_new (), NULL);
+  grid_row (grid, row++, "σ min", self->sigma_min_spin = spin_new (1e-4, 10, 0.001, 4, 0.002), NULL);
+  grid_row (grid, row++, "σ max", self->sigma_max_spin = spin_new (0.1, 1000, 1, 2, 80), NULL);
+  grid_row (grid, row++, "ρ", self->rho_spin = spin_new (0.5, 20, 0.5, 2, 7), "Polynomial schedule's exponent");
+  grid_row (grid, row++, "Shift", self->shift_spin = spin_new (0.1, 10, 0.1, 2, 3), "Flow-matching shift");
+  grid_row (grid, row++, "", self->afs_check = gtk_check_button_new_with_label ("Analytical first step (AFS)"), NULL);
+  grid_row (grid, row++, "Seed", self->seed_spin = spin_new (0, G_MAXINT32, 1, 0, 0), NULL);
+  grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
+  self->nfe_label = gtk_label_new ("");
+  gtk_label_set_xalign (GTK_LABEL (self->nfe_label), 0);
+  /* A longer number must not widen the panel. */
+  gtk_label_set_wrap (GTK_LABEL (self->nfe_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->nfe_label), 30);
+  gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
+  self->table_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->table_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->table_label), 30);
+  gtk_label_set_xalign (GTK_LABEL (self->table_label), 0);
+  gtk_widget_set_tooltip_text (self->table_label,
+                               "The coefficient table EPD solves with. Shipped tables made for the model "
+                               "and these settings load by themselves; otherwise the uniform table");
+  gtk_grid_attach (GTK_GRID (grid), self->table_label, 0, row++, 2, 1);
+  self->table_button = gtk_button_new ();
+  gtk_widget_set_visible (self->table_button, FALSE);
+  gtk_widget_set_tooltip_text (self->table_button, "Load the shipped table made for this model and these settings");
+  g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
+  gtk_grid_attach (GTK_GRID (grid), self->table_button, 0, row++, 2, 1);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), TRUE);
+  select_string (self->solver_drop, "epd");
+  g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
+  g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
+  connect_live (self, self->solver_drop, "notify::selected");
+  connect_live (self, self->afs_check, "toggled");
+  for (GtkWidget **s = (GtkWidget *[]) { self->steps_spin, self->points_spin, self->sigma_min_spin,
+                                         self->sigma_max_spin, self->rho_spin, self->shift_spin,
+                                         self->seed_spin, self->batch_spin, NULL }; *s != NULL; s++)
+    connect_live (self, *s, "value-changed");
+  return grid;
+}
+
+/* ---- the views ------------------------------------------------------- */
+
+static void
+training_table_ready (EpdWindow *self,
+                      gpointer   table)
+{
+  /* The run's settings come with its table, as when a file is opened: a
+   * setting changed during the run must not replace the result. */
+  epd_window_apply_table_settings (self, table);
+  epd_window_set_table (self, table, "trained in the Training view", FALSE);
+  epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
+  epd_window_solve (self, 0);
+}
+
+static void
+append_page (EpdWindow  *self,
+             GtkWidget  *page,
+             const char *title)
+{
+  gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
+}
+
+/* The editor over a live view of the paths: each edit shows its solve. */
+static GtkWidget *
+build_coefficients_page (EpdWindow *self)
+{
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+
+  self->coef_editor = epd_coef_editor_new ();
+  self->coef_preview = epd_trajectory_view_new ();
+  gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
+  gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
+  gtk_paned_set_position (GTK_PANED (paned), 400);
+  gtk_widget_set_size_request (self->coef_editor, -1, 260);
+  gtk_widget_set_size_request (self->coef_preview, -1, 200);
+  return paned;
+}
+
+static GtkWidget *
+build_views (EpdWindow *self)
+{
+  self->notebook = gtk_notebook_new ();
+  gtk_widget_set_hexpand (self->notebook, TRUE);
+  gtk_widget_set_vexpand (self->notebook, TRUE);
+  self->trajectory_view = epd_trajectory_view_new ();
+  self->error_view = epd_error_view_new ();
+  self->compare_view = epd_compare_view_new ();
+  self->training_panel = epd_training_panel_new ();
+  append_page (self, self->trajectory_view, "Trajectories");
+  append_page (self, build_coefficients_page (self), "Coefficients");
+  append_page (self, self->error_view, "Error");
+  append_page (self, self->compare_view, "Compare");
+  append_page (self, self->training_panel, "Training");
+  /* A training job keeps its panel alive after the window closed: the
+   * handlers must go with the window. */
+  g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
+                           G_CONNECT_SWAPPED);
+  return self->notebook;
+}
+
+static GtkWidget *
+build_banner (EpdWindow *self)
+{
+  self->banner = gtk_info_bar_new ();
+  self->banner_label = gtk_label_new ("");
+  gtk_label_set_wrap (GTK_LABEL (self->banner_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->banner_label), 0);
+  gtk_info_bar_add_child (GTK_INFO_BAR (self->banner), self->banner_label);
+  gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
+  g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
+  gtk_widget_set_valign (self->banner, GTK_ALIGN_END);
+  return self->banner;
+}
+
+static GtkWidget *
+header_button (const char *icon,
+               const char *action,
+               const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  return button;
+}
+
+static GtkWidget *
+build_menu_button (void)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  GtkWidget *button = gtk_menu_button_new ();
+
+  g_menu_append (menu, "Export View…", "win.export-view");
+  g_menu_append (menu, "Export Error Data (CSV)…", "win.export-csv");
+  g_menu_append (menu, "Open RDPO Log…", "win.open-log");
+  g_menu_append (menu, "Keyboard Shortcuts", "win.show-help-overlay");
+  g_menu_append (menu, "About EPD Studio", "app.about");
+  g_menu_append (menu, "Quit", "app.quit");
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+  return button;
+}
+
+static void
+build_header (EpdWindow *self)
+{
+  GtkWidget *header = gtk_header_bar_new ();
+
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
+                             header_button ("document-open-symbolic", "win.open-table", "Open a table (Ctrl+O)"));
+  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
+                             header_button ("document-save-symbolic", "win.save-table", "Save the table (Ctrl+S)"));
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), build_menu_button ());
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_tooltip_text (self->spinner, "Solving");
+  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), self->spinner);
+  gtk_window_set_titlebar (GTK_WINDOW (self), header);
+}
+
+static void
+build_ui (EpdWindow *self)
+{
+  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  GtkWidget *overlay = gtk_overlay_new ();
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  build_header (self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), build_panel (self));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scroller, 270, -1);
+  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
+  gtk_paned_set_end_child (GTK_PANED (paned), build_views (self));
+  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  self->status_label = gtk_label_new ("Opening the model…");
+  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (self->status_label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_margin_start (self->status_label, 8);
+  gtk_widget_set_margin_top (self->status_label, 3);
+  gtk_widget_set_margin_bottom (self->status_label, 3);
+  /* Over the foot of the views, not above them: a notice must neither push
+   * the window down nor hide the model and the tabs. */
+  gtk_overlay_set_child (GTK_OVERLAY (overlay), paned);
+  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_banner (self));
+  gtk_box_append (GTK_BOX (outer), overlay);
+  gtk_box_append (GTK_BOX (outer), self->status_label);
+  gtk_widget_set_vexpand (overlay, TRUE);
+  gtk_window_set_child (GTK_WINDOW (self), outer);
+}
+
+/* ---- view actions ---------------------------------------------------- */
+
+static void
+view_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  EpdWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  EpdTrajectoryView *view = EPD_TRAJECTORY_VIEW (self->trajectory_view);
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (self->coef_editor);
+
+  if (g_str_equal (name, "play"))
+    epd_trajectory_view_toggle_play (view);
+  else if (g_str_equal (name, "step-forward"))
+    epd_trajectory_view_step (view, 1);
+  else if (g_str_equal (name, "step-back"))
+    epd_trajectory_view_step (view, -1);
+  else if (g_str_equal (name, "reset-zoom"))
+    epd_trajectory_view_reset_zoom (view);
+  else if (g_str_equal (name, "undo"))
+    epd_coef_editor_undo (editor);
+  else if (g_str_equal (name, "redo"))
+    epd_coef_editor_redo (editor);
+  else if (g_str_equal (name, "reset-step"))
+    epd_coef_editor_reset_step (editor);
+  else if (g_str_equal (name, "solve"))
+    epd_window_solve (self, 0);
+  else if (g_str_has_prefix (name, "page-"))
+    gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), atoi (name + 5) - 1);
+}
+
+static void
+install_view_actions (EpdWindow *self)
+{
+  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "undo", "redo",
+                                 "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
+                                 "page-5" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GSimpleAction) action = g_simple_action_new (names[i], NULL);
+      g_signal_connect (action, "activate", G_CALLBACK (view_action), self);
+      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+    }
+}
+
+static const char *view_names[] = { "trajectories", "coefficients", "error", "compare", "training" };
+
+gboolean
+epd_window_show_view (EpdWindow  *self,
+                      const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (view_names); i++)
+    if (g_strcmp0 (name, view_names[i]) == 0)
+      {
+        gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* ---- object ---------------------------------------------------------- */
+
+static void
+epd_window_dispose (GObject *object)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  g_cancellable_cancel (self->solve_cancellable);
+  g_cancellable_cancel (self->open_cancellable);
+  g_cancellable_cancel (self->devices_cancellable);
+  g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  g_clear_object (&self->solve_cancellable);
+  g_clear_object (&self->open_cancellable);
+  g_clear_object (&self->devices_cancellable);
+  G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
+}
+
+static void
+epd_window_finalize (GObject *object)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  g_clear_pointer (&self->result, epd_solve_result_free);
+  g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+  g_clear_object (&self->model);
+  g_clear_object (&self->mixture);
+  g_clear_object (&self->model_specs);
+  g_free (self->model_key);
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  g_free (self->table_name);
+  g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
+  g_strfreev (self->shipped_names);
+  G_OBJECT_CLASS (epd_window_parent_class)->finalize (object);
+}
+
+static void
+epd_window_class_init (EpdWindowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
+  G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
+
+  /* A solve with its teacher is on screen (scripts and tests wait for it). */
+  signals[SOLVED] = g_signal_new ("solved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+epd_window_init (EpdWindow *self)
+{
+  gtk_window_set_title (GTK_WINDOW (self), "EPD Studio");
+  gtk_window_set_default_size (GTK_WINDOW (self), 1280, 820);
+  gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
+  build_ui (self);
+  install_view_actions (self);
+  epd_window_install_file_actions (self);
+  epd_window_setup_drop (self);
+  list_devices (self);
+  open_model (self);
+}
+
+EpdWindow *
+epd_window_new (GtkApplication *application)
+{
+  return g_object_new (EPD_TYPE_WINDOW, "application", application, NULL);
+}

@@ -1,0 +1,589 @@
+/* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
+#include "epd-vk-denoiser.h"
+#include "epd-vk-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "epd-empirical.h"
+#include "epd-gmm.h"
+
+/* Images per partial sum of the empirical weighted sum (a multiple of 16). */
+#define EMP_CHUNK 512
+/* Rows per pass of the empirical kernels and workgroups of the GMM kernel,
+ * and the floats of one scratch buffer (256 MiB): they bound the device
+ * memory a call needs, not the batch. */
+#define MAX_PASS_ROWS 4096
+#define MAX_SCRATCH_FLOATS ((gsize) 64 << 20)
+
+enum { EMP_LOGITS, EMP_SOFTMAX, EMP_WEIGHTED, EMP_REDUCE, N_KERNELS };
+enum { GMM_LOG_WEIGHT, GMM_MEANS, GMM_VAR, EMP_Y = 0, EMP_HALF_NORM, N_PARAMS = 3 };
+
+typedef struct
+{
+  guint32 row0, rows, n, dim, chunk;
+} EmpPush;
+
+typedef struct
+{
+  guint32 rows, k, dim;
+} GmmPush;
+
+struct _EpdVkDenoiser
+{
+  GObject        parent_instance;
+
+  EpdVkContext  *context;
+  EpdDenoiser   *cpu;
+  char          *label;
+  GMutex         lock;
+  guint          dim;
+  gboolean       is_gmm;
+  guint          k;          /* GMM components */
+  gsize          n;          /* training images */
+  gsize          pass_rows;  /* rows per pass of the scratch buffers */
+  EpdVkBuffer   *params[N_PARAMS];
+  EpdVkKernel   *kernels[N_KERNELS];
+
+  /* Per call, grown to the largest batch seen (scratch: to one pass of it). */
+  gsize          capacity;
+  EpdVkBuffer   *x, *row_param, *out;        /* row_param: sigma (GMM) or 1/sigma^2 */
+  EpdVkBuffer   *stage_x, *stage_row, *stage_out; /* discrete GPUs only */
+  EpdVkBuffer   *scratch, *row_sum, *partial;
+
+  guint64        n_submits;
+  gboolean       fell_back;
+};
+
+static void epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (EpdVkDenoiser, epd_vk_denoiser, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (EPD_TYPE_DENOISER, epd_vk_denoiser_iface_init))
+
+static void
+free_io (EpdVkDenoiser *self)
+{
+  g_clear_pointer (&self->x, epd_vk_buffer_free);
+  g_clear_pointer (&self->row_param, epd_vk_buffer_free);
+  g_clear_pointer (&self->out, epd_vk_buffer_free);
+  g_clear_pointer (&self->stage_x, epd_vk_buffer_free);
+  g_clear_pointer (&self->stage_row, epd_vk_buffer_free);
+  g_clear_pointer (&self->stage_out, epd_vk_buffer_free);
+  g_clear_pointer (&self->scratch, epd_vk_buffer_free);
+  g_clear_pointer (&self->row_sum, epd_vk_buffer_free);
+  g_clear_pointer (&self->partial, epd_vk_buffer_free);
+  self->capacity = 0;
+}
+
+static void
+epd_vk_denoiser_finalize (GObject *object)
+{
+  EpdVkDenoiser *self = EPD_VK_DENOISER (object);
+
+  free_io (self);
+  for (guint i = 0; i < N_PARAMS; i++)
+    g_clear_pointer (&self->params[i], epd_vk_buffer_free);
+  for (guint i = 0; i < N_KERNELS; i++)
+    g_clear_pointer (&self->kernels[i], epd_vk_kernel_free);
+  g_clear_object (&self->context);
+  g_clear_object (&self->cpu);
+  g_free (self->label);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (epd_vk_denoiser_parent_class)->finalize (object);
+}
+
+static void
+epd_vk_denoiser_class_init (EpdVkDenoiserClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = epd_vk_denoiser_finalize;
+}
+
+static void
+epd_vk_denoiser_init (EpdVkDenoiser *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+static EpdVkBuffer *
+upload_floats (EpdVkContext *context,
+               const float  *data,
+               gsize         n,
+               GError      **error)
+{
+  g_autoptr(EpdVkBuffer) buffer = epd_vk_buffer_new (context, n * sizeof (float), EPD_VK_MEMORY_DEVICE, error);
+
+  if (buffer == NULL || !epd_vk_buffer_upload (buffer, data, n * sizeof (float), error))
+    return NULL;
+  return g_steal_pointer (&buffer);
+}
+
+static float *
+floats_from_doubles (const double *values,
+                     gsize         n)
+{
+  float *out = g_new (float, MAX (n, 1));
+
+  for (gsize i = 0; i < n; i++)
+    out[i] = (float) values[i];
+  return out;
+}
+
+static gboolean
+setup_gmm (EpdVkDenoiser *self,
+           EpdGmm        *gmm,
+           GError       **error)
+{
+  const double *weights = epd_gmm_get_weights (gmm);
+  const double *stds = epd_gmm_get_stds (gmm);
+  g_autofree float *log_weight = g_new (float, self->k);
+  g_autofree float *var = g_new (float, self->k);
+  g_autofree float *means = floats_from_doubles (epd_gmm_get_means (gmm), (gsize) self->k * self->dim);
+
+  for (guint c = 0; c < self->k; c++)
+    {
+      log_weight[c] = (float) log (weights[c]);
+      var[c] = (float) (stds[c] * stds[c]);
+    }
+  self->params[GMM_LOG_WEIGHT] = upload_floats (self->context, log_weight, self->k, error);
+  if (self->params[GMM_LOG_WEIGHT] == NULL)
+    return FALSE;
+  self->params[GMM_MEANS] = upload_floats (self->context, means, (gsize) self->k * self->dim, error);
+  if (self->params[GMM_MEANS] == NULL)
+    return FALSE;
+  self->params[GMM_VAR] = upload_floats (self->context, var, self->k, error);
+  if (self->params[GMM_VAR] == NULL)
+    return FALSE;
+  self->kernels[0] = epd_vk_kernel_new (self->context, "gmm-denoise", 7, sizeof (GmmPush), error);
+  return self->kernels[0] != NULL;
+}
+
+static gsize
+emp_n_chunks (EpdVkDenoiser *self)
+{
+  return (self->n + EMP_CHUNK - 1) / EMP_CHUNK;
+}
+
+static gboolean
+setup_empirical (EpdVkDenoiser *self,
+                 EpdEmpirical  *empirical,
+                 GError       **error)
+{
+  static const struct { const char *name; guint n_bindings; } kernels[N_KERNELS] = {
+    { "emp-logits", 5 }, { "emp-softmax", 2 }, { "emp-weighted", 3 }, { "emp-reduce", 3 },
+  };
+  const float *data = epd_empirical_get_data (empirical);
+  gsize range = epd_vk_context_get_limits (self->context)->maxStorageBufferRange;
+  g_autofree float *half_norm = g_new (float, self->n);
+
+  for (gsize i = 0; i < self->n; i++)
+    {
+      double sum = 0.0;
+
+      for (guint j = 0; j < self->dim; j++)
+        sum += (double) data[i * self->dim + j] * data[i * self->dim + j];
+      half_norm[i] = (float) (0.5 * sum);
+    }
+  self->params[EMP_Y] = upload_floats (self->context, data, self->n * self->dim, error);
+  if (self->params[EMP_Y] == NULL)
+    {
+      g_prefix_error (error, "the training images: ");
+      return FALSE;
+    }
+  self->params[EMP_HALF_NORM] = upload_floats (self->context, half_norm, self->n, error);
+  if (self->params[EMP_HALF_NORM] == NULL)
+    return FALSE;
+  for (guint i = 0; i < N_KERNELS; i++)
+    if ((self->kernels[i] = epd_vk_kernel_new (self->context, kernels[i].name, kernels[i].n_bindings,
+                                               sizeof (EmpPush), error)) == NULL)
+      return FALSE;
+  /* The logits [rows][n] and partial sums [chunks][rows][dim] of one pass
+   * must each fit one storage buffer. */
+  range = MIN (range, MAX_SCRATCH_FLOATS * sizeof (float));
+  self->pass_rows = MIN (MAX_PASS_ROWS, range / (self->n * sizeof (float)));
+  self->pass_rows = MIN (self->pass_rows, range / (emp_n_chunks (self) * self->dim * sizeof (float)));
+  if (self->pass_rows == 0)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "%s cannot hold one row of logits over %" G_GSIZE_FORMAT " images",
+                   epd_vk_context_get_info (self->context)->name, self->n);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The CPU model's description without its device part, e.g. "gmm:ring8". */
+static char *
+model_name (EpdDenoiser *cpu)
+{
+  const char *text = epd_denoiser_describe (cpu);
+  const char *paren = strstr (text, " (");
+
+  return paren != NULL ? g_strndup (text, paren - text) : g_strdup (text);
+}
+
+EpdVkDenoiser *
+epd_vk_denoiser_new (EpdVkContext *context,
+                     EpdDenoiser  *cpu_model,
+                     GError      **error)
+{
+  g_autoptr(EpdVkDenoiser) self = NULL;
+  g_autofree char *name = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (EPD_IS_VK_CONTEXT (context), NULL);
+  g_return_val_if_fail (EPD_IS_DENOISER (cpu_model), NULL);
+  if (!EPD_IS_GMM (cpu_model) && !EPD_IS_EMPIRICAL (cpu_model))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "no Vulkan kernel for the model %s",
+                   epd_denoiser_describe (cpu_model));
+      return NULL;
+    }
+  /* The kernels run 256 invocations per workgroup; Vulkan only promises 128. */
+  if (epd_vk_context_get_limits (context)->maxComputeWorkGroupInvocations < 256)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "%s runs at most %u invocations per workgroup; "
+                   "the kernels need 256", epd_vk_context_get_info (context)->name,
+                   epd_vk_context_get_limits (context)->maxComputeWorkGroupInvocations);
+      return NULL;
+    }
+  self = g_object_new (EPD_TYPE_VK_DENOISER, NULL);
+  self->context = g_object_ref (context);
+  self->cpu = g_object_ref (cpu_model);
+  self->dim = epd_denoiser_get_dim (cpu_model);
+  self->is_gmm = EPD_IS_GMM (cpu_model);
+  if (self->is_gmm)
+    {
+      self->k = epd_gmm_get_n_components (EPD_GMM (cpu_model));
+      self->pass_rows = MAX_PASS_ROWS;
+      ok = setup_gmm (self, EPD_GMM (cpu_model), error);
+    }
+  else
+    {
+      self->n = epd_empirical_get_n (EPD_EMPIRICAL (cpu_model));
+      ok = setup_empirical (self, EPD_EMPIRICAL (cpu_model), error);
+    }
+  if (!ok)
+    return NULL;
+  name = model_name (cpu_model);
+  self->label = g_strdup_printf ("%s on %s (Vulkan, float32)", name, epd_vk_context_get_info (context)->name);
+  return g_steal_pointer (&self);
+}
+
+static EpdVkBuffer *
+new_buffer (EpdVkDenoiser *self,
+            gsize          n_floats,
+            EpdVkMemory    where,
+            GError       **error)
+{
+  return epd_vk_buffer_new (self->context, n_floats * sizeof (float), where, error);
+}
+
+static void
+bind_all (EpdVkDenoiser *self)
+{
+  EpdVkKernel **k = self->kernels;
+
+  if (self->is_gmm)
+    {
+      EpdVkBuffer *buffers[] = { self->x, self->row_param, self->params[GMM_LOG_WEIGHT],
+                                 self->params[GMM_MEANS], self->params[GMM_VAR], self->scratch, self->out };
+      for (guint b = 0; b < G_N_ELEMENTS (buffers); b++)
+        epd_vk_kernel_bind (k[0], b, buffers[b]);
+      return;
+    }
+  epd_vk_kernel_bind (k[EMP_LOGITS], 0, self->x);
+  epd_vk_kernel_bind (k[EMP_LOGITS], 1, self->params[EMP_Y]);
+  epd_vk_kernel_bind (k[EMP_LOGITS], 2, self->params[EMP_HALF_NORM]);
+  epd_vk_kernel_bind (k[EMP_LOGITS], 3, self->row_param);
+  epd_vk_kernel_bind (k[EMP_LOGITS], 4, self->scratch);
+  epd_vk_kernel_bind (k[EMP_SOFTMAX], 0, self->scratch);
+  epd_vk_kernel_bind (k[EMP_SOFTMAX], 1, self->row_sum);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], 0, self->scratch);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], 1, self->params[EMP_Y]);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], 2, self->partial);
+  epd_vk_kernel_bind (k[EMP_REDUCE], 0, self->partial);
+  epd_vk_kernel_bind (k[EMP_REDUCE], 1, self->row_sum);
+  epd_vk_kernel_bind (k[EMP_REDUCE], 2, self->out);
+}
+
+/* Scratch for one pass of `rows` rows (at most pass_rows). */
+static gboolean
+alloc_scratch (EpdVkDenoiser *self,
+               gsize          rows,
+               GError       **error)
+{
+  if (self->is_gmm)
+    self->scratch = new_buffer (self, rows * self->k, EPD_VK_MEMORY_DEVICE, error);
+  else
+    {
+      self->scratch = new_buffer (self, rows * self->n, EPD_VK_MEMORY_DEVICE, error);
+      if (self->scratch != NULL)
+        self->row_sum = new_buffer (self, rows, EPD_VK_MEMORY_DEVICE, error);
+      if (self->row_sum != NULL)
+        self->partial = new_buffer (self, emp_n_chunks (self) * rows * self->dim, EPD_VK_MEMORY_DEVICE, error);
+    }
+  return self->scratch != NULL && (self->is_gmm || self->partial != NULL);
+}
+
+/* Buffers for batch rows, and scratch for one pass of up to batch rows. */
+static gboolean
+ensure_capacity (EpdVkDenoiser *self,
+                 gsize          batch,
+                 GError       **error)
+{
+  gboolean staged = epd_vk_buffer_get_mapped (self->params[0]) == NULL;
+
+  if (batch <= self->capacity)
+    return TRUE;
+  free_io (self);
+  if (!alloc_scratch (self, MIN (batch, self->pass_rows), error))
+    return FALSE;
+  if ((self->x = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
+      (self->row_param = new_buffer (self, batch, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
+      (self->out = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL)
+    return FALSE;
+  if (staged &&
+      ((self->stage_x = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL ||
+       (self->stage_row = new_buffer (self, batch, EPD_VK_MEMORY_HOST, error)) == NULL ||
+       (self->stage_out = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL))
+    return FALSE;
+  bind_all (self);
+  self->capacity = batch;
+  return TRUE;
+}
+
+static gboolean
+check_sigma (EpdVkDenoiser *self,
+             const double  *sigma,
+             gsize          batch,
+             GError       **error)
+{
+  for (gsize b = 0; b < batch; b++)
+    if (!isfinite (sigma[b]) || sigma[b] < 0.0 || (!self->is_gmm && sigma[b] == 0.0))
+      {
+        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC, "sigma[%" G_GSIZE_FORMAT "] = %g: must be %s and finite",
+                     b, sigma[b], self->is_gmm ? "non-negative" : "positive");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* x and the per-row parameter into device (or staging) memory. */
+static void
+write_inputs (EpdVkDenoiser *self,
+              const double  *x,
+              const double  *sigma,
+              gsize          batch)
+{
+  float *xf = epd_vk_buffer_get_mapped (self->stage_x != NULL ? self->stage_x : self->x);
+  float *rf = epd_vk_buffer_get_mapped (self->stage_row != NULL ? self->stage_row : self->row_param);
+
+  for (gsize i = 0; i < batch * self->dim; i++)
+    xf[i] = (float) x[i];
+  for (gsize b = 0; b < batch; b++)
+    rf[b] = (float) (self->is_gmm ? sigma[b] : 1.0 / (sigma[b] * sigma[b]));
+}
+
+static void
+read_output (EpdVkDenoiser *self,
+             gsize          batch,
+             double        *out)
+{
+  const float *of = epd_vk_buffer_get_mapped (self->stage_out != NULL ? self->stage_out : self->out);
+
+  for (gsize i = 0; i < batch * self->dim; i++)
+    out[i] = of[i];
+}
+
+static guint32
+div_up (gsize a,
+        gsize b)
+{
+  return (guint32) ((a + b - 1) / b);
+}
+
+static void
+add_copy (GArray      *steps,
+          EpdVkBuffer *src,
+          EpdVkBuffer *dst,
+          gsize        size)
+{
+  EpdVkStep step = { .src = src, .dst = dst, .size = size };
+
+  g_array_append_val (steps, step);
+}
+
+static void
+add_dispatch (GArray      *steps,
+              EpdVkKernel *kernel,
+              const void  *push,
+              guint32      push_size,
+              guint32      gx,
+              guint32      gy,
+              guint32      gz)
+{
+  EpdVkStep step = { .kernel = kernel, .push = push, .push_size = push_size, .groups = { gx, gy, gz } };
+
+  g_array_append_val (steps, step);
+}
+
+/* One pass over rows row0 .. row0 + rows - 1: logits, softmax, partial
+ * weighted sums, their reduction. */
+static void
+add_empirical_pass (EpdVkDenoiser *self,
+                    GArray        *steps,
+                    EmpPush       *push)
+{
+  guint32 max_groups = epd_vk_context_get_limits (self->context)->maxComputeWorkGroupCount[0];
+
+  add_dispatch (steps, self->kernels[EMP_LOGITS], push, sizeof *push,
+                div_up (self->n, 64), div_up (push->rows, 32), 1);
+  add_dispatch (steps, self->kernels[EMP_SOFTMAX], push, sizeof *push, MIN (push->rows, max_groups), 1, 1);
+  add_dispatch (steps, self->kernels[EMP_WEIGHTED], push, sizeof *push,
+                div_up (self->dim, 64), div_up (push->rows, 16), (guint32) emp_n_chunks (self));
+  add_dispatch (steps, self->kernels[EMP_REDUCE], push, sizeof *push,
+                MIN (div_up ((gsize) push->rows * self->dim, 256), max_groups), 1, 1);
+}
+
+static gboolean
+run_device (EpdVkDenoiser *self,
+            const double  *x,
+            const double  *sigma,
+            gsize          batch,
+            double        *out,
+            GError       **error)
+{
+  g_autoptr(GArray) steps = g_array_new (FALSE, TRUE, sizeof (EpdVkStep));
+  gsize n_passes = (batch + self->pass_rows - 1) / self->pass_rows;
+  g_autofree EmpPush *emp = g_new0 (EmpPush, n_passes);
+  GmmPush gmm = { (guint32) batch, self->k, self->dim };
+  gsize x_bytes = batch * self->dim * sizeof (float);
+
+  if (!ensure_capacity (self, batch, error))
+    return FALSE;
+  write_inputs (self, x, sigma, batch);
+  if (self->stage_x != NULL)
+    {
+      add_copy (steps, self->stage_x, self->x, x_bytes);
+      add_copy (steps, self->stage_row, self->row_param, batch * sizeof (float));
+    }
+  if (self->is_gmm)
+    add_dispatch (steps, self->kernels[0], &gmm, sizeof gmm, (guint32) MIN (batch, self->pass_rows), 1, 1);
+  else
+    for (gsize p = 0; p < n_passes; p++)
+      {
+        emp[p] = (EmpPush) { (guint32) (p * self->pass_rows),
+                             (guint32) MIN (self->pass_rows, batch - p * self->pass_rows),
+                             (guint32) self->n, self->dim, EMP_CHUNK };
+        add_empirical_pass (self, steps, &emp[p]);
+      }
+  if (self->stage_out != NULL)
+    add_copy (steps, self->out, self->stage_out, x_bytes);
+  if (!epd_vk_context_submit (self->context, (EpdVkStep *) steps->data, steps->len, error))
+    return FALSE;
+  self->n_submits++;
+  read_output (self, batch, out);
+  return TRUE;
+}
+
+static gboolean
+epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
+                         const double *x,
+                         const double *sigma,
+                         gsize         batch,
+                         double       *out,
+                         GError      **error)
+{
+  EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(GError) device_error = NULL;
+
+  if (!check_sigma (self, sigma, batch, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->lock);
+  if (!self->fell_back && run_device (self, x, sigma, batch, out, &device_error))
+    return TRUE;
+  if (!self->fell_back)
+    {
+      /* A failing device must not lose the user's solve: the CPU model goes on. */
+      g_message ("Vulkan denoising on %s failed (%s): continuing on the CPU path",
+                 epd_vk_context_get_info (self->context)->name, device_error->message);
+      self->fell_back = TRUE;
+      g_free (self->label);
+      self->label = g_strdup_printf ("%s (Vulkan failed: CPU fallback)", epd_denoiser_describe (self->cpu));
+    }
+  return epd_denoiser_denoise (self->cpu, x, sigma, batch, out, error);
+}
+
+static gboolean
+epd_vk_denoiser_denoise_jvp (EpdDenoiser  *denoiser,
+                             const double *x,
+                             const double *sigma,
+                             const double *dx,
+                             const double *dsigma,
+                             gsize         batch,
+                             double       *out,
+                             double       *dout,
+                             GError      **error)
+{
+  EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+
+  return epd_denoiser_denoise_jvp (self->cpu, x, sigma, dx, dsigma, batch, out, dout, error);
+}
+
+static guint
+epd_vk_denoiser_get_dim (EpdDenoiser *denoiser)
+{
+  return EPD_VK_DENOISER (denoiser)->dim;
+}
+
+static const char *
+epd_vk_denoiser_describe (EpdDenoiser *denoiser)
+{
+  return EPD_VK_DENOISER (denoiser)->label;
+}
+
+static gboolean
+epd_vk_denoiser_get_image_shape (EpdDenoiser *denoiser,
+                                 guint       *side,
+                                 guint       *channels)
+{
+  return epd_denoiser_get_image_shape (EPD_VK_DENOISER (denoiser)->cpu, side, channels);
+}
+
+static void
+epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface)
+{
+  iface->get_dim = epd_vk_denoiser_get_dim;
+  iface->describe = epd_vk_denoiser_describe;
+  iface->denoise = epd_vk_denoiser_denoise;
+  iface->denoise_jvp = epd_vk_denoiser_denoise_jvp;
+  iface->get_image_shape = epd_vk_denoiser_get_image_shape;
+}
+
+EpdVkContext *
+epd_vk_denoiser_get_context (EpdVkDenoiser *self)
+{
+  g_return_val_if_fail (EPD_IS_VK_DENOISER (self), NULL);
+  return self->context;
+}
+
+EpdDenoiser *
+epd_vk_denoiser_get_cpu (EpdVkDenoiser *self)
+{
+  g_return_val_if_fail (EPD_IS_VK_DENOISER (self), NULL);
+  return self->cpu;
+}
+
+gboolean
+epd_vk_denoiser_fell_back (EpdVkDenoiser *self)
+{
+  g_return_val_if_fail (EPD_IS_VK_DENOISER (self), FALSE);
+  return self->fell_back;
+}
+
+guint64
+epd_vk_denoiser_get_n_submits (EpdVkDenoiser *self)
+{
+  g_return_val_if_fail (EPD_IS_VK_DENOISER (self), 0);
+  return self->n_submits;
+}

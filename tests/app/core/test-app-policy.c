@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-app-policy.c: the choices the command line and the studio share. */
+#include <math.h>
+
+#include "epd-app-policy.h"
+#include "epd-model.h"
+
+/* The shipped ring-of-8 table is found from its own settings, and a change
+ * of any one setting (steps, K, AFS, grid, model) finds nothing. */
+static void
+test_shipped_table (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) ring8 = epd_table_load ("builtin:ring8-epd-nfe5", &error);
+  g_autoptr(EpdTable) found = NULL;
+  g_autofree char *name = NULL;
+  EpdSchedule shifted;
+
+  g_assert_no_error (error);
+  found = epd_find_shipped_table ("gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points, ring8->afs,
+                                  &ring8->schedule, &name);
+  g_assert_nonnull (found);
+  g_assert_cmpstr (name, ==, "builtin:ring8-epd-nfe5");
+  g_assert_true (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points,
+                                 ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (ring8, "gmm:grid25", EPD_SOLVER_EPD, ring8->steps, ring8->n_points,
+                                  ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps + 1, ring8->n_points,
+                                  ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points + 1,
+                                  ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points,
+                                  !ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD_PLUGIN, ring8->steps, ring8->n_points,
+                                  ring8->afs, &ring8->schedule));
+  g_assert_false (epd_table_fits (NULL, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points,
+                                  ring8->afs, &ring8->schedule));
+  /* A grid 1e-6 away in sigma_max is another grid. */
+  shifted = ring8->schedule;
+  shifted.sigma_max *= 1.0 + 1e-6;
+  g_assert_false (epd_table_fits (ring8, "gmm:ring8", EPD_SOLVER_EPD, ring8->steps, ring8->n_points,
+                                  ring8->afs, &shifted));
+}
+
+static void
+test_default_reward (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) ring8 = epd_model_from_spec ("gmm:ring8", &error);
+  g_autoptr(EpdDenoiser) hd = epd_model_from_spec ("gmm:hd:8", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (epd_default_reward (ring8), ==, "logdensity");
+  g_assert_cmpstr (epd_default_reward (hd), ==, "logdensity");
+}
+
+/* Fashion-MNIST (28x28 grey) is what the classifier reads. */
+static void
+test_default_reward_images (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) fashion = epd_model_from_spec ("dataset:fashion-mnist:64", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (epd_default_reward (fashion), ==, "classifier");
+}
+
+static void
+test_number_list (void)
+{
+  const char *bad[] = { "", "0", "1001", "3,,5", "3;5", "-1", "2x", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) list = epd_parse_number_list ("nfe", " 3, 5,1000 ", EPD_NFE_MIN, EPD_NFE_MAX, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  g_assert_cmpuint (g_array_index (list, guint, 0), ==, 3);
+  g_assert_cmpuint (g_array_index (list, guint, 1), ==, 5);
+  g_assert_cmpuint (g_array_index (list, guint, 2), ==, 1000);
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr(GError) bad_error = NULL;
+      g_autoptr(GArray) none = epd_parse_number_list ("nfe", bad[i], EPD_NFE_MIN, EPD_NFE_MAX, &bad_error);
+
+      g_assert_null (none);
+      g_assert_error (bad_error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_assert_true (g_str_has_prefix (bad_error->message, "--nfe "));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/app-policy/shipped-table", test_shipped_table);
+  g_test_add_func ("/app-policy/default-reward", test_default_reward);
+  g_test_add_func ("/app-policy/default-reward-images", test_default_reward_images);
+  g_test_add_func ("/app-policy/number-list", test_number_list);
+  return g_test_run ();
+}
