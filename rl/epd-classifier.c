@@ -443,6 +443,36 @@ epd_classifier_predict (const EpdClassifier *self,
   scratch_clear (&s);
 }
 
+void
+epd_classifier_features (const EpdClassifier *self,
+                         const double        *x,
+                         gsize                n,
+                         double              *features)
+{
+  Scratch s;
+
+  if (n == 0)
+    return;
+  scratch_init (&s, self, MIN (n, PREDICT_CHUNK));
+  for (gsize start = 0; start < n; start += s.rows)
+    {
+      gsize m = MIN (s.rows, n - start);
+
+      for (gsize i = 0; i < m * self->n_inputs; i++)
+        s.x[i] = (float) x[start * self->n_inputs + i];
+      forward (self, &s, m);
+      for (gsize i = 0; i < m * self->hidden; i++)
+        features[start * self->hidden + i] = s.h[i];
+    }
+  scratch_clear (&s);
+}
+
+guint
+epd_classifier_n_hidden (const EpdClassifier *self)
+{
+  return self->hidden;
+}
+
 static guint
 argmax (const float *row,
         guint        n)

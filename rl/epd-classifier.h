@@ -59,6 +59,13 @@ void            epd_classifier_predict    (const EpdClassifier         *self,
                                            const double                *x,
                                            gsize                        n,
                                            double                      *probs);
+/* features: [n][hidden], the ReLU activations of the hidden layer (the penultimate
+ * layer), the feature space of the Frechet distance. */
+void            epd_classifier_features   (const EpdClassifier         *self,
+                                           const double                *x,
+                                           gsize                        n,
+                                           double                      *features);
+guint           epd_classifier_n_hidden   (const EpdClassifier         *self);
 /* Fraction of rows whose most probable class is the label. */
 double          epd_classifier_accuracy   (const EpdClassifier         *self,
                                            const float                 *inputs,
