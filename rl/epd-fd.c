@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd-linalg.h"
+#include "epd-linalg.h"
 
 /* Rows of x per block of the nearest-neighbour search: bounds the scratch to
  * NEAREST_BLOCK * NEAREST_REF_BLOCK floats. */

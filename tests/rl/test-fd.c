@@ -3,9 +3,9 @@
  * for commuting covariances, and nearest-neighbour distances against brute force. */
 #include <math.h>
 
-#include "rl/epd-fd.h"
-#include "solver/epd-linalg.h"
-#include "solver/epd-random.h"
+#include "epd-fd.h"
+#include "epd-linalg.h"
+#include "epd-random.h"
 
 #define N 24
 
