@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-empirical.c: the empirical-dataset optimal denoiser, float64 through OpenBLAS. */
 #include "epd-empirical.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-gmm.h: Gaussian mixtures with isotropic components, the exact
  * posterior-mean denoiser, its exact JVP and exact log-densities.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-classifier.c: an MLP classifier trained with minibatch Adam (float32, OpenBLAS). */
 #include "epd-classifier.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo-checkpoint.c: RDPO checkpoints -- parameters, AdamW moments, step
  * (which with the seed is the whole RNG state), elapsed time and the best
  * table, as JSON written atomically and checked before anything is loaded. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo.c: the RDPO trainer -- RLOO advantages, PPO-clip, AdamW, evaluation. */
 #include "epd-rdpo-private.h"
 

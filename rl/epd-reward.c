@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-reward.c: reward terms of final samples and their weighted sum.
  *
  * sharpness: the variance of the 4-neighbour discrete Laplacian of the image's luma

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-denoiser.h: the batched denoiser interface D(x[B][d], sigma[B]) -> x0[B][d]. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distill.c: Stage 1, distilling EPD / EPD-Plugin tables (see epd-distill.h). */
 #include "epd-distill.h"
 

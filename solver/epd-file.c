@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-file.c: reading input files with a size limit.
  *
  * g_file_get_contents() reads whatever a path gives: /dev/zero until memory

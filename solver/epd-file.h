@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-file.h: reading input files with a size limit. */
 #pragma once
 

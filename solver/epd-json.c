@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-json.c: JSON files through json-glib, with exact doubles and atomic saves. */
 #include "epd-json.h"
 

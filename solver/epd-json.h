@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-json.h: JSON files through json-glib, with exact doubles and atomic saves. */
 #pragma once
 

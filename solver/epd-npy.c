@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npy.c: NumPy .npy arrays (format versions 1-3), read and written.
  *
  * A file is "\x93NUMPY", a version, a header length, a Python dict literal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npy.h: NumPy .npy arrays and .npz archives (stored or deflated members). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npz.c: .npz archives (zip files of NAME.npy members).
  *
  * Reading trusts only the central directory for sizes, CRCs and offsets (NumPy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solver.c: options, NFE accounting, validation and the step loop of
  * every fixed-grid solver. Each step starts with the Euler direction
  * d = (x - D(x, t_n)) / t_n (or AFS d = x / sqrt(1 + t_n^2) on the first step,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solver.h: sampling the probability-flow ODE dx/dt = (x - D(x,t))/t. */
 #pragma once
 

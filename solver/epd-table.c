@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table.c: EPD coefficient tables: construction, validation, equality,
  * loading (by content, or by extension where the content cannot tell) and
  * saving by extension. The formats are in epd-table-json.c and

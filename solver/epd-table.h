@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table.h: EPD coefficient tables, their JSON format and the reference .npz. */
 #pragma once
 

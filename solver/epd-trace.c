@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-trace.c: what a solve did, step by step, and its JSON export. */
 #include "epd-trace.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd.h: the solver library's public headers. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli-common.c: option groups and helpers shared by the sub-commands. */
 #include <math.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli.h: the `epd` command-line tool's sub-commands and shared helpers. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-distill.c: `epd distill`, Stage 1: distil an EPD table from the teacher. */
 #include <math.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-rdpo.c: `epd rdpo`, Stage 2: improve a table for a reward with RDPO. */
 #include <errno.h>
 #include <glib/gstdio.h>

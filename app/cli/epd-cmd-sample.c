@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-sample.c: `epd sample`, one solve from latents to samples. */
 #include <math.h>
 #include <string.h>

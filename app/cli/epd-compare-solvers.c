@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-solvers.c: `epd compare --nfe N[,N...]`: every solver at the
  * same latency NFE, from the same noise, against the adaptive teacher. */
 #include <math.h>

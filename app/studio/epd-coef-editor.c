@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-editor.c: drags, typed values, undo/redo and an overlay on the coefficient plot. */
 #include "epd-coef-editor.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-editor.h: hand-tuning an EPD table.
  * Drag a point's position along its step's log-t axis or a weight bar (the
  * other weights renormalise, see render/plot/epd-coef-edit.h), or type values;

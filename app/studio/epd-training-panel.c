@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-training-panel.c: distillation and RDPO runs in the background, live curves, logs. */
 #include "epd-training-panel.h"
 #include "epd-app-policy.h"

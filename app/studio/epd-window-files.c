@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window-files.c: tables, models and logs in and out; export; drag-and-drop. */
 #include "epd-window-private.h"
 

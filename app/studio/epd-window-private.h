@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window-private.h: the window's state, shared by epd-window*.c. */
 #pragma once
 

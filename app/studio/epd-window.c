@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window.c: the model and solver panel, the views, and the live solve loop. */
 #include "epd-window-private.h"
 #include "epd-app-policy.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-buffer.c: storage buffers and their memory. */
 #include "epd-vk-private.h"
 

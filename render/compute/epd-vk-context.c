@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-context.c: instance, device choice, queue and submission. */
 #include "epd-vk-private.h"
 

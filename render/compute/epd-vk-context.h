@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-context.h: a Vulkan compute device.
  *
  * An EpdVkContext owns an instance, one logical device with a compute queue,

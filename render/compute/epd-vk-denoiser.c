@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"

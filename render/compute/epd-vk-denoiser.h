@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-denoiser.h: an EpdDenoiser computed by Vulkan compute.
  *
  * Wraps a CPU model (an EpdGmm or an EpdEmpirical): its parameters go to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-kernel.c: compute pipelines from the embedded SPIR-V. */
 #include "epd-vk-private.h"
 #include "epd-render-resources.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-off.c: the compute engine of a build without Vulkan (-Dvulkan=false).
  *
  * The device list is empty and says why, so "auto" and `epd devices` report

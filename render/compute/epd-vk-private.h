@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-private.h: what the Vulkan engine's own files share.
  *
  * The loader is opened at run time (dlopen of libvulkan.so.1), so a machine

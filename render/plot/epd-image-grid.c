@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-image-grid.c: sampled images as a PNG grid, one value -> scale x scale pixels. */
 #include "epd-image-grid.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-curves.c: named numeric columns from JSON lines, drawn as panels. */
 #include "epd-plot-curves.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-pca.c: two principal components by deflated power iteration. */
 #include "epd-plot-pca.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot.c: viewport, axes, palette and export shared by every plot. */
 #include "epd-plot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-npy.c: .npy and .npz reading and writing: exact round trips, files
  * written by NumPy, deflated members, malformed or truncated input, and the
  * capped file reader (devices, FIFOs, oversize files). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-table.c: coefficient tables: exact JSON and NPZ round trips, the
  * reference's forms (num_steps = grid points), validation messages, and
  * malformed input rejected with the right error code: deep nesting, empty

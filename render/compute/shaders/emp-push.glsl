@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Push constants shared by the empirical-denoiser kernels (emp-*.comp).
  * Rows row0 .. row0 + rows - 1 of the call are one pass; the scratch
  * buffers (logits, row sums, partial sums) are indexed from 0 within it. */

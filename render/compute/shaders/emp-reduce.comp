@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* out[r][j] = sum_c part[c][r][j] / row_sum[r]: the chunks' partial sums

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Unnormalised softmax of each logits row in place, exp(L - max L), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Partial weighted sums over one chunk of images (split-K, so that a few rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 /* Exact posterior mean of an isotropic Gaussian mixture, one workgroup per row:
  *   lr_k = log w_k - (|x - mu_k|^2 / v_k + dim log v_k) / 2,  v_k = std_k^2 + sigma^2

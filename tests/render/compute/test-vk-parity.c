@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-parity.c: the Vulkan kernels against the float64 CPU models.
  *
  * Runs on any Vulkan device ("vulkan": lavapipe in CI); sizes are tiny because
