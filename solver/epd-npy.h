@@ -57,7 +57,7 @@ GHashTable *epd_npz_parse       (GBytes         *zip,
 GBytes     *epd_npz_serialize   (GHashTable     *members);
 GHashTable *epd_npz_load        (const char     *path,
                                  GError        **error);
-/* Atomic write (g_file_set_contents). */
+/* Atomic write (epd_file_write_atomic). */
 gboolean    epd_npz_save        (GHashTable     *members,
                                  const char     *path,
                                  GError        **error);

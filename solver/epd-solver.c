@@ -6,6 +6,7 @@
  * with it. */
 #include "epd-solver-private.h"
 #include "epd-flowmatch.h"
+#include "epd-numeric.h"
 
 #include <math.h>
 #include <string.h>
@@ -192,14 +193,17 @@ validate_input (const double  *x,
                    "nothing to solve: batch %" G_GSIZE_FORMAT ", dimension %u", batch, dim);
       return FALSE;
     }
-  for (gsize i = 0; i < batch * dim; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "the initial state has a non-finite value %g at row %" G_GSIZE_FORMAT
-                     ", column %u", x[i], i / dim, (guint) (i % dim));
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (x, batch * dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "the initial state has a non-finite value %g at row %" G_GSIZE_FORMAT
+                   ", column %u", x[i], i / dim, (guint) (i % dim));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -501,15 +505,18 @@ check_finite (EpdSolveContext  *ctx,
               guint             step,
               GError          **error)
 {
-  for (gsize i = 0; i < ctx->n; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "the %s solve diverged: non-finite state after step %u (t = %g), row %"
-                     G_GSIZE_FORMAT, epd_solver_kind_to_string (ctx->options->solver),
-                     step, ctx->grid[step + 1], i / ctx->dim);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (x, ctx->n);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "the %s solve diverged: non-finite state after step %u (t = %g), row %"
+                   G_GSIZE_FORMAT, epd_solver_kind_to_string (ctx->options->solver),
+                   step, ctx->grid[step + 1], i / ctx->dim);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -353,7 +353,6 @@ epd_table_save (const EpdTable  *self,
 {
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) local = NULL;
   gsize len;
   const char *data;
 
@@ -368,11 +367,8 @@ epd_table_save (const EpdTable  *self,
       if (bytes == NULL)
         return FALSE;
       data = g_bytes_get_data (bytes, &len);
-      if (!g_file_set_contents (path, data, len, &local))
-        {
-          g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
-          return FALSE;
-        }
+      if (!epd_file_write_atomic (path, data, len, error))
+        return FALSE;
       return TRUE;
     }
   root = epd_table_to_json (self);

@@ -55,7 +55,7 @@ EpdTable   *epd_table_from_npz_bytes (GBytes        *bytes,
                                       GError       **error);
 GBytes     *epd_table_to_npz_bytes (const EpdTable  *self,
                                     GError         **error);
-/* Atomic writes (g_file_set_contents). Format by extension: .npz, else JSON. */
+/* Atomic writes (epd_file_write_atomic). Format by extension: .npz, else JSON. */
 gboolean    epd_table_save         (const EpdTable  *self,
                                     const char      *path,
                                     GError         **error);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* epd-vk-context.c: instance, device choice, queue and submission. */
 #include "epd-vk-private.h"
+#include "epd-file.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -436,7 +437,7 @@ save_pipeline_cache (EpdVkContext *self)
   if (vk->GetPipelineCacheData (self->device, self->cache, &size, data) != VK_SUCCESS)
     return;
   if (g_mkdir_with_parents (dir, 0755) != 0 ||
-      !g_file_set_contents (path, (const char *) data, (gssize) size, &error))
+      !epd_file_write_atomic (path, data, (gssize) size, &error))
     g_debug ("pipeline cache not saved to %s: %s", path, error ? error->message : g_strerror (errno));
 }
 
