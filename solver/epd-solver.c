@@ -589,10 +589,16 @@ epd_solve (EpdDenoiser           *denoiser,
       trace->flow_time = epd_schedule_is_flow (&options->schedule);
     }
   memmove (x_out, x_init, ctx.n * sizeof (double));
+  /* Denoisers that wait on a device honour it (their interface has no
+   * cancellable parameter). */
+  if (cancellable != NULL)
+    g_cancellable_push_current (cancellable);
   if (options->solver == EPD_SOLVER_TEACHER)
     ok = epd_teacher_run (&ctx, x_out, error);
   else
     ok = run_fixed_grid (&ctx, x_out, error);
+  if (cancellable != NULL)
+    g_cancellable_pop_current (cancellable);
   if (ok && trace != NULL)
     epd_trace_set_final (trace, x_out);
   if (nfe != NULL)

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+/* A hung device must not hang a cancellable solve: fences are waited for in
+ * slices, and the cancellable is checked between them. */
+#define FENCE_SLICE_NS ((guint64) 50 * 1000 * 1000)
 
 struct _EpdVkContext
 {
@@ -28,6 +31,10 @@ struct _EpdVkContext
   VkPipelineCache                   cache;
   GMutex                            submit_lock;
   gboolean                          lost;
+  gboolean                          pending;        /* a submission whose wait was cancelled */
+  gsize                             range_limit;    /* tests: a smaller maxStorageBufferRange (0: none) */
+  VkResult                          simulated;      /* tests: the next submission's failure */
+  gboolean                          hang;           /* tests: fences never signal */
   gboolean                          validation;
   gboolean                          unified;
 
@@ -615,6 +622,39 @@ epd_vk_context_simulate_loss (EpdVkContext *self)
   g_mutex_unlock (&self->submit_lock);
 }
 
+void
+epd_vk_context_simulate_failure (EpdVkContext *self,
+                                 VkResult      result)
+{
+  g_mutex_lock (&self->submit_lock);
+  self->simulated = result;
+  g_mutex_unlock (&self->submit_lock);
+}
+
+void
+epd_vk_context_simulate_hang (EpdVkContext *self,
+                              gboolean      hang)
+{
+  g_mutex_lock (&self->submit_lock);
+  self->hang = hang;
+  g_mutex_unlock (&self->submit_lock);
+}
+
+void
+epd_vk_context_limit_buffer_range (EpdVkContext *self,
+                                   gsize         bytes)
+{
+  self->range_limit = bytes;
+}
+
+gsize
+epd_vk_context_get_max_buffer_range (EpdVkContext *self)
+{
+  gsize range = self->properties.limits.maxStorageBufferRange;
+
+  return self->range_limit > 0 ? MIN (range, self->range_limit) : range;
+}
+
 gboolean
 epd_vk_context_has_validation (EpdVkContext *self)
 {
@@ -718,8 +758,58 @@ record_step (EpdVkContext    *self,
   vk->CmdDispatch (self->commands, step->groups[0], MAX (step->groups[1], 1), MAX (step->groups[2], 1));
 }
 
+/* Waits for the fence in slices; a cancelled wait leaves the submission
+ * pending (it still runs on the device), to be waited for by the next call. */
 static gboolean
-submit_locked (EpdVkContext    *self,
+wait_fence_locked (EpdVkContext  *self,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  const EpdVkFuncs *vk = &self->vk;
+
+  for (;;)
+    {
+      VkResult res = vk->WaitForFences (self->device, 1, &self->fence, VK_TRUE, self->hang ? 0 : FENCE_SLICE_NS);
+
+      if (res == VK_SUCCESS && !self->hang)
+        {
+          self->pending = FALSE;
+          return TRUE;
+        }
+      if (res != VK_SUCCESS && res != VK_TIMEOUT)
+        {
+          /* A lost device stays lost: later calls fail at once. */
+          self->lost = res == VK_ERROR_DEVICE_LOST;
+          epd_vk_set_error (error, "vkWaitForFences", res);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          self->pending = TRUE;
+          return FALSE;
+        }
+      if (self->hang)
+        g_usleep (FENCE_SLICE_NS / 1000);
+    }
+}
+
+static gboolean
+check_usable_locked (EpdVkContext  *self,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  if (self->lost)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "the Vulkan device %s was lost", self->info.name);
+      return FALSE;
+    }
+  if (self->pending && !wait_fence_locked (self, cancellable, error))
+    return FALSE;
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static gboolean
+record_locked (EpdVkContext    *self,
                const EpdVkStep *steps,
                guint            n_steps,
                GError         **error)
@@ -729,19 +819,7 @@ submit_locked (EpdVkContext    *self,
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
     .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
   };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &self->commands,
-  };
-  const char *call;
-  VkResult res;
 
-  if (self->lost)
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "the Vulkan device %s was lost", self->info.name);
-      return FALSE;
-    }
   EPD_VK_CHECK (ResetCommandBuffer, (self->commands, 0));
   EPD_VK_CHECK (BeginCommandBuffer, (self->commands, &begin));
   for (guint i = 0; i < n_steps; i++)
@@ -756,37 +834,65 @@ submit_locked (EpdVkContext    *self,
   record_barrier (self, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   EPD_VK_CHECK (EndCommandBuffer, (self->commands));
   EPD_VK_CHECK (ResetFences, (self->device, 1, &self->fence));
-  call = "vkQueueSubmit";
-  res = vk->QueueSubmit (self->queue, 1, &submit, self->fence);
-  if (res == VK_SUCCESS)
-    {
-      call = "vkWaitForFences";
-      res = vk->WaitForFences (self->device, 1, &self->fence, VK_TRUE, G_MAXUINT64);
-    }
-  if (res != VK_SUCCESS)
-    {
-      /* A lost device stays lost: later calls fail at once. */
-      self->lost = res == VK_ERROR_DEVICE_LOST;
-      epd_vk_set_error (error, call, res);
-      goto error;
-    }
   return TRUE;
 
 error:
   return FALSE;
 }
 
+static gboolean
+submit_locked (EpdVkContext    *self,
+               const EpdVkStep *steps,
+               guint            n_steps,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  VkSubmitInfo submit = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &self->commands,
+  };
+  VkResult res;
+
+  if (!check_usable_locked (self, cancellable, error) || !record_locked (self, steps, n_steps, error))
+    return FALSE;
+  res = self->simulated != VK_SUCCESS ? self->simulated : self->vk.QueueSubmit (self->queue, 1, &submit, self->fence);
+  self->simulated = VK_SUCCESS;
+  if (res != VK_SUCCESS)
+    {
+      self->lost = res == VK_ERROR_DEVICE_LOST;
+      epd_vk_set_error (error, "vkQueueSubmit", res);
+      return FALSE;
+    }
+  return wait_fence_locked (self, cancellable, error);
+}
+
+gboolean
+epd_vk_context_wait_pending (EpdVkContext  *self,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (EPD_IS_VK_CONTEXT (self), FALSE);
+  g_mutex_lock (&self->submit_lock);
+  ok = !self->pending || wait_fence_locked (self, cancellable, error);
+  g_mutex_unlock (&self->submit_lock);
+  return ok;
+}
+
 gboolean
 epd_vk_context_submit (EpdVkContext    *self,
                        const EpdVkStep *steps,
                        guint            n_steps,
+                       GCancellable    *cancellable,
                        GError         **error)
 {
   gboolean ok;
 
   g_return_val_if_fail (EPD_IS_VK_CONTEXT (self), FALSE);
   g_mutex_lock (&self->submit_lock);
-  ok = submit_locked (self, steps, n_steps, error);
+  ok = submit_locked (self, steps, n_steps, cancellable, error);
   g_mutex_unlock (&self->submit_lock);
   return ok;
 }

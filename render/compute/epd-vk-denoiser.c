@@ -36,8 +36,11 @@ struct _EpdVkDenoiser
 
   EpdVkContext  *context;
   EpdDenoiser   *cpu;
+  /* Both made once and never freed before the denoiser: describe() returns
+   * one of them from any thread, without the lock (see the header). */
   char          *label;
-  GMutex         lock;
+  char          *fallback_label;
+  GMutex         lock;      /* one denoise() at a time: buffers, counters */
   guint          dim;
   gboolean       is_gmm;
   guint          k;          /* GMM components */
@@ -53,7 +56,8 @@ struct _EpdVkDenoiser
   EpdVkBuffer   *scratch, *row_sum, *partial;
 
   guint64        n_submits;
-  gboolean       fell_back;
+  gint           fell_back;   /* atomic: read by describe() without the lock */
+  gboolean       noticed;     /* a per-call fallback was reported once */
 };
 
 static void epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface);
@@ -89,6 +93,7 @@ epd_vk_denoiser_finalize (GObject *object)
   g_clear_object (&self->context);
   g_clear_object (&self->cpu);
   g_free (self->label);
+  g_free (self->fallback_label);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (epd_vk_denoiser_parent_class)->finalize (object);
 }
@@ -173,7 +178,7 @@ setup_empirical (EpdVkDenoiser *self,
     { "emp-logits", 5 }, { "emp-softmax", 2 }, { "emp-weighted", 3 }, { "emp-reduce", 3 },
   };
   const float *data = epd_empirical_get_data (empirical);
-  gsize range = epd_vk_context_get_limits (self->context)->maxStorageBufferRange;
+  gsize range = epd_vk_context_get_max_buffer_range (self->context);
   g_autofree float *half_norm = g_new (float, self->n);
 
   for (gsize i = 0; i < self->n; i++)
@@ -254,7 +259,9 @@ epd_vk_denoiser_new (EpdVkContext *context,
   if (self->is_gmm)
     {
       self->k = epd_gmm_get_n_components (EPD_GMM (cpu_model));
-      self->pass_rows = MAX_PASS_ROWS;
+      /* The per-row component scratch [rows][k] must fit one buffer. */
+      self->pass_rows = MAX (1, MIN (MAX_PASS_ROWS, epd_vk_context_get_max_buffer_range (context) /
+                                                    ((gsize) self->k * sizeof (float))));
       ok = setup_gmm (self, EPD_GMM (cpu_model), error);
     }
   else
@@ -266,6 +273,7 @@ epd_vk_denoiser_new (EpdVkContext *context,
     return NULL;
   name = model_name (cpu_model);
   self->label = g_strdup_printf ("%s on %s (Vulkan, float32)", name, epd_vk_context_get_info (context)->name);
+  self->fallback_label = g_strdup_printf ("%s (Vulkan failed: CPU fallback)", epd_denoiser_describe (cpu_model));
   return g_steal_pointer (&self);
 }
 
@@ -451,6 +459,7 @@ run_device (EpdVkDenoiser *self,
             const double  *sigma,
             gsize          batch,
             double        *out,
+            GCancellable  *cancellable,
             GError       **error)
 {
   g_autoptr(GArray) steps = g_array_new (FALSE, TRUE, sizeof (EpdVkStep));
@@ -459,7 +468,8 @@ run_device (EpdVkDenoiser *self,
   GmmPush gmm = { (guint32) batch, self->k, self->dim };
   gsize x_bytes = batch * self->dim * sizeof (float);
 
-  if (!ensure_capacity (self, batch, error))
+  /* A cancelled call may have left a submission reading these buffers. */
+  if (!epd_vk_context_wait_pending (self->context, cancellable, error) || !ensure_capacity (self, batch, error))
     return FALSE;
   write_inputs (self, x, sigma, batch);
   if (self->stage_x != NULL)
@@ -479,11 +489,62 @@ run_device (EpdVkDenoiser *self,
       }
   if (self->stage_out != NULL)
     add_copy (steps, self->out, self->stage_out, x_bytes);
-  if (!epd_vk_context_submit (self->context, (EpdVkStep *) steps->data, steps->len, error))
+  if (!epd_vk_context_submit (self->context, (EpdVkStep *) steps->data, steps->len, cancellable, error))
     return FALSE;
   self->n_submits++;
   read_output (self, batch, out);
   return TRUE;
+}
+
+/* The most rows one submission takes: x and out, [rows][dim] floats each,
+ * must fit one storage buffer. Larger batches go as several submissions. */
+static gsize
+max_call_rows (EpdVkDenoiser *self)
+{
+  return MAX (1, epd_vk_context_get_max_buffer_range (self->context) / ((gsize) self->dim * sizeof (float)));
+}
+
+static gboolean
+run_device_split (EpdVkDenoiser *self,
+                  const double  *x,
+                  const double  *sigma,
+                  gsize          batch,
+                  double        *out,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  gsize step = max_call_rows (self);
+
+  for (gsize row0 = 0; row0 < batch; row0 += step)
+    {
+      gsize rows = MIN (step, batch - row0);
+
+      if (!run_device (self, x + row0 * self->dim, sigma + row0, rows, out + row0 * self->dim, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A lost device is gone for good: every later call runs on the CPU model.
+ * Any other failure (memory, a limit of the device) costs only this call. */
+static void
+note_failure (EpdVkDenoiser *self,
+              const GError  *device_error)
+{
+  const char *name = epd_vk_context_get_info (self->context)->name;
+
+  free_io (self);
+  if (epd_vk_context_is_lost (self->context))
+    {
+      g_message ("Vulkan denoising on %s failed (%s): continuing on the CPU path", name, device_error->message);
+      g_atomic_int_set (&self->fell_back, TRUE);
+    }
+  else if (!self->noticed)
+    {
+      g_message ("Vulkan denoising on %s failed (%s): this call ran on the CPU path; "
+                 "later calls try the device again", name, device_error->message);
+      self->noticed = TRUE;
+    }
 }
 
 static gboolean
@@ -495,23 +556,27 @@ epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
                          GError      **error)
 {
   EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+  /* The interface has no cancellable: the caller's is the thread's current
+   * one (epd_solve() pushes it). */
+  GCancellable *cancellable = g_cancellable_get_current ();
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GError) device_error = NULL;
 
   if (!check_sigma (self, sigma, batch, error))
     return FALSE;
   locker = g_mutex_locker_new (&self->lock);
-  if (!self->fell_back && run_device (self, x, sigma, batch, out, &device_error))
+  if (g_atomic_int_get (&self->fell_back))
+    return epd_denoiser_denoise (self->cpu, x, sigma, batch, out, error);
+  if (run_device_split (self, x, sigma, batch, out, cancellable, &device_error))
     return TRUE;
-  if (!self->fell_back)
+  /* Cancelling is not a device failure: the solve stops. */
+  if (g_error_matches (device_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      /* A failing device must not lose the user's solve: the CPU model goes on. */
-      g_message ("Vulkan denoising on %s failed (%s): continuing on the CPU path",
-                 epd_vk_context_get_info (self->context)->name, device_error->message);
-      self->fell_back = TRUE;
-      g_free (self->label);
-      self->label = g_strdup_printf ("%s (Vulkan failed: CPU fallback)", epd_denoiser_describe (self->cpu));
+      g_propagate_error (error, g_steal_pointer (&device_error));
+      return FALSE;
     }
+  /* A failing device must not lose the user's solve: the CPU model goes on. */
+  note_failure (self, device_error);
   return epd_denoiser_denoise (self->cpu, x, sigma, batch, out, error);
 }
 
@@ -540,7 +605,9 @@ epd_vk_denoiser_get_dim (EpdDenoiser *denoiser)
 static const char *
 epd_vk_denoiser_describe (EpdDenoiser *denoiser)
 {
-  return EPD_VK_DENOISER (denoiser)->label;
+  EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+
+  return g_atomic_int_get (&self->fell_back) ? self->fallback_label : self->label;
 }
 
 static gboolean
@@ -579,7 +646,7 @@ gboolean
 epd_vk_denoiser_fell_back (EpdVkDenoiser *self)
 {
   g_return_val_if_fail (EPD_IS_VK_DENOISER (self), FALSE);
-  return self->fell_back;
+  return g_atomic_int_get (&self->fell_back);
 }
 
 guint64

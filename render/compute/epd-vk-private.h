@@ -123,6 +123,17 @@ gboolean          epd_vk_context_is_unified          (EpdVkContext *self);
 /* Marks the device lost, as a VK_ERROR_DEVICE_LOST would: for the tests of
  * the CPU fallback, which no real driver failure can trigger on demand. */
 void              epd_vk_context_simulate_loss       (EpdVkContext *self);
+/* The next submission fails with result, as the driver would report it
+ * (VK_ERROR_DEVICE_LOST also marks the device lost). */
+void              epd_vk_context_simulate_failure    (EpdVkContext *self,
+                                                      VkResult      result);
+/* While hang is TRUE, fences never signal (a hung device). */
+void              epd_vk_context_simulate_hang       (EpdVkContext *self,
+                                                      gboolean      hang);
+/* Pretends maxStorageBufferRange is bytes, so tests can exceed it with small
+ * inputs. Set it before creating buffers or denoisers. */
+void              epd_vk_context_limit_buffer_range  (EpdVkContext *self,
+                                                      gsize         bytes);
 
 /* Validation messages of every context so far, including those reported
  * while destroying a device (e.g. objects left alive). */
