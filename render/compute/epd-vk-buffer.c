@@ -156,3 +156,11 @@ epd_vk_buffer_upload (EpdVkBuffer *self,
   copy.dst = self;
   return epd_vk_context_submit (self->context, &copy, 1, NULL, error);
 }
+
+void
+epd_vk_buffer_set_name (EpdVkBuffer *self,
+                        const char  *name)
+{
+  epd_vk_context_set_name (self->context, VK_OBJECT_TYPE_BUFFER, (guint64) self->buffer, name);
+  epd_vk_context_set_name (self->context, VK_OBJECT_TYPE_DEVICE_MEMORY, (guint64) self->memory, name);
+}

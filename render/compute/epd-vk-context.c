@@ -36,6 +36,7 @@ struct _EpdVkContext
   VkResult                          simulated;      /* tests: the next submission's failure */
   gboolean                          hang;           /* tests: fences never signal */
   gboolean                          validation;
+  gboolean                          debug_names;    /* VK_EXT_debug_utils is enabled */
   gboolean                          unified;
 
   GMutex                            messages_lock;
@@ -147,6 +148,8 @@ load_instance_funcs (EpdVkFuncs *vk,
     gipa (instance, "vkCreateDebugUtilsMessengerEXT");
   vk->DestroyDebugUtilsMessengerEXT = (PFN_vkDestroyDebugUtilsMessengerEXT)
     gipa (instance, "vkDestroyDebugUtilsMessengerEXT");
+  vk->SetDebugUtilsObjectNameEXT = (PFN_vkSetDebugUtilsObjectNameEXT)
+    gipa (instance, "vkSetDebugUtilsObjectNameEXT");
   return TRUE;
 }
 
@@ -211,6 +214,24 @@ has_layer (const EpdVkFuncs *vk,
   return FALSE;
 }
 
+static gboolean
+has_instance_extension (const EpdVkFuncs *vk,
+                        const char       *name)
+{
+  guint32 n = 0;
+  g_autofree VkExtensionProperties *extensions = NULL;
+
+  if (vk->EnumerateInstanceExtensionProperties (NULL, &n, NULL) != VK_SUCCESS)
+    return FALSE;
+  extensions = g_new0 (VkExtensionProperties, MAX (n, 1));
+  if (vk->EnumerateInstanceExtensionProperties (NULL, &n, extensions) != VK_SUCCESS)
+    return FALSE;
+  for (guint32 i = 0; i < n; i++)
+    if (g_str_equal (extensions[i].extensionName, name))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 init_messenger_info (EpdVkContext                       *self,
                      VkDebugUtilsMessengerCreateInfoEXT *info)
@@ -264,6 +285,12 @@ create_instance (EpdVkFuncs    *vk,
       info.pNext = &messenger_info;
       info.enabledLayerCount = G_N_ELEMENTS (layers);
       info.ppEnabledLayerNames = layers;
+    }
+  /* Debug names for captures and validation messages, wherever the loader
+   * offers them (the validation layer brings the extension too). */
+  if (self != NULL && (validation || has_instance_extension (vk, VK_EXT_DEBUG_UTILS_EXTENSION_NAME)))
+    {
+      self->debug_names = TRUE;
       info.enabledExtensionCount = G_N_ELEMENTS (extensions);
       info.ppEnabledExtensionNames = extensions;
     }
@@ -575,6 +602,12 @@ create_device (EpdVkContext *self,
   commands_info.commandPool = self->pool;
   EPD_VK_CHECK (AllocateCommandBuffers, (self->device, &commands_info, &self->commands));
   EPD_VK_CHECK (CreateFence, (self->device, &fence_info, NULL, &self->fence));
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_DEVICE, (guint64) (guintptr) self->device, "epd device");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_QUEUE, (guint64) (guintptr) self->queue, "epd compute queue");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_POOL, (guint64) self->pool, "epd command pool");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_BUFFER, (guint64) (guintptr) self->commands,
+                           "epd submission");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_FENCE, (guint64) self->fence, "epd submission fence");
   return create_pipeline_cache (self, error);
 
 error:
@@ -653,6 +686,30 @@ epd_vk_context_get_max_buffer_range (EpdVkContext *self)
   gsize range = self->properties.limits.maxStorageBufferRange;
 
   return self->range_limit > 0 ? MIN (range, self->range_limit) : range;
+}
+
+void
+epd_vk_context_set_name (EpdVkContext *self,
+                         VkObjectType  type,
+                         guint64       handle,
+                         const char   *name)
+{
+  VkDebugUtilsObjectNameInfoEXT info = {
+    .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_NAME_INFO_EXT,
+    .objectType = type,
+    .objectHandle = handle,
+    .pObjectName = name,
+  };
+
+  /* A name is a debugging aid: failing to set one changes nothing else. */
+  if (self->debug_names && self->vk.SetDebugUtilsObjectNameEXT != NULL && handle != 0)
+    self->vk.SetDebugUtilsObjectNameEXT (self->device, &info);
+}
+
+gboolean
+epd_vk_context_has_debug_names (EpdVkContext *self)
+{
+  return self->debug_names && self->vk.SetDebugUtilsObjectNameEXT != NULL;
 }
 
 gboolean
