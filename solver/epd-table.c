@@ -58,6 +58,14 @@ dup_values (const double *values,
   return values ? g_memdup2 (values, MAX (n, 1) * sizeof (double)) : NULL;
 }
 
+static gpointer
+table_boxed_copy (gpointer table)
+{
+  return epd_table_copy (table);
+}
+
+G_DEFINE_BOXED_TYPE (EpdTable, epd_table, table_boxed_copy, epd_table_free)
+
 EpdTable *
 epd_table_copy (const EpdTable *self)
 {

@@ -30,6 +30,9 @@ struct _EpdTable
 EpdTable   *epd_table_new          (const char      *solver,
                                     guint            steps,
                                     guint            n_points);
+/* A boxed type, so signals and properties can carry tables. */
+#define EPD_TYPE_TABLE (epd_table_get_type ())
+GType       epd_table_get_type     (void) G_GNUC_CONST;
 EpdTable   *epd_table_copy         (const EpdTable  *self);
 void        epd_table_free         (EpdTable        *self);
 gboolean    epd_table_equal        (const EpdTable  *a,

@@ -865,8 +865,8 @@ build_panel (EpdWindow *self)
 /* ---- the views ------------------------------------------------------- */
 
 static void
-training_table_ready (EpdWindow *self,
-                      gpointer   table)
+training_table_ready (EpdWindow      *self,
+                      const EpdTable *table)
 {
   /* The run's settings come with its table, as when a file is opened: a
    * setting changed during the run must not replace the result. */
