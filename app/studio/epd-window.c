@@ -884,6 +884,30 @@ append_page (EpdWindow  *self,
   gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
 }
 
+/* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
+static void
+sync_undo_actions (EpdWindow *self)
+{
+  gboolean can_undo, can_redo;
+
+  g_object_get (self->coef_editor, "can-undo", &can_undo, "can-redo", &can_redo, NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", can_undo);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", can_redo);
+}
+
+static void
+undo_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (EPD_WINDOW (widget)->coef_editor);
+
+  if (g_str_equal (action_name, "win.undo"))
+    epd_coef_editor_undo (editor);
+  else
+    epd_coef_editor_redo (editor);
+}
+
 /* The editor over a live view of the paths: each edit shows its solve. */
 static GtkWidget *
 build_coefficients_page (EpdWindow *self)
@@ -891,6 +915,10 @@ build_coefficients_page (EpdWindow *self)
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
 
   self->coef_editor = epd_coef_editor_new ();
+  g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,
+                           G_CONNECT_SWAPPED);
   self->coef_preview = epd_trajectory_view_new ();
   gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
   gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
@@ -1034,10 +1062,6 @@ view_action (GSimpleAction *action,
     epd_trajectory_view_step (view, -1);
   else if (g_str_equal (name, "reset-zoom"))
     epd_trajectory_view_reset_zoom (view);
-  else if (g_str_equal (name, "undo"))
-    epd_coef_editor_undo (editor);
-  else if (g_str_equal (name, "redo"))
-    epd_coef_editor_redo (editor);
   else if (g_str_equal (name, "reset-step"))
     epd_coef_editor_reset_step (editor);
   else if (g_str_equal (name, "solve"))
@@ -1049,8 +1073,7 @@ view_action (GSimpleAction *action,
 static void
 install_view_actions (EpdWindow *self)
 {
-  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "undo", "redo",
-                                 "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
+  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
                                  "page-5" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1116,6 +1139,8 @@ epd_window_class_init (EpdWindowClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
+  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.redo", NULL, undo_activated);
 
   /* A solve with its teacher is on screen (scripts and tests wait for it). */
   signals[SOLVED] = g_signal_new ("solved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1130,6 +1155,7 @@ epd_window_init (EpdWindow *self)
   gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
   build_ui (self);
   install_view_actions (self);
+  sync_undo_actions (self);
   epd_window_install_file_actions (self);
   epd_window_setup_drop (self);
   list_devices (self);
