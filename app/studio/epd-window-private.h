@@ -64,7 +64,7 @@ struct _EpdWindow
   GCancellable    *solve_cancellable;  /* the live request's generation token */
   EpdSolveResult  *result;             /* what the views show */
   EpdTeacherRun   *teacher;            /* the latest teacher, reused while it matches */
-  gboolean         syncing;            /* controls are being set by code: no solve */
+  guint            solve_idle_id;      /* a re-solve queued by changed controls */
 };
 
 /* epd-window.c */

@@ -52,6 +52,7 @@ show_banner (EpdWindow      *self,
   gtk_label_set_text (GTK_LABEL (self->banner_label), text);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), TRUE);
   g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->solve_idle_id, g_source_remove);
   if (type == GTK_MESSAGE_INFO)
     self->banner_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, banner_timeout, self);
 }
@@ -411,7 +412,7 @@ solve_with_teacher (EpdWindow *self,
   SolveData *data;
   const EpdTable *table;
 
-  if (self->model == NULL || self->syncing)
+  if (self->model == NULL)
     return;
   epd_window_read_options (self, &options);
   choose_table (self, &options);
@@ -445,13 +446,29 @@ epd_window_solve (EpdWindow *self,
 {
   gboolean small = self->model != NULL && epd_denoiser_get_dim (self->model) <= 64;
 
+  /* This solve covers whatever the controls queued. */
+  g_clear_handle_id (&self->solve_idle_id, g_source_remove);
   solve_with_teacher (self, edit_us, small);
 }
 
+static gboolean
+solve_idle (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->solve_idle_id = 0;
+  epd_window_solve (self, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Changed controls re-solve once, after the main loop's current work: code
+ * that sets several controls (a table's settings) causes one solve, with all
+ * of them, and no flag has to hold solves back meanwhile. */
 static void
 controls_changed (EpdWindow *self)
 {
-  epd_window_solve (self, 0);
+  if (self->solve_idle_id == 0)
+    self->solve_idle_id = g_idle_add (solve_idle, self);
 }
 
 static void
@@ -466,10 +483,8 @@ table_edited (EpdWindow *self)
   if (table->steps != (guint) spin_value (self->steps_spin) ||
       table->n_points != (guint) spin_value (self->points_spin))
     {
-      self->syncing = TRUE;
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
-      self->syncing = FALSE;
       g_free (self->table_name);
       self->table_name = g_strdup ("restored by undo");
       g_clear_pointer (&self->table_loaded, epd_table_free);
@@ -708,27 +723,24 @@ schedule_kind_changed (EpdWindow *self)
   EpdSchedule schedule;
   EpdScheduleKind kind;
 
-  if (self->syncing || !epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+  if (!epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
     return;
-  /* A new kind starts from its own defaults. */
+  /* A new kind starts from its own defaults; a table's settings set the kind
+   * first and its parameters after (set_schedule_controls), so they win. */
   epd_schedule_init (&schedule, kind);
-  self->syncing = TRUE;
   set_schedule_controls (self, &schedule);
-  self->syncing = FALSE;
-  epd_window_solve (self, 0);
+  controls_changed (self);
 }
 
 void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
-  self->syncing = TRUE;
   select_string (self->solver_drop, table->solver);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
   set_schedule_controls (self, &table->schedule);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
-  self->syncing = FALSE;
 }
 
 static GtkWidget *
@@ -773,8 +785,7 @@ connect_live (EpdWindow  *self,
 static void
 model_changed (EpdWindow *self)
 {
-  if (!self->syncing)
-    open_model (self);
+  open_model (self);
 }
 
 static GtkWidget *
