@@ -140,8 +140,8 @@ epd_unet_load (const char  *dir,
     return NULL;
   self->dim = self->config.in_channels * self->config.sample_size * self->config.sample_size;
   self->cpu = epd_unet_cpu_new (self->plan);
-  self->label = g_strdup_printf ("unet:%s (%.1f M parameters, CPU, OpenBLAS float32)", dir,
-                                 self->plan->n_parameters / 1e6);
+  self->label = g_strdup_printf ("unet:%s (%" G_GSIZE_FORMAT " parameters, CPU, OpenBLAS float32)", dir,
+                                 self->plan->n_parameters);
   return g_steal_pointer (&self);
 }
 
