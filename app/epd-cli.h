@@ -51,6 +51,13 @@ gboolean      epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
                                         EpdSchedule              *schedule,
                                         GError                  **error);
 void          epd_cli_schedule_args_clear (EpdCliScheduleArgs *args);
+/* A model with a trained sigma range (a diffusers UNet) sets the ends of a
+ * sigma-based schedule that --sigma-min / --sigma-max left to their
+ * defaults, and says so on stderr. Flow matching keeps its own. */
+gboolean      epd_cli_schedule_fit_model  (const EpdCliScheduleArgs *args,
+                                           EpdDenoiser              *model,
+                                           EpdSchedule              *schedule,
+                                           GError                  **error);
 
 /* Options that `epd sample` and `epd compare` (solvers) share: --model,
  * --device, --seed, --batch, --points, --rtol. Numbers are kept as typed

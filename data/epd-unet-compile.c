@@ -208,7 +208,7 @@ check_groups (Builder    *b,
   if (FAILED (b) || channels % groups == 0)
     return !FAILED (b);
   g_set_error (&b->error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-               "config: \"%s\": %u groups do not divide the %u channels of %s", key, groups, channels, name);
+               "config.json: \"%s\": %u groups do not divide the %u channels of %s", key, groups, channels, name);
   return FALSE;
 }
 
@@ -417,7 +417,7 @@ attention (Builder    *b,
   if (heads == 0)
     {
       g_set_error (&b->error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "config: \"attention_head_dim\": %u is larger than the %u channels of %s", head_dim, c, name);
+                   "config.json: \"attention_head_dim\": %u is larger than the %u channels of %s", head_dim, c, name);
       return EPD_UNET_NONE;
     }
   if (groups != 0)

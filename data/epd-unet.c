@@ -365,6 +365,15 @@ epd_unet_get_image_shape (EpdDenoiser *denoiser,
   return TRUE;
 }
 
+static gboolean
+epd_unet_get_sigma_range_iface (EpdDenoiser *denoiser,
+                                double      *sigma_min,
+                                double      *sigma_max)
+{
+  epd_unet_get_sigma_range (EPD_UNET (denoiser), sigma_min, sigma_max);
+  return TRUE;
+}
+
 static void
 epd_unet_denoiser_init (EpdDenoiserInterface *iface)
 {
@@ -372,4 +381,5 @@ epd_unet_denoiser_init (EpdDenoiserInterface *iface)
   iface->describe = epd_unet_describe;
   iface->denoise = epd_unet_denoise;
   iface->get_image_shape = epd_unet_get_image_shape;
+  iface->get_sigma_range = epd_unet_get_sigma_range_iface;
 }
