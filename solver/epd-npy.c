@@ -411,7 +411,7 @@ string_to_node (const NpyHeader  *h,
     {
       text = g_strndup ((const char *) h->data, h->itemsize);
       if (!g_utf8_validate (text, -1, NULL))
-        text = NULL;
+        g_clear_pointer (&text, g_free);
     }
   else
     {
