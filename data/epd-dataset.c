@@ -654,6 +654,39 @@ png_check_size (const char   *path,
   return FALSE;
 }
 
+/* libpng allocates what a chunk's length field declares before reading it
+ * (236 bytes of PNG can declare a 2 GB tEXt): every chunk must fit in the
+ * bytes that follow it, which bounds what libpng allocates by the file size. */
+static gboolean
+png_check_chunks (const char   *path,
+                  const guint8 *data,
+                  gsize         len,
+                  GError      **error)
+{
+  gsize pos = 8;
+
+  if (len < 8 || memcmp (data, "\x89PNG\r\n\x1a\n", 8) != 0)
+    return TRUE;  /* not a PNG: Cairo says so */
+  while (len - pos >= 12)
+    {
+      guint32 length;
+
+      memcpy (&length, data + pos, 4);
+      length = GUINT32_FROM_BE (length);
+      if (length > len - pos - 12)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,
+                       "%s: a PNG chunk declares %u bytes, but only %" G_GSIZE_FORMAT " follow it",
+                       path, length, len - pos - 12);
+          return FALSE;
+        }
+      if (memcmp (data + pos + 4, "IEND", 4) == 0)
+        break;
+      pos += 12 + (gsize) length;
+    }
+  return TRUE;
+}
+
 static gboolean
 png_load_one (const char *path,
               guint       side,
@@ -668,7 +701,8 @@ png_load_one (const char *path,
 
   /* Regular files only (a FIFO named *.png would block), of bounded size. */
   if (!epd_file_read_capped (path, PNG_MAX_BYTES, &contents, &png.len, error) ||
-      !png_check_size (path, (const guint8 *) contents, png.len, error))
+      !png_check_size (path, (const guint8 *) contents, png.len, error) ||
+      !png_check_chunks (path, (const guint8 *) contents, png.len, error))
     return FALSE;
   png.data = (const guint8 *) contents;
   image = cairo_image_surface_create_from_png_stream (png_read_bytes, &png);

@@ -507,6 +507,29 @@ test_png_huge_header (Fixture *f, gconstpointer data)
   assert_error_names (error, EPD_ERROR_UNSUPPORTED, path, "a PNG of 100000 x 100000 pixels is larger than");
 }
 
+/* A tEXt chunk declaring 2 GB in a file of a few hundred bytes: libpng
+ * allocated the declared size (2 GB of memory) before finding it missing. */
+static void
+test_png_huge_chunk (Fixture *f, gconstpointer data)
+{
+  static const guint8 text[] = { 0x77, 0x35, 0x94, 0x00, 't', 'E', 'X', 't', 'C', 'o', 'm', 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "text.png", NULL);
+  g_autofree guint8 *png = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  gsize len;
+
+  test_write_png_solid (path, 2, 2, 1, 0, 0);
+  g_assert_true (g_file_get_contents (path, (char **) &png, &len, NULL));
+  /* After the signature (8 bytes) and IHDR (25). */
+  g_byte_array_append (bytes, png, 33);
+  g_byte_array_append (bytes, text, sizeof text);
+  g_byte_array_append (bytes, png + 33, len - 33);
+  test_write_raw (path, bytes->data, bytes->len);
+  g_assert_null (epd_dataset_load_png_dir (f->dir, 4, 1, &error));
+  assert_error_names (error, EPD_ERROR_PARSE, path, "a PNG chunk declares 2000000000 bytes");
+}
+
 static void
 test_new_from_data (void)
 {
@@ -542,6 +565,7 @@ main (int argc, char *argv[])
   ADD ("/dataset/png/errors", test_png_errors);
   ADD ("/dataset/special-files", test_special_files);
   ADD ("/dataset/png/huge-header", test_png_huge_header);
+  ADD ("/dataset/png/huge-chunk", test_png_huge_chunk);
 #undef ADD
   g_test_add_func ("/dataset/fashion/real", test_fashion_real);
   g_test_add_func ("/dataset/new-from-data", test_new_from_data);
