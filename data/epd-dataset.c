@@ -360,15 +360,18 @@ idx_open (IdxReader  *reader,
   return TRUE;
 }
 
-/* Grows a buffer of items by doubling, up to max: memory follows the data
- * actually read, whatever count a corrupt header promises. */
+/* Grows a buffer of items by doubling from 64 items or 1 MiB, up to max: memory
+ * follows the data actually read, whatever count a corrupt header promises
+ * (64 items of 4096 x 4096 floats would be 4 GiB before the first image). */
 static gpointer
 grow (gpointer data,
       gsize   *capacity,
       gsize    max,
       gsize    item_size)
 {
-  *capacity = MIN (max, MAX (64, 2 * *capacity));
+  gsize first = MAX (1, MIN (64, ((gsize) 1 << 20) / item_size));
+
+  *capacity = MIN (max, MAX (first, 2 * *capacity));
   return g_realloc_n (data, *capacity, item_size);
 }
 
