@@ -597,3 +597,19 @@ epd_npy_save (const EpdArray  *array,
     }
   return TRUE;
 }
+
+gboolean
+epd_npy_peek_shape (const guint8  *bytes,
+                    gsize          len,
+                    guint         *ndim,
+                    gsize         *shape,
+                    GError       **error)
+{
+  NpyHeader h;
+
+  if (!read_header (bytes, len, &h, error))
+    return FALSE;
+  *ndim = h.ndim;
+  memcpy (shape, h.shape, sizeof h.shape);
+  return TRUE;
+}
