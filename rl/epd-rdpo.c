@@ -217,10 +217,14 @@ check_options (const EpdRdpoOptions *o,
     return invalid (error, "lr", o->lr);
   if (!(o->clip > 0.0 && o->clip < 1.0))
     return invalid (error, "clip (must be in (0, 1))", o->clip);
+  /* A sum of numbers >= 0 is finite when each is. */
   if (!(o->kl_coef >= 0.0) || !(o->entropy_coef >= 0.0) || !(o->weight_decay >= 0.0)
-      || !(o->max_grad_norm >= 0.0))
-    return invalid (error, "kl_coef/entropy_coef/weight_decay/max_grad_norm (must be >= 0)",
-                    MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm)));
+      || !(o->max_grad_norm >= 0.0)
+      || !isfinite (o->kl_coef + o->entropy_coef + o->weight_decay + o->max_grad_norm))
+    return invalid (error, "kl_coef/entropy_coef/weight_decay/max_grad_norm (must be finite and >= 0)",
+                    MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm)) < 0.0
+                    ? MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm))
+                    : o->kl_coef + o->entropy_coef + o->weight_decay + o->max_grad_norm);
   if (!(o->beta1 >= 0.0 && o->beta1 < 1.0) || !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->adam_eps > 0.0))
     return invalid (error, "beta1/beta2/adam_eps", o->beta1);
   if (o->val_seeds < 1 || o->val_latents < 1)

@@ -161,6 +161,8 @@ epd_json_parse (const char  *data,
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: empty JSON document", source);
       return NULL;
     }
+  if (!epd_json_check_node (root, source, error))
+    return NULL;
   return json_node_ref (root);
 }
 

@@ -35,6 +35,12 @@ JsonNode  *epd_json_parse   (const char  *data,
                              const char  *source,
                              GError     **error);
 
+/* Finite numbers and valid UTF-8 strings and member names only: what
+ * epd_json_to_data() writes back as JSON. epd_json_parse() checks this. */
+gboolean    epd_json_check_node       (JsonNode    *node,
+                                       const char  *source,
+                                       GError     **error);
+
 /* A copy that shares nothing with object (json_node_copy() shares members). */
 JsonObject *epd_json_object_deep_copy (JsonObject *object);
 JsonNode   *epd_json_node_deep_copy   (JsonNode   *node);

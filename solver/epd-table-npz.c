@@ -246,6 +246,27 @@ compare_names (const void *a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Scalars become the table's fields and metadata, which must write back as
+ * JSON: UTF-8 names and strings, finite numbers (sigma_max may be +inf,
+ * which the table's JSON spells "inf"; epd_table_validate() checks it). */
+static gboolean
+scalar_writable (const char  *name,
+                 JsonNode    *node,
+                 GError     **error)
+{
+  if (!g_utf8_validate (name, -1, NULL))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "npz: a member name that is not valid UTF-8");
+      return FALSE;
+    }
+  if (g_str_equal (name, "sigma_max") && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return TRUE;
+  if (epd_json_check_node (node, name, error))
+    return TRUE;
+  g_prefix_error (error, "npz member ");
+  return FALSE;
+}
+
 /* Every non-array member as a JSON value, in name order. */
 static JsonObject *
 read_scalars (GHashTable  *members,
@@ -275,6 +296,8 @@ read_scalars (GHashTable  *members,
           return NULL;
         }
       json_object_set_member (scalars, keys[i], node);
+      if (!scalar_writable (keys[i], node, error))
+        return NULL;
     }
   return g_steal_pointer (&scalars);
 }

@@ -502,6 +502,13 @@ test_bad_options (void)
   o.group = 1;
   g_assert_null (epd_rdpo_new (&toy_env, start, &o, &error));
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_clear_error (&error);
+  /* --kl-coef inf was accepted and written to the table's metadata as "inf.0". */
+  toy_options (&o);
+  o.kl_coef = INFINITY;
+  g_assert_null (epd_rdpo_new (&toy_env, start, &o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "bad value inf"));
 }
 
 static void
