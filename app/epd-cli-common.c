@@ -1,6 +1,5 @@
 /* epd-cli-common.c: option groups and helpers shared by the sub-commands. */
 #include <math.h>
-#include <signal.h>
 
 #include <glib/gstdio.h>
 
@@ -223,8 +222,24 @@ epd_cli_check_output (const char  *option,
   else if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || g_access (dir, W_OK) != 0)
     g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
                  "%s %s: folder %s does not exist or is not writable", option, path, dir);
-  else
+  else if (epd_file_check_output (path, error))
     return TRUE;
+  else
+    g_prefix_error (error, "%s: ", option);
+  return FALSE;
+}
+
+gboolean
+epd_cli_check_distinct (const char  *option_a,
+                        const char  *path_a,
+                        const char  *option_b,
+                        const char  *path_b,
+                        GError     **error)
+{
+  if (!epd_file_same (path_a, path_b))
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s and %s are the same file (%s): one would overwrite the other", option_a, option_b, path_a);
   return FALSE;
 }
 
@@ -306,27 +321,4 @@ epd_cli_open_model (const char  *spec,
   else if (notice != NULL)
     g_printerr ("epd: %s\n", notice);
   return denoiser;
-}
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_sigint (int signum)
-{
-  /* A second Ctrl-C kills the process as usual. */
-  interrupted = 1;
-  signal (SIGINT, SIG_DFL);
-}
-
-void
-epd_cli_catch_interrupt (void)
-{
-  interrupted = 0;
-  signal (SIGINT, on_sigint);
-}
-
-gboolean
-epd_cli_interrupted (void)
-{
-  return interrupted != 0;
 }

@@ -94,11 +94,18 @@ gboolean      epd_cli_parse_positive     (const char  *option,
                                           GError     **error);
 
 /* Fails before a long solve rather than after it: PATH (given as OPTION) must
- * not be a folder, its folder must exist and be writable, and where EXTENSION
- * is not NULL (".png") the name must end with it. */
+ * not be a folder, a symbolic link, a FIFO or a device, its folder must exist
+ * and be writable, and where EXTENSION is not NULL (".png") the name must end
+ * with it. */
 gboolean      epd_cli_check_output       (const char  *option,
                                           const char  *path,
                                           const char  *extension,
+                                          GError     **error);
+/* Fails when two paths (either may be NULL) name the same file. */
+gboolean      epd_cli_check_distinct     (const char  *option_a,
+                                          const char  *path_a,
+                                          const char  *option_b,
+                                          const char  *path_b,
                                           GError     **error);
 
 /* "±" where the locale's charset is UTF-8, else "+-" (g_print converts to the
@@ -126,9 +133,11 @@ EpdDenoiser  *epd_cli_open_model       (const char  *spec,
                                         const char  *device,
                                         GError     **error);
 
-/* Installs a SIGINT handler that sets a flag instead of killing the process,
- * so long commands can write their best result before exiting. */
+/* Catches SIGINT and SIGTERM (epd-cli-interrupt.c): the first sets a flag and
+ * cancels epd_cli_interrupt_cancellable() instead of killing the process, so
+ * long commands can write their best result before exiting. */
 void          epd_cli_catch_interrupt  (void);
 gboolean      epd_cli_interrupted      (void);
+GCancellable *epd_cli_interrupt_cancellable (void);
 
 G_END_DECLS

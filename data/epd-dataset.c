@@ -746,6 +746,14 @@ epd_dataset_load_png_dir (const char *dir,
   if ((paths = png_dir_list (dir, error)) == NULL)
     return NULL;
   n = g_strv_length (paths);
+  {
+    g_autofree char *what = g_strdup_printf ("%s: %" G_GSIZE_FORMAT " images of %u x %u x %u",
+                                             dir, n, side, side, channels);
+
+    /* The floats here, and the float64 copy the empirical denoiser makes. */
+    if (!epd_memory_check (what, (guint64) n * dim, sizeof (float) + sizeof (double), error))
+      return NULL;
+  }
   pixels = g_new (float, n * dim);
   for (gsize i = 0; i < n; i++)
     if (!png_load_one (paths[i], side, channels, pixels + i * dim, error))

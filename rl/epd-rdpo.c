@@ -232,6 +232,27 @@ check_options (const EpdRdpoOptions *o,
   return TRUE;
 }
 
+/* An iteration keeps group x batch rollouts (their samples and policy draws);
+ * each solve and each held-out seed's solve holds 2 K + 10 arrays of its
+ * samples. Checked before anything is allocated (--group 100000 --batch 100000
+ * or --val-latents 2147483647 ended in GLib's abort on allocation). */
+static gboolean
+check_memory (const EpdRdpoOptions  *o,
+              const EpdRdpoEnv      *env,
+              const EpdTable        *start,
+              GError               **error)
+{
+  g_autofree char *rollouts = g_strdup_printf ("RDPO with group %u x batch %u rollouts of %u samples of %u values",
+                                               o->group, o->batch, o->latents, env->dim);
+  g_autofree char *held_out = g_strdup_printf ("RDPO's held-out solve of %u samples of %u values",
+                                               o->val_latents, env->dim);
+  guint64 per_rollout = (guint64) o->latents * env->dim + 4 * (guint64) start->steps * start->n_points;
+
+  return epd_memory_check (rollouts, (guint64) o->group * o->batch, sizeof (double) * per_rollout, error) &&
+         epd_memory_check_solve (rollouts, o->latents, env->dim, start->n_points, error) &&
+         epd_memory_check_solve (held_out, o->val_latents, env->dim, start->n_points, error);
+}
+
 EpdRdpo *
 epd_rdpo_new (EpdRdpoEnv           *env,
               const EpdTable       *start,
@@ -243,7 +264,7 @@ epd_rdpo_new (EpdRdpoEnv           *env,
   guint n;
 
   g_return_val_if_fail (env != NULL && env->rollout != NULL, NULL);
-  if (!check_options (options, error))
+  if (!check_options (options, error) || !check_memory (options, env, start, error))
     return NULL;
   policy = epd_policy_new (start, &options->policy, error);
   if (policy == NULL)

@@ -69,6 +69,8 @@ epd_json_save (JsonNode    *root,
   g_autoptr(GError) local = NULL;
   gsize length;
 
+  if (!epd_file_check_output (path, error))
+    return FALSE;
   text = epd_json_to_data (root, TRUE, &length);
   if (!g_file_set_contents (path, text, length, &local))
     {

@@ -590,6 +590,8 @@ epd_npy_save (const EpdArray  *array,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
+  if (!epd_file_check_output (path, error))
+    return FALSE;
   if (!g_file_set_contents (path, data, len, &local))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);

@@ -10,5 +10,6 @@
 #include "epd-npy.h"
 #include "epd-random.h"
 #include "epd-file.h"
+#include "epd-memory.h"
 #include "epd-json.h"
 #include "epd-distill.h"
