@@ -117,13 +117,9 @@ epd_rdpo_save_checkpoint (EpdRdpo    *self,
                           GError    **error)
 {
   g_autoptr(JsonNode) root = checkpoint_to_json (self);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-  gsize length;
 
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &length);
-  if (!epd_file_write_atomic (path, text, length, error))
+  /* The one writer that round-trips doubles ("1e+17", not "1e+17.0"). */
+  if (!epd_json_save (root, path, error))
     {
       g_prefix_error (error, "writing RDPO checkpoint %s: ", path);
       return FALSE;
@@ -162,6 +158,23 @@ read_number (JsonObject *o,
   if (!is_number (node))
     return bad_checkpoint (error, path, name, "is missing or not a number");
   *out = json_node_get_double (node);
+  return TRUE;
+}
+
+/* A whole number in [0, max]: anything else would be cast to a count
+ * with undefined behaviour. */
+static gboolean
+read_count (JsonObject *o,
+            const char *name,
+            const char *path,
+            double      max,
+            double     *out,
+            GError    **error)
+{
+  if (!read_number (o, name, path, out, error))
+    return FALSE;
+  if (!(*out >= 0 && *out <= max && *out == floor (*out)))
+    return bad_checkpoint (error, path, name, "is not a whole number in range");
   return TRUE;
 }
 
@@ -312,7 +325,7 @@ load_best (EpdRdpo    *self,
   if (o == NULL)
     return bad_checkpoint (error, path, "best", "is not an object");
   best = epd_table_copy (start);
-  if (!read_number (o, "step", path, step, error)
+  if (!read_count (o, "step", path, G_MAXUINT, step, error)
       || !read_number (o, "reward_val", path, reward, error)
       || !read_array (o, "r", path, best->r, cells, error)
       || !read_array (o, "weight", path, best->weight, cells, error)
@@ -336,15 +349,14 @@ load_state (EpdRdpo    *self,
   g_autofree double *v = g_new (double, n);
   double step, adam_t, elapsed;
 
-  if (!read_number (root, "step", path, &step, error)
-      || !read_number (root, "adam_t", path, &adam_t, error)
+  /* adam_t: exact in a double up to 2^53. */
+  if (!read_count (root, "step", path, G_MAXUINT, &step, error)
+      || !read_count (root, "adam_t", path, 9007199254740992.0, &adam_t, error)
       || !read_number (root, "elapsed_sec", path, &elapsed, error)
       || !read_array (root, "params", path, params, n, error)
       || !read_array (root, "adam_m", path, m, n, error)
       || !read_array (root, "adam_v", path, v, n, error))
     return FALSE;
-  if (step < 0 || step > G_MAXUINT || adam_t < 0)
-    return bad_checkpoint (error, path, "step", "is out of range");
   memcpy (epd_policy_get_params (self->policy), params, n * sizeof (double));
   memcpy (self->adam_m, m, n * sizeof (double));
   memcpy (self->adam_v, v, n * sizeof (double));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* epd-distill.c: Stage 1, distilling EPD / EPD-Plugin tables (see epd-distill.h). */
 #include "epd-distill.h"
+#include "epd-memory.h"
 
 #include <math.h>
 #include <string.h>
@@ -925,6 +926,21 @@ distill_free (Distill *d)
   g_clear_pointer (&d->val_errors, g_array_unref);
 }
 
+/* The teacher's states of every training and validation noise at every step,
+ * a batch of targets, and the solves: checked before any of it is allocated. */
+static gboolean
+distill_check_memory (const EpdDistillOptions  *o,
+                      guint                     dim,
+                      guint                     batch,
+                      GError                  **error)
+{
+  g_autofree char *what = g_strdup_printf ("distillation of %u training and %u validation noises of %u values",
+                                           o->n_train, o->n_val, dim);
+  guint64 rows = (guint64) o->n_train + o->n_val + batch;
+
+  return epd_memory_check (what, rows * dim, sizeof (double) * (o->steps + 2 * (guint64) o->n_points + 12), error);
+}
+
 static void
 distill_alloc (Distill *d)
 {
@@ -1238,6 +1254,8 @@ epd_distill_run (EpdDenoiser             *denoiser,
   d.dim = epd_denoiser_get_dim (denoiser);
   d.n_par = epd_distill_n_params (options);
   d.batch = options->batch ? options->batch : options->n_train;
+  if (!distill_check_memory (options, d.dim, d.batch, error))
+    return NULL;
   d.progress = progress;
   d.user_data = user_data;
   d.start_us = g_get_monotonic_time ();

@@ -364,7 +364,7 @@ epd_table_save (const EpdTable  *self,
   gsize len;
   const char *data;
 
-  if (!epd_table_validate (self, error))
+  if (!epd_table_validate (self, error) || !epd_file_check_output (path, error))
     {
       g_prefix_error (error, "not saving %s: ", path);
       return FALSE;

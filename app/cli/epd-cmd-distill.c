@@ -295,19 +295,6 @@ print_summary (const EpdTable *table,
   g_print ("\nwall time %.2f s\n", json_object_get_double_member (m, "wall_time_s"));
 }
 
-/* Fails before a long run rather than after it when the table cannot be written. */
-static gboolean
-check_out_dir (const char *out,
-               GError    **error)
-{
-  g_autofree char *dir = g_path_get_dirname (out);
-
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR) && g_access (dir, W_OK) == 0)
-    return TRUE;
-  g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
-               "cannot write the table to %s: folder %s does not exist or is not writable", out, dir);
-  return FALSE;
-}
 
 int
 epd_cmd_distill (int    argc,
@@ -331,7 +318,8 @@ epd_cmd_distill (int    argc,
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--out TABLE is required");
       return epd_cli_fail (error);
     }
-  if (!check_out_dir (a.out, &error))
+  /* Before a long run rather than after it (a folder, a link, a read-only folder). */
+  if (!epd_cli_check_output ("--out", a.out, NULL, &error))
     return epd_cli_fail (error);
   if (a.model == NULL)
     a.model = g_strdup (EPD_DEFAULT_MODEL);

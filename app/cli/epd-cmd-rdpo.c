@@ -167,17 +167,33 @@ bad_value (GError    **error,
   return FALSE;
 }
 
-/* Checked before training, so that a long run is not lost to a typo. */
+/* Checked before training, so that a long run is not lost to a typo: each
+ * output can be written, and none would overwrite an input or another. */
 static gboolean
-output_folder_exists (const char *path,
-                      GError    **error)
+check_outputs (const RdpoArgs  *a,
+               GError         **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
+  const struct { const char *option, *path; } outputs[] = {
+    { "--out", a->out }, { "--log", a->log }, { "--checkpoint", a->checkpoint },
+  };
+  const struct { const char *option, *path; } inputs[] = { { "--init", a->init }, { "--resume", a->resume } };
 
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: folder %s does not exist", path, dir);
-  return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (outputs); i++)
+    {
+      if (outputs[i].path == NULL)
+        continue;
+      if (!epd_cli_check_output (outputs[i].option, outputs[i].path, NULL, error))
+        return FALSE;
+      for (guint j = i + 1; j < G_N_ELEMENTS (outputs); j++)
+        if (!epd_cli_check_distinct (outputs[i].option, outputs[i].path, outputs[j].option, outputs[j].path, error))
+          return FALSE;
+      /* --out may replace --init, and --checkpoint continue --resume. */
+      for (guint j = 0; j < G_N_ELEMENTS (inputs); j++)
+        if (!(i == 0 && j == 0) && !(i == 2 && j == 1) &&
+            !epd_cli_check_distinct (outputs[i].option, outputs[i].path, inputs[j].option, inputs[j].path, error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -194,8 +210,9 @@ options_from_args (const RdpoArgs  *a,
     return bad_value (error, "--group must be >= 2; --batch, --latents, --epochs, --mlp-hidden, "
                       "--val-seeds and --val-latents >= 1; --iters, --seed, --val-every, "
                       "--val-seed and --checkpoint-every must not be negative");
-  if (!output_folder_exists (a->out, error) || (a->log != NULL && !output_folder_exists (a->log, error))
-      || (a->checkpoint != NULL && !output_folder_exists (a->checkpoint, error)))
+  if (!(a->timeout > 0.0 && isfinite (a->timeout)))
+    return bad_value (error, "--timeout must be a positive number of seconds");
+  if (!check_outputs (a, error))
     return FALSE;
   o->iters = a->iters;
   o->group = a->group;
@@ -286,7 +303,7 @@ append_log (RdpoRun             *run,
             const EpdRdpoRecord *r)
 {
   g_autoptr(JsonNode) node = epd_rdpo_record_to_json (r);
-  g_autofree char *line = json_to_string (node, FALSE);
+  g_autofree char *line = epd_json_to_data (node, FALSE, NULL);
   g_autofree char *text = g_strconcat (line, "\n", NULL);
 
   /* One write per line, flushed: a crash loses at most the line being written. */
@@ -433,14 +450,7 @@ finish (EpdRdpo           *rdpo,
     }
   if (run->log_error != NULL)
     return epd_cli_fail (run->log_error);
-  if (!epd_rdpo_evaluate (rdpo, best, &after, NULL, &error))
-    return epd_cli_fail (error);
-  print_eval ("start table", before);
-  print_eval ("best table ", &after);
-  g_print ("wrote %s: best policy mean at iteration %" G_GINT64_FORMAT " of %u; wall time %.2f s\n",
-           a->out, json_object_get_int_member (json_object_get_object_member (best->metadata, "rdpo"),
-                                               "iterations"),
-           epd_rdpo_get_step (rdpo), wall_s);
+  /* Interrupted: no evaluation (it would run the reward again). */
   if (cancelled)
     {
       g_printerr ("epd: interrupted after %u of %d iterations: wrote the best table so far to %s%s%s\n",
@@ -449,6 +459,14 @@ finish (EpdRdpo           *rdpo,
                   a->checkpoint != NULL ? a->checkpoint : "");
       return 130;
     }
+  if (!epd_rdpo_evaluate (rdpo, best, &after, NULL, &error))
+    return epd_cli_fail (error);
+  print_eval ("start table", before);
+  print_eval ("best table ", &after);
+  g_print ("wrote %s: best policy mean at iteration %" G_GINT64_FORMAT " of %u; wall time %.2f s\n",
+           a->out, json_object_get_int_member (json_object_get_object_member (best->metadata, "rdpo"),
+                                               "iterations"),
+           epd_rdpo_get_step (rdpo), wall_s);
   return 0;
 }
 
@@ -467,6 +485,20 @@ open_reward (const RdpoArgs  *a,
   context.solve = &solve;
   context.timeout_s = a->timeout;
   return epd_reward_parse (a->reward, &context, error);
+}
+
+/* Interrupted while scoring the start table: it is the best so far. */
+static int
+interrupted_before_training (EpdRdpo        *rdpo,
+                             const RdpoArgs *a)
+{
+  g_autoptr(EpdTable) best = epd_rdpo_dup_best_table (rdpo, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!epd_table_save (best, a->out, &error))
+    return epd_cli_fail (error);
+  g_printerr ("epd: interrupted before training: wrote the start table to %s\n", a->out);
+  return 130;
 }
 
 /* Trains, then writes the best table and reports; returns the exit status. */
@@ -514,6 +546,9 @@ epd_cmd_rdpo (int    argc,
   EpdRdpoOptions o;
   EpdRdpoEval before;
 
+  /* From the start: Ctrl-C or SIGTERM while a reward command runs must still
+   * stop it, remove its folder and write --out. */
+  epd_cli_catch_interrupt (NULL);
   if (!epd_cli_parse (context, &argc, &argv, &error) || !options_from_args (&a, &o, &error))
     return epd_cli_fail (error);
   if (a.model == NULL)
@@ -528,8 +563,11 @@ epd_cmd_rdpo (int    argc,
   env = epd_rdpo_env_new_model_with_reference (model, cpu_model, reward);
   rdpo = open_trainer (&a, &o, init, env, &error);
   /* The start table on the held-out seeds, for the before/after summary. */
-  if (rdpo == NULL || !epd_rdpo_evaluate (rdpo, epd_policy_get_start (epd_rdpo_get_policy (rdpo)),
-                                          &before, NULL, &error))
+  if (rdpo == NULL)
     return epd_cli_fail (error);
+  if (!epd_rdpo_evaluate (rdpo, epd_policy_get_start (epd_rdpo_get_policy (rdpo)),
+                          &before, epd_cli_interrupt_cancellable (), &error))
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+           ? interrupted_before_training (rdpo, &a) : epd_cli_fail (error);
   return train (rdpo, &a, &before);
 }

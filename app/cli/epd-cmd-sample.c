@@ -297,6 +297,18 @@ parse_numbers (SampleArgs  *a,
           epd_cli_parse_uint ("--max-order", a->max_order_text, 1, EPD_IPNDM_MAX_ORDER, &a->max_order, error));
 }
 
+/* --batch 2147483647 would end in GLib's abort on allocation. */
+static gboolean
+check_batch_memory (guint                  batch,
+                    guint                  dim,
+                    const EpdSolveOptions *o,
+                    GError               **error)
+{
+  g_autofree char *what = g_strdup_printf ("--batch %u (samples of %u values)", batch, dim);
+
+  return epd_memory_check_solve (what, batch, dim, o->table != NULL ? o->table->n_points : 1, error);
+}
+
 static gboolean
 run_sample (SampleArgs  *a,
             GError     **error)
@@ -328,6 +340,8 @@ run_sample (SampleArgs  *a,
       return FALSE;
     }
   dim = epd_denoiser_get_dim (denoiser);
+  if (a->latents == NULL && !check_batch_memory (a->common.batch, dim, &o, error))
+    return FALSE;
   z = load_latents (a, dim, &batch, error);
   if (z == NULL)
     return FALSE;
