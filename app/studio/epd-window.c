@@ -26,7 +26,6 @@ G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
 enum { SOLVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static const char *device_names[] = { "auto", "cpu", "vulkan", NULL };
 
 /* ---- banner ---------------------------------------------------------- */
 
@@ -662,31 +661,26 @@ open_model (EpdWindow *self)
 
 /* ---- the panel ------------------------------------------------------- */
 
-static GtkWidget *
-string_drop (const char * const *strings)
-{
-  return gtk_drop_down_new_from_strings (strings);
-}
-
-static GtkWidget *
-solver_drop_new (void)
+/* The drop-downs that list enums get their items from the enums' names. */
+static void
+set_solver_items (GtkWidget *drop)
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
   for (int k = 0; k < EPD_N_SOLVERS; k++)
     if (k != EPD_SOLVER_TEACHER)
       gtk_string_list_append (list, epd_solver_kind_to_string (k));
-  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (list));
 }
 
-static GtkWidget *
-schedule_drop_new (void)
+static void
+set_schedule_items (GtkWidget *drop)
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
   for (int k = EPD_SCHEDULE_POLYNOMIAL; k <= EPD_SCHEDULE_FLOWMATCH; k++)
     gtk_string_list_append (list, epd_schedule_kind_to_string (k));
-  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (list));
 }
 
 static void
@@ -743,37 +737,6 @@ epd_window_apply_table_settings (EpdWindow      *self,
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
 }
 
-static GtkWidget *
-spin_new (double lo,
-          double hi,
-          double step,
-          guint  digits,
-          double value)
-{
-  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, step);
-
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
-  return spin;
-}
-
-static void
-grid_row (GtkWidget  *grid,
-          int         row,
-          const char *label,
-          GtkWidget  *widget,
-          const char *tooltip)
-{
-  GtkWidget *text = gtk_label_new (label);
-
-  gtk_label_set_xalign (GTK_LABEL (text), 0);
-  gtk_grid_attach (GTK_GRID (grid), text, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), widget, 1, row, 1, 1);
-  gtk_widget_set_hexpand (widget, TRUE);
-  if (tooltip != NULL)
-    gtk_widget_set_tooltip_text (widget, tooltip);
-}
-
 static void
 connect_live (EpdWindow  *self,
               GtkWidget  *widget,
@@ -788,8 +751,8 @@ model_changed (EpdWindow *self)
   open_model (self);
 }
 
-static GtkWidget *
-build_model_drop (EpdWindow *self)
+static void
+setup_model_drop (EpdWindow *self)
 {
   const char * const *presets = epd_gmm_preset_names ();
 
@@ -800,68 +763,21 @@ build_model_drop (EpdWindow *self)
       gtk_string_list_append (self->model_specs, spec);
     }
   gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
-  self->model_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_specs)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->model_drop), G_LIST_MODEL (self->model_specs));
   select_string (self->model_drop, EPD_DEFAULT_MODEL);
   g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
-  return self->model_drop;
 }
 
-static GtkWidget *
-build_panel (EpdWindow *self)
+/* The panel's widgets come from the template (gtk/epd-window.ui); their
+ * lists and handlers from here. */
+static void
+setup_panel (EpdWindow *self)
 {
-  GtkWidget *grid = gtk_grid_new ();
-  GtkWidget *model_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *mixture = gtk_button_new_with_label ("Mixture file…");
-  GtkWidget *folder = gtk_button_new_with_label ("Image folder…");
-  int row = 0;
-
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
-  gtk_widget_set_margin_start (grid, 10);
-  gtk_widget_set_margin_end (grid, 10);
-  gtk_widget_set_margin_top (grid, 10);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (mixture), "win.open-mixture");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (folder), "win.open-folder");
-  gtk_box_append (GTK_BOX (model_buttons), mixture);
-  gtk_box_append (GTK_BOX (model_buttons), folder);
-  grid_row (grid, row++, "Model", build_model_drop (self), "2-D mixture presets, Fashion-MNIST, or a file");
-  gtk_grid_attach (GTK_GRID (grid), model_buttons, 0, row++, 2, 1);
-  grid_row (grid, row++, "Device", self->device_drop = string_drop (device_names),
-            "auto: a real GPU if there is one, else the CPU path");
-  grid_row (grid, row++, "Solver", self->solver_drop = solver_drop_new (), NULL);
-  grid_row (grid, row++, "Steps", self->steps_spin = spin_new (1, 40, 1, 0, 3),
-            "Grid intervals (grid points − 1)");
-  grid_row (grid, row++, "K points", self->points_spin = spin_new (1, 8, 1, 0, 2),
-            "EPD's parallel points per step");
-  grid_row (grid, row++, "Schedule", self->schedule_drop = schedule_drop_new (), NULL);
-  grid_row (grid, row++, "σ min", self->sigma_min_spin = spin_new (1e-4, 10, 0.001, 4, 0.002), NULL);
-  grid_row (grid, row++, "σ max", self->sigma_max_spin = spin_new (0.1, 1000, 1, 2, 80), NULL);
-  grid_row (grid, row++, "ρ", self->rho_spin = spin_new (0.5, 20, 0.5, 2, 7), "Polynomial schedule's exponent");
-  grid_row (grid, row++, "Shift", self->shift_spin = spin_new (0.1, 10, 0.1, 2, 3), "Flow-matching shift");
-  grid_row (grid, row++, "", self->afs_check = gtk_check_button_new_with_label ("Analytical first step (AFS)"), NULL);
-  grid_row (grid, row++, "Seed", self->seed_spin = spin_new (0, G_MAXINT32, 1, 0, 0), NULL);
-  grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
-  self->nfe_label = gtk_label_new ("");
-  gtk_label_set_xalign (GTK_LABEL (self->nfe_label), 0);
-  /* A longer number must not widen the panel. */
-  gtk_label_set_wrap (GTK_LABEL (self->nfe_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->nfe_label), 30);
-  gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
-  self->table_label = gtk_label_new ("");
-  gtk_label_set_wrap (GTK_LABEL (self->table_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->table_label), 30);
-  gtk_label_set_xalign (GTK_LABEL (self->table_label), 0);
-  gtk_widget_set_tooltip_text (self->table_label,
-                               "The coefficient table EPD solves with. Shipped tables made for the model "
-                               "and these settings load by themselves; otherwise the uniform table");
-  gtk_grid_attach (GTK_GRID (grid), self->table_label, 0, row++, 2, 1);
-  self->table_button = gtk_button_new ();
-  gtk_widget_set_visible (self->table_button, FALSE);
-  gtk_widget_set_tooltip_text (self->table_button, "Load the shipped table made for this model and these settings");
-  g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
-  gtk_grid_attach (GTK_GRID (grid), self->table_button, 0, row++, 2, 1);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), TRUE);
+  setup_model_drop (self);
+  set_solver_items (self->solver_drop);
+  set_schedule_items (self->schedule_drop);
   select_string (self->solver_drop, "epd");
+  g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
   g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
   connect_live (self, self->solver_drop, "notify::selected");
@@ -870,7 +786,6 @@ build_panel (EpdWindow *self)
                                          self->sigma_max_spin, self->rho_spin, self->shift_spin,
                                          self->seed_spin, self->batch_spin, NULL }; *s != NULL; s++)
     connect_live (self, *s, "value-changed");
-  return grid;
 }
 
 /* ---- the views ------------------------------------------------------- */
@@ -885,14 +800,6 @@ training_table_ready (EpdWindow      *self,
   epd_window_set_table (self, table, "trained in the Training view", FALSE);
   epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
   epd_window_solve (self, 0);
-}
-
-static void
-append_page (EpdWindow  *self,
-             GtkWidget  *page,
-             const char *title)
-{
-  gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
 }
 
 /* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
@@ -919,138 +826,19 @@ undo_activated (GtkWidget  *widget,
     epd_coef_editor_redo (editor);
 }
 
-/* The editor over a live view of the paths: each edit shows its solve. */
-static GtkWidget *
-build_coefficients_page (EpdWindow *self)
+static void
+setup_views (EpdWindow *self)
 {
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
-
-  self->coef_editor = epd_coef_editor_new ();
   g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
-  self->coef_preview = epd_trajectory_view_new ();
-  gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
-  gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
-  gtk_paned_set_position (GTK_PANED (paned), 400);
-  gtk_widget_set_size_request (self->coef_editor, -1, 260);
-  gtk_widget_set_size_request (self->coef_preview, -1, 200);
-  return paned;
-}
-
-static GtkWidget *
-build_views (EpdWindow *self)
-{
-  self->notebook = gtk_notebook_new ();
-  gtk_widget_set_hexpand (self->notebook, TRUE);
-  gtk_widget_set_vexpand (self->notebook, TRUE);
-  self->trajectory_view = epd_trajectory_view_new ();
-  self->error_view = epd_error_view_new ();
-  self->compare_view = epd_compare_view_new ();
-  self->training_panel = epd_training_panel_new ();
-  append_page (self, self->trajectory_view, "Trajectories");
-  append_page (self, build_coefficients_page (self), "Coefficients");
-  append_page (self, self->error_view, "Error");
-  append_page (self, self->compare_view, "Compare");
-  append_page (self, self->training_panel, "Training");
   /* A training job keeps its panel alive after the window closed: the
    * handlers must go with the window. */
   g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
                            G_CONNECT_SWAPPED);
-  return self->notebook;
-}
-
-static GtkWidget *
-build_banner (EpdWindow *self)
-{
-  self->banner = gtk_info_bar_new ();
-  self->banner_label = gtk_label_new ("");
-  gtk_label_set_wrap (GTK_LABEL (self->banner_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->banner_label), 0);
-  gtk_info_bar_add_child (GTK_INFO_BAR (self->banner), self->banner_label);
-  gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
-  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
-  gtk_widget_set_valign (self->banner, GTK_ALIGN_END);
-  return self->banner;
-}
-
-static GtkWidget *
-header_button (const char *icon,
-               const char *action,
-               const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
-  gtk_widget_set_tooltip_text (button, tooltip);
-  return button;
-}
-
-static GtkWidget *
-build_menu_button (void)
-{
-  g_autoptr(GMenu) menu = g_menu_new ();
-  GtkWidget *button = gtk_menu_button_new ();
-
-  g_menu_append (menu, "Export View…", "win.export-view");
-  g_menu_append (menu, "Export Error Data (CSV)…", "win.export-csv");
-  g_menu_append (menu, "Open RDPO Log…", "win.open-log");
-  g_menu_append (menu, "Keyboard Shortcuts", "win.show-help-overlay");
-  g_menu_append (menu, "About EPD Studio", "app.about");
-  g_menu_append (menu, "Quit", "app.quit");
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
-  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
-  return button;
-}
-
-static void
-build_header (EpdWindow *self)
-{
-  GtkWidget *header = gtk_header_bar_new ();
-
-  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
-                             header_button ("document-open-symbolic", "win.open-table", "Open a table (Ctrl+O)"));
-  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
-                             header_button ("document-save-symbolic", "win.save-table", "Save the table (Ctrl+S)"));
-  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), build_menu_button ());
-  self->spinner = gtk_spinner_new ();
-  gtk_widget_set_tooltip_text (self->spinner, "Solving");
-  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), self->spinner);
-  gtk_window_set_titlebar (GTK_WINDOW (self), header);
-}
-
-static void
-build_ui (EpdWindow *self)
-{
-  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  GtkWidget *overlay = gtk_overlay_new ();
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-
-  build_header (self);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), build_panel (self));
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (scroller, 270, -1);
-  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
-  gtk_paned_set_end_child (GTK_PANED (paned), build_views (self));
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  self->status_label = gtk_label_new ("Opening the model…");
-  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status_label), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_margin_start (self->status_label, 8);
-  gtk_widget_set_margin_top (self->status_label, 3);
-  gtk_widget_set_margin_bottom (self->status_label, 3);
-  /* Over the foot of the views, not above them: a notice must neither push
-   * the window down nor hide the model and the tabs. */
-  gtk_overlay_set_child (GTK_OVERLAY (overlay), paned);
-  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_banner (self));
-  gtk_box_append (GTK_BOX (outer), overlay);
-  gtk_box_append (GTK_BOX (outer), self->status_label);
-  gtk_widget_set_vexpand (overlay, TRUE);
-  gtk_window_set_child (GTK_WINDOW (self), outer);
 }
 
 /* ---- view actions ---------------------------------------------------- */
@@ -1148,10 +936,48 @@ epd_window_finalize (GObject *object)
 static void
 epd_window_class_init (EpdWindowClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
-  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.undo", NULL, undo_activated);
-  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.redo", NULL, undo_activated);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, undo_activated);
+
+  g_type_ensure (EPD_TYPE_TRAJECTORY_VIEW);
+  g_type_ensure (EPD_TYPE_COEF_EDITOR);
+  g_type_ensure (EPD_TYPE_ERROR_VIEW);
+  g_type_ensure (EPD_TYPE_COMPARE_VIEW);
+  g_type_ensure (EPD_TYPE_TRAINING_PANEL);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/epdstudio/EpdStudio/gtk/epd-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, EpdWindow, name)
+  BIND (model_drop);
+  BIND (device_drop);
+  BIND (solver_drop);
+  BIND (steps_spin);
+  BIND (points_spin);
+  BIND (schedule_drop);
+  BIND (sigma_min_spin);
+  BIND (sigma_max_spin);
+  BIND (rho_spin);
+  BIND (shift_spin);
+  BIND (afs_check);
+  BIND (seed_spin);
+  BIND (batch_spin);
+  BIND (nfe_label);
+  BIND (table_label);
+  BIND (table_button);
+  BIND (notebook);
+  BIND (trajectory_view);
+  BIND (coef_editor);
+  BIND (coef_preview);
+  BIND (error_view);
+  BIND (compare_view);
+  BIND (training_panel);
+  BIND (spinner);
+  BIND (status_label);
+  BIND (banner);
+  BIND (banner_label);
+#undef BIND
 
   /* A solve with its teacher is on screen (scripts and tests wait for it). */
   signals[SOLVED] = g_signal_new ("solved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1161,10 +987,9 @@ epd_window_class_init (EpdWindowClass *klass)
 static void
 epd_window_init (EpdWindow *self)
 {
-  gtk_window_set_title (GTK_WINDOW (self), "EPD Studio");
-  gtk_window_set_default_size (GTK_WINDOW (self), 1280, 820);
-  gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
-  build_ui (self);
+  gtk_widget_init_template (GTK_WIDGET (self));
+  setup_panel (self);
+  setup_views (self);
   install_view_actions (self);
   sync_undo_actions (self);
   epd_window_install_file_actions (self);
