@@ -26,6 +26,25 @@ G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
 enum { SOLVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* The solve settings. The panel's controls are bound to them (bind_panel),
+ * and every change queues one re-solve. */
+enum {
+  PROP_0,
+  PROP_SOLVER,
+  PROP_STEPS,
+  PROP_POINTS,
+  PROP_SCHEDULE_KIND,
+  PROP_SIGMA_MIN,
+  PROP_SIGMA_MAX,
+  PROP_RHO,
+  PROP_SHIFT,
+  PROP_AFS,
+  PROP_SEED,
+  PROP_BATCH,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
 
 /* ---- banner ---------------------------------------------------------- */
 
@@ -98,37 +117,31 @@ epd_window_get_model_spec (EpdWindow *self)
   return drop_string (self->model_drop);
 }
 
-static double
-spin_value (GtkWidget *spin)
-{
-  return gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin));
-}
-
 void
 epd_window_read_options (EpdWindow       *self,
                          EpdSolveOptions *options)
 {
   epd_solve_options_init (options);
-  epd_solver_kind_from_string (drop_string (self->solver_drop), &options->solver, NULL);
-  options->steps = (guint) spin_value (self->steps_spin);
-  epd_schedule_kind_from_string (drop_string (self->schedule_drop), &options->schedule.kind, NULL);
-  options->schedule.sigma_min = spin_value (self->sigma_min_spin);
-  options->schedule.sigma_max = spin_value (self->sigma_max_spin);
-  options->schedule.rho = spin_value (self->rho_spin);
-  options->schedule.shift = spin_value (self->shift_spin);
-  options->afs = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->afs_check));
+  epd_solver_kind_from_string (self->solver, &options->solver, NULL);
+  options->steps = self->steps;
+  epd_schedule_kind_from_string (self->schedule_kind, &options->schedule.kind, NULL);
+  options->schedule.sigma_min = self->sigma_min;
+  options->schedule.sigma_max = self->sigma_max;
+  options->schedule.rho = self->rho;
+  options->schedule.shift = self->shift;
+  options->afs = self->afs;
 }
 
 guint32
 epd_window_get_seed (EpdWindow *self)
 {
-  return (guint32) spin_value (self->seed_spin);
+  return self->seed;
 }
 
 gsize
 epd_window_get_batch (EpdWindow *self)
 {
-  return (gsize) spin_value (self->batch_spin);
+  return self->batch;
 }
 
 void
@@ -231,7 +244,7 @@ update_table_label (EpdWindow *self)
                                                   epd_solver_kind_to_string (options.solver));
   gtk_label_set_text (GTK_LABEL (self->table_label), text);
   /* Offer the shipped table that fits when another one, or an edit of it, is in its place. */
-  if (find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name) != NULL)
+  if (find_shipped_table (self, &options, self->points, &shipped_name) != NULL)
     offered = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
   if (offered != NULL && g_strcmp0 (offered, self->table_name) == 0 && epd_table_equal (table, self->table_loaded))
     g_clear_pointer (&offered, g_free);
@@ -266,7 +279,7 @@ choose_table (EpdWindow             *self,
               const EpdSolveOptions *options)
 {
   const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
-  guint k = (guint) spin_value (self->points_spin);
+  guint k = self->points;
   gboolean fits = table != NULL && table->steps == options->steps && table->n_points == k;
   const char *shipped_name = NULL;
   const EpdTable *shipped = NULL;
@@ -297,7 +310,7 @@ table_button_clicked (EpdWindow *self)
   const EpdTable *shipped;
 
   epd_window_read_options (self, &options);
-  shipped = find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name);
+  shipped = find_shipped_table (self, &options, self->points, &shipped_name);
   if (shipped != NULL)
     {
       g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
@@ -479,11 +492,9 @@ table_edited (EpdWindow *self)
   self->table_auto = FALSE;
   /* Undo and redo may bring back a table of another shape (the one a change
    * of steps or K replaced): the settings follow it, rather than replace it again. */
-  if (table->steps != (guint) spin_value (self->steps_spin) ||
-      table->n_points != (guint) spin_value (self->points_spin))
+  if (table->steps != self->steps || table->n_points != self->points)
     {
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+      g_object_set (self, "steps", table->steps, "points", table->n_points, NULL);
       g_free (self->table_name);
       self->table_name = g_strdup ("restored by undo");
       g_clear_pointer (&self->table_loaded, epd_table_free);
@@ -629,12 +640,12 @@ open_done (GObject      *source,
   if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > IMAGE_BATCH)
     {
       self->points_batch = epd_window_get_batch (self);
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), IMAGE_BATCH);
+      g_object_set (self, "batch", IMAGE_BATCH, NULL);
     }
   else if (epd_denoiser_get_dim (model) <= 64 && self->points_batch > 0)
     {
       if (epd_window_get_batch (self) == IMAGE_BATCH)
-        gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), self->points_batch);
+        g_object_set (self, "batch", (guint) self->points_batch, NULL);
       self->points_batch = 0;
     }
   epd_window_solve (self, 0);
@@ -700,15 +711,15 @@ select_string (GtkWidget  *drop,
     }
 }
 
+/* The kind first: its notify resets the parameters to the kind's defaults,
+ * which the second call then replaces. */
 static void
-set_schedule_controls (EpdWindow         *self,
-                       const EpdSchedule *schedule)
+set_schedule (EpdWindow         *self,
+              const EpdSchedule *schedule)
 {
-  select_string (self->schedule_drop, epd_schedule_kind_to_string (schedule->kind));
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_min_spin), schedule->sigma_min);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_max_spin), schedule->sigma_max);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->rho_spin), schedule->rho);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->shift_spin), schedule->shift);
+  g_object_set (self, "schedule-kind", epd_schedule_kind_to_string (schedule->kind), NULL);
+  g_object_set (self, "sigma-min", schedule->sigma_min, "sigma-max", schedule->sigma_max,
+                "rho", schedule->rho, "shift", schedule->shift, NULL);
 }
 
 static void
@@ -717,12 +728,12 @@ schedule_kind_changed (EpdWindow *self)
   EpdSchedule schedule;
   EpdScheduleKind kind;
 
-  if (!epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+  if (!epd_schedule_kind_from_string (self->schedule_kind, &kind, NULL))
     return;
-  /* A new kind starts from its own defaults; a table's settings set the kind
-   * first and its parameters after (set_schedule_controls), so they win. */
+  /* A new kind starts from its own defaults. */
   epd_schedule_init (&schedule, kind);
-  set_schedule_controls (self, &schedule);
+  g_object_set (self, "sigma-min", schedule.sigma_min, "sigma-max", schedule.sigma_max,
+                "rho", schedule.rho, "shift", schedule.shift, NULL);
   controls_changed (self);
 }
 
@@ -730,19 +741,83 @@ void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
-  select_string (self->solver_drop, table->solver);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
-  set_schedule_controls (self, &table->schedule);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
+  g_object_set (self, "solver", table->solver, "steps", table->steps, "points", table->n_points,
+                "afs", table->afs, NULL);
+  set_schedule (self, &table->schedule);
+}
+
+/* A drop-down's selected position as its item's string, and back. */
+static gboolean
+selected_to_string (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      drop)
+{
+  GListModel *model = gtk_drop_down_get_model (drop);
+  guint position = g_value_get_uint (from);
+  g_autoptr(GtkStringObject) item = NULL;
+
+  if (model == NULL || position >= g_list_model_get_n_items (model))
+    return FALSE;
+  item = g_list_model_get_item (model, position);
+  g_value_set_string (to, gtk_string_object_get_string (item));
+  return TRUE;
+}
+
+static gboolean
+string_to_selected (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      drop)
+{
+  GListModel *model = gtk_drop_down_get_model (drop);
+
+  for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gtk_string_object_get_string (item), g_value_get_string (from)) == 0)
+        {
+          g_value_set_uint (to, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 static void
-connect_live (EpdWindow  *self,
-              GtkWidget  *widget,
-              const char *signal)
+bind_spin (EpdWindow  *self,
+           GtkWidget  *spin,
+           const char *property)
 {
-  g_signal_connect_swapped (widget, signal, G_CALLBACK (controls_changed), self);
+  /* The template's values are the defaults. */
+  g_object_bind_property (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin)), "value", self, property,
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+}
+
+static void
+bind_drop (EpdWindow  *self,
+           GtkWidget  *drop,
+           const char *property)
+{
+  g_object_bind_property_full (self, property, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                               string_to_selected, selected_to_string, drop, NULL);
+}
+
+static void
+bind_panel (EpdWindow *self)
+{
+  bind_drop (self, self->solver_drop, "solver");
+  bind_drop (self, self->schedule_drop, "schedule-kind");
+  bind_spin (self, self->steps_spin, "steps");
+  bind_spin (self, self->points_spin, "points");
+  bind_spin (self, self->sigma_min_spin, "sigma-min");
+  bind_spin (self, self->sigma_max_spin, "sigma-max");
+  bind_spin (self, self->rho_spin, "rho");
+  bind_spin (self, self->shift_spin, "shift");
+  bind_spin (self, self->seed_spin, "seed");
+  bind_spin (self, self->batch_spin, "batch");
+  g_object_bind_property (self->afs_check, "active", self, "afs", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 }
 
 static void
@@ -773,19 +848,19 @@ setup_model_drop (EpdWindow *self)
 static void
 setup_panel (EpdWindow *self)
 {
+  static const char *live[] = { "notify::solver", "notify::steps", "notify::points", "notify::sigma-min",
+                                 "notify::sigma-max", "notify::rho", "notify::shift", "notify::afs",
+                                 "notify::seed", "notify::batch" };
+
   setup_model_drop (self);
   set_solver_items (self->solver_drop);
   set_schedule_items (self->schedule_drop);
-  select_string (self->solver_drop, "epd");
+  bind_panel (self);
   g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
-  g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
-  connect_live (self, self->solver_drop, "notify::selected");
-  connect_live (self, self->afs_check, "toggled");
-  for (GtkWidget **s = (GtkWidget *[]) { self->steps_spin, self->points_spin, self->sigma_min_spin,
-                                         self->sigma_max_spin, self->rho_spin, self->shift_spin,
-                                         self->seed_spin, self->batch_spin, NULL }; *s != NULL; s++)
-    connect_live (self, *s, "value-changed");
+  g_signal_connect (self, "notify::schedule-kind", G_CALLBACK (schedule_kind_changed), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (live); i++)
+    g_signal_connect (self, live[i], G_CALLBACK (controls_changed), NULL);
 }
 
 /* ---- the views ------------------------------------------------------- */
@@ -928,9 +1003,106 @@ epd_window_finalize (GObject *object)
   g_free (self->model_key);
   g_clear_pointer (&self->table_loaded, epd_table_free);
   g_free (self->table_name);
+  g_free (self->solver);
+  g_free (self->schedule_kind);
   g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
   g_strfreev (self->shipped_names);
   G_OBJECT_CLASS (epd_window_parent_class)->finalize (object);
+}
+
+static void
+epd_window_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOLVER: g_value_set_string (value, self->solver); break;
+    case PROP_STEPS: g_value_set_uint (value, self->steps); break;
+    case PROP_POINTS: g_value_set_uint (value, self->points); break;
+    case PROP_SCHEDULE_KIND: g_value_set_string (value, self->schedule_kind); break;
+    case PROP_SIGMA_MIN: g_value_set_double (value, self->sigma_min); break;
+    case PROP_SIGMA_MAX: g_value_set_double (value, self->sigma_max); break;
+    case PROP_RHO: g_value_set_double (value, self->rho); break;
+    case PROP_SHIFT: g_value_set_double (value, self->shift); break;
+    case PROP_AFS: g_value_set_boolean (value, self->afs); break;
+    case PROP_SEED: g_value_set_uint (value, self->seed); break;
+    case PROP_BATCH: g_value_set_uint (value, self->batch); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* Each setter notifies only on a change, so bindings and re-solves settle. */
+static void
+set_string (EpdWindow  *self,
+            char      **field,
+            const char *value,
+            guint       prop)
+{
+  /* (g_set_str() is GLib 2.76, past the 2.74 this builds against.) */
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+#define SET_FIELD(field, value, prop) \
+  G_STMT_START { \
+    if (self->field != (value)) \
+      { \
+        self->field = (value); \
+        g_object_notify_by_pspec (object, properties[prop]); \
+      } \
+  } G_STMT_END
+
+static void
+epd_window_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOLVER: set_string (self, &self->solver, g_value_get_string (value), prop_id); break;
+    case PROP_STEPS: SET_FIELD (steps, g_value_get_uint (value), prop_id); break;
+    case PROP_POINTS: SET_FIELD (points, g_value_get_uint (value), prop_id); break;
+    case PROP_SCHEDULE_KIND: set_string (self, &self->schedule_kind, g_value_get_string (value), prop_id); break;
+    case PROP_SIGMA_MIN: SET_FIELD (sigma_min, g_value_get_double (value), prop_id); break;
+    case PROP_SIGMA_MAX: SET_FIELD (sigma_max, g_value_get_double (value), prop_id); break;
+    case PROP_RHO: SET_FIELD (rho, g_value_get_double (value), prop_id); break;
+    case PROP_SHIFT: SET_FIELD (shift, g_value_get_double (value), prop_id); break;
+    case PROP_AFS: SET_FIELD (afs, g_value_get_boolean (value), prop_id); break;
+    case PROP_SEED: SET_FIELD (seed, g_value_get_uint (value), prop_id); break;
+    case PROP_BATCH: SET_FIELD (batch, g_value_get_uint (value), prop_id); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+#undef SET_FIELD
+
+static void
+install_properties (GObjectClass *object_class)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  properties[PROP_SOLVER] = g_param_spec_string ("solver", NULL, NULL, "epd", flags);
+  properties[PROP_STEPS] = g_param_spec_uint ("steps", NULL, NULL, 1, G_MAXUINT, 3, flags);
+  properties[PROP_POINTS] = g_param_spec_uint ("points", NULL, NULL, 1, G_MAXUINT, 2, flags);
+  properties[PROP_SCHEDULE_KIND] = g_param_spec_string ("schedule-kind", NULL, NULL, "polynomial", flags);
+  properties[PROP_SIGMA_MIN] = g_param_spec_double ("sigma-min", NULL, NULL, 0, G_MAXDOUBLE, 0.002, flags);
+  properties[PROP_SIGMA_MAX] = g_param_spec_double ("sigma-max", NULL, NULL, 0, G_MAXDOUBLE, 80, flags);
+  properties[PROP_RHO] = g_param_spec_double ("rho", NULL, NULL, 0, G_MAXDOUBLE, 7, flags);
+  properties[PROP_SHIFT] = g_param_spec_double ("shift", NULL, NULL, 0, G_MAXDOUBLE, 3, flags);
+  properties[PROP_AFS] = g_param_spec_boolean ("afs", NULL, NULL, TRUE, flags);
+  properties[PROP_SEED] = g_param_spec_uint ("seed", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_BATCH] = g_param_spec_uint ("batch", NULL, NULL, 1, G_MAXUINT, 256, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -940,6 +1112,9 @@ epd_window_class_init (EpdWindowClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
+  G_OBJECT_CLASS (klass)->get_property = epd_window_get_property;
+  G_OBJECT_CLASS (klass)->set_property = epd_window_set_property;
+  install_properties (G_OBJECT_CLASS (klass));
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_activated);
   gtk_widget_class_install_action (widget_class, "win.redo", NULL, undo_activated);
 
@@ -987,6 +1162,9 @@ epd_window_class_init (EpdWindowClass *klass)
 static void
 epd_window_init (EpdWindow *self)
 {
+  /* The properties' defaults; the template's controls take them over. */
+  self->solver = g_strdup ("epd");
+  self->schedule_kind = g_strdup ("polynomial");
   gtk_widget_init_template (GTK_WIDGET (self));
   setup_panel (self);
   setup_views (self);
