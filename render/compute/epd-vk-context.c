@@ -605,8 +605,8 @@ create_device (EpdVkContext *self,
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_DEVICE, (guint64) (guintptr) self->device, "epd device");
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_QUEUE, (guint64) (guintptr) self->queue, "epd compute queue");
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_POOL, (guint64) self->pool, "epd command pool");
-  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_BUFFER, (guint64) (guintptr) self->commands,
-                           "epd submission");
+  /* Not the command buffer: freed with its pool, its copied name would leak
+   * in lavapipe. */
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_FENCE, (guint64) self->fence, "epd submission fence");
   return create_pipeline_cache (self, error);
 
