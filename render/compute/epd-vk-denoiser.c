@@ -1,4 +1,4 @@
-/* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
+/* epd-vk-denoiser.c: Gaussian-mixture, empirical and UNet denoisers in Vulkan compute. */
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 
@@ -7,6 +7,8 @@
 
 #include "epd-empirical.h"
 #include "epd-gmm.h"
+#include "epd-unet.h"
+#include "epd-vk-unet.h"
 
 /* Images per partial sum of the empirical weighted sum (a multiple of 16). */
 #define EMP_CHUNK 512
@@ -44,6 +46,7 @@ struct _EpdVkDenoiser
   gsize          pass_rows;  /* rows per pass of the scratch buffers */
   EpdVkBuffer   *params[N_PARAMS];
   EpdVkKernel   *kernels[N_KERNELS];
+  EpdVkUnet     *unet;       /* a UNet's executor (epd-vk-unet.c), or NULL */
 
   /* Per call, grown to the largest batch seen (scratch: to one pass of it). */
   gsize          capacity;
@@ -81,6 +84,7 @@ epd_vk_denoiser_finalize (GObject *object)
   EpdVkDenoiser *self = EPD_VK_DENOISER (object);
 
   free_io (self);
+  g_clear_pointer (&self->unet, epd_vk_unet_free);
   for (guint i = 0; i < N_PARAMS; i++)
     g_clear_pointer (&self->params[i], epd_vk_buffer_free);
   for (guint i = 0; i < N_KERNELS; i++)
@@ -231,7 +235,7 @@ epd_vk_denoiser_new (EpdVkContext *context,
 
   g_return_val_if_fail (EPD_IS_VK_CONTEXT (context), NULL);
   g_return_val_if_fail (EPD_IS_DENOISER (cpu_model), NULL);
-  if (!EPD_IS_GMM (cpu_model) && !EPD_IS_EMPIRICAL (cpu_model))
+  if (!EPD_IS_GMM (cpu_model) && !EPD_IS_EMPIRICAL (cpu_model) && !EPD_IS_UNET (cpu_model))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "no Vulkan kernel for the model %s",
                    epd_denoiser_describe (cpu_model));
@@ -250,7 +254,9 @@ epd_vk_denoiser_new (EpdVkContext *context,
   self->cpu = g_object_ref (cpu_model);
   self->dim = epd_denoiser_get_dim (cpu_model);
   self->is_gmm = EPD_IS_GMM (cpu_model);
-  if (self->is_gmm)
+  if (EPD_IS_UNET (cpu_model))
+    ok = (self->unet = epd_vk_unet_new (context, epd_unet_get_plan (EPD_UNET (cpu_model)), error)) != NULL;
+  else if (self->is_gmm)
     {
       self->k = epd_gmm_get_n_components (EPD_GMM (cpu_model));
       self->pass_rows = MAX_PASS_ROWS;
@@ -445,12 +451,12 @@ add_empirical_pass (EpdVkDenoiser *self,
 }
 
 static gboolean
-run_device (EpdVkDenoiser *self,
-            const double  *x,
-            const double  *sigma,
-            gsize          batch,
-            double        *out,
-            GError       **error)
+run_closed_form (EpdVkDenoiser *self,
+                 const double  *x,
+                 const double  *sigma,
+                 gsize          batch,
+                 double        *out,
+                 GError       **error)
 {
   g_autoptr(GArray) steps = g_array_new (FALSE, TRUE, sizeof (EpdVkStep));
   gsize n_passes = (batch + self->pass_rows - 1) / self->pass_rows;
@@ -486,6 +492,19 @@ run_device (EpdVkDenoiser *self,
 }
 
 static gboolean
+run_device (EpdVkDenoiser *self,
+            const double  *x,
+            const double  *sigma,
+            gsize          batch,
+            double        *out,
+            GError       **error)
+{
+  if (self->unet != NULL)
+    return epd_vk_unet_denoise (self->unet, EPD_UNET (self->cpu), x, sigma, batch, out, error);
+  return run_closed_form (self, x, sigma, batch, out, error);
+}
+
+static gboolean
 epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
                          const double *x,
                          const double *sigma,
@@ -497,7 +516,9 @@ epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GError) device_error = NULL;
 
-  if (!check_sigma (self, sigma, batch, error))
+  /* Bad rows are the caller's error, not the device's: no fallback for them. */
+  if (!check_sigma (self, sigma, batch, error) ||
+      (self->unet != NULL && !epd_vk_unet_check_rows (x, batch * self->dim, error)))
     return FALSE;
   locker = g_mutex_locker_new (&self->lock);
   if (!self->fell_back && run_device (self, x, sigma, batch, out, &device_error))
@@ -585,5 +606,5 @@ guint64
 epd_vk_denoiser_get_n_submits (EpdVkDenoiser *self)
 {
   g_return_val_if_fail (EPD_IS_VK_DENOISER (self), 0);
-  return self->n_submits;
+  return self->n_submits + (self->unet != NULL ? epd_vk_unet_get_n_submits (self->unet) : 0);
 }
