@@ -62,6 +62,7 @@ struct _EpdVkUnet
   gsize         per_sample;     /* arena floats per sample: slots, then scratch */
   gsize         arena_limit;    /* bytes */
   gsize         max_pass;       /* samples per pass, 0: no cap but the arena's */
+  guint32       max_groups[3];  /* the device's maxComputeWorkGroupCount, or lower for tests */
   EpdVkBuffer  *weights;
   EpdVkKernel  *kernels[N_KERNELS];
   GArray       *host_values;    /* HostValue */
@@ -210,6 +211,8 @@ epd_vk_unet_new (EpdVkContext *context,
   self->pushes = g_array_new (FALSE, TRUE, sizeof (UnetPush));
   self->slot_base = g_new0 (gsize, MAX (plan->n_slots, 1));
   self->arena_limit = MAX_ARENA_BYTES;
+  memcpy (self->max_groups, epd_vk_context_get_limits (context)->maxComputeWorkGroupCount,
+          sizeof self->max_groups);
   if (!check_plan (self, error))
     return NULL;
   plan_sizes (self);
@@ -411,7 +414,7 @@ value_base (EpdVkUnet *self,
 static const guint32 *
 max_groups (EpdVkUnet *self)
 {
-  return epd_vk_context_get_limits (self->context)->maxComputeWorkGroupCount;
+  return self->max_groups;
 }
 
 static void
@@ -816,4 +819,14 @@ epd_vk_unet_set_max_pass_samples (EpdVkUnet *self,
                                   gsize      samples)
 {
   self->max_pass = samples;
+}
+
+void
+epd_vk_unet_set_max_groups (EpdVkUnet *self,
+                            guint32    groups)
+{
+  const guint32 *device = epd_vk_context_get_limits (self->context)->maxComputeWorkGroupCount;
+
+  for (guint d = 0; d < 3; d++)
+    self->max_groups[d] = groups > 0 ? MIN (groups, device[d]) : device[d];
 }

@@ -57,6 +57,11 @@ gsize        epd_vk_unet_get_pass_samples (EpdVkUnet *self);
  * can split small batches into passes. Takes effect at the next run. */
 void         epd_vk_unet_set_max_pass_samples (EpdVkUnet *self,
                                                gsize      samples);
+/* Caps the workgroups of every dispatch per dimension (0: the device's
+ * maxComputeWorkGroupCount), so that tests exercise the shaders' loops over
+ * the tiles a grid at the device's limit would not cover. */
+void         epd_vk_unet_set_max_groups (EpdVkUnet  *self,
+                                         guint32     groups);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdVkUnet, epd_vk_unet_free)
 

@@ -462,6 +462,26 @@ make_inputs (const EpdUnetPlan *plan,
   return in;
 }
 
+/* A run on other inputs, so that the arena holds none of the values a
+ * following run must compute. */
+static void
+scramble_arena (EpdVkUnet   *vk,
+                EpdUnetPlan *plan,
+                gsize        batch)
+{
+  g_autoptr(GError) error = NULL;
+  gsize n = batch * epd_unet_value_floats (&plan->values[plan->input]);
+  g_autofree float *x = g_new (float, n), *t = g_new (float, batch);
+  g_autofree float *out = g_new (float, batch * epd_unet_value_floats (&plan->values[plan->output]));
+
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) ((i % 7) - 3.0);
+  for (gsize i = 0; i < batch; i++)
+    t[i] = 500.0f + i;
+  g_assert_true (epd_vk_unet_run (vk, batch, x, t, out, &error));
+  g_assert_no_error (error);
+}
+
 static float *
 vulkan_run (EpdVkUnet   *vk,
             EpdUnetPlan *plan,
@@ -476,7 +496,9 @@ vulkan_run (EpdVkUnet   *vk,
   return out;
 }
 
-/* Runs the plan on the device and in float64; returns the relative error. */
+/* Runs the plan on the device and in float64 and returns the relative
+ * error; again with one workgroup per dispatch, which must loop over every
+ * tile and element and give the same floats. */
 static double
 check_plan (EpdUnetPlan *plan,
             double       input_scale,
@@ -500,6 +522,12 @@ check_plan (EpdUnetPlan *plan,
   g_test_message ("%s: max relative error %.3g", what, err);
   g_assert_cmpfloat (err, <=, TOL);
   g_assert_cmpuint (epd_vk_unet_get_n_submits (vk), ==, 1);
+  scramble_arena (vk, plan, BATCH);
+  epd_vk_unet_set_max_groups (vk, 1);
+  g_clear_pointer (&out, g_free);
+  out = vulkan_run (vk, plan, BATCH, &in);
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat (out[i], ==, (float) outd[i]);
   g_free (in.input);
   g_free (in.timesteps);
   g_clear_pointer (&vk, epd_vk_unet_free);
@@ -754,8 +782,9 @@ load_fixture (const char *name)
 }
 
 /* The raw network on the device against the float64 torch reference and the
- * float64 interpreter above, in one pass and in passes of 2 samples (the same
- * arithmetic per output: equal bit for bit), one submission per run. */
+ * float64 interpreter above; in one pass, in passes of 2 samples and with
+ * tiny grids (the same arithmetic per output: equal bit for bit); one
+ * submission per run. */
 static void
 test_fixture_network (gconstpointer data)
 {
@@ -794,10 +823,19 @@ test_fixture_network (gconstpointer data)
 
   /* Passes of 2 samples: the same outputs, still one submission per run. */
   epd_vk_unet_set_max_pass_samples (vk, 2);
+  scramble_arena (vk, plan, b);
   split = vulkan_run (vk, plan, b, &in);
   g_assert_cmpuint (epd_vk_unet_get_pass_samples (vk), ==, 2);
   g_assert_cmpmem (split, n * sizeof (float), one, n * sizeof (float));
-  g_assert_cmpuint (epd_vk_unet_get_n_submits (vk), ==, 2);
+  g_assert_cmpuint (epd_vk_unet_get_n_submits (vk), ==, 3);
+  /* Grids of at most 2 x 2 x 2 groups: the shaders loop over the other tiles
+   * and elements, as they do past maxComputeWorkGroupCount. */
+  epd_vk_unet_set_max_pass_samples (vk, 0);
+  epd_vk_unet_set_max_groups (vk, 2);
+  g_clear_pointer (&split, g_free);
+  scramble_arena (vk, plan, b);
+  split = vulkan_run (vk, plan, b, &in);
+  g_assert_cmpmem (split, n * sizeof (float), one, n * sizeof (float));
   g_free (in.input);
   g_free (in.timesteps);
   g_clear_pointer (&vk, epd_vk_unet_free);
