@@ -125,6 +125,23 @@ check_plan (EpdVkUnet *self,
   return TRUE;
 }
 
+/* The kernels' groups are 256 x 1 or 16 x 16; Vulkan promises only 128. */
+static gboolean
+check_device (EpdVkUnet *self,
+              GError   **error)
+{
+  const VkPhysicalDeviceLimits *limits = epd_vk_context_get_limits (self->context);
+
+  if (limits->maxComputeWorkGroupInvocations >= UNET_GROUP_SIZE &&
+      limits->maxComputeWorkGroupSize[0] >= UNET_GROUP_SIZE && limits->maxComputeWorkGroupSize[1] >= 16)
+    return TRUE;
+  g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "%s runs at most %u invocations per workgroup "
+               "(%u x %u); the UNet kernels need 256 (256 x 16)", epd_vk_context_get_info (self->context)->name,
+               limits->maxComputeWorkGroupInvocations, limits->maxComputeWorkGroupSize[0],
+               limits->maxComputeWorkGroupSize[1]);
+  return FALSE;
+}
+
 static void
 add_host_value (EpdVkUnet *self,
                 guint      value)
@@ -184,8 +201,10 @@ upload_weights (EpdVkUnet *self,
   gsize bytes = MAX (self->plan->n_weights, 1) * sizeof (float);
 
   self->weights = epd_vk_buffer_new (self->context, bytes, EPD_VK_MEMORY_DEVICE, error);
-  if (self->weights == NULL || !epd_vk_buffer_upload (self->weights, self->plan->weights,
-                                                      self->plan->n_weights * sizeof (float), error))
+  /* An empty copy is invalid Vulkan: a plan without weights uploads nothing. */
+  if (self->weights == NULL ||
+      (self->plan->n_weights > 0 &&
+       !epd_vk_buffer_upload (self->weights, self->plan->weights, self->plan->n_weights * sizeof (float), error)))
     {
       g_prefix_error (error, "the UNet's %" G_GSIZE_FORMAT " weights: ", self->plan->n_weights);
       return FALSE;
@@ -213,7 +232,7 @@ epd_vk_unet_new (EpdVkContext *context,
   self->arena_limit = MAX_ARENA_BYTES;
   memcpy (self->max_groups, epd_vk_context_get_limits (context)->maxComputeWorkGroupCount,
           sizeof self->max_groups);
-  if (!check_plan (self, error))
+  if (!check_device (self, error) || !check_plan (self, error))
     return NULL;
   plan_sizes (self);
   if (self->per_sample * sizeof (float) > MIN (device_range (self), self->arena_limit))

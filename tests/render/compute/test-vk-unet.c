@@ -939,6 +939,17 @@ test_denoise_fallback (void)
   assert_no_validation_messages (context);
 }
 
+/* The discrete-GPU path on any device: device-local buffers filled through
+ * staging copies, the weights' upload included (none for a plan without). */
+static void
+test_staging (void)
+{
+  g_setenv ("EPD_VK_STAGING", "1", TRUE);
+  test_pointwise ();
+  test_fixture_network ("grey-attn");
+  g_unsetenv ("EPD_VK_STAGING");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -964,5 +975,6 @@ main (int argc, char *argv[])
     }
   g_test_add_func ("/vk-unet/denoise/bad-rows", test_denoise_bad_rows);
   g_test_add_func ("/vk-unet/denoise/fallback", test_denoise_fallback);
+  g_test_add_func ("/vk-unet/staging", test_staging);
   return g_test_run ();
 }
