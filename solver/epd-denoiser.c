@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-denoiser.c: the denoiser interface and its finite-difference JVP fallback. */
 #include "epd-denoiser.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli.h: the `epd` command-line tool's sub-commands and shared helpers. */
 #pragma once
 
@@ -116,9 +117,12 @@ EpdDenoiser  *epd_cli_open_model       (const char  *spec,
                                         const char  *device,
                                         GError     **error);
 
-/* Installs a SIGINT handler that sets a flag instead of killing the process,
- * so long commands can write their best result before exiting. */
-void          epd_cli_catch_interrupt  (void);
+/* Ctrl-C (SIGINT) cancels cancellable (may be NULL) instead of killing the
+ * process, so long commands can write their best result before exiting; a
+ * second Ctrl-C kills it. The signal is delivered through the main context:
+ * a running main loop, or epd_cli_interrupted(), which also says whether it
+ * came. */
+void          epd_cli_catch_interrupt  (GCancellable *cancellable);
 gboolean      epd_cli_interrupted      (void);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-sample.c: `epd sample`, one solve from latents to samples. */
 #include <math.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "epd-model.h"
 #include "epd-image-grid.h"
 #include "epd-epd-step.h"
+#include "epd-numeric.h"
 
 typedef struct
 {
@@ -180,14 +182,17 @@ check_finite_latents (const char    *path,
                       guint          dim,
                       GError       **error)
 {
-  for (gsize i = 0; i < batch * dim; i++)
-    if (!isfinite (z[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
-                     "%s: the latents have a non-finite value %g at row %" G_GSIZE_FORMAT ", column %"
-                     G_GSIZE_FORMAT, path, z[i], i / dim, i % dim);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (z, batch * dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                   "%s: the latents have a non-finite value %g at row %" G_GSIZE_FORMAT ", column %"
+                   G_GSIZE_FORMAT, path, z[i], i / dim, i % dim);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-unet.c: a UNet plan recorded into one Vulkan submission. */
 #include "epd-vk-unet.h"
 #include "epd-vk-private.h"
@@ -5,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "shaders/unet-kernels.h"
+#include "epd-kernel-interface.h"
 
 /* The arena's cap: it bounds the device memory a run needs, not the batch. */
 #define MAX_ARENA_BYTES ((gsize) 1 << 30)
@@ -132,8 +133,8 @@ check_device (EpdVkUnet *self,
 {
   const VkPhysicalDeviceLimits *limits = epd_vk_context_get_limits (self->context);
 
-  if (limits->maxComputeWorkGroupInvocations >= UNET_GROUP_SIZE &&
-      limits->maxComputeWorkGroupSize[0] >= UNET_GROUP_SIZE && limits->maxComputeWorkGroupSize[1] >= 16)
+  if (limits->maxComputeWorkGroupInvocations >= EPD_UNET_GROUP_SIZE &&
+      limits->maxComputeWorkGroupSize[0] >= EPD_UNET_GROUP_SIZE && limits->maxComputeWorkGroupSize[1] >= 16)
     return TRUE;
   g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "%s runs at most %u invocations per workgroup "
                "(%u x %u); the UNet kernels need 256 (256 x 16)", epd_vk_context_get_info (self->context)->name,
@@ -180,7 +181,7 @@ plan_sizes (EpdVkUnet *self)
 static gsize
 device_range (EpdVkUnet *self)
 {
-  return epd_vk_context_get_limits (self->context)->maxStorageBufferRange;
+  return epd_vk_context_get_max_buffer_range (self->context);
 }
 
 static gboolean
@@ -188,7 +189,7 @@ create_kernels (EpdVkUnet *self,
                 GError   **error)
 {
   for (guint k = 0; k < N_KERNELS; k++)
-    if ((self->kernels[k] = epd_vk_kernel_new (self->context, kernel_info[k].name, UNET_N_BINDINGS,
+    if ((self->kernels[k] = epd_vk_kernel_new (self->context, kernel_info[k].name, EPD_UNET_N_BINDINGS,
                                                kernel_info[k].push_size, error)) == NULL)
       return FALSE;
   return TRUE;
@@ -201,6 +202,8 @@ upload_weights (EpdVkUnet *self,
   gsize bytes = MAX (self->plan->n_weights, 1) * sizeof (float);
 
   self->weights = epd_vk_buffer_new (self->context, bytes, EPD_VK_MEMORY_DEVICE, error);
+  if (self->weights != NULL)
+    epd_vk_buffer_set_name (self->weights, "unet weights");
   /* An empty copy is invalid Vulkan: a plan without weights uploads nothing. */
   if (self->weights == NULL ||
       (self->plan->n_weights > 0 &&
@@ -301,10 +304,11 @@ alloc_arena (EpdVkUnet *self,
                                    EPD_VK_MEMORY_DEVICE, error);
   if (self->arena == NULL)
     return FALSE;
+  epd_vk_buffer_set_name (self->arena, "unet arena");
   for (guint k = 0; k < N_KERNELS; k++)
     {
-      epd_vk_kernel_bind (self->kernels[k], UNET_BINDING_WEIGHTS, self->weights);
-      epd_vk_kernel_bind (self->kernels[k], UNET_BINDING_ARENA, self->arena);
+      epd_vk_kernel_bind (self->kernels[k], EPD_UNET_WEIGHTS, self->weights);
+      epd_vk_kernel_bind (self->kernels[k], EPD_UNET_ARENA, self->arena);
     }
   self->pass_samples = pass_samples;
   layout_arena (self);
@@ -332,6 +336,8 @@ alloc_staging (EpdVkUnet *self,
           g_clear_pointer (&in, epd_vk_buffer_free);
           return FALSE;
         }
+      epd_vk_buffer_set_name (in, "unet staging in");
+      epd_vk_buffer_set_name (out, "unet staging out");
       g_ptr_array_add (self->stage_in, in);
       g_ptr_array_add (self->stage_out, out);
     }
@@ -457,16 +463,16 @@ record_conv (EpdVkUnet       *self,
   if (op->bias != EPD_UNET_NONE)
     {
       pc->bias_off = u32 (op->bias);
-      pc->flags |= UNET_CONV_HAS_BIAS;
+      pc->flags |= EPD_UNET_CONV_HAS_BIAS;
     }
   if (!linear && op->residual != EPD_UNET_NONE)
     {
       pc->res_off = u32 (value_base (self, op->residual));
-      pc->flags |= UNET_CONV_HAS_RESIDUAL;
+      pc->flags |= EPD_UNET_CONV_HAS_RESIDUAL;
     }
   add_dispatch (self, k == 1 ? K_CONV1 : K_CONV3,
-                groups_for ((cols + UNET_TILE_N - 1) / UNET_TILE_N, max_groups (self)[0]),
-                groups_for ((out->c + UNET_TILE_M - 1) / UNET_TILE_M, max_groups (self)[1]), 1);
+                groups_for ((cols + EPD_UNET_TILE_N - 1) / EPD_UNET_TILE_N, max_groups (self)[0]),
+                groups_for ((out->c + EPD_UNET_TILE_M - 1) / EPD_UNET_TILE_M, max_groups (self)[1]), 1);
 }
 
 static void
@@ -490,12 +496,12 @@ elt_mode (EpdUnetOpKind kind)
 {
   switch (kind)
     {
-    case EPD_UNET_OP_SILU: return UNET_ELT_SILU;
-    case EPD_UNET_OP_ADD: return UNET_ELT_ADD;
-    case EPD_UNET_OP_CHANNEL_BIAS: return UNET_ELT_CHANNEL_BIAS;
-    case EPD_UNET_OP_SCALE_SHIFT: return UNET_ELT_SCALE_SHIFT;
+    case EPD_UNET_OP_SILU: return EPD_UNET_ELT_SILU;
+    case EPD_UNET_OP_ADD: return EPD_UNET_ELT_ADD;
+    case EPD_UNET_OP_CHANNEL_BIAS: return EPD_UNET_ELT_CHANNEL_BIAS;
+    case EPD_UNET_OP_SCALE_SHIFT: return EPD_UNET_ELT_SCALE_SHIFT;
     case EPD_UNET_OP_AFFINE:
-    default: return UNET_ELT_AFFINE;
+    default: return EPD_UNET_ELT_AFFINE;
     }
 }
 
@@ -520,7 +526,7 @@ record_elementwise (EpdVkUnet       *self,
       pc->vec_c = self->plan->values[op->in[1]].c;
       pc->offset = vector ? op->offset : 0;
     }
-  add_dispatch (self, K_ELT, groups_for ((count + UNET_GROUP_SIZE - 1) / UNET_GROUP_SIZE, max_groups (self)[0]),
+  add_dispatch (self, K_ELT, groups_for ((count + EPD_UNET_GROUP_SIZE - 1) / EPD_UNET_GROUP_SIZE, max_groups (self)[0]),
                 1, 1);
 }
 
@@ -537,7 +543,7 @@ record_concat (EpdVkUnet       *self,
     .in0_off = u32 (value_base (self, op->in[0])), .in1_off = u32 (value_base (self, op->in[1])),
     .out_off = u32 (value_base (self, op->out)), .n = u32 (n), .c0 = a->c, .c1 = b->c, .p = a->h * a->w,
   };
-  add_dispatch (self, K_CONCAT, groups_for ((count + UNET_GROUP_SIZE - 1) / UNET_GROUP_SIZE, max_groups (self)[0]),
+  add_dispatch (self, K_CONCAT, groups_for ((count + EPD_UNET_GROUP_SIZE - 1) / EPD_UNET_GROUP_SIZE, max_groups (self)[0]),
                 1, 1);
 }
 
@@ -555,7 +561,7 @@ record_upsample (EpdVkUnet       *self,
     .n = u32 (n), .c = v->c, .h = v->h, .w = v->w,
   };
   add_dispatch (self, K_UPSAMPLE,
-                groups_for ((count + UNET_GROUP_SIZE - 1) / UNET_GROUP_SIZE, max_groups (self)[0]), 1, 1);
+                groups_for ((count + EPD_UNET_GROUP_SIZE - 1) / EPD_UNET_GROUP_SIZE, max_groups (self)[0]), 1, 1);
 }
 
 static void
@@ -565,8 +571,8 @@ add_matmul (EpdVkUnet                 *self,
   const guint32 *most = max_groups (self);
 
   next_push (self)->matmul = *push;
-  add_dispatch (self, K_MATMUL, groups_for ((push->n + UNET_TILE_N - 1) / UNET_TILE_N, most[0]),
-                groups_for ((push->m + UNET_TILE_M - 1) / UNET_TILE_M, most[1]),
+  add_dispatch (self, K_MATMUL, groups_for ((push->n + EPD_UNET_TILE_N - 1) / EPD_UNET_TILE_N, most[0]),
+                groups_for ((push->m + EPD_UNET_TILE_M - 1) / EPD_UNET_TILE_M, most[1]),
                 groups_for (push->batches, most[2]));
 }
 
@@ -725,27 +731,29 @@ write_stage_in (EpdVkUnet   *self,
 /* ---- running -------------------------------------------------------------------- */
 
 static gboolean
-submit (EpdVkUnet *self,
-        GError   **error)
+submit (EpdVkUnet    *self,
+        GCancellable *cancellable,
+        GError      **error)
 {
   EpdVkStep *steps = (EpdVkStep *) self->steps->data;
 
   for (guint i = 0; i < self->steps->len; i++)
     if (steps[i].kernel != NULL)
       steps[i].push = &g_array_index (self->pushes, UnetPush, GPOINTER_TO_SIZE (steps[i].push));
-  if (!epd_vk_context_submit (self->context, steps, self->steps->len, error))
+  if (!epd_vk_context_submit (self->context, steps, self->steps->len, cancellable, error))
     return FALSE;
   self->n_submits++;
   return TRUE;
 }
 
 gboolean
-epd_vk_unet_run (EpdVkUnet   *self,
-                 gsize        batch,
-                 const float *input,
-                 const float *timesteps,
-                 float       *output,
-                 GError     **error)
+epd_vk_unet_run (EpdVkUnet    *self,
+                 gsize         batch,
+                 const float  *input,
+                 const float  *timesteps,
+                 float        *output,
+                 GCancellable *cancellable,
+                 GError      **error)
 {
   gsize out_floats = value_floats (self, self->plan->output);
   guint n_passes;
@@ -753,7 +761,9 @@ epd_vk_unet_run (EpdVkUnet   *self,
   g_return_val_if_fail (self != NULL, FALSE);
   if (batch == 0)
     return TRUE;
-  if (!ensure_capacity (self, batch, &n_passes, error))
+  /* A cancelled run may have left a submission reading these buffers. */
+  if (!epd_vk_context_wait_pending (self->context, cancellable, error) ||
+      !ensure_capacity (self, batch, &n_passes, error))
     return FALSE;
   g_array_set_size (self->steps, 0);
   g_array_set_size (self->pushes, 0);
@@ -765,7 +775,7 @@ epd_vk_unet_run (EpdVkUnet   *self,
                       timesteps);
       record_pass (self, p, n);
     }
-  if (!submit (self, error))
+  if (!submit (self, cancellable, error))
     return FALSE;
   for (guint p = 0; p < n_passes; p++)
     {
@@ -799,6 +809,7 @@ epd_vk_unet_denoise (EpdVkUnet    *self,
                      const double *sigma,
                      gsize         batch,
                      double       *out,
+                     GCancellable *cancellable,
                      GError      **error)
 {
   gsize dim = epd_denoiser_get_dim (EPD_DENOISER (model));
@@ -815,10 +826,16 @@ epd_vk_unet_denoise (EpdVkUnet    *self,
       return FALSE;
     }
   epd_unet_prepare_batch (model, x, sigma, batch, net_in, timesteps);
-  if (!epd_vk_unet_run (self, batch, net_in, timesteps, net_out, error))
+  if (!epd_vk_unet_run (self, batch, net_in, timesteps, net_out, cancellable, error))
     return FALSE;
   epd_unet_finish_batch (model, x, sigma, batch, net_out, out);
   return TRUE;
+}
+
+void
+epd_vk_unet_release (EpdVkUnet *self)
+{
+  free_arena (self);
 }
 
 guint64

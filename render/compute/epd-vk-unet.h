@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-unet.h: a UNet plan (epd-unet-plan.h) run by Vulkan compute.
  *
  * The weights go to the device once. The activation slots and the attention
@@ -30,12 +31,14 @@ EpdVkUnet   *epd_vk_unet_new          (EpdVkContext *context,
                                        GError      **error);
 void         epd_vk_unet_free         (EpdVkUnet    *self);
 /* input [batch][C][H][W] (the plan's input value), timesteps [batch] ->
- * output [batch][out_channels][H][W]: one submission. */
+ * output [batch][out_channels][H][W]: one submission, its wait checking
+ * cancellable (may be NULL; G_IO_ERROR_CANCELLED, see epd_vk_context_submit()). */
 gboolean     epd_vk_unet_run          (EpdVkUnet    *self,
                                        gsize         batch,
                                        const float  *input,
                                        const float  *timesteps,
                                        float        *output,
+                                       GCancellable *cancellable,
                                        GError      **error);
 /* The rows an EpdUnet refuses (as its CPU path does): x not finite. */
 gboolean     epd_vk_unet_check_rows   (const double *x,
@@ -49,7 +52,11 @@ gboolean     epd_vk_unet_denoise      (EpdVkUnet    *self,
                                        const double *sigma,
                                        gsize         batch,
                                        double       *out,
+                                       GCancellable *cancellable,
                                        GError      **error);
+/* Frees the arena and staging buffers (after a failure: the next run
+ * allocates them again). */
+void         epd_vk_unet_release      (EpdVkUnet    *self);
 guint64      epd_vk_unet_get_n_submits (EpdVkUnet   *self);
 /* Samples per pass of the current arena (0 before the first run). */
 gsize        epd_vk_unet_get_pass_samples (EpdVkUnet *self);

@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* CONCAT on channels: out [c0 + c1][p] = in0's channels, then in1's. */
 layout (local_size_x = 256) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_CONCAT
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_CONCAT_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 void
 main ()

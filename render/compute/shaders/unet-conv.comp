@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* CONV2D as an implicit GEMM over the pass's samples:
@@ -10,17 +11,17 @@
  * KSIZE (1 or 3) is set by glslc -D, so the k decomposition divides by constants. */
 layout (local_size_x = 16, local_size_y = 16) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_CONV
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_CONV_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 #define KK (KSIZE * KSIZE)
 
 /* [k][row], padded by one so that column-wise stores do not share banks. */
-shared float ws[UNET_TILE_K][UNET_TILE_M + 1];
-shared float xs[UNET_TILE_K][UNET_TILE_N + 1];
+shared float ws[EPD_UNET_TILE_K][EPD_UNET_TILE_M + 1];
+shared float xs[EPD_UNET_TILE_K][EPD_UNET_TILE_N + 1];
 
 void
 main ()
@@ -29,15 +30,15 @@ main ()
   uint lid = ty * 16u + tx;
   uint hw = pc.h * pc.w, p_out = pc.ho * pc.wo;
   uint kdim = pc.ci * KK, cols = pc.n * p_out;
-  uint col_tiles = (cols + UNET_TILE_N - 1u) / UNET_TILE_N;
-  uint row_tiles = (pc.co + UNET_TILE_M - 1u) / UNET_TILE_M;
+  uint col_tiles = (cols + EPD_UNET_TILE_N - 1u) / EPD_UNET_TILE_N;
+  uint row_tiles = (pc.co + EPD_UNET_TILE_M - 1u) / EPD_UNET_TILE_M;
   /* The column this invocation stages: the same in every k slice. */
-  uint lc = lid % UNET_TILE_N, lk = lid / UNET_TILE_N;
+  uint lc = lid % EPD_UNET_TILE_N, lk = lid / EPD_UNET_TILE_N;
 
   for (uint rt = gl_WorkGroupID.y; rt < row_tiles; rt += gl_NumWorkGroups.y)
     for (uint ct = gl_WorkGroupID.x; ct < col_tiles; ct += gl_NumWorkGroups.x)
       {
-        uint o0 = rt * UNET_TILE_M, col0 = ct * UNET_TILE_N;
+        uint o0 = rt * EPD_UNET_TILE_M, col0 = ct * EPD_UNET_TILE_N;
         uint lcol = col0 + lc;
         bool col_ok = lcol < cols;
         uint ln = col_ok ? lcol / p_out : 0u;
@@ -50,12 +51,12 @@ main ()
         for (uint i = 0u; i < 4u; i++)
           for (uint j = 0u; j < 4u; j++)
             acc[i][j] = 0.0;
-        for (uint k0 = 0u; k0 < kdim; k0 += UNET_TILE_K)
+        for (uint k0 = 0u; k0 < kdim; k0 += EPD_UNET_TILE_K)
           {
             for (uint q = 0u; q < 4u; q++)
               {
                 uint e = lid + 256u * q;
-                uint m = e / UNET_TILE_K, kk = e % UNET_TILE_K;
+                uint m = e / EPD_UNET_TILE_K, kk = e % EPD_UNET_TILE_K;
                 uint o = o0 + m, k = k0 + kk;
 
                 ws[kk][m] = o < pc.co && k < kdim ? wt[pc.weight_off + o * kdim + k] : 0.0;
@@ -76,7 +77,7 @@ main ()
                 xs[kk][lc] = v;
               }
             barrier ();
-            for (uint kk = 0u; kk < UNET_TILE_K; kk++)
+            for (uint kk = 0u; kk < EPD_UNET_TILE_K; kk++)
               {
                 float a[4], b[4];
 
@@ -107,9 +108,9 @@ main ()
 
                 if (o >= pc.co)
                   continue;
-                if ((pc.flags & UNET_CONV_HAS_BIAS) != 0u)
+                if ((pc.flags & EPD_UNET_CONV_HAS_BIAS) != 0u)
                   v += wt[pc.bias_off + o];
-                if ((pc.flags & UNET_CONV_HAS_RESIDUAL) != 0u)
+                if ((pc.flags & EPD_UNET_CONV_HAS_RESIDUAL) != 0u)
                   v += arena[pc.res_off + idx];
                 arena[pc.out_off + idx] = pc.alpha * v;
               }

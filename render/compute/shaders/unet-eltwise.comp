@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* The shape-preserving ops, one float per invocation per round:
@@ -7,11 +8,11 @@
  * per sample starting at offset; the last two optionally followed by SiLU. */
 layout (local_size_x = 256) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_ELT
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_ELT_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 float
 silu (float v)
@@ -30,13 +31,13 @@ main ()
       uint n = i / (pc.c * pc.p), ch = (i / pc.p) % pc.c;
       uint e = pc.in1_off + n * pc.vec_c + pc.offset + ch;
 
-      if (pc.mode == UNET_ELT_SILU)
+      if (pc.mode == EPD_UNET_ELT_SILU)
         v = silu (v);
-      else if (pc.mode == UNET_ELT_ADD)
+      else if (pc.mode == EPD_UNET_ELT_ADD)
         v = pc.alpha * (v + arena[pc.in1_off + i]);
-      else if (pc.mode == UNET_ELT_AFFINE)
+      else if (pc.mode == EPD_UNET_ELT_AFFINE)
         v = pc.alpha * v + pc.beta;
-      else if (pc.mode == UNET_ELT_CHANNEL_BIAS)
+      else if (pc.mode == EPD_UNET_ELT_CHANNEL_BIAS)
         v = v + arena[e];
       else
         v = v * (1.0 + arena[e]) + arena[e + pc.c];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* GROUP_NORM (+ SiLU): one group per (sample, group) reduces the mean, then
@@ -5,11 +6,11 @@
  * memory, and writes y = (v - mean) / sqrt(var + eps) weight[c] + bias[c]. */
 layout (local_size_x = 256) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_NORM
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_NORM_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 shared float red[256];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Batched strided matrix products for the attention (one batch per sample
@@ -7,22 +8,22 @@
  * is read along the operand's contiguous direction. */
 layout (local_size_x = 16, local_size_y = 16) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_MATMUL
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_MATMUL_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
-shared float as[UNET_TILE_K][UNET_TILE_M + 1];
-shared float bs[UNET_TILE_K][UNET_TILE_N + 1];
+shared float as[EPD_UNET_TILE_K][EPD_UNET_TILE_M + 1];
+shared float bs[EPD_UNET_TILE_K][EPD_UNET_TILE_N + 1];
 
 void
 main ()
 {
   uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
   uint lid = ty * 16u + tx;
-  uint row_tiles = (pc.m + UNET_TILE_M - 1u) / UNET_TILE_M;
-  uint col_tiles = (pc.n + UNET_TILE_N - 1u) / UNET_TILE_N;
+  uint row_tiles = (pc.m + EPD_UNET_TILE_M - 1u) / EPD_UNET_TILE_M;
+  uint col_tiles = (pc.n + EPD_UNET_TILE_N - 1u) / EPD_UNET_TILE_N;
 
   for (uint z = gl_WorkGroupID.z; z < pc.batches; z += gl_NumWorkGroups.z)
     {
@@ -34,20 +35,20 @@ main ()
       for (uint rt = gl_WorkGroupID.y; rt < row_tiles; rt += gl_NumWorkGroups.y)
         for (uint ct = gl_WorkGroupID.x; ct < col_tiles; ct += gl_NumWorkGroups.x)
           {
-            uint m0 = rt * UNET_TILE_M, n0 = ct * UNET_TILE_N;
+            uint m0 = rt * EPD_UNET_TILE_M, n0 = ct * EPD_UNET_TILE_N;
             float acc[4][4];
 
             for (uint i = 0u; i < 4u; i++)
               for (uint j = 0u; j < 4u; j++)
                 acc[i][j] = 0.0;
-            for (uint k0 = 0u; k0 < pc.k; k0 += UNET_TILE_K)
+            for (uint k0 = 0u; k0 < pc.k; k0 += EPD_UNET_TILE_K)
               {
                 for (uint q = 0u; q < 4u; q++)
                   {
                     uint e = lid + 256u * q;
                     bool k_fast = pc.a_col == 1u;
-                    uint mm = k_fast ? e / UNET_TILE_K : e % UNET_TILE_M;
-                    uint kk = k_fast ? e % UNET_TILE_K : e / UNET_TILE_M;
+                    uint mm = k_fast ? e / EPD_UNET_TILE_K : e % EPD_UNET_TILE_M;
+                    uint kk = k_fast ? e % EPD_UNET_TILE_K : e / EPD_UNET_TILE_M;
                     uint row = m0 + mm, k = k0 + kk;
 
                     as[kk][mm] = row < pc.m && k < pc.k ? arena[a_base + row * pc.a_row + k * pc.a_col] : 0.0;
@@ -56,14 +57,14 @@ main ()
                   {
                     uint e = lid + 256u * q;
                     bool n_fast = pc.b_col == 1u;
-                    uint nn = n_fast ? e % UNET_TILE_N : e / UNET_TILE_K;
-                    uint kk = n_fast ? e / UNET_TILE_N : e % UNET_TILE_K;
+                    uint nn = n_fast ? e % EPD_UNET_TILE_N : e / EPD_UNET_TILE_K;
+                    uint kk = n_fast ? e / EPD_UNET_TILE_N : e % EPD_UNET_TILE_K;
                     uint col = n0 + nn, k = k0 + kk;
 
                     bs[kk][nn] = col < pc.n && k < pc.k ? arena[b_base + k * pc.b_row + col * pc.b_col] : 0.0;
                   }
                 barrier ();
-                for (uint kk = 0u; kk < UNET_TILE_K; kk++)
+                for (uint kk = 0u; kk < EPD_UNET_TILE_K; kk++)
                   {
                     float a[4], b[4];
 

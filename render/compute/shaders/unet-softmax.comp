@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Softmax of each row in place (the attention's scores over the keys):
@@ -5,11 +6,11 @@
  * and sum reduced in shared memory. */
 layout (local_size_x = 256) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_SOFTMAX
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_SOFTMAX_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 shared float red[256];
 

@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* UPSAMPLE, nearest x2: out[c][y][x] = in[c][y / 2][x / 2]. */
 layout (local_size_x = 256) in;
 
-#include "unet-kernels.h"
+#define EPD_KERNEL_UNET_UPSAMPLE
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { UNET_UPSAMPLE_PUSH } pc;
-layout (std430, binding = UNET_BINDING_WEIGHTS) readonly buffer Weights { float wt[]; };
-layout (std430, binding = UNET_BINDING_ARENA) buffer Arena { float arena[]; };
+layout (std430, binding = EPD_UNET_WEIGHTS) readonly buffer Weights { float wt[]; };
+layout (std430, binding = EPD_UNET_ARENA) buffer Arena { float arena[]; };
 
 void
 main ()

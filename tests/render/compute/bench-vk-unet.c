@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-vk-unet.c: a diffusers UNet2DModel folder on the CPU path and on a
  * Vulkan device, batch by batch (a benchmark, not a test: see BENCHMARKS.md).
  *

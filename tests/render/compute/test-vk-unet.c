@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-unet.c: the UNet kernels (epd-vk-unet.c) on a Vulkan device.
  *
  * Each op runs in a small hand-built plan against a float64 interpreter of
@@ -478,7 +479,7 @@ scramble_arena (EpdVkUnet   *vk,
     x[i] = (float) ((i % 7) - 3.0);
   for (gsize i = 0; i < batch; i++)
     t[i] = 500.0f + i;
-  g_assert_true (epd_vk_unet_run (vk, batch, x, t, out, &error));
+  g_assert_true (epd_vk_unet_run (vk, batch, x, t, out, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -491,7 +492,7 @@ vulkan_run (EpdVkUnet   *vk,
   g_autoptr(GError) error = NULL;
   float *out = g_new (float, batch * epd_unet_value_floats (&plan->values[plan->output]));
 
-  g_assert_true (epd_vk_unet_run (vk, batch, in->input, in->timesteps, out, &error));
+  g_assert_true (epd_vk_unet_run (vk, batch, in->input, in->timesteps, out, NULL, &error));
   g_assert_no_error (error);
   return out;
 }
