@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-safetensors.c: reading .safetensors files (F32, F16, BF16 -> float32). */
 #include "epd-safetensors.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-compile.c: a UNet2DModel config and its tensors -> an EpdUnetPlan.
  *
  * The network is walked as diffusers' UNet2DModel.forward runs it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-config.c: diffusers' UNet2DModel and scheduler configs. */
 #include "epd-unet-config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-config.h: diffusers' UNet2DModel config.json and scheduler_config.json.
  *
  * Only what pixel-space checkpoints use is accepted (see epd_unet_config_parse);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-cpu.c: runs an EpdUnetPlan on the CPU in float32.
  *
  * Convolutions are im2col + OpenBLAS sgemm (its own threads); small images

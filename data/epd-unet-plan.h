@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-plan.h: a diffusers UNet2DModel compiled into a flat list of ops.
  *
  * The plan is the backend-neutral description of one network: the CPU

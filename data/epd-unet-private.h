@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet-private.h: building and running UNet plans inside data/. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet.c: a diffusers UNet2DModel folder as a denoiser D(x, sigma). */
 #include "epd-unet.h"
 

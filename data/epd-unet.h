@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-unet.h: a diffusers UNet2DModel folder as a denoiser D(x, sigma).
  *
  * A folder holds config.json (UNet2DModel), diffusion_pytorch_model.safetensors
