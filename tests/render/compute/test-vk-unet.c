@@ -6,7 +6,9 @@
  * against their float64 torch references and the CPU path. Sizes are tiny
  * (lavapipe is slow) but cross the kernels' tile edges: more than 64 output
  * channels and columns, K not a multiple of 16, more than one pass.
- * Registered plain and with EPD_VK_VALIDATION=1, where every test also
+ * The denoiser's failure paths (per-call fallback, a lost device, a hung
+ * device's cancelled wait, a buffer limit) are simulated as in
+ * test-vk-failures. Registered plain and with EPD_VK_VALIDATION=1, where every test also
  * asserts that the Khronos validation layer reported nothing.
  *
  * Tolerance: max |vulkan - reference| / max |reference| <= 1e-4 (float32
@@ -940,6 +942,109 @@ test_denoise_fallback (void)
   assert_no_validation_messages (context);
 }
 
+/* A failure other than a lost device costs one call (the CPU path's exact
+ * result); the next call is on the device again, with a new arena. */
+static void
+test_denoise_failure_per_call (void)
+{
+  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
+  g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
+  gsize n = epd_array_size (x), b = x->shape[0];
+  g_autofree double *first = g_new (double, n), *got = g_new (double, n), *on_cpu = g_new (double, n);
+
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), x->data, sigma->data, b, first, &error));
+  epd_vk_context_simulate_failure (context, VK_ERROR_OUT_OF_DEVICE_MEMORY);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), x->data, sigma->data, b, got, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x->data, sigma->data, b, on_cpu, &error));
+  g_assert_cmpmem (got, n * sizeof (double), on_cpu, n * sizeof (double));
+  g_assert_false (epd_vk_denoiser_fell_back (vk));
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), x->data, sigma->data, b, got, &error));
+  g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 2);
+  g_assert_cmpmem (got, n * sizeof (double), first, n * sizeof (double));
+  g_clear_object (&vk);
+  assert_no_validation_messages (context);
+}
+
+static gboolean
+cancel_later (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_cancel_loop (gpointer data)
+{
+  g_main_context_push_thread_default (data);
+  g_main_context_iteration (data, TRUE);
+  g_main_context_pop_thread_default (data);
+  return NULL;
+}
+
+/* A hung device: the thread's cancellable ends the wait (not a device
+ * failure); the next call waits for the abandoned submission, then runs. */
+static void
+test_denoise_cancel_hung (void)
+{
+  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
+  g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainContext) loop_context = g_main_context_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (200);
+  gsize n = epd_array_size (x), b = x->shape[0];
+  g_autofree double *got = g_new (double, n), *on_cpu = g_new (double, n);
+  GThread *canceller;
+
+  g_assert_no_error (error);
+  g_source_set_callback (timeout, cancel_later, cancellable, NULL);
+  g_source_attach (timeout, loop_context);
+  canceller = g_thread_new ("cancel", run_cancel_loop, loop_context);
+  epd_vk_context_simulate_hang (context, TRUE);
+  g_cancellable_push_current (cancellable);
+  g_assert_false (epd_denoiser_denoise (EPD_DENOISER (vk), x->data, sigma->data, b, got, &error));
+  g_cancellable_pop_current (cancellable);
+  g_thread_join (canceller);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (epd_vk_denoiser_fell_back (vk));
+  epd_vk_context_simulate_hang (context, FALSE);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), x->data, sigma->data, b, got, &error));
+  g_assert_no_error (error);
+  /* Completed submissions: the cancelled one is not counted. */
+  g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 1);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x->data, sigma->data, b, on_cpu, &error));
+  g_assert_cmpfloat (relative_error (got, on_cpu, n), <=, TOL);
+  g_clear_object (&vk);
+  assert_no_validation_messages (context);
+}
+
+/* One sample's activations above the device's largest buffer: refused at
+ * creation with a capacity error (the caller falls back to the CPU). */
+static void
+test_buffer_limit (void)
+{
+  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdUnet) unet = load_fixture ("rgb/unet");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdVkUnet) vk = NULL;
+
+  epd_vk_context_limit_buffer_range (context, 4096);
+  vk = epd_vk_unet_new (context, epd_unet_get_plan (unet), &error);
+  g_assert_null (vk);
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_DEVICE);
+  g_assert_nonnull (strstr (error->message, "largest storage buffer"));
+}
+
 /* The discrete-GPU path on any device: device-local buffers filled through
  * staging copies, the weights' upload included (none for a plan without). */
 static void
@@ -977,5 +1082,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/vk-unet/denoise/bad-rows", test_denoise_bad_rows);
   g_test_add_func ("/vk-unet/denoise/fallback", test_denoise_fallback);
   g_test_add_func ("/vk-unet/staging", test_staging);
+  g_test_add_func ("/vk-unet/denoise/failure-per-call", test_denoise_failure_per_call);
+  g_test_add_func ("/vk-unet/denoise/cancel-hung", test_denoise_cancel_hung);
+  g_test_add_func ("/vk-unet/buffer-limit", test_buffer_limit);
   return g_test_run ();
 }
