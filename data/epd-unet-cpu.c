@@ -1,13 +1,14 @@
-/* SPDX-License-Identifier: MIT */
-/* epd-unet-cpu.c: runs an EpdUnetPlan on the CPU in float32.
+/* SPDX-License-Identifier: MIT
+ * epd-unet-cpu.c: runs an EpdUnetPlan on the CPU in float32.
  *
  * Convolutions are im2col + OpenBLAS sgemm (its own threads); small images
  * gather the columns of several samples into one GEMM so its N stays wide.
- * Attention is two sgemm per head around a softmax. Group norm, SiLU and the
- * other element-wise ops are OpenMP loops whose iterations write disjoint
- * outputs (a group's sums run in one thread), so a result does not depend on
- * how the loop is split: runs repeat bit for bit for a given OpenBLAS
- * thread count. */
+ * Attention is two sgemm per head around a softmax. Group norm, SiLU, im2col
+ * and the other element-wise loops are split between as many threads as
+ * OpenBLAS uses (a pool of blocked, not spinning, workers: OpenMP's spinning
+ * waits made a loaded 2-core machine 80x slower). Every loop iteration
+ * writes its own outputs (a group's sums run in one thread), so results do
+ * not depend on the split: runs repeat bit for bit for a given thread count. */
 #include "epd-unet-private.h"
 
 #include <cblas.h>
@@ -15,7 +16,108 @@
 #include <string.h>
 
 /* Columns of one GEMM when several small images share it. */
-#define GEMM_COLUMNS 2048
+#define GEMM_COLUMNS 4096
+/* Loops over fewer floats than this run on the calling thread alone. */
+#define PARALLEL_MIN_WORK 16384
+#define MAX_THREADS 16
+
+/* ---- a parallel for over a blocked thread pool ---------------------------- */
+
+typedef void (*RangeFunc) (gpointer data, gsize begin, gsize end);
+
+typedef struct {
+  GMutex lock;
+  GCond  done;
+  guint  pending;
+} Team;
+
+typedef struct {
+  RangeFunc func;
+  gpointer  data;
+  gsize     begin, end;
+  Team     *team;
+} Chunk;
+
+static GThreadPool *pool;
+static guint        pool_threads = 1;
+
+static void
+run_chunk (gpointer item,
+           gpointer user_data)
+{
+  Chunk *c = item;
+
+  c->func (c->data, c->begin, c->end);
+  g_mutex_lock (&c->team->lock);
+  if (--c->team->pending == 0)
+    g_cond_signal (&c->team->done);
+  g_mutex_unlock (&c->team->lock);
+}
+
+/* As many threads as OpenBLAS runs (OPENBLAS_NUM_THREADS, else the cores). */
+static gpointer
+create_pool (gpointer unused)
+{
+  pool_threads = CLAMP (openblas_get_num_threads (), 1, MAX_THREADS);
+  if (pool_threads > 1)
+    pool = g_thread_pool_new (run_chunk, NULL, (int) pool_threads - 1, TRUE, NULL);
+  if (pool == NULL)
+    pool_threads = 1;
+  return NULL;
+}
+
+/* func over [0, n) in contiguous chunks, one per thread, the caller's among
+ * them; work (floats touched) below PARALLEL_MIN_WORK stays on the caller. */
+static void
+parallel_for (gsize      n,
+              gsize      work,
+              RangeFunc  func,
+              gpointer   data)
+{
+  static GOnce once = G_ONCE_INIT;
+  Chunk chunks[MAX_THREADS];
+  Team team;
+  guint t;
+
+  g_once (&once, create_pool, NULL);
+  t = (guint) MIN (pool_threads, n);
+  if (t <= 1 || work < PARALLEL_MIN_WORK)
+    {
+      func (data, 0, n);
+      return;
+    }
+  g_mutex_init (&team.lock);
+  g_cond_init (&team.done);
+  team.pending = t - 1;
+  for (guint i = 0; i < t; i++)
+    chunks[i] = (Chunk) { func, data, n * i / t, n * (i + 1) / t, &team };
+  for (guint i = 1; i < t; i++)
+    g_thread_pool_push (pool, &chunks[i], NULL);
+  func (data, chunks[0].begin, chunks[0].end);
+  g_mutex_lock (&team.lock);
+  while (team.pending > 0)
+    g_cond_wait (&team.done, &team.lock);
+  g_mutex_unlock (&team.lock);
+  g_mutex_clear (&team.lock);
+  g_cond_clear (&team.done);
+}
+
+/* What a loop body needs; each loop uses the fields it names. */
+typedef struct {
+  const EpdUnetPlan  *plan;
+  const EpdUnetOp    *op;
+  const EpdUnetValue *in;
+  const EpdUnetValue *out;
+  const float        *x;
+  const float        *x2;
+  const float        *res;
+  const float        *bias;
+  float              *y;
+  gsize               p;
+  gsize               ld;
+  gsize               n0;
+  float               alpha;
+} Loop;
 
 struct _EpdUnetCpu
 {
@@ -128,32 +230,69 @@ value_data (EpdUnetCpu *self,
   return id == EPD_UNET_NONE ? NULL : self->slots[self->plan->values[id].slot];
 }
 
+/* exp(x) for the SiLU, written so the compiler vectorises it: 2^n p(r) with
+ * x = n ln2 + r, |r| <= ln2/2, p a degree-6 Taylor polynomial (relative error
+ * below 3e-7 where it is not clamped); libm's expf is a call per element.
+ * Inputs below -87 give ~1e-38 and above 88 are clamped, where silu is v or 0
+ * to float precision anyway. */
+static inline float
+fast_exp (float x)
+{
+  float n, r, p;
+  gint32 e;
+  union { guint32 i; float f; } bits;
+
+  x = CLAMP (x, -87.0f, 88.0f);
+  n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;  /* round to nearest: 1.5 * 2^23 */
+  r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+  p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  e = (gint32) n + 127;
+  bits.i = (guint32) e << 23;
+  return p * bits.f;
+}
+
 static inline float
 silu (float v)
 {
-  return v / (1.0f + expf (-v));
+  return v / (1.0f + fast_exp (-v));
 }
 
 /* ---- convolution -------------------------------------------------------------- */
 
-/* cols[(i*k + ky)*k + kx][col0 + y*wo + x] for one sample, of row stride ld. */
-static void
-im2col (const EpdUnetOp    *op,
-        const EpdUnetValue *in,
-        const EpdUnetValue *out,
-        const float        *x,
-        float              *cols,
-        gsize               ld)
+/* dst[x] = src[x + shift] where that lies in [0, w), else 0: one im2col row at stride 1. */
+static inline void
+copy_shifted_row (const float *src,
+                  guint        w,
+                  gint         shift,
+                  float       *dst,
+                  guint        wo)
 {
-  guint k = op->kernel, s = op->stride, ho = out->h, wo = out->w;
-  gint rows = (gint) (in->c * k * k);
+  gint lo = CLAMP (-shift, 0, (gint) wo), hi = CLAMP ((gint) w - shift, lo, (gint) wo);
 
-#pragma omp parallel for schedule(static)
-  for (gint r = 0; r < rows; r++)
+  /* the edges are a pixel or two: loops, not memset calls */
+  for (gint x = 0; x < lo; x++)
+    dst[x] = 0.0f;
+  memcpy (dst + lo, src + lo + shift, (hi - lo) * sizeof (float));
+  for (gint x = hi; x < (gint) wo; x++)
+    dst[x] = 0.0f;
+}
+
+/* cols[(i*k + ky)*k + kx][y*wo + x] (rows of stride ld) for one sample x. */
+static void
+im2col_rows (gpointer data,
+             gsize    begin,
+             gsize    end)
+{
+  const Loop *l = data;
+  const EpdUnetOp *op = l->op;
+  const EpdUnetValue *in = l->in;
+  guint k = op->kernel, s = op->stride, ho = l->out->h, wo = l->out->w;
+
+  for (gsize r = begin; r < end; r++)
     {
       guint i = r / (k * k), ky = (r / k) % k, kx = r % k;
-      const float *plane = x + (gsize) i * in->h * in->w;
-      float *dst = cols + (gsize) r * ld;
+      const float *plane = l->x + (gsize) i * in->h * in->w;
+      float *dst = l->y + r * l->ld;
 
       for (guint y = 0; y < ho; y++)
         {
@@ -165,41 +304,56 @@ im2col (const EpdUnetOp    *op,
               memset (row, 0, wo * sizeof (float));
               continue;
             }
-          for (guint xx = 0; xx < wo; xx++)
-            {
-              gint sx = (gint) (xx * s + kx) - (gint) op->pad_left;
+          if (s == 1)
+            copy_shifted_row (plane + (gsize) sy * in->w, in->w, (gint) kx - (gint) op->pad_left, row, wo);
+          else
+            for (guint xx = 0; xx < wo; xx++)
+              {
+                gint sx = (gint) (xx * s + kx) - (gint) op->pad_left;
 
-              row[xx] = sx >= 0 && sx < (gint) in->w ? plane[(gsize) sy * in->w + sx] : 0.0f;
-            }
+                row[xx] = sx >= 0 && sx < (gint) in->w ? plane[(gsize) sy * in->w + sx] : 0.0f;
+              }
         }
     }
 }
 
-/* out[o][p] = bias[o] (+ residual[o][p]) for one sample, before the GEMM adds to it. */
 static void
-conv_init (const EpdUnetOp *op,
-           const float     *bias,
-           const float     *res,
-           guint            co,
-           gsize            p,
-           float           *out)
+im2col (const Loop *base,
+        const float *x,
+        float       *cols,
+        gsize        ld)
 {
-#pragma omp parallel for schedule(static)
-  for (gint o = 0; o < (gint) co; o++)
-    for (gsize j = 0; j < p; j++)
-      out[o * p + j] = bias[o] + (res ? res[o * p + j] : 0.0f);
+  Loop l = *base;
+  gsize rows = (gsize) l.in->c * l.op->kernel * l.op->kernel;
+
+  l.x = x;
+  l.y = cols;
+  l.ld = ld;
+  parallel_for (rows, rows * l.out->h * l.out->w, im2col_rows, &l);
+}
+
+/* y[o][j] = bias[o] (+ res[o][j]) over [o][p] rows of stride ld, before the GEMM adds to it. */
+static void
+init_rows (gpointer data,
+           gsize    begin,
+           gsize    end)
+{
+  const Loop *l = data;
+
+  for (gsize o = begin; o < end; o++)
+    for (gsize j = 0; j < l->p; j++)
+      l->y[o * l->ld + j] = l->bias[o] + (l->res ? l->res[o * l->p + j] : 0.0f);
 }
 
 static void
-scale_values (float *v,
-              gsize  n,
-              float  alpha)
+scale_range (gpointer data,
+             gsize    begin,
+             gsize    end)
 {
-  if (alpha == 1.0f)
-    return;
-#pragma omp parallel for schedule(static)
-  for (gint64 j = 0; j < (gint64) n; j++)
-    v[j] *= alpha;
+  const Loop *l = data;
+
+  for (gsize j = begin; j < end; j++)
+    l->y[j] *= l->alpha;
 }
 
 static gboolean
@@ -211,81 +365,112 @@ is_pointwise (const EpdUnetOp *op)
 
 /* One sample per GEMM: W [co][K] . cols [K][p] added onto out. */
 static void
-conv_single (EpdUnetCpu      *self,
-             const EpdUnetOp *op,
-             const float     *x,
-             const float     *res,
-             float           *y,
-             gsize            batch)
+conv_single (EpdUnetCpu *self,
+             Loop       *l,
+             gsize       batch)
 {
-  const EpdUnetPlan *plan = self->plan;
-  const EpdUnetValue *in = &plan->values[op->in[0]], *out = &plan->values[op->out];
-  const float *w = plan->weights + op->weight, *bias = plan->weights + op->bias;
-  gsize p = (gsize) out->h * out->w, kk = (gsize) in->c * op->kernel * op->kernel;
-  gsize in_floats = epd_unet_value_floats (in), out_floats = epd_unet_value_floats (out);
+  const EpdUnetOp *op = l->op;
+  const float *w = l->plan->weights + op->weight, *x = l->x, *res = l->res;
+  gsize p = l->p, kk = (gsize) l->in->c * op->kernel * op->kernel, co = l->out->c;
+  gsize in_floats = epd_unet_value_floats (l->in), out_floats = epd_unet_value_floats (l->out);
+  float *y = l->y;
 
   for (gsize n = 0; n < batch; n++)
     {
       const float *cols = x + n * in_floats;
-      float *dst = y + n * out_floats;
 
       if (!is_pointwise (op))
         {
-          im2col (op, in, out, x + n * in_floats, self->cols, p);
+          im2col (l, x + n * in_floats, self->cols, p);
           cols = self->cols;
         }
-      conv_init (op, bias, res ? res + n * out_floats : NULL, out->c, p, dst);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out->c, (int) p, (int) kk,
-                   1.0f, w, (int) kk, cols, (int) p, 1.0f, dst, (int) p);
+      l->y = y + n * out_floats;
+      l->res = res ? res + n * out_floats : NULL;
+      l->ld = p;
+      parallel_for (co, co * p, init_rows, l);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) co, (int) p, (int) kk,
+                   1.0f, w, (int) kk, cols, (int) p, 1.0f, l->y, (int) p);
+    }
+  l->y = y;
+  l->res = res;
+}
+
+/* gemm_out [co][m * p] -> y[n0 + n][co][p] (+ res): rows q = n * co + o. */
+static void
+scatter_rows (gpointer data,
+              gsize    begin,
+              gsize    end)
+{
+  const Loop *l = data;
+  gsize co = l->out->c, out_floats = epd_unet_value_floats (l->out);
+
+  for (gsize q = begin; q < end; q++)
+    {
+      gsize n = q / co, o = q % co;
+      float *dst = l->y + (l->n0 + n) * out_floats + o * l->p;
+      const float *src = l->x2 + o * l->ld + n * l->p;
+      const float *r = l->res ? l->res + (l->n0 + n) * out_floats + o * l->p : NULL;
+
+      for (gsize j = 0; j < l->p; j++)
+        dst[j] = src[j] + (r ? r[j] : 0.0f);
     }
 }
 
 /* Several small samples per GEMM: their columns side by side, the result
  * [co][ns * p] scattered back to [ns][co][p]. */
 static void
-conv_batched (EpdUnetCpu      *self,
-              const EpdUnetOp *op,
-              const float     *x,
-              const float     *res,
-              float           *y,
-              gsize            batch,
-              gsize            ns)
+conv_batched (EpdUnetCpu *self,
+              Loop       *l,
+              gsize       batch,
+              gsize       ns)
 {
-  const EpdUnetPlan *plan = self->plan;
-  const EpdUnetValue *in = &plan->values[op->in[0]], *out = &plan->values[op->out];
-  const float *w = plan->weights + op->weight, *bias = plan->weights + op->bias;
-  gsize p = (gsize) out->h * out->w, kk = (gsize) in->c * op->kernel * op->kernel;
-  gsize in_floats = epd_unet_value_floats (in), out_floats = epd_unet_value_floats (out);
+  const EpdUnetOp *op = l->op;
+  const float *w = l->plan->weights + op->weight;
+  gsize p = l->p, kk = (gsize) l->in->c * op->kernel * op->kernel, co = l->out->c;
+  gsize in_floats = epd_unet_value_floats (l->in);
 
   for (gsize n0 = 0; n0 < batch; n0 += ns)
     {
       gsize m = MIN (ns, batch - n0), ld = m * p;
+      Loop init = *l;
 
       for (gsize n = 0; n < m; n++)
         {
           if (is_pointwise (op))
             for (gsize r = 0; r < kk; r++)
-              memcpy (self->cols + r * ld + n * p, x + (n0 + n) * in_floats + r * p, p * sizeof (float));
+              memcpy (self->cols + r * ld + n * p, l->x + (n0 + n) * in_floats + r * p, p * sizeof (float));
           else
-            im2col (op, in, out, x + (n0 + n) * in_floats, self->cols + n * p, ld);
+            im2col (l, l->x + (n0 + n) * in_floats, self->cols + n * p, ld);
         }
-      for (gsize o = 0; o < out->c; o++)
-        for (gsize j = 0; j < ld; j++)
-          self->gemm_out[o * ld + j] = bias[o];
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) out->c, (int) ld, (int) kk,
+      init.y = self->gemm_out;
+      init.res = NULL;
+      init.p = ld;
+      init.ld = ld;
+      parallel_for (co, co * ld, init_rows, &init);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) co, (int) ld, (int) kk,
                    1.0f, w, (int) kk, self->cols, (int) ld, 1.0f, self->gemm_out, (int) ld);
-#pragma omp parallel for schedule(static)
-      for (gint64 q = 0; q < (gint64) (m * out->c); q++)
-        {
-          gsize n = q / out->c, o = q % out->c;
-          float *dst = y + (n0 + n) * out_floats + o * p;
-          const float *src = self->gemm_out + o * ld + n * p;
-          const float *r = res ? res + (n0 + n) * out_floats + o * p : NULL;
-
-          for (gsize j = 0; j < p; j++)
-            dst[j] = src[j] + (r ? r[j] : 0.0f);
-        }
+      l->x2 = self->gemm_out;
+      l->ld = ld;
+      l->n0 = n0;
+      parallel_for (m * co, m * co * p, scatter_rows, l);
     }
+}
+
+static Loop
+loop_for (EpdUnetCpu      *self,
+          const EpdUnetOp *op)
+{
+  const EpdUnetPlan *plan = self->plan;
+  Loop l = { .plan = plan, .op = op, .in = &plan->values[op->in[0]], .out = &plan->values[op->out] };
+
+  l.x = value_data (self, op->in[0]);
+  l.x2 = value_data (self, op->in[1]);
+  l.res = value_data (self, op->residual);
+  l.y = value_data (self, op->out);
+  l.bias = op->bias == EPD_UNET_NONE ? NULL : plan->weights + op->bias;
+  l.p = (gsize) l.out->h * l.out->w;
+  l.alpha = op->alpha;
+  return l;
 }
 
 static void
@@ -293,48 +478,79 @@ run_conv (EpdUnetCpu      *self,
           const EpdUnetOp *op,
           gsize            batch)
 {
-  const EpdUnetValue *out = &self->plan->values[op->out];
-  gsize p = (gsize) out->h * out->w, ns = samples_per_gemm (p, batch);
-  float *y = value_data (self, op->out);
+  Loop l = loop_for (self, op);
+  gsize ns = samples_per_gemm (l.p, batch), n = batch * epd_unet_value_floats (l.out);
 
   if (ns > 1)
-    conv_batched (self, op, value_data (self, op->in[0]), value_data (self, op->residual), y, batch, ns);
+    conv_batched (self, &l, batch, ns);
   else
-    conv_single (self, op, value_data (self, op->in[0]), value_data (self, op->residual), y, batch);
-  scale_values (y, batch * epd_unet_value_floats (out), op->alpha);
+    conv_single (self, &l, batch);
+  if (op->alpha != 1.0f)
+    parallel_for (n, n, scale_range, &l);
 }
 
 /* ---- normalisation and element-wise ops ------------------------------------------- */
 
-static void
-run_group_norm (EpdUnetCpu      *self,
-                const EpdUnetOp *op,
-                gsize            batch)
+/* Group norm's sums in float64, in 8 interleaved partial sums the compiler
+ * can vectorise (a fixed order, so a fixed result). */
+static double
+sum_floats (const float *x,
+            gsize        m)
 {
-  const EpdUnetValue *v = &self->plan->values[op->in[0]];
-  const float *x = value_data (self, op->in[0]), *gamma = self->plan->weights + op->weight;
-  const float *beta = self->plan->weights + op->bias;
-  float *y = value_data (self, op->out);
-  gsize p = (gsize) v->h * v->w, cg = v->c / op->groups, m = cg * p;
+  double acc[8] = { 0 }, total = 0.0;
+  gsize j = 0;
 
-#pragma omp parallel for schedule(static)
-  for (gint64 q = 0; q < (gint64) (batch * op->groups); q++)
+  for (; j + 8 <= m; j += 8)
+    for (guint k = 0; k < 8; k++)
+      acc[k] += x[j + k];
+  for (; j < m; j++)
+    acc[0] += x[j];
+  for (guint k = 0; k < 8; k++)
+    total += acc[k];
+  return total;
+}
+
+static double
+sum_squared_deviations (const float *x,
+                        gsize        m,
+                        double       mean)
+{
+  double acc[8] = { 0 }, total = 0.0;
+  gsize j = 0;
+
+  for (; j + 8 <= m; j += 8)
+    for (guint k = 0; k < 8; k++)
+      acc[k] += (x[j + k] - mean) * (x[j + k] - mean);
+  for (; j < m; j++)
+    acc[0] += (x[j] - mean) * (x[j] - mean);
+  for (guint k = 0; k < 8; k++)
+    total += acc[k];
+  return total;
+}
+
+/* Rows q = n * groups + g. */
+static void
+group_norm_rows (gpointer data,
+                 gsize    begin,
+                 gsize    end)
+{
+  const Loop *l = data;
+  const EpdUnetOp *op = l->op;
+  const float *gamma = l->plan->weights + op->weight, *beta = l->bias, *x = l->x;
+  gsize p = l->p, c = l->in->c, cg = c / op->groups, m = cg * p;
+
+  for (gsize q = begin; q < end; q++)
     {
-      gsize n = q / op->groups, g = q % op->groups, base = (n * v->c + g * cg) * p;
-      double sum = 0.0, sq = 0.0, mean, rstd;
+      gsize n = q / op->groups, g = q % op->groups, base = (n * c + g * cg) * p;
+      double mean = sum_floats (x + base, m) / m;
+      double rstd = 1.0 / sqrt (sum_squared_deviations (x + base, m, mean) / m + op->eps);
 
-      for (gsize j = 0; j < m; j++)
-        sum += x[base + j];
-      mean = sum / m;
-      for (gsize j = 0; j < m; j++)
-        sq += (x[base + j] - mean) * (x[base + j] - mean);
-      rstd = 1.0 / sqrt (sq / m + op->eps);
-      for (gsize c = 0; c < cg; c++)
+      for (gsize ci = 0; ci < cg; ci++)
         {
-          gsize ch = g * cg + c;
+          gsize ch = g * cg + ci;
           float a = (float) (rstd * gamma[ch]), b = (float) (beta[ch] - mean * rstd * gamma[ch]);
-          const float *src = x + base + c * p;
-          float *dst = y + base + c * p;
+          const float *src = x + base + ci * p;
+          float *dst = l->y + base + ci * p;
 
           if (op->silu)
             for (gsize j = 0; j < p; j++)
@@ -346,58 +562,65 @@ run_group_norm (EpdUnetCpu      *self,
     }
 }
 
-/* CHANNEL_BIAS and SCALE_SHIFT: per-sample, per-channel values from a vector. */
 static void
-run_channel_affine (EpdUnetCpu      *self,
-                    const EpdUnetOp *op,
-                    gsize            batch)
+run_group_norm (EpdUnetCpu      *self,
+                const EpdUnetOp *op,
+                gsize            batch)
 {
-  const EpdUnetValue *v = &self->plan->values[op->in[0]], *t = &self->plan->values[op->in[1]];
-  const float *x = value_data (self, op->in[0]), *e = value_data (self, op->in[1]);
-  float *y = value_data (self, op->out);
-  gsize p = (gsize) v->h * v->w;
+  Loop l = loop_for (self, op);
+
+  parallel_for (batch * op->groups, batch * epd_unet_value_floats (l.in), group_norm_rows, &l);
+}
+
+/* CHANNEL_BIAS and SCALE_SHIFT, rows q = n * c + ch: per-sample, per-channel
+ * values from the vector x2. */
+static void
+channel_affine_rows (gpointer data,
+                     gsize    begin,
+                     gsize    end)
+{
+  const Loop *l = data;
+  const EpdUnetOp *op = l->op;
+  gsize c = l->in->c, cv = l->plan->values[op->in[1]].c, p = l->p;
   gboolean scale_shift = op->kind == EPD_UNET_OP_SCALE_SHIFT;
 
-#pragma omp parallel for schedule(static)
-  for (gint64 q = 0; q < (gint64) (batch * v->c); q++)
+  for (gsize q = begin; q < end; q++)
     {
-      gsize n = q / v->c, c = q % v->c;
-      const float *row = e + n * t->c + op->offset;
-      float a = scale_shift ? 1.0f + row[c] : 1.0f, b = scale_shift ? row[v->c + c] : row[c];
-      const float *src = x + q * p;
-      float *dst = y + q * p;
+      gsize n = q / c, ch = q % c;
+      const float *row = l->x2 + n * cv + op->offset;
+      float a = scale_shift ? 1.0f + row[ch] : 1.0f, b = scale_shift ? row[c + ch] : row[ch];
+      const float *src = l->x + q * p;
+      float *dst = l->y + q * p;
 
-      for (gsize j = 0; j < p; j++)
-        {
-          float r = scale_shift ? src[j] * a + b : src[j] + b;
-
-          dst[j] = op->silu ? silu (r) : r;
-        }
+      if (op->silu)
+        for (gsize j = 0; j < p; j++)
+          dst[j] = silu (src[j] * a + b);
+      else
+        for (gsize j = 0; j < p; j++)
+          dst[j] = src[j] * a + b;
     }
 }
 
 static void
-run_elementwise (EpdUnetCpu      *self,
-                 const EpdUnetOp *op,
-                 gsize            batch)
+elementwise_range (gpointer data,
+                   gsize    begin,
+                   gsize    end)
 {
-  const float *x = value_data (self, op->in[0]), *x2 = value_data (self, op->in[1]);
-  float *y = value_data (self, op->out);
-  gint64 n = (gint64) (batch * epd_unet_value_floats (&self->plan->values[op->out]));
+  const Loop *l = data;
+  const EpdUnetOp *op = l->op;
 
-#pragma omp parallel for schedule(static)
-  for (gint64 j = 0; j < n; j++)
+  for (gsize j = begin; j < end; j++)
     switch (op->kind)
       {
       case EPD_UNET_OP_SILU:
-        y[j] = silu (x[j]);
+        l->y[j] = silu (l->x[j]);
         break;
       case EPD_UNET_OP_ADD:
-        y[j] = op->alpha * (x[j] + x2[j]);
+        l->y[j] = op->alpha * (l->x[j] + l->x2[j]);
         break;
       case EPD_UNET_OP_AFFINE:
       default:
-        y[j] = op->alpha * x[j] + op->beta;
+        l->y[j] = op->alpha * l->x[j] + op->beta;
         break;
       }
 }
@@ -419,22 +642,20 @@ run_concat (EpdUnetCpu      *self,
     }
 }
 
+/* Rows q = n * c + ch. */
 static void
-run_upsample (EpdUnetCpu      *self,
-              const EpdUnetOp *op,
-              gsize            batch)
+upsample_rows (gpointer data,
+               gsize    begin,
+               gsize    end)
 {
-  const EpdUnetValue *v = &self->plan->values[op->in[0]];
-  const float *x = value_data (self, op->in[0]);
-  float *y = value_data (self, op->out);
-  guint h = v->h, w = v->w;
+  const Loop *l = data;
+  guint h = l->in->h, w = l->in->w;
 
-#pragma omp parallel for schedule(static)
-  for (gint64 q = 0; q < (gint64) (batch * v->c); q++)
+  for (gsize q = begin; q < end; q++)
     for (guint yy = 0; yy < 2 * h; yy++)
       {
-        const float *src = x + (gsize) q * h * w + (gsize) (yy / 2) * w;
-        float *dst = y + (gsize) q * 4 * h * w + (gsize) yy * 2 * w;
+        const float *src = l->x + q * h * w + (gsize) (yy / 2) * w;
+        float *dst = l->y + q * 4 * h * w + (gsize) yy * 2 * w;
 
         for (guint xx = 0; xx < 2 * w; xx++)
           dst[xx] = src[xx / 2];
@@ -483,15 +704,18 @@ run_time_embed (EpdUnetCpu      *self,
     }
 }
 
+/* Rows of the [p][p] scores in y. */
 static void
-softmax_rows (float *s,
-              gsize  rows,
-              gsize  cols)
+softmax_rows (gpointer data,
+              gsize    begin,
+              gsize    end)
 {
-#pragma omp parallel for schedule(static)
-  for (gint64 r = 0; r < (gint64) rows; r++)
+  const Loop *l = data;
+  gsize cols = l->p;
+
+  for (gsize r = begin; r < end; r++)
     {
-      float *row = s + r * cols, max = -INFINITY;
+      float *row = l->y + r * cols, max = -INFINITY;
       double sum = 0.0;
       float inv;
 
@@ -514,6 +738,7 @@ run_attention (EpdUnetCpu      *self,
   const float *qkv = value_data (self, op->in[0]);
   float *y = value_data (self, op->out);
   gsize p = (gsize) v->h * v->w, d = op->head_dim, inner = (gsize) op->heads * d;
+  Loop l = { .y = self->scores, .p = p };
 
   for (gsize n = 0; n < batch; n++)
     for (gsize j = 0; j < op->heads; j++)
@@ -525,7 +750,7 @@ run_attention (EpdUnetCpu      *self,
         /* s[p][r] = scale q[:, p] . k[:, r];  o[:, p] = sum_r v[:, r] a[p][r] */
         cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) p, (int) p, (int) d, op->scale,
                      q, (int) p, k, (int) p, 0.0f, self->scores, (int) p);
-        softmax_rows (self->scores, p, p);
+        parallel_for (p, p * p * 4, softmax_rows, &l);
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) d, (int) p, (int) p, 1.0f,
                      vv, (int) p, self->scores, (int) p, 0.0f, o, (int) p);
       }
@@ -538,6 +763,9 @@ run_op (EpdUnetCpu      *self,
         const EpdUnetOp *op,
         gsize            batch)
 {
+  Loop l;
+  gsize n;
+
   switch (op->kind)
     {
     case EPD_UNET_OP_CONV2D:
@@ -548,13 +776,15 @@ run_op (EpdUnetCpu      *self,
       break;
     case EPD_UNET_OP_CHANNEL_BIAS:
     case EPD_UNET_OP_SCALE_SHIFT:
-      run_channel_affine (self, op, batch);
+      l = loop_for (self, op);
+      parallel_for (batch * l.in->c, batch * epd_unet_value_floats (l.in), channel_affine_rows, &l);
       break;
     case EPD_UNET_OP_CONCAT:
       run_concat (self, op, batch);
       break;
     case EPD_UNET_OP_UPSAMPLE:
-      run_upsample (self, op, batch);
+      l = loop_for (self, op);
+      parallel_for (batch * l.in->c, batch * epd_unet_value_floats (l.out), upsample_rows, &l);
       break;
     case EPD_UNET_OP_LINEAR:
       run_linear (self, op, batch);
@@ -569,7 +799,9 @@ run_op (EpdUnetCpu      *self,
     case EPD_UNET_OP_ADD:
     case EPD_UNET_OP_AFFINE:
     default:
-      run_elementwise (self, op, batch);
+      l = loop_for (self, op);
+      n = batch * epd_unet_value_floats (l.out);
+      parallel_for (n, n, elementwise_range, &l);
       break;
     }
 }

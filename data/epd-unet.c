@@ -1,5 +1,5 @@
-/* SPDX-License-Identifier: MIT */
-/* epd-unet.c: a diffusers UNet2DModel folder as a denoiser D(x, sigma). */
+/* SPDX-License-Identifier: MIT
+ * epd-unet.c: a diffusers UNet2DModel folder as a denoiser D(x, sigma). */
 #include "epd-unet.h"
 
 #include <math.h>
@@ -141,8 +141,8 @@ epd_unet_load (const char  *dir,
     return NULL;
   self->dim = self->config.in_channels * self->config.sample_size * self->config.sample_size;
   self->cpu = epd_unet_cpu_new (self->plan);
-  self->label = g_strdup_printf ("unet:%s (%.1f M parameters, CPU, OpenBLAS float32)", dir,
-                                 self->plan->n_parameters / 1e6);
+  self->label = g_strdup_printf ("unet:%s (%" G_GSIZE_FORMAT " parameters, CPU, OpenBLAS float32)", dir,
+                                 self->plan->n_parameters);
   return g_steal_pointer (&self);
 }
 
@@ -366,6 +366,15 @@ epd_unet_get_image_shape (EpdDenoiser *denoiser,
   return TRUE;
 }
 
+static gboolean
+epd_unet_get_sigma_range_iface (EpdDenoiser *denoiser,
+                                double      *sigma_min,
+                                double      *sigma_max)
+{
+  epd_unet_get_sigma_range (EPD_UNET (denoiser), sigma_min, sigma_max);
+  return TRUE;
+}
+
 static void
 epd_unet_denoiser_init (EpdDenoiserInterface *iface)
 {
@@ -373,4 +382,5 @@ epd_unet_denoiser_init (EpdDenoiserInterface *iface)
   iface->describe = epd_unet_describe;
   iface->denoise = epd_unet_denoise;
   iface->get_image_shape = epd_unet_get_image_shape;
+  iface->get_sigma_range = epd_unet_get_sigma_range_iface;
 }

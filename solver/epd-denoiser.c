@@ -56,6 +56,18 @@ epd_denoiser_get_image_shape (EpdDenoiser *self,
 }
 
 gboolean
+epd_denoiser_get_sigma_range (EpdDenoiser *self,
+                              double      *sigma_min,
+                              double      *sigma_max)
+{
+  EpdDenoiserInterface *iface;
+
+  g_return_val_if_fail (EPD_IS_DENOISER (self), FALSE);
+  iface = EPD_DENOISER_GET_IFACE (self);
+  return iface->get_sigma_range != NULL && iface->get_sigma_range (self, sigma_min, sigma_max);
+}
+
+gboolean
 epd_denoiser_has_exact_jvp (EpdDenoiser *self)
 {
   g_return_val_if_fail (EPD_IS_DENOISER (self), FALSE);

@@ -46,6 +46,11 @@ struct _EpdDenoiserInterface
   gboolean     (*get_image_shape) (EpdDenoiser *self,
                                    guint       *side,
                                    guint       *channels);
+  /* Optional: the noise levels the model was trained on (a discrete
+   * diffusion model's table ends); default schedules then span them. */
+  gboolean     (*get_sigma_range) (EpdDenoiser *self,
+                                   double      *sigma_min,
+                                   double      *sigma_max);
 };
 
 guint        epd_denoiser_get_dim     (EpdDenoiser  *self);
@@ -59,6 +64,10 @@ gboolean     epd_denoiser_denoise     (EpdDenoiser  *self,
 gboolean     epd_denoiser_get_image_shape (EpdDenoiser *self,
                                            guint       *side,
                                            guint       *channels);
+/* FALSE for models without a trained range (closed-form models denoise at any sigma). */
+gboolean     epd_denoiser_get_sigma_range (EpdDenoiser *self,
+                                           double      *sigma_min,
+                                           double      *sigma_max);
 gboolean     epd_denoiser_has_exact_jvp (EpdDenoiser *self);
 gboolean     epd_denoiser_denoise_jvp (EpdDenoiser  *self,
                                        const double *x,

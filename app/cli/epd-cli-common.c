@@ -139,6 +139,26 @@ epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
   return epd_schedule_validate (schedule, error);
 }
 
+gboolean
+epd_cli_schedule_fit_model (const EpdCliScheduleArgs *args,
+                            EpdDenoiser              *model,
+                            EpdSchedule              *schedule,
+                            GError                  **error)
+{
+  double lo, hi;
+
+  if (epd_schedule_is_flow (schedule) || !epd_denoiser_get_sigma_range (model, &lo, &hi) ||
+      (!isnan (args->sigma_min) && !isnan (args->sigma_max)))
+    return TRUE;
+  if (isnan (args->sigma_min))
+    schedule->sigma_min = lo;
+  if (isnan (args->sigma_max))
+    schedule->sigma_max = hi;
+  g_printerr ("epd: schedule: sigma from %g to %g (the model's trained range where not given)\n",
+              schedule->sigma_min, schedule->sigma_max);
+  return epd_schedule_validate (schedule, error);
+}
+
 void
 epd_cli_schedule_args_clear (EpdCliScheduleArgs *args)
 {

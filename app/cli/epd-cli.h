@@ -18,6 +18,7 @@ int epd_cmd_bench    (int argc, char **argv);
 int epd_cmd_distill  (int argc, char **argv);
 int epd_cmd_rdpo     (int argc, char **argv);
 int epd_cmd_classifier (int argc, char **argv);
+int epd_cmd_eval     (int argc, char **argv);
 
 /* `epd compare` has three modes, each in its own file:
  * solvers at equal NFE (default), the paper's protocol (--protocol),
@@ -52,6 +53,13 @@ gboolean      epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
                                         EpdSchedule              *schedule,
                                         GError                  **error);
 void          epd_cli_schedule_args_clear (EpdCliScheduleArgs *args);
+/* A model with a trained sigma range (a diffusers UNet) sets the ends of a
+ * sigma-based schedule that --sigma-min / --sigma-max left to their
+ * defaults, and says so on stderr. Flow matching keeps its own. */
+gboolean      epd_cli_schedule_fit_model  (const EpdCliScheduleArgs *args,
+                                           EpdDenoiser              *model,
+                                           EpdSchedule              *schedule,
+                                           GError                  **error);
 
 /* Options that `epd sample` and `epd compare` (solvers) share: --model,
  * --device, --seed, --batch, --points, --rtol. Numbers are kept as typed

@@ -319,7 +319,7 @@ run_sample (SampleArgs  *a,
   if (!resolve_options (a, table, &uniform, &o, error))
     return FALSE;
   denoiser = epd_cli_open_model (a->common.model, a->common.device, error);
-  if (denoiser == NULL)
+  if (denoiser == NULL || (table == NULL && !epd_cli_schedule_fit_model (&a->sched, denoiser, &o.schedule, error)))
     return FALSE;
   if (a->png != NULL && !epd_denoiser_get_image_shape (denoiser, &side, &channels))
     {
