@@ -635,6 +635,15 @@ epd_vk_denoiser_get_image_shape (EpdDenoiser *denoiser,
   return epd_denoiser_get_image_shape (EPD_VK_DENOISER (denoiser)->cpu, side, channels);
 }
 
+/* A UNet's trained range: the schedule must not start where it was never trained. */
+static gboolean
+epd_vk_denoiser_get_sigma_range (EpdDenoiser *denoiser,
+                                 double      *sigma_min,
+                                 double      *sigma_max)
+{
+  return epd_denoiser_get_sigma_range (EPD_VK_DENOISER (denoiser)->cpu, sigma_min, sigma_max);
+}
+
 static void
 epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface)
 {
@@ -643,6 +652,7 @@ epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface)
   iface->denoise = epd_vk_denoiser_denoise;
   iface->denoise_jvp = epd_vk_denoiser_denoise_jvp;
   iface->get_image_shape = epd_vk_denoiser_get_image_shape;
+  iface->get_sigma_range = epd_vk_denoiser_get_sigma_range;
 }
 
 EpdVkContext *

@@ -866,10 +866,15 @@ test_fixture_denoise (gconstpointer data)
   guint c = x->shape[1], p = x->shape[2] * x->shape[3];
   g_autofree double *rows = g_new (double, n), *ref_rows = g_new (double, n);
   g_autofree double *on_vk = g_new (double, n), *on_cpu = g_new (double, n);
-  double err_cpu, err_torch;
+  double err_cpu, err_torch, lo, hi, vk_lo, vk_hi;
 
   g_assert_no_error (error);
   g_assert_nonnull (strstr (epd_denoiser_describe (EPD_DENOISER (vk)), "Vulkan"));
+  /* The model's trained sigma range, as the CPU model reports it. */
+  g_assert_true (epd_denoiser_get_sigma_range (EPD_DENOISER (unet), &lo, &hi));
+  g_assert_true (epd_denoiser_get_sigma_range (EPD_DENOISER (vk), &vk_lo, &vk_hi));
+  g_assert_cmpfloat (vk_lo, ==, lo);
+  g_assert_cmpfloat (vk_hi, ==, hi);
   nchw_to_rows (x->data, b, c, p, rows);
   nchw_to_rows (ref->data, b, c, p, ref_rows);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), rows, sigma->data, b, on_vk, &error));
