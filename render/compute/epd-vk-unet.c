@@ -61,7 +61,6 @@ struct _EpdVkUnet
   EpdVkContext *context;
   EpdUnetPlan  *plan;
   gsize         per_sample;     /* arena floats per sample: slots, then scratch */
-  gsize         arena_limit;    /* bytes */
   gsize         max_pass;       /* samples per pass, 0: no cap but the arena's */
   guint32       max_groups[3];  /* the device's maxComputeWorkGroupCount, or lower for tests */
   EpdVkBuffer  *weights;
@@ -232,18 +231,17 @@ epd_vk_unet_new (EpdVkContext *context,
   self->steps = g_array_new (FALSE, TRUE, sizeof (EpdVkStep));
   self->pushes = g_array_new (FALSE, TRUE, sizeof (UnetPush));
   self->slot_base = g_new0 (gsize, MAX (plan->n_slots, 1));
-  self->arena_limit = MAX_ARENA_BYTES;
   memcpy (self->max_groups, epd_vk_context_get_limits (context)->maxComputeWorkGroupCount,
           sizeof self->max_groups);
   if (!check_device (self, error) || !check_plan (self, error))
     return NULL;
   plan_sizes (self);
-  if (self->per_sample * sizeof (float) > MIN (device_range (self), self->arena_limit))
+  if (self->per_sample * sizeof (float) > MIN (device_range (self), MAX_ARENA_BYTES))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE,
                    "one sample's activations (%" G_GSIZE_FORMAT " bytes) exceed the largest storage buffer of %s "
                    "(%" G_GSIZE_FORMAT " bytes)", self->per_sample * sizeof (float),
-                   epd_vk_context_get_info (context)->name, MIN (device_range (self), self->arena_limit));
+                   epd_vk_context_get_info (context)->name, MIN (device_range (self), MAX_ARENA_BYTES));
       return NULL;
     }
   if (!upload_weights (self, error) || !create_kernels (self, error))
@@ -350,7 +348,7 @@ ensure_capacity (EpdVkUnet *self,
                  guint     *n_passes,
                  GError   **error)
 {
-  gsize limit = MIN (device_range (self), self->arena_limit);
+  gsize limit = MIN (device_range (self), MAX_ARENA_BYTES);
   gsize most = limit / (self->per_sample * sizeof (float));
   gsize want;
 
