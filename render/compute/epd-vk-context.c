@@ -805,7 +805,7 @@ record_step (EpdVkContext    *self,
 
   if (step->kernel == NULL)
     {
-      VkBufferCopy region = { .size = step->size };
+      VkBufferCopy region = { .srcOffset = step->src_offset, .dstOffset = step->dst_offset, .size = step->size };
 
       vk->CmdCopyBuffer (self->commands, epd_vk_buffer_get_handle (step->src),
                          epd_vk_buffer_get_handle (step->dst), 1, &region);

@@ -83,7 +83,8 @@ typedef struct _EpdVkBuffer EpdVkBuffer;
 typedef struct _EpdVkKernel EpdVkKernel;
 
 /* One step of a submission: a dispatch of kernel with push constants, or
- * (kernel NULL) a copy of size bytes src -> dst. */
+ * (kernel NULL) a copy of size bytes from src at src_offset to dst at
+ * dst_offset. */
 typedef struct
 {
   EpdVkKernel  *kernel;
@@ -93,6 +94,8 @@ typedef struct
   EpdVkBuffer  *src;
   EpdVkBuffer  *dst;
   gsize         size;
+  gsize         src_offset;
+  gsize         dst_offset;
 } EpdVkStep;
 
 /* Records the steps into one command buffer, submits it and waits, checking
