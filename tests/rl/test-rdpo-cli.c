@@ -204,9 +204,10 @@ test_deep_scorer (Fixture      *f,
   int status;
 
   g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts, evaluation). */
+  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts,
+   * evaluation). Every size is given, so no warm-up runs. */
   status = run_rdpo (&err, "--init", f->start, "--iters", "5", "--val-every", "1", "--val-seeds", "1",
-                     "--val-latents", "1", "--batch", "1", "--group", "2", "--out", out,
+                     "--val-latents", "1", "--batch", "1", "--group", "2", "--latents", "1", "--out", out,
                      "--reward", reward, NULL);
   g_test_message ("%s", err);
   g_assert_cmpint (status, ==, 1);
