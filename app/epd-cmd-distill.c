@@ -88,8 +88,9 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     { "loss", 0, 0, G_OPTION_ARG_CALLBACK, parse_loss,
       "per-step loss: l2 (the distance) or squared " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LOSS_NAME), "LOSS" },
     { "final-iters", 0, 0, G_OPTION_ARG_INT, &a->final_iters,
-      "final stage: Adam iterations on the final error, 0 skips it "
-      DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_ITERATIONS), "N" },
+      "final stage: Adam iterations on the final error, 0 skips it (default "
+      G_STRINGIFY (EPD_DISTILL_DEFAULT_FINAL_ITERATIONS) " on models of dimension up to "
+      G_STRINGIFY (EPD_DISTILL_FINAL_AUTO_MAX_DIM) ", else 0)", "N" },
     { "final-train", 0, 0, G_OPTION_ARG_INT, &a->final_train,
       "final stage: training noises " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_N_TRAIN), "B" },
     { "final-batch", 0, 0, G_OPTION_ARG_INT, &a->final_batch,
@@ -110,7 +111,7 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     .n_train = o.n_train, .n_val = o.n_val, .batch = o.batch, .iters = o.iterations,
     .max_order = o.max_order, .lr = o.learning_rate, .lr_final = NAN,
     .scale_dir = o.scale_dir_range, .scale_time = o.scale_time_range, .rtol = o.teacher_rtol,
-    .loss = o.loss, .final_iters = o.final_iterations, .final_train = o.final_n_train,
+    .loss = o.loss, .final_iters = -1, .final_train = o.final_n_train,
     .final_batch = o.final_batch, .final_lr = o.final_lr, .final_patience = o.final_patience,
   };
   if (command_entries != NULL)
@@ -125,7 +126,7 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
                        GError                 **error)
 {
   if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0 ||
-      a->final_iters < 0 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1)
+      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--train, --val, --max-order, --final-train, --final-batch and --final-patience "
@@ -145,7 +146,8 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->scale_time_range = a->scale_time;
   o->teacher_rtol = a->rtol;
   o->loss = a->loss;
-  o->final_iterations = a->final_iters;
+  /* -1: not given, by the model's dimension. */
+  o->final_iterations = a->final_iters < 0 ? EPD_DISTILL_FINAL_AUTO : (guint) a->final_iters;
   o->final_n_train = a->final_train;
   /* A smaller training set is its own batch. */
   o->final_batch = MIN (a->final_batch, a->final_train);

@@ -303,17 +303,19 @@ metadata_number_is (JsonObject *m,
 /* The final stage ran with these settings (and was not cancelled), or was off. */
 static gboolean
 final_stage_fits (JsonObject              *m,
-                  const EpdDistillOptions *o)
+                  const EpdDistillOptions *o,
+                  guint                    dim)
 {
+  guint iterations = epd_distill_final_iterations (o, dim);
   JsonObject *f;
 
-  if (o->final_iterations == 0)
+  if (iterations == 0)
     return !json_object_has_member (m, "final_stage");
   if (!json_object_has_member (m, "final_stage") ||
       json_object_get_boolean_member_with_default (m, "cancelled", TRUE))
     return FALSE;
   f = json_object_get_object_member (m, "final_stage");
-  return f != NULL && metadata_number_is (f, "iterations", o->final_iterations) &&
+  return f != NULL && metadata_number_is (f, "iterations", iterations) &&
          metadata_number_is (f, "n_train", o->final_n_train) &&
          metadata_number_is (f, "batch", o->final_batch) &&
          metadata_number_is (f, "learning_rate", o->final_lr) &&
@@ -347,7 +349,7 @@ cached_table_fits (const Protocol          *p,
          metadata_number_is (m, "teacher_rtol", o->teacher_rtol) &&
          metadata_number_is (m, "scale_dir_range", o->scale_dir_range) &&
          metadata_number_is (m, "scale_time_range", o->scale_time_range) &&
-         final_stage_fits (m, o);
+         final_stage_fits (m, o, p->dim);
 }
 
 static gboolean
@@ -649,15 +651,20 @@ static void
 print_header (const Protocol *p)
 {
   const ProtocolArgs *a = p->args;
+  EpdDistillOptions o;
 
+  epd_distill_options_init (&o);
+  /* Already applied once without error. */
+  epd_cli_distill_apply (&a->train, &o, NULL);
   g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
            "tables distilled on %d + %d noises (seeds %d, %d), %d iterations, lr %g, "
-           "scale ranges %g (dir), %g (time); final stage %d iterations on %d noises.\n"
+           "scale ranges %g (dir), %g (time); final stage %u iterations on %d noises.\n"
            "Mean L2 error to the teacher's final samples %s standard deviation (median) over the noises.\n%s",
            a->model, epd_denoiser_describe (p->denoiser), p->batch,
            a->seed + TEST_SEED_OFFSET, a->train.rtol, epd_schedule_kind_to_string (p->schedule.kind),
            a->train.n_train, a->train.n_val, a->seed, a->seed + 1, a->train.iters, a->train.lr,
-           a->train.scale_dir, a->train.scale_time, a->train.final_iters, a->train.final_train,
+           a->train.scale_dir, a->train.scale_time, epd_distill_final_iterations (&o, p->dim),
+           a->train.final_train,
            epd_cli_plus_minus (), a->markdown ? "\n" : "");
 }
 

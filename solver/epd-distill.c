@@ -617,11 +617,20 @@ epd_distill_options_init (EpdDistillOptions *self)
   self->val_seed = 1;
   self->teacher_rtol = EPD_DISTILL_DEFAULT_RTOL;
   self->loss = EPD_DISTILL_DEFAULT_LOSS;
-  self->final_iterations = EPD_DISTILL_DEFAULT_FINAL_ITERATIONS;
+  self->final_iterations = EPD_DISTILL_FINAL_AUTO;
   self->final_n_train = EPD_DISTILL_DEFAULT_FINAL_N_TRAIN;
   self->final_batch = EPD_DISTILL_DEFAULT_FINAL_BATCH;
   self->final_lr = EPD_DISTILL_DEFAULT_FINAL_LR;
   self->final_patience = EPD_DISTILL_DEFAULT_FINAL_PATIENCE;
+}
+
+guint
+epd_distill_final_iterations (const EpdDistillOptions *self,
+                              guint                    dim)
+{
+  if (self->final_iterations != EPD_DISTILL_FINAL_AUTO)
+    return self->final_iterations;
+  return dim <= EPD_DISTILL_FINAL_AUTO_MAX_DIM ? EPD_DISTILL_DEFAULT_FINAL_ITERATIONS : 0;
 }
 
 EpdDistillOptions *
@@ -1354,7 +1363,7 @@ distill_final (Distill      *d,
 
   stage.n_train = o->final_n_train;
   stage.batch = o->final_batch;
-  stage.iterations = o->final_iterations;
+  stage.iterations = epd_distill_final_iterations (o, d->dim);
   stage.learning_rate = o->final_lr;
   stage.lr_final = 0.01 * o->final_lr;
   stage.val_every = EPD_DISTILL_FINAL_VAL_EVERY;
@@ -1432,7 +1441,7 @@ final_metadata (Distill *d)
   json_object_set_string_member (f, "gradients", "central differences of the table parameters");
   json_object_set_int_member (f, "n_train", o->final_n_train);
   json_object_set_int_member (f, "batch", o->final_batch);
-  json_object_set_int_member (f, "iterations", o->final_iterations);
+  json_object_set_int_member (f, "iterations", epd_distill_final_iterations (o, d->dim));
   json_object_set_int_member (f, "iterations_done", d->done);
   json_object_set_double_member (f, "learning_rate", o->final_lr);
   json_object_set_int_member (f, "patience", o->final_patience);
@@ -1520,7 +1529,7 @@ distill_once (EpdDenoiser             *denoiser,
   if (distill_teacher (&d, cancellable, error) &&
       distill_validate (&d, error) &&
       distill_train (&d, cancellable, error) &&
-      (options->final_iterations == 0 || g_cancellable_is_cancelled (cancellable) ||
+      (epd_distill_final_iterations (options, d.dim) == 0 || g_cancellable_is_cancelled (cancellable) ||
        distill_final (&d, cancellable, error)))
     {
       gboolean cancelled = g_cancellable_is_cancelled (cancellable);
@@ -1623,7 +1632,8 @@ distill_with_search (EpdDenoiser             *denoiser,
   EpdDistillOptions c = *options;
   EpdTable *table;
 
-  if (best == NULL || options->final_iterations == 0 || g_cancellable_is_cancelled (cancellable))
+  if (best == NULL || g_cancellable_is_cancelled (cancellable) ||
+      epd_distill_final_iterations (options, epd_denoiser_get_dim (denoiser)) == 0)
     {
       if (best != NULL)
         json_object_set_array_member (best->metadata, "schedule_search", tried);

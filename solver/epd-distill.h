@@ -73,7 +73,10 @@ typedef struct
    * (minibatches of final_batch), gradients by central differences of the table
    * parameters, validated every EPD_DISTILL_FINAL_VAL_EVERY iterations on the
    * validation noises and stopped after final_patience validations without a new
-   * best. 0 iterations skips it. */
+   * best. 0 iterations skips it; EPD_DISTILL_FINAL_AUTO (the default) runs
+   * EPD_DISTILL_DEFAULT_FINAL_ITERATIONS on models of dimension up to
+   * EPD_DISTILL_FINAL_AUTO_MAX_DIM and skips it on larger ones, whose forward
+   * runs (2 per parameter an iteration) would cost minutes to hours. */
   guint           final_iterations;
   guint           final_n_train;
   guint           final_batch;
@@ -127,6 +130,8 @@ typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
 #define EPD_DISTILL_DEFAULT_FINAL_LR         0.1
 #define EPD_DISTILL_DEFAULT_FINAL_PATIENCE   10
 #define EPD_DISTILL_FINAL_VAL_EVERY          10
+#define EPD_DISTILL_FINAL_AUTO               G_MAXUINT
+#define EPD_DISTILL_FINAL_AUTO_MAX_DIM       256
 /* Validation runs at most this many iterations apart (and after a cancel). */
 #define EPD_DISTILL_MAX_VAL_EVERY       100
 /* r = sigmoid(p) is kept in [EPD_DISTILL_R_MIN, 1 - EPD_DISTILL_R_MIN], so that an
@@ -136,6 +141,9 @@ typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
 /* Defaults: EPD, 4 steps, K = 2, AFS, order 4, and the EPD_DISTILL_DEFAULT_* values;
  * seeds 0 and 1. */
 void               epd_distill_options_init (EpdDistillOptions       *self);
+/* The final stage's iterations for a model of dimension dim (resolves EPD_DISTILL_FINAL_AUTO). */
+guint              epd_distill_final_iterations (const EpdDistillOptions *self,
+                                                 guint                    dim);
 /* Deep copies for a GTask's data (the model spec and the initial table are copied). */
 EpdDistillOptions *epd_distill_options_copy (const EpdDistillOptions *self);
 void               epd_distill_options_free (EpdDistillOptions       *self);
