@@ -120,7 +120,7 @@ epd_rdpo_auto_choose (const EpdRdpoWarmup *w,
     s->batch--;
   while (s->latents > 1 && cost * s->group * s->batch * s->latents > EPD_RDPO_AUTO_ITER_SECONDS)
     s->latents /= 2;
-  n_val = pow2_at_least (32.0 * ratio2, EPD_RDPO_AUTO_MIN_VAL, EPD_RDPO_AUTO_MAX_VAL);
+  n_val = pow2_at_least (512.0 * ratio2, EPD_RDPO_AUTO_MIN_VAL, EPD_RDPO_AUTO_MAX_VAL);
   while (n_val > EPD_RDPO_AUTO_VAL_SEEDS && cost * n_val > EPD_RDPO_AUTO_VAL_SECONDS)
     n_val /= 2;
   s->val_seeds = MIN (EPD_RDPO_AUTO_VAL_SEEDS, n_val);

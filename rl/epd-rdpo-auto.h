@@ -15,11 +15,13 @@
  *   batch    B = 256 / (G L) noise seeds, in [2, 16]: about 256 samples an
  *              iteration, fewer (down to B = 2, then smaller L) where one
  *              iteration's rollouts would take over EPD_RDPO_AUTO_ITER_SECONDS;
- *   held-out N = the power of two >= 32 (sd_noise / sd_table)^2, in [256, 4096]
- *              samples (16 seeds), so that two tables whose rewards differ by a
- *              quarter of sd_table are ranked right at about two standard errors
- *              (paired: the same held-out latents), capped by
- *              EPD_RDPO_AUTO_VAL_SECONDS of solving.
+ *   held-out N = the power of two >= 512 (sd_noise / sd_table)^2, in [1024, 4096]
+ *              samples (16 seeds), so that two tables whose rewards differ by an
+ *              eighth of sd_table (the policy mean moves far less than its
+ *              samples spread) are ranked right at two standard errors of the
+ *              paired difference; at least 1024 because heavy-tailed rewards (a
+ *              sample stranded between modes) make smaller means unreliable;
+ *              capped by EPD_RDPO_AUTO_VAL_SECONDS of solving.
  * Where the start policy's tables do not differ measurably (sd_table ~ 0) the
  * largest sizes are taken. */
 #pragma once
@@ -36,7 +38,7 @@ G_BEGIN_DECLS
 #define EPD_RDPO_AUTO_SAMPLES       256
 #define EPD_RDPO_AUTO_MIN_BATCH     2
 #define EPD_RDPO_AUTO_MAX_BATCH     16
-#define EPD_RDPO_AUTO_MIN_VAL       256
+#define EPD_RDPO_AUTO_MIN_VAL       1024
 #define EPD_RDPO_AUTO_MAX_VAL       4096
 #define EPD_RDPO_AUTO_VAL_SEEDS     16
 #define EPD_RDPO_AUTO_ITER_SECONDS  0.5

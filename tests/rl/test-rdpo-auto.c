@@ -50,12 +50,12 @@ check_sizes (double sd_table, double sd_noise, double cost,
 static void
 test_rule (void)
 {
-  /* Quiet reward: (0.5)^2 = 0.25; L >= 1 -> 4, B = 256 / 16 = 16; N >= 8 -> 256 = 16 x 16. */
-  check_sizes (1.0, 0.5, 1e-6, 4, 16, 16, 16);
-  /* 4 (1.5)^2 = 9 -> L = 16, B = 4; 32 x 2.25 = 72 -> N = 256. */
-  check_sizes (1.0, 1.5, 1e-6, 16, 4, 16, 16);
-  /* Noisy: 4 x 9 = 36 -> 64, B = 1 -> 2; 32 x 9 = 288 -> N = 512 = 16 x 32. */
-  check_sizes (1.0, 3.0, 1e-6, 64, 2, 16, 32);
+  /* Quiet reward: (0.5)^2 = 0.25; L >= 1 -> 4, B = 256 / 16 = 16; N >= 128 -> 1024 = 16 x 64. */
+  check_sizes (1.0, 0.5, 1e-6, 4, 16, 16, 64);
+  /* 4 (1.5)^2 = 9 -> L = 16, B = 4; 512 x 2.25 = 1152 -> N = 2048 = 16 x 128. */
+  check_sizes (1.0, 1.5, 1e-6, 16, 4, 16, 128);
+  /* Noisy: 4 x 9 = 36 -> 64, B = 1 -> 2; 512 x 9 -> N = 4096 (the cap) = 16 x 256. */
+  check_sizes (1.0, 3.0, 1e-6, 64, 2, 16, 256);
   /* No measurable table effect: the largest sizes. */
   check_sizes (0.0, 1.0, 1e-6, 64, 2, 16, 256);
   /* Expensive (10 ms a sample): 4 B 4 x 0.01 <= 0.5 -> B = 3; N x 0.01 <= 2 -> 128 = 16 x 8. */
@@ -131,7 +131,7 @@ test_warmup_toy (void)
   g_assert_cmpfloat (w.sd_noise, ==, 0.0);
   g_assert_cmpuint (s.latents, ==, 4);
   g_assert_cmpuint (s.batch, ==, 16);
-  g_assert_cmpuint (s.val_seeds * s.val_latents, ==, 256);
+  g_assert_cmpuint (s.val_seeds * s.val_latents, ==, 1024);
 }
 
 /* A multiplicative toy: reward = (w_00 - 0.5) * z_0, pure table-by-latent

@@ -256,7 +256,7 @@ test_warmup_sizes (Fixture      *f,
   g_assert_cmpint (json_object_get_int_member (r, "batch"), ==, batch);
   g_assert_cmpint (json_object_get_int_member (r, "val_seeds"), ==, val_seeds);
   g_assert_cmpint (json_object_get_int_member (r, "val_latents"), ==, val_latents);
-  g_assert_cmpfloat (json_object_get_double_member (r, "kl_coef"), ==, 0.5);
+  g_assert_cmpfloat (json_object_get_double_member (r, "kl_coef"), ==, 0.2);
   g_assert_cmpint (run_rdpo (&err2, "--init", f->start, "--reward", "logdensity", "--iters", "2",
                              "--latents", "2", "--out", out, NULL), ==, 0);
   g_assert_nonnull (strstr (err2, "-> --latents 2 "));
