@@ -39,6 +39,7 @@ typedef struct
   double    max_grad_norm;
   int       seed;
   gboolean  unconstrained;
+  gboolean  allow_coverage_loss;
   gboolean  mlp;
   int       mlp_hidden;
   int       val_every;
@@ -137,6 +138,9 @@ rdpo_context (RdpoArgs *a)
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed (default 1)", "S" },
     { "unconstrained", 0, 0, G_OPTION_ARG_NONE, &a->unconstrained,
       "baseline: free mean, fixed concentration, no KL or decay", NULL },
+    { "allow-coverage-loss", 0, 0, G_OPTION_ARG_NONE, &a->allow_coverage_loss,
+      "keep the best held-out reward even where its mode coverage fell more than 2 standard "
+      "errors below the start table's (by default such a table is never kept)", NULL },
     { "mlp", 0, 0, G_OPTION_ARG_NONE, &a->mlp, "residual from a step-embedding MLP instead of a table", NULL },
     { "mlp-hidden", 0, 0, G_OPTION_ARG_INT, &a->mlp_hidden, "MLP width (default 32)", "H" },
     { "val-every", 0, 0, G_OPTION_ARG_INT, &a->val_every, "held-out evaluation period (default 10)", "N" },
@@ -159,8 +163,10 @@ rdpo_context (RdpoArgs *a)
     "Treats the table as a Dirichlet policy centred on --init (concentration c times its\n"
     "positions' segments and weights, residual on the log-concentrations), samples one\n"
     "table per rollout, and improves the reward with PPO-clip and leave-one-out\n"
-    "advantages. Writes the best policy mean on held-out seeds. Ctrl-C stops early,\n"
-    "writes the best table so far and a checkpoint (with --checkpoint).\n"
+    "advantages. Writes the best policy mean on held-out seeds, among those whose held-out\n"
+    "mode coverage is within 2 standard errors of the start table's (--allow-coverage-loss\n"
+    "drops that condition). Ctrl-C stops early, writes the best table so far and a\n"
+    "checkpoint (with --checkpoint).\n"
     "\n"
     "Sizes not given are chosen by a warm-up at the start table: " G_STRINGIFY (EPD_RDPO_WARMUP_TABLES)
     " tables from the\n"
@@ -235,6 +241,7 @@ options_from_args (const RdpoArgs  *a,
   o->val_seeds = a->val_seeds;
   o->val_latents = a->val_latents;
   o->val_seed = a->val_seed;
+  o->keep_coverage = !a->allow_coverage_loss;
   o->policy.concentration = a->concentration;
   o->policy.unconstrained = a->unconstrained;
   o->policy.residual = a->mlp ? EPD_POLICY_MLP : EPD_POLICY_TABULAR;

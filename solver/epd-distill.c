@@ -1626,6 +1626,7 @@ distill_with_search (EpdDenoiser             *denoiser,
                      GCancellable            *cancellable,
                      GError                 **error)
 {
+  gint64 start_us = g_get_monotonic_time ();
   JsonArray *tried = json_array_new ();
   g_autoptr(EpdTable) best = distill_search_grids (denoiser, options, progress, user_data,
                                                    cancellable, tried, error);
@@ -1654,6 +1655,8 @@ distill_with_search (EpdDenoiser             *denoiser,
     }
   copy_stepwise_metadata (table->metadata, best->metadata);
   json_object_set_array_member (table->metadata, "schedule_search", tried);
+  /* The whole run, every grid included. */
+  json_object_set_double_member (table->metadata, "wall_time_s", (g_get_monotonic_time () - start_us) / 1e6);
   return table;
 }
 

@@ -2,6 +2,7 @@
  * reward matrix, the sizing rule, and the warm-up on toy environments whose
  * reward is known. */
 #include <math.h>
+#include <glib/gstdio.h>
 
 #include "solver/epd.h"
 #include "rl/epd-rdpo-auto.h"
@@ -171,6 +172,117 @@ test_warmup_interaction (void)
   g_assert_cmpfloat (w.sd_noise, >, 3.0 * w.sd_table);
 }
 
+/* keep_coverage: a toy whose reward rises with the table's first weight while
+ * its "coverage" (1 - that weight, the same on every seed) falls. Unguarded,
+ * training keeps a later table with a better reward; guarded, no table below the
+ * start's coverage is kept, so the best stays the start table. The guard's floor
+ * survives a checkpoint. */
+static gboolean
+tradeoff_rollout (gpointer data, const EpdTable *table, const double *z, gsize n,
+                  double *x_final, double *scores, double *term_scores,
+                  GCancellable *cancellable, GError **error)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      x_final[2 * i] = table->weight[0];
+      x_final[2 * i + 1] = z[2 * i];
+      scores[i] = term_scores[i] = -(table->weight[0] - 0.9) * (table->weight[0] - 0.9);
+    }
+  return TRUE;
+}
+
+static gboolean
+tradeoff_coverage (gpointer data, const double *x, gsize n, double *value, GError **error)
+{
+  *value = 1.0 - x[0];
+  return TRUE;
+}
+
+static void
+tradeoff_options (EpdRdpoOptions *o, gboolean keep)
+{
+  epd_rdpo_options_init (o);
+  o->iters = 30;
+  o->batch = 2;
+  o->latents = 2;
+  o->lr = 0.05;
+  o->val_every = 5;
+  o->val_seeds = 3;
+  o->val_latents = 2;
+  o->keep_coverage = keep;
+  o->reward_spec = "toy";
+}
+
+static EpdTable *
+train_tradeoff (gboolean keep, EpdRdpoEnv *env, double *best_reward, EpdRdpo **trainer)
+{
+  g_autoptr(EpdTable) start = epd_table_new ("epd", 3, 2);
+  g_autoptr(GError) error = NULL;
+  EpdRdpoOptions o;
+  EpdRdpo *rdpo;
+
+  tradeoff_options (&o, keep);
+  start->afs = TRUE;
+  rdpo = epd_rdpo_new (env, start, &o, &error);
+  g_assert_no_error (error);
+  g_assert_true (epd_rdpo_run (rdpo, NULL, 0, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  *trainer = rdpo;
+  return epd_rdpo_dup_best_table (rdpo, best_reward);
+}
+
+static void
+test_keep_coverage (void)
+{
+  EpdRdpoEnv env = { .dim = 2, .n_terms = 1, .term_names = toy_names,
+                     .rollout = tradeoff_rollout, .diversity = tradeoff_coverage };
+  g_autoptr(EpdTable) free_best = NULL, kept = NULL, reloaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("epd-rdpo-auto-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "ckpt.json", NULL);
+  EpdRdpo *a, *b, *c;
+  double reward_free, reward_kept, reward_reloaded;
+
+  free_best = train_tradeoff (FALSE, &env, &reward_free, &a);
+  kept = train_tradeoff (TRUE, &env, &reward_kept, &b);
+  g_test_message ("best reward unguarded %g (w0 %g), guarded %g (w0 %g)", reward_free,
+                  free_best->weight[0], reward_kept, kept->weight[0]);
+  /* Training raises the first weight (and the reward) from the start's 0.5. */
+  g_assert_cmpfloat (free_best->weight[0], >, 0.5 + 1e-3);
+  g_assert_cmpfloat (reward_free, >, reward_kept);
+  /* Guarded: the start table (sorted rows, its first weight 0.5) stays the best. */
+  g_assert_cmpfloat (fabs (kept->weight[0] - 0.5), <, 1e-12);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (kept->metadata, "rdpo"),
+                                               "iterations"), ==, 0);
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (kept->metadata, "rdpo"),
+                                                 "keep_coverage"));
+  /* The floor travels with a checkpoint: 30 more iterations after reloading
+   * still keep the start table. */
+  g_assert_true (epd_rdpo_save_checkpoint (b, path, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(EpdTable) start = epd_table_new ("epd", 3, 2);
+    EpdRdpoOptions o;
+
+    tradeoff_options (&o, TRUE);
+    start->afs = TRUE;
+    o.iters = 60;
+    c = epd_rdpo_new (&env, start, &o, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (epd_rdpo_load_checkpoint (c, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_rdpo_run (c, NULL, 0, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  reloaded = epd_rdpo_dup_best_table (c, &reward_reloaded);
+  g_assert_cmpfloat (fabs (reloaded->weight[0] - 0.5), <, 1e-12);
+  epd_rdpo_free (a);
+  epd_rdpo_free (b);
+  epd_rdpo_free (c);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -179,5 +291,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rl/rdpo-auto/rule", test_rule);
   g_test_add_func ("/rl/rdpo-auto/warmup-toy", test_warmup_toy);
   g_test_add_func ("/rl/rdpo-auto/warmup-interaction", test_warmup_interaction);
+  g_test_add_func ("/rl/rdpo-auto/keep-coverage", test_keep_coverage);
   return g_test_run ();
 }
