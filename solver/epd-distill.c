@@ -1476,7 +1476,8 @@ distill_metadata (Distill        *d,
   json_object_set_int_member (m, "val_seed", o->val_seed);
   json_object_set_int_member (m, "n_train", o->n_train);
   json_object_set_int_member (m, "n_val", o->n_val);
-  json_object_set_int_member (m, "batch", d->batch);
+  /* The step-wise stage's (the final stage records its own). */
+  json_object_set_int_member (m, "batch", o->batch ? o->batch : o->n_train);
   json_object_set_int_member (m, "iterations", o->iterations);
   json_object_set_int_member (m, "iterations_done", d->final_run ? d->stepwise_done : d->done);
   json_object_set_int_member (m, "updates_skipped_non_finite", d->skipped);

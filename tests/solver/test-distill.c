@@ -713,6 +713,11 @@ test_final_stage_lowers_held_out (void)
   g_assert_cmpfloat (json_object_get_double_member (f, "val_error_start"), ==,
                      metadata_double (stepwise, "val_error"));
   g_assert_cmpstr (json_object_get_string_member (both->metadata, "best_stage"), ==, "final");
+  /* The top-level records stay the step-wise stage's (epd compare --protocol's cache
+   * compares them); the final stage's are its own. */
+  g_assert_cmpint (json_object_get_int_member (both->metadata, "batch"), ==, o.n_train);
+  g_assert_cmpint (json_object_get_int_member (both->metadata, "iterations_done"), ==, o.iterations);
+  g_assert_cmpint (json_object_get_int_member (f, "batch"), ==, o.final_batch);
   e_step = held_out_error (denoiser, stepwise, 4242, 256);
   e_final = held_out_error (denoiser, both, 4242, 256);
   g_test_message ("held-out error: step-wise %g, with the final stage %g", e_step, e_final);
