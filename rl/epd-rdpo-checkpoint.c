@@ -99,6 +99,8 @@ checkpoint_to_json (EpdRdpo *self)
       json_builder_begin_object (b);
       add_int (b, "step", self->best_step);
       add_double (b, "reward_val", self->best_reward);
+      if (isfinite (self->coverage_floor))
+        add_double (b, "coverage_floor", self->coverage_floor);
       add_array (b, "r", self->best->r, cells);
       add_array (b, "weight", self->best->weight, cells);
       if (self->best->scale_dir != NULL)
@@ -311,6 +313,7 @@ load_best (EpdRdpo    *self,
            EpdTable  **best_out,
            double     *step,
            double     *reward,
+           double     *floor,
            GError    **error)
 {
   const EpdTable *start = epd_policy_get_start (self->policy);
@@ -332,6 +335,9 @@ load_best (EpdRdpo    *self,
       || (best->scale_dir != NULL && !read_array (o, "scale_dir", path, best->scale_dir, cells, error))
       || (best->scale_time != NULL && !read_array (o, "scale_time", path, best->scale_time, cells, error))
       || !epd_table_validate (best, error))
+    return FALSE;
+  *floor = NAN;
+  if (json_object_has_member (o, "coverage_floor") && !read_number (o, "coverage_floor", path, floor, error))
     return FALSE;
   *best_out = g_steal_pointer (&best);
   return TRUE;
@@ -373,7 +379,7 @@ epd_rdpo_load_checkpoint (EpdRdpo    *self,
 {
   g_autoptr(JsonNode) document = epd_json_load (path, error);
   g_autoptr(EpdTable) best = NULL;
-  double best_step = 0.0, best_reward = -INFINITY, version;
+  double best_step = 0.0, best_reward = -INFINITY, coverage_floor = NAN, version;
   JsonNode *node = document;
   JsonObject *root;
   JsonObject *shape;
@@ -397,12 +403,13 @@ epd_rdpo_load_checkpoint (EpdRdpo    *self,
     return bad_checkpoint (error, path, "shape", "is missing");
   /* Check everything before changing anything. */
   if (!check_shape (self, shape, path, error) || !check_start (self, root, path, error)
-      || !load_best (self, root, path, &best, &best_step, &best_reward, error)
+      || !load_best (self, root, path, &best, &best_step, &best_reward, &coverage_floor, error)
       || !load_state (self, root, path, error))
     return FALSE;
   g_clear_pointer (&self->best, epd_table_free);
   self->best = g_steal_pointer (&best);
   self->best_step = (guint) best_step;
   self->best_reward = best_reward;
+  self->coverage_floor = coverage_floor;
   return TRUE;
 }

@@ -286,6 +286,7 @@ epd_rdpo_new (EpdRdpoEnv           *env,
   self->adam_m = g_new0 (double, n);
   self->adam_v = g_new0 (double, n);
   self->best_reward = -INFINITY;
+  self->coverage_floor = NAN;
   self->term_means = g_new0 (double, MAX (env->n_terms, 1));
   return self;
 }
@@ -657,7 +658,12 @@ evaluate_mean (EpdRdpo       *self,
   record->reward_val_std = eval.reward_std;
   record->diversity_val = eval.diversity_mean;
   record->spread_val = eval.spread_mean;
-  if (self->best == NULL || eval.reward_mean > self->best_reward)
+  /* The start table (the first evaluation) sets the coverage a best must keep. */
+  if (self->best == NULL && self->options.keep_coverage && isfinite (eval.diversity_mean))
+    self->coverage_floor = eval.diversity_mean - 2.0 * eval.diversity_std / sqrt (eval.n_seeds);
+  if (self->best == NULL ||
+      (eval.reward_mean > self->best_reward &&
+       !(eval.diversity_mean < self->coverage_floor)))
     {
       g_clear_pointer (&self->best, epd_table_free);
       self->best = g_steal_pointer (&mean);
@@ -910,6 +916,7 @@ set_metadata (EpdRdpo  *self,
   json_object_set_double_member (rdpo, "clip", o->clip);
   json_object_set_int_member (rdpo, "val_seed", o->val_seed);
   json_object_set_int_member (rdpo, "val_seeds", o->val_seeds);
+  json_object_set_boolean_member (rdpo, "keep_coverage", o->keep_coverage);
   json_object_set_int_member (rdpo, "val_latents", o->val_latents);
   if (isfinite (reward_val))
     json_object_set_double_member (rdpo, "reward_val", reward_val);

@@ -207,9 +207,10 @@ test_deep_scorer (Fixture      *f,
   int status;
 
   g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts, evaluation). */
+  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts,
+   * evaluation). Every size is given, so no warm-up runs. */
   status = run_rdpo (&err, "--init", f->start, "--iters", "5", "--val-every", "1", "--val-seeds", "1",
-                     "--val-latents", "1", "--batch", "1", "--group", "2", "--out", out,
+                     "--val-latents", "1", "--batch", "1", "--group", "2", "--latents", "1", "--out", out,
                      "--reward", reward, NULL);
   g_test_message ("%s", err);
   g_assert_cmpint (status, ==, 1);
@@ -362,12 +363,57 @@ test_sigterm_scorer (Fixture *f, gconstpointer data)
   g_rmdir (tmp);
 }
 
+/* Sizes not given come from the warm-up, which says what it chose; the table
+ * records the sizes the run used, and a size given on the command line wins. */
+static void
+test_warmup_sizes (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *err = NULL, *err2 = NULL;
+  g_autoptr(EpdTable) table = NULL, table2 = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *r;
+  const char *chosen;
+  guint latents = 0, group = 0, batch = 0, val_seeds = 0, val_latents = 0;
+
+  g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "2",
+                             "--out", out, NULL), ==, 0);
+  chosen = strstr (err, "-> --latents");
+  g_assert_nonnull (chosen);
+  g_assert_cmpint (sscanf (chosen, "-> --latents %u --group %u --batch %u --val-seeds %u --val-latents %u",
+                           &latents, &group, &batch, &val_seeds, &val_latents), ==, 5);
+  g_assert_cmpuint (group, ==, 4);
+  /* Powers of two in the rule's ranges, about 256 samples an iteration. */
+  g_assert_cmpuint (latents & (latents - 1), ==, 0);
+  g_assert_cmpuint (latents, >=, 4);
+  g_assert_cmpuint (latents, <=, 64);
+  g_assert_cmpuint (batch, ==, CLAMP (256 / (4 * latents), 2, 16));
+  g_assert_cmpuint (val_seeds, ==, 16);
+  table = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  r = json_object_get_object_member (table->metadata, "rdpo");
+  g_assert_cmpint (json_object_get_int_member (r, "latents"), ==, latents);
+  g_assert_cmpint (json_object_get_int_member (r, "batch"), ==, batch);
+  g_assert_cmpint (json_object_get_int_member (r, "val_seeds"), ==, val_seeds);
+  g_assert_cmpint (json_object_get_int_member (r, "val_latents"), ==, val_latents);
+  g_assert_cmpfloat (json_object_get_double_member (r, "kl_coef"), ==, 0.2);
+  g_assert_cmpint (run_rdpo (&err2, "--init", f->start, "--reward", "logdensity", "--iters", "2",
+                             "--latents", "2", "--out", out, NULL), ==, 0);
+  g_assert_nonnull (strstr (err2, "-> --latents 2 "));
+  table2 = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (table2->metadata, "rdpo"),
+                                               "latents"), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/rl/rdpo-cli/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/log-and-resume", Fixture, NULL, fixture_setup, test_log_and_resume, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/warmup-sizes", Fixture, NULL, fixture_setup, test_warmup_sizes, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/deep-scorer", Fixture, NULL, fixture_setup, test_deep_scorer, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/interrupt", Fixture, NULL, fixture_setup, test_interrupt, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/bad-timeout", Fixture, NULL, fixture_setup, test_bad_timeout, fixture_teardown);
