@@ -3,6 +3,7 @@
 #include "epd-empirical.h"
 #include "test-data-util.h"
 
+#include <cblas.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -210,20 +211,19 @@ test_bad_input (void)
 
 /* ---- determinism ---------------------------------------------------------- */
 
-enum { DET_N = 400, DET_SIDE = 14, DET_DIM = DET_SIDE * DET_SIDE, DET_B = 37 };
-
-/* Large enough that OpenBLAS uses its blocked, threaded kernels. */
+/* n images of side x side: d = side^2 need not be a multiple of 16. */
 static EpdEmpirical *
-determinism_model (void)
+determinism_model (guint n, guint side)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdDataset) ds = NULL;
-  g_autofree float *pixels = g_new (float, DET_N * DET_DIM);
+  guint dim = side * side;
+  g_autofree float *pixels = g_new (float, n * dim);
 
-  for (guint i = 0; i < DET_N * DET_DIM; i++)
+  for (guint i = 0; i < n * dim; i++)
     pixels[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-  ds = epd_dataset_new_from_data ("random", pixels, NULL, DET_N, DET_SIDE, 1, &error);
+  ds = epd_dataset_new_from_data ("random", pixels, NULL, n, side, 1, &error);
   g_assert_no_error (error);
   return epd_empirical_new (ds);
 }
@@ -231,10 +231,10 @@ determinism_model (void)
 /* Denoises rows [r0, r0 + rows) of x (and their JVP along dx) as one call. */
 static void
 denoise_rows (EpdDenoiser *model, const double *x, const double *s, const double *dx,
-              const double *ds, gsize r0, gsize rows, double *out, double *dout)
+              const double *ds, guint dim, gsize r0, gsize rows, double *out, double *dout)
 {
   g_autoptr(GError) error = NULL;
-  gsize o = r0 * DET_DIM;
+  gsize o = r0 * dim;
 
   g_assert_true (epd_denoiser_denoise_jvp (model, x + o, s + r0, dx + o, ds + r0, rows,
                                            out + o, dout + o, &error));
@@ -244,45 +244,77 @@ denoise_rows (EpdDenoiser *model, const double *x, const double *s, const double
 }
 
 /* A row's result is bit-identical whatever the batch around it: the same
- * call twice, and the batch cut into calls of 1, 5, 16 and 17 rows, issued
- * back to front. */
-static void
-test_determinism (void)
+ * call twice, and the batch cut into calls of each split, issued back to
+ * front. Returns the denoised batch. */
+static double *
+check_splits (EpdEmpirical *model, gsize batch, const gsize *splits, guint n_splits)
 {
-  g_autoptr(EpdEmpirical) model = determinism_model ();
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
-  static const gsize splits[] = { DET_B, 1, 5, 16, 17 };
-  gsize n = DET_B * DET_DIM;
+  EpdDenoiser *d = EPD_DENOISER (model);
+  guint dim = epd_empirical_get_dim (model);
+  gsize n = batch * dim;
   g_autofree double *x = g_new (double, n), *dx = g_new (double, n);
   g_autofree double *ref = g_new (double, n), *dref = g_new (double, n);
   g_autofree double *out = g_new (double, n), *dout = g_new (double, n);
-  double s[DET_B], ds[DET_B];
+  g_autofree double *s = g_new (double, batch), *ds = g_new (double, batch);
 
   for (gsize i = 0; i < n; i++)
     {
       x[i] = 2.0 * epd_random_normal (rand);
       dx[i] = epd_random_normal (rand);
     }
-  for (guint r = 0; r < DET_B; r++)
+  for (gsize r = 0; r < batch; r++)
     {
-      s[r] = 0.5 + 0.25 * r;
+      /* from sharp (one image dominates) to smooth */
+      s[r] = 0.05 + 0.25 * (r % 37);
       ds[r] = 0.1;
     }
-  denoise_rows (EPD_DENOISER (model), x, s, dx, ds, 0, DET_B, ref, dref);
-  for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+  denoise_rows (d, x, s, dx, ds, dim, 0, batch, ref, dref);
+  for (guint k = 0; k <= n_splits; k++)
     {
-      gsize last = (DET_B - 1) / splits[k] * splits[k];
+      gsize split = k < n_splits ? splits[k] : batch;
+      gsize last = (batch - 1) / split * split;
 
-      for (gsize r0 = last + splits[k]; r0 > 0; )
+      for (gsize r0 = last + split; r0 > 0; )
         {
-          r0 -= splits[k];
-          denoise_rows (EPD_DENOISER (model), x, s, dx, ds, r0, MIN (splits[k], DET_B - r0),
-                        out, dout);
+          r0 -= split;
+          denoise_rows (d, x, s, dx, ds, dim, r0, MIN (split, batch - r0), out, dout);
         }
-      g_test_message ("calls of %" G_GSIZE_FORMAT " rows", splits[k]);
+      g_test_message ("%u images of %u: %" G_GSIZE_FORMAT " rows in calls of %" G_GSIZE_FORMAT,
+                      (guint) epd_empirical_get_n (model), dim, batch, split);
       g_assert_cmpmem (out, n * sizeof (double), ref, n * sizeof (double));
       g_assert_cmpmem (dout, n * sizeof (double), dref, n * sizeof (double));
     }
+  return g_steal_pointer (&ref);
+}
+
+/* Small enough for OpenBLAS's small-matrix kernels: rows in groups of 16. */
+static void
+test_determinism_small (void)
+{
+  g_autoptr(EpdEmpirical) model = determinism_model (N_DATA, SIDE);
+  static const gsize splits[] = { 1, 5, 16, 17 };
+
+  g_free (check_splits (model, 37, splits, G_N_ELEMENTS (splits)));
+}
+
+/* d = 225 (padded to 240), 900 images in two blocks (the last one padded),
+ * run on threads: groups of up to 256 rows, so 300 rows take two groups.
+ * OpenBLAS's own thread count does not matter either. */
+static void
+test_determinism_large (void)
+{
+  g_autoptr(EpdEmpirical) model = determinism_model (900, 15);
+  static const gsize splits[] = { 1, 5, 16, 17 }, big_splits[] = { 37, 256 };
+
+  g_autofree double *two = NULL, *one = NULL;
+
+  g_free (check_splits (model, 37, splits, G_N_ELEMENTS (splits)));
+  openblas_set_num_threads (2);
+  two = check_splits (model, 300, big_splits, G_N_ELEMENTS (big_splits));
+  openblas_set_num_threads (1);
+  one = check_splits (model, 300, big_splits, 1);
+  g_assert_cmpmem (one, 300 * 225 * sizeof (double), two, 300 * 225 * sizeof (double));
 }
 
 /* ---- specs ---------------------------------------------------------------- */
@@ -432,7 +464,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/empirical/sharp-mixture", test_sharp_mixture);
   g_test_add_func ("/empirical/jvp", test_jvp);
   g_test_add_func ("/empirical/bad-input", test_bad_input);
-  g_test_add_func ("/empirical/determinism", test_determinism);
+  g_test_add_func ("/empirical/determinism/small", test_determinism_small);
+  g_test_add_func ("/empirical/determinism/large", test_determinism_large);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/empirical/spec/fashion", test_spec_fashion);
   ADD ("/empirical/spec/png", test_spec_png);
