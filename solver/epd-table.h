@@ -30,6 +30,10 @@ EpdTable   *epd_table_new          (const char      *solver,
                                     guint            steps,
                                     guint            n_points);
 EpdTable   *epd_table_copy         (const EpdTable  *self);
+/* The same without the metadata (an empty object): for the many short-lived
+ * tables of a training loop, whose provenance (a loss curve of thousands of
+ * points) would otherwise be deep-copied each time. */
+EpdTable   *epd_table_copy_bare    (const EpdTable  *self);
 void        epd_table_free         (EpdTable        *self);
 gboolean    epd_table_equal        (const EpdTable  *a,
                                     const EpdTable  *b);
