@@ -191,6 +191,99 @@ test_jvp (void)
     }
 }
 
+/* The JVP directly in long double: dl_i = -(x - y_i).dx / s^2 + |x - y_i|^2 ds / s^3,
+ * dD = sum_i p_i (dl_i - sum_j p_j dl_j) y_i. */
+static void
+naive_jvp (const float *y, const double *x, double s, const double *dx, double ds, double *dout)
+{
+  long double l[N_DATA], dl[N_DATA], max = -INFINITY, sum = 0.0L, mean = 0.0L, acc[DIM] = { 0 };
+
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      long double d2 = 0.0L, ed = 0.0L;
+
+      for (guint j = 0; j < DIM; j++)
+        {
+          long double e = (long double) x[j] - y[i * DIM + j];
+
+          d2 += e * e;
+          ed += e * dx[j];
+        }
+      l[i] = -d2 / (2.0L * s * s);
+      dl[i] = -ed / ((long double) s * s) + d2 * ds / ((long double) s * s * s);
+      max = MAX (max, l[i]);
+    }
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      l[i] = expl (l[i] - max);
+      sum += l[i];
+    }
+  for (guint i = 0; i < N_DATA; i++)
+    mean += l[i] / sum * dl[i];
+  for (guint i = 0; i < N_DATA; i++)
+    for (guint j = 0; j < DIM; j++)
+      acc[j] += l[i] / sum * (dl[i] - mean) * y[i * DIM + j];
+  for (guint j = 0; j < DIM; j++)
+    dout[j] = (double) acc[j];
+}
+
+/* From sharp (one image dominates, huge logits) to smooth: the JVP, centred
+ * at the running maximum's image, agrees with the direct sum. x lies between
+ * the two closest images so that the derivative is not zero even at small
+ * sigma. */
+static void
+test_jvp_sharp (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (13);
+  const float *y = epd_empirical_get_data (model);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  static const double sigmas[] = { 0.002, 0.01, 0.05, 0.3, 5.0 };
+  enum { B = G_N_ELEMENTS (sigmas) };
+  double x[B * DIM], dx[B * DIM], s[B], ds[B], out[B * DIM], dout[B * DIM];
+  g_autoptr(GError) error = NULL;
+  guint a = 0, b = 1;
+  double best = INFINITY;
+
+  /* the closest pair of images: nothing lies nearer their midpoint */
+  for (guint i = 0; i < N_DATA; i++)
+    for (guint k = i + 1; k < N_DATA; k++)
+      {
+        double d2 = 0.0;
+
+        for (guint j = 0; j < DIM; j++)
+          d2 += ((double) y[i * DIM + j] - y[k * DIM + j]) * ((double) y[i * DIM + j] - y[k * DIM + j]);
+        if (d2 < best)
+          {
+            best = d2;
+            a = i;
+            b = k;
+          }
+      }
+  for (guint r = 0; r < B; r++)
+    {
+      s[r] = sigmas[r];
+      ds[r] = 0.7 * sigmas[r];
+      for (guint j = 0; j < DIM; j++)
+        {
+          /* halfway between images a and b, nudged off the tie */
+          x[r * DIM + j] = 0.5 * (y[a * DIM + j] + y[b * DIM + j]) + 1e-3 * s[r] * epd_random_normal (rand);
+          dx[r * DIM + j] = epd_random_normal (rand);
+        }
+    }
+  g_assert_true (epd_denoiser_denoise_jvp (EPD_DENOISER (model), x, s, dx, ds, B, out, dout, &error));
+  g_assert_no_error (error);
+  for (guint r = 0; r < B; r++)
+    {
+      double ref[DIM], diff, scale;
+
+      naive_jvp (y, x + r * DIM, s[r], dx + r * DIM, ds[r], ref);
+      diff = max_abs_diff (dout + r * DIM, ref, DIM, &scale);
+      g_test_message ("sigma %g: max |JVP - direct| = %.3g (scale %.3g)", s[r], diff, scale);
+      g_assert_cmpfloat (scale, >, 1e-3);
+      g_assert_cmpfloat (diff, <=, 1e-9 * scale);
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -463,6 +556,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/empirical/parity", test_parity);
   g_test_add_func ("/empirical/sharp-mixture", test_sharp_mixture);
   g_test_add_func ("/empirical/jvp", test_jvp);
+  g_test_add_func ("/empirical/jvp-sharp", test_jvp_sharp);
   g_test_add_func ("/empirical/bad-input", test_bad_input);
   g_test_add_func ("/empirical/determinism/small", test_determinism_small);
   g_test_add_func ("/empirical/determinism/large", test_determinism_large);
