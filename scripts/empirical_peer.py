@@ -4,7 +4,7 @@ A straightforward implementation of the same model: y = the first N Fashion-MNIS
 training images as float32 p / 127.5 - 1 widened to float64, logits
 (x.y_i - |y_i|^2/2) / s^2, softmax, p.y, one full-shape matmul each.
 
-  python3 empirical_peer.py time N B REPEAT          median seconds of one D(x, s) call
+  python3 empirical_peer.py time N B REPEAT          median wall and CPU seconds of one D(x, s) call
   python3 empirical_peer.py euler N Z.npy STEPS OUT  Euler on the EDM grid from x_T = 80 z
 """
 import gzip
@@ -41,12 +41,13 @@ def time_calls(n, b, repeat):
     sigma = torch.from_numpy(80.0 * (0.002 / 80.0) ** (np.arange(b) % 10 / 9.0))
     x = latents(b) * sigma[:, None]
     denoise(y, half, x, sigma)  # warm-up
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         denoise(y, half, x, sigma)
-        times.append(time.perf_counter() - start)
-    print("%.6f" % float(np.median(times)))
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    print("%.6f %.6f" % (float(np.median(wall)), float(np.median(cpu))))
 
 
 def euler(n, z_path, steps, out_path):

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "epd-cli.h"
 #include "epd-empirical.h"
@@ -122,8 +123,20 @@ median (double *v,
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* CPU seconds of every thread of the process so far. */
+static double
+process_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Median seconds of `repeat` rounds of `calls` calls of `rows` rows each
- * (x, sigma and out hold calls * rows rows), after a warm-up call if warm. */
+ * (x, sigma and out hold calls * rows rows), after a warm-up call if warm;
+ * cpu_seconds (may be NULL) gets the median CPU time per round of all the
+ * process's threads, which a loaded machine does not inflate. */
 static gboolean
 time_calls (EpdDenoiser  *denoiser,
             const double *x,
@@ -134,9 +147,10 @@ time_calls (EpdDenoiser  *denoiser,
             gboolean      warm,
             double       *out,
             double       *seconds,
+            double       *cpu_seconds,
             GError      **error)
 {
-  g_autofree double *times = g_new (double, repeat);
+  g_autofree double *times = g_new (double, repeat), *cpu = g_new (double, repeat);
   guint dim = epd_denoiser_get_dim (denoiser);
 
   /* Warm-up: buffers grow and pipelines settle outside the timing. */
@@ -145,6 +159,7 @@ time_calls (EpdDenoiser  *denoiser,
   for (guint r = 0; r < repeat; r++)
     {
       gint64 start = g_get_monotonic_time (), elapsed;
+      double cpu_start = process_cpu_seconds ();
       guint iterations = 0;
 
       /* Short calls are repeated for at least 2 ms: the clock counts microseconds. */
@@ -159,8 +174,11 @@ time_calls (EpdDenoiser  *denoiser,
         }
       while (elapsed < 2000);
       times[r] = elapsed / 1e6 / iterations;
+      cpu[r] = (process_cpu_seconds () - cpu_start) / iterations;
     }
   *seconds = median (times, repeat);
+  if (cpu_seconds != NULL)
+    *cpu_seconds = median (cpu, repeat);
   return TRUE;
 }
 
@@ -270,11 +288,11 @@ static void
 print_header (const BenchArgs *args)
 {
   if (args->markdown)
-    g_print ("| device | batch | µs/call | samples/s | GFLOP/s | GB/s | %% of the reference (range) |\n"
-             "|---|---:|---:|---:|---:|---:|---:|\n");
+    g_print ("| device | batch | µs/call | CPU µs/call | samples/s | GFLOP/s | GB/s | %% of the reference (range) |\n"
+             "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   else
-    g_print ("  %-40s %6s %11s %11s %9s %8s  %s\n", "device", "batch", "µs/call", "samples/s", "GFLOP/s", "GB/s",
-             "% of the reference (range)");
+    g_print ("  %-40s %6s %11s %11s %11s %9s %8s  %s\n", "device", "batch", "µs/call", "CPU µs/call", "samples/s",
+             "GFLOP/s", "GB/s", "% of the reference (range)");
 }
 
 /* "93.1 (88.0-97.2)": the median of ref/model time ratios and their range. */
@@ -301,10 +319,12 @@ time_interleaved (const BenchArgs *args,
                   guint            rows,
                   double          *out,
                   double          *seconds,
+                  double          *cpu_seconds,
                   char           **share,
                   GError         **error)
 {
   g_autofree double *t_model = g_new (double, args->repeat), *t_ref = g_new (double, args->repeat);
+  g_autofree double *cpu_model = g_new (double, args->repeat);
 
   if (!epd_denoiser_denoise (denoiser, x, sigma, rows, out, error))
     return FALSE;
@@ -312,13 +332,14 @@ time_interleaved (const BenchArgs *args,
     reference_call (ref, rows);
   for (int r = 0; r < args->repeat; r++)
     {
-      if (!time_calls (denoiser, x, sigma, rows, 1, 1, FALSE, out, &t_model[r], error))
+      if (!time_calls (denoiser, x, sigma, rows, 1, 1, FALSE, out, &t_model[r], &cpu_model[r], error))
         return FALSE;
       if (ref != NULL)
         t_ref[r] = time_reference (ref, rows);
     }
   *share = ref != NULL ? format_share (t_model, t_ref, args->repeat) : NULL;
   *seconds = median (t_model, args->repeat);
+  *cpu_seconds = median (cpu_model, args->repeat);
   return TRUE;
 }
 
@@ -343,18 +364,18 @@ bench_throughput (const BenchArgs *args,
   model_cost (denoiser, &flops, &bytes);
   for (guint i = 0; i < n_batches; i++)
     {
-      double t, gflops, gbs;
+      double t, cpu, gflops, gbs;
       g_autofree char *share = NULL;
 
-      if (!time_interleaved (args, denoiser, ref, x, sigma, batches[i], out, &t, &share, error))
+      if (!time_interleaved (args, denoiser, ref, x, sigma, batches[i], out, &t, &cpu, &share, error))
         return FALSE;
       gflops = flops * batches[i] / t / 1e9;
       gbs = bytes / t / 1e9;
       if (share == NULL)
         share = isnan (peak) ? g_strdup ("-") : g_strdup_printf ("%.1f", 100.0 * gflops / peak);
-      g_print (args->markdown ? "| %s | %u | %.1f | %.0f | %.3f | %.3f | %s |\n"
-                              : "  %-40s %6u %11.1f %11.0f %9.3f %8.3f  %s\n",
-               device_name, batches[i], t * 1e6, batches[i] / t, gflops, gbs, share);
+      g_print (args->markdown ? "| %s | %u | %.1f | %.1f | %.0f | %.3f | %.3f | %s |\n"
+                              : "  %-40s %6u %11.1f %11.1f %11.0f %9.3f %8.3f  %s\n",
+               device_name, batches[i], t * 1e6, cpu * 1e6, batches[i] / t, gflops, gbs, share);
     }
   if (ref != NULL)
     g_print ("%s  reference: the same shapes as two full-shape OpenBLAS %s calls, X.Y^T then G.Y, "
@@ -389,9 +410,9 @@ bench_points (const BenchArgs *args,
     {
       double one, fused, separate;
 
-      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, TRUE, out, &one, error) ||
-          !time_calls (denoiser, x, sigma, k * batches[i], 1, args->repeat, TRUE, out, &fused, error) ||
-          !time_calls (denoiser, x, sigma, batches[i], k, args->repeat, TRUE, out, &separate, error))
+      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, TRUE, out, &one, NULL, error) ||
+          !time_calls (denoiser, x, sigma, k * batches[i], 1, args->repeat, TRUE, out, &fused, NULL, error) ||
+          !time_calls (denoiser, x, sigma, batches[i], k, args->repeat, TRUE, out, &separate, NULL, error))
         return FALSE;
       g_print (args->markdown ? "| %s | %u | %.1f | %.1f | %.1f | %.2f |\n"
                               : "  %-40s %6u %12.1f %14.1f %14.1f %10.2f\n",
@@ -510,7 +531,7 @@ epd_cmd_bench (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "Times denoise() calls (median of --repeat after a warm-up) and prints samples/s,\n"
-    "GFLOP/s and GB/s of model data. For the empirical model on the CPU each timed call\n"
+    "GFLOP/s and GB/s of model data, and the CPU time of all the process's threads per call. For the empirical model on the CPU each timed call\n"
     "alternates with the same shapes done as two full-shape OpenBLAS GEMMs (dgemm; sgemm\n"
     "for lavapipe, which runs on the same CPU): the last column is the median of the\n"
     "reference's time over the model's, in %, with its range over the --repeat pairs.\n"
