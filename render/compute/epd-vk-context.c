@@ -405,6 +405,16 @@ epd_vk_list_devices (char   **reason,
   return devices;
 }
 
+gboolean
+epd_vk_auto_may_find_gpu (char **why)
+{
+  if (epd_vk_gpu_node_present ())
+    return TRUE;
+  *why = g_strdup ("no Vulkan GPU (the kernel shows no GPU device; --device vulkan runs on a CPU "
+                   "implementation of Vulkan if one is installed)");
+  return FALSE;
+}
+
 /* Pipelines compiled by an earlier run, kept per device in the user's cache
  * folder: a CPU implementation compiles each shader with LLVM, which is slow. */
 static char *

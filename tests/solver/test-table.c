@@ -393,6 +393,23 @@ test_table_equal_bits (void)
   g_assert_false (epd_table_equal (a, b));
 }
 
+/* A bare copy has every value and an empty, owned metadata object. */
+static void
+test_table_copy_bare (void)
+{
+  g_autoptr(EpdTable) a = make_rich_table ();
+  g_autoptr(EpdTable) bare = epd_table_copy_bare (a);
+
+  g_assert_cmpuint (json_object_get_size (a->metadata), >, 0);
+  g_assert_nonnull (bare->metadata);
+  g_assert_cmpuint (json_object_get_size (bare->metadata), ==, 0);
+  g_assert_false (epd_table_equal (a, bare));
+  json_object_unref (bare->metadata);
+  bare->metadata = json_object_ref (a->metadata);
+  g_assert_true (epd_table_equal (a, bare));
+  g_assert_true (bare->r != a->r && bare->scale_dir != a->scale_dir);
+}
+
 static void
 test_table_new_uniform (void)
 {
@@ -654,6 +671,7 @@ main (int    argc,
   g_test_add_func ("/table/truncated-npz", test_table_truncated_npz);
   g_test_add_func ("/table/save-refuses-invalid", test_table_save_refuses_invalid);
   g_test_add_func ("/table/equal-bits", test_table_equal_bits);
+  g_test_add_func ("/table/copy-bare", test_table_copy_bare);
   g_test_add_func ("/table/new-uniform", test_table_new_uniform);
   g_test_add_func ("/table/deep-json", test_table_deep_json);
   g_test_add_func ("/table/special-files", test_table_special_files);
