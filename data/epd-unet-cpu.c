@@ -256,6 +256,24 @@ silu (float v)
   return v / (1.0f + fast_exp (-v));
 }
 
+/* dst = silu? (src a + b): the inner loop of group norm, time-embedding
+ * bias and scale-shift (restrict, so it vectorises without alias checks). */
+static void
+affine_row (float *restrict       dst,
+            const float *restrict src,
+            gsize                 p,
+            float                 a,
+            float                 b,
+            gboolean              with_silu)
+{
+  if (with_silu)
+    for (gsize j = 0; j < p; j++)
+      dst[j] = silu (src[j] * a + b);
+  else
+    for (gsize j = 0; j < p; j++)
+      dst[j] = src[j] * a + b;
+}
+
 /* ---- convolution -------------------------------------------------------------- */
 
 /* dst[x] = src[x + shift] where that lies in [0, w), else 0: one im2col row at stride 1. */
@@ -548,15 +566,7 @@ group_norm_rows (gpointer data,
         {
           gsize ch = g * cg + ci;
           float a = (float) (rstd * gamma[ch]), b = (float) (beta[ch] - mean * rstd * gamma[ch]);
-          const float *src = x + base + ci * p;
-          float *dst = l->y + base + ci * p;
-
-          if (op->silu)
-            for (gsize j = 0; j < p; j++)
-              dst[j] = silu (src[j] * a + b);
-          else
-            for (gsize j = 0; j < p; j++)
-              dst[j] = src[j] * a + b;
+          affine_row (l->y + base + ci * p, x + base + ci * p, p, a, b, op->silu);
         }
     }
 }
@@ -588,15 +598,7 @@ channel_affine_rows (gpointer data,
       gsize n = q / c, ch = q % c;
       const float *row = l->x2 + n * cv + op->offset;
       float a = scale_shift ? 1.0f + row[ch] : 1.0f, b = scale_shift ? row[c + ch] : row[ch];
-      const float *src = l->x + q * p;
-      float *dst = l->y + q * p;
-
-      if (op->silu)
-        for (gsize j = 0; j < p; j++)
-          dst[j] = silu (src[j] * a + b);
-      else
-        for (gsize j = 0; j < p; j++)
-          dst[j] = src[j] * a + b;
+      affine_row (l->y + q * p, l->x + q * p, p, a, b, op->silu);
     }
 }
 
