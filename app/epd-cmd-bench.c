@@ -15,6 +15,7 @@
 #include "epd-cli.h"
 #include "data/epd-empirical.h"
 #include "data/epd-gmm.h"
+#include "data/epd-unet.h"
 #include "render/epd-model-open.h"
 #include "render/epd-vk-denoiser.h"
 
@@ -115,6 +116,13 @@ model_cost (EpdDenoiser *denoiser,
       *flops_per_row = 7.0 * k * dim;
       *bytes_per_call = k * (dim + 2.0) * word;
     }
+  else if (EPD_IS_UNET (cpu))
+    {
+      EpdUnetPlan *plan = epd_unet_get_plan (EPD_UNET (cpu));
+
+      *flops_per_row = epd_unet_plan_flops (plan);
+      *bytes_per_call = plan->n_weights * 4.0;
+    }
 }
 
 static int
@@ -177,6 +185,13 @@ device_limit (const BenchArgs *args,
   const EpdVkDeviceInfo *info;
 
   *peak_gflops = NAN;
+  if (EPD_IS_UNET (denoiser))
+    {
+      /* the UNet's CPU path runs in float32 */
+      *peak_gflops = args->sgemm_gflops;
+      return g_strdup_printf ("sgemm %.1f GFLOP/s, memory copy %.1f GB/s (measured)", args->sgemm_gflops,
+                              args->copy_gbs);
+    }
   if (!EPD_IS_VK_DENOISER (denoiser))
     {
       *peak_gflops = args->dgemm_gflops;
@@ -378,7 +393,7 @@ bench_model (const BenchArgs *args,
       label = EPD_IS_VK_DENOISER (denoiser)
               ? g_strdup_printf ("%s (Vulkan f32)",
                                  epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)))->name)
-              : g_strdup ("CPU (OpenBLAS f64)");
+              : g_strdup (EPD_IS_UNET (denoiser) ? "CPU (OpenBLAS f32)" : "CPU (OpenBLAS f64)");
       g_print ("\n%s%s\n\n", args->markdown ? "#### " : "", epd_denoiser_describe (denoiser));
       print_header (args);
       if (!bench_throughput (args, denoiser, label, (guint64 *) batches->data,

@@ -3,6 +3,7 @@
 #include "data/epd-safetensors.h"
 #include "data/epd-unet.h"
 #include "data/epd-unet-config.h"
+#include "data/epd-unet-private.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -515,6 +516,64 @@ test_folder_groups (Folder *f, gconstpointer data)
   expect_load_error (f, EPD_ERROR_UNSUPPORTED, "\"norm_num_groups\": 3 groups do not divide");
 }
 
+/* The fuzzers' entries (epd_safetensors_parse, epd_unet_config_parse) on
+ * mutated copies of a real header and config: each call either succeeds or
+ * sets an error, and a header that parses still compiles or is refused. */
+static void
+test_mutations (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "unet", "grey-attn", NULL);
+  g_autofree char *wpath = g_build_filename (dir, "diffusion_pytorch_model.safetensors", NULL);
+  g_autofree char *cpath = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *weights = NULL, *config_text = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  gsize wlen, clen, header_len;
+  EpdUnetConfig config;
+  guint parsed = 0, refused = 0;
+
+  g_assert_true (g_file_get_contents (wpath, &weights, &wlen, NULL));
+  g_assert_true (g_file_get_contents (cpath, &config_text, &clen, NULL));
+  g_assert_true (epd_unet_config_parse (config_text, clen, "config.json", &config, NULL));
+  header_len = 8 + (guchar) weights[0] + ((gsize) (guchar) weights[1] << 8);
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autofree char *w = g_memdup2 (weights, wlen), *c = g_memdup2 (config_text, clen);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(EpdSafetensors) st = NULL;
+      g_autoptr(EpdUnetPlan) plan = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize cut = i % 4 == 0 ? (gsize) g_rand_int_range (rand, 0, (gint32) wlen) : wlen;
+      EpdUnetConfig mutated;
+
+      for (guint k = 0; k < 1 + i % 3; k++)
+        {
+          /* bytes of the header (not the length: a huge length is tested above)
+           * or, every other time, of the data; and of the config */
+          gint32 lo = i % 2 ? (gint32) header_len : 8, hi = i % 2 ? (gint32) wlen : (gint32) header_len;
+
+          w[g_rand_int_range (rand, lo, hi)] = (char) g_rand_int_range (rand, 0, 256);
+          c[g_rand_int_range (rand, 0, (gint32) clen)] = (char) g_rand_int_range (rand, 0, 256);
+        }
+      bytes = g_bytes_new (w, cut);
+      st = epd_safetensors_parse (bytes, "mutated", &error);
+      g_assert_true ((st == NULL) == (error != NULL));
+      if (st != NULL)
+        {
+          plan = epd_unet_plan_compile (&config, st, &error);
+          g_assert_true ((plan == NULL) == (error != NULL));
+        }
+      parsed += plan != NULL;
+      refused += plan == NULL;
+      g_clear_error (&error);
+      if (epd_unet_config_parse (c, clen, "config.json", &mutated, &error))
+        g_assert_no_error (error);
+      else
+        g_assert_nonnull (error);
+    }
+  g_test_message ("mutated checkpoints: %u loaded, %u refused", parsed, refused);
+  g_assert_cmpuint (refused, >, 0);
+}
+
 static void
 test_folder_not_a_folder (void)
 {
@@ -535,6 +594,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/unet-errors/safetensors/malformed", test_safetensors_malformed);
   g_test_add_func ("/unet-errors/config", test_config);
   g_test_add_func ("/unet-errors/scheduler", test_scheduler);
+  g_test_add_func ("/unet-errors/mutations", test_mutations);
   g_test_add_func ("/unet-errors/folder/not-a-folder", test_folder_not_a_folder);
 #define ADD(path, func) g_test_add (path, Folder, NULL, folder_set_up, func, folder_tear_down)
   ADD ("/unet-errors/folder/rewritten-loads", test_folder_rewritten_loads);
