@@ -6,6 +6,7 @@
 #include "data/epd-unet-private.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- safetensors from bytes ---------------------------------------------------- */
@@ -574,6 +575,25 @@ test_mutations (void)
   g_assert_cmpuint (refused, >, 0);
 }
 
+/* No scheduler_config.json: DDPMScheduler's defaults (linear 1e-4 .. 0.02, 1000 steps). */
+static void
+test_folder_default_scheduler (Folder *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "scheduler_config.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdUnet) unet = NULL;
+  double lo, hi;
+
+  g_assert_cmpint (g_remove (path), ==, 0);
+  unet = epd_unet_load (f->dir, &error);
+  g_assert_no_error (error);
+  epd_unet_get_sigma_range (unet, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, sqrt (1e-4 / (1.0 - 1e-4)), 1e-15);
+  g_assert_cmpfloat (fabs (hi - 157.4070), <, 1e-3);
+  g_assert_cmpint (epd_unet_get_prediction (unet), ==, EPD_UNET_PREDICT_EPSILON);
+  g_assert_true (g_file_set_contents (path, "{}", -1, NULL));  /* for tear-down */
+}
+
 static void
 test_folder_not_a_folder (void)
 {
@@ -605,6 +625,7 @@ main (int argc, char *argv[])
   ADD ("/unet-errors/folder/truncated", test_folder_truncated);
   ADD ("/unet-errors/folder/unknown-block", test_folder_bad_config);
   ADD ("/unet-errors/folder/groups", test_folder_groups);
+  ADD ("/unet-errors/folder/default-scheduler", test_folder_default_scheduler);
 #undef ADD
   return g_test_run ();
 }
