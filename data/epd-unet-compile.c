@@ -69,6 +69,27 @@ epd_unet_plan_attention_scratch (const EpdUnetPlan *self)
   return most;
 }
 
+double
+epd_unet_plan_flops (const EpdUnetPlan *self)
+{
+  double flops = 0.0;
+
+  for (guint i = 0; i < self->n_ops; i++)
+    {
+      const EpdUnetOp *op = &self->ops[i];
+      const EpdUnetValue *in = &self->values[op->in[0]], *out = &self->values[op->out];
+      double p = (double) in->h * in->w;
+
+      if (op->kind == EPD_UNET_OP_CONV2D)
+        flops += 2.0 * out->c * in->c * op->kernel * op->kernel * out->h * out->w;
+      else if (op->kind == EPD_UNET_OP_LINEAR)
+        flops += 2.0 * out->c * in->c;
+      else if (op->kind == EPD_UNET_OP_ATTENTION)
+        flops += 4.0 * p * p * op->heads * op->head_dim;
+    }
+  return flops;
+}
+
 const char *
 epd_unet_op_kind_to_string (EpdUnetOpKind kind)
 {

@@ -187,6 +187,10 @@ void         epd_unet_plan_unref (EpdUnetPlan *self);
 
 /* Floats per sample of the largest ATTENTION scratch (heads * P * P), 0 without attention. */
 gsize        epd_unet_plan_attention_scratch (const EpdUnetPlan *self);
+/* Floating-point operations per sample of one forward: 2 per multiply-add of
+ * convolutions, linear layers and attention's two products (element-wise ops
+ * not counted), the usual figure for a network's cost. */
+double       epd_unet_plan_flops (const EpdUnetPlan *self);
 /* Floats per sample of a value (c * h * w). */
 gsize        epd_unet_value_floats (const EpdUnetValue *value);
 const char  *epd_unet_op_kind_to_string (EpdUnetOpKind kind);

@@ -22,6 +22,7 @@
 #include "epd-gmm.h"
 #include "epd-model-open.h"
 #include "epd-vk-denoiser.h"
+#include "epd-unet.h"
 
 typedef struct
 {
@@ -104,6 +105,13 @@ model_cost (EpdDenoiser *denoiser,
       double k = epd_gmm_get_n_components (EPD_GMM (cpu));
       *flops_per_row = 7.0 * k * dim;
       *bytes_per_call = k * (dim + 2.0) * word;
+    }
+  else if (EPD_IS_UNET (cpu))
+    {
+      EpdUnetPlan *plan = epd_unet_get_plan (EPD_UNET (cpu));
+
+      *flops_per_row = epd_unet_plan_flops (plan);
+      *bytes_per_call = plan->n_weights * 4.0;
     }
 }
 
@@ -493,7 +501,7 @@ bench_model (const BenchArgs *args,
       label = EPD_IS_VK_DENOISER (denoiser)
               ? g_strdup_printf ("%s (Vulkan f32)",
                                  epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)))->name)
-              : g_strdup ("CPU (OpenBLAS f64)");
+              : g_strdup (EPD_IS_UNET (denoiser) ? "CPU (OpenBLAS f32)" : "CPU (OpenBLAS f64)");
       g_print ("\n%s%s\n\n", args->markdown ? "#### " : "", epd_denoiser_describe (denoiser));
       print_header (args);
       if (!bench_throughput (args, denoiser, label, (guint *) batches->data,

@@ -4,8 +4,10 @@
 #include "epd-safetensors.h"
 #include "epd-unet.h"
 #include "epd-unet-config.h"
+#include "epd-unet-private.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- safetensors from bytes ---------------------------------------------------- */
@@ -516,6 +518,83 @@ test_folder_groups (Folder *f, gconstpointer data)
   expect_load_error (f, EPD_ERROR_UNSUPPORTED, "\"norm_num_groups\": 3 groups do not divide");
 }
 
+/* The fuzzers' entries (epd_safetensors_parse, epd_unet_config_parse) on
+ * mutated copies of a real header and config: each call either succeeds or
+ * sets an error, and a header that parses still compiles or is refused. */
+static void
+test_mutations (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "unet", "grey-attn", NULL);
+  g_autofree char *wpath = g_build_filename (dir, "diffusion_pytorch_model.safetensors", NULL);
+  g_autofree char *cpath = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *weights = NULL, *config_text = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  gsize wlen, clen, header_len;
+  EpdUnetConfig config;
+  guint parsed = 0, refused = 0;
+
+  g_assert_true (g_file_get_contents (wpath, &weights, &wlen, NULL));
+  g_assert_true (g_file_get_contents (cpath, &config_text, &clen, NULL));
+  g_assert_true (epd_unet_config_parse (config_text, clen, "config.json", &config, NULL));
+  header_len = 8 + (guchar) weights[0] + ((gsize) (guchar) weights[1] << 8);
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autofree char *w = g_memdup2 (weights, wlen), *c = g_memdup2 (config_text, clen);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(EpdSafetensors) st = NULL;
+      g_autoptr(EpdUnetPlan) plan = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize cut = i % 4 == 0 ? (gsize) g_rand_int_range (rand, 0, (gint32) wlen) : wlen;
+      EpdUnetConfig mutated;
+
+      for (guint k = 0; k < 1 + i % 3; k++)
+        {
+          /* bytes of the header (not the length: a huge length is tested above)
+           * or, every other time, of the data; and of the config */
+          gint32 lo = i % 2 ? (gint32) header_len : 8, hi = i % 2 ? (gint32) wlen : (gint32) header_len;
+
+          w[g_rand_int_range (rand, lo, hi)] = (char) g_rand_int_range (rand, 0, 256);
+          c[g_rand_int_range (rand, 0, (gint32) clen)] = (char) g_rand_int_range (rand, 0, 256);
+        }
+      bytes = g_bytes_new (w, cut);
+      st = epd_safetensors_parse (bytes, "mutated", &error);
+      g_assert_true ((st == NULL) == (error != NULL));
+      if (st != NULL)
+        {
+          plan = epd_unet_plan_compile (&config, st, &error);
+          g_assert_true ((plan == NULL) == (error != NULL));
+        }
+      parsed += plan != NULL;
+      refused += plan == NULL;
+      g_clear_error (&error);
+      if (epd_unet_config_parse (c, clen, "config.json", &mutated, &error))
+        g_assert_no_error (error);
+      else
+        g_assert_nonnull (error);
+    }
+  g_test_message ("mutated checkpoints: %u loaded, %u refused", parsed, refused);
+  g_assert_cmpuint (refused, >, 0);
+}
+
+/* No scheduler_config.json: DDPMScheduler's defaults (linear 1e-4 .. 0.02, 1000 steps). */
+static void
+test_folder_default_scheduler (Folder *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "scheduler_config.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdUnet) unet = NULL;
+  double lo, hi;
+
+  g_assert_cmpint (g_remove (path), ==, 0);
+  unet = epd_unet_load (f->dir, &error);
+  g_assert_no_error (error);
+  epd_unet_get_sigma_range (unet, &lo, &hi);
+  g_assert_cmpfloat_with_epsilon (lo, sqrt (1e-4 / (1.0 - 1e-4)), 1e-15);
+  g_assert_cmpfloat (fabs (hi - 157.4070), <, 1e-3);
+  g_assert_cmpint (epd_unet_get_prediction (unet), ==, EPD_UNET_PREDICT_EPSILON);
+  g_assert_true (g_file_set_contents (path, "{}", -1, NULL));  /* for tear-down */
+}
+
 static void
 test_folder_not_a_folder (void)
 {
@@ -536,6 +615,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/unet-errors/safetensors/malformed", test_safetensors_malformed);
   g_test_add_func ("/unet-errors/config", test_config);
   g_test_add_func ("/unet-errors/scheduler", test_scheduler);
+  g_test_add_func ("/unet-errors/mutations", test_mutations);
   g_test_add_func ("/unet-errors/folder/not-a-folder", test_folder_not_a_folder);
 #define ADD(path, func) g_test_add (path, Folder, NULL, folder_set_up, func, folder_tear_down)
   ADD ("/unet-errors/folder/rewritten-loads", test_folder_rewritten_loads);
@@ -546,6 +626,7 @@ main (int argc, char *argv[])
   ADD ("/unet-errors/folder/truncated", test_folder_truncated);
   ADD ("/unet-errors/folder/unknown-block", test_folder_bad_config);
   ADD ("/unet-errors/folder/groups", test_folder_groups);
+  ADD ("/unet-errors/folder/default-scheduler", test_folder_default_scheduler);
 #undef ADD
   return g_test_run ();
 }
