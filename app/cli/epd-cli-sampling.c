@@ -1,0 +1,163 @@
+/* epd-cli-sampling.c: the solver options of every command that samples with one
+ * solver configuration (`epd sample`, `epd fd`): parsed and resolved in one place. */
+#include <math.h>
+
+#include "epd-cli.h"
+#include "epd-epd-step.h"
+
+void
+epd_cli_sampling_add (GOptionContext      *context,
+                      EpdCliSamplingArgs  *a,
+                      guint                default_batch,
+                      double               default_rtol)
+{
+  const GOptionEntry entries[] = {
+    { "solver", 's', 0, G_OPTION_ARG_STRING, &a->solver,
+      "euler heun dpm2 dpmpp2m dpmpp3m ipndm epd epd-plugin teacher (default: the table's, else epd)", "NAME" },
+    { "steps", 'n', 0, G_OPTION_ARG_STRING, &a->steps_text, "intervals of the grid (default: the table's, else 4)", "N" },
+    { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table,
+      "EPD coefficient table (.json, the reference's .npz, or builtin:NAME)", "FILE" },
+    { "afs", 0, 0, G_OPTION_ARG_NONE, &a->afs, "analytical first step d = x / sqrt(1 + t^2)", NULL },
+    { "max-order", 0, 0, G_OPTION_ARG_STRING, &a->max_order_text,
+      "iPNDM order for ipndm and epd-plugin, 1 to 4 (default 4)", "M" },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  epd_cli_solve_args_add (context, &a->common, default_batch, default_rtol);
+  g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
+}
+
+void
+epd_cli_sampling_args_clear (EpdCliSamplingArgs *a)
+{
+  g_free (a->solver);
+  g_free (a->steps_text);
+  g_free (a->table);
+  g_free (a->max_order_text);
+  g_clear_pointer (&a->loaded, epd_table_free);
+  g_clear_pointer (&a->uniform, epd_table_free);
+  epd_cli_solve_args_clear (&a->common);
+  epd_cli_schedule_args_clear (&a->sched);
+}
+
+/* An explicit option that disagrees with the table is an error. */
+static gboolean
+check_same (double       given,
+            double       in_table,
+            const char  *name,
+            GError     **error)
+{
+  if (isnan (given) || given == in_table)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--%s %g disagrees with the table's %g (leave it out to use the table's)",
+               name, given, in_table);
+  return FALSE;
+}
+
+static gboolean
+resolve_from_table (const EpdCliSamplingArgs *a,
+                    const EpdTable    *table,
+                    EpdSolveOptions   *o,
+                    GError           **error)
+{
+  EpdScheduleKind kind;
+
+  if (a->solver != NULL && g_strcmp0 (a->solver, table->solver) != 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--solver %s disagrees with the table's solver %s", a->solver, table->solver);
+      return FALSE;
+    }
+  if (!epd_solver_kind_from_string (table->solver, &o->solver, error))
+    return FALSE;
+  if (a->steps > 0 && a->steps != table->steps)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--steps %u disagrees with the table's %u steps (%u grid points)",
+                   a->steps, table->steps, table->steps + 1);
+      return FALSE;
+    }
+  if (a->afs && !table->afs)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--afs given but the table was made without the analytical first step");
+      return FALSE;
+    }
+  if (a->sched.schedule != NULL &&
+      (!epd_schedule_kind_from_string (a->sched.schedule, &kind, error) || kind != table->schedule.kind))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "--schedule %s disagrees with the table's %s schedule", a->sched.schedule,
+                     epd_schedule_kind_to_string (table->schedule.kind));
+      return FALSE;
+    }
+  if (!check_same (a->sched.sigma_min, table->schedule.sigma_min, "sigma-min", error) ||
+      !check_same (a->sched.sigma_max, table->schedule.sigma_max, "sigma-max", error) ||
+      !check_same (a->sched.rho, table->schedule.rho, "rho", error) ||
+      !check_same (a->sched.shift, table->schedule.shift, "shift", error) ||
+      !check_same (a->max_order > 0 ? (double) a->max_order : NAN, table->max_order, "max-order", error))
+    return FALSE;
+  o->steps = table->steps;
+  o->schedule = table->schedule;
+  o->afs = table->afs;
+  o->max_order = table->max_order;
+  o->table = table;
+  return TRUE;
+}
+
+/* Options from the command line, the table's where one is given. *uniform
+ * receives the uniform table an EPD solver uses without --table. */
+static gboolean
+resolve_options (const EpdCliSamplingArgs *a,
+                 EpdTable          *table,
+                 EpdTable         **uniform,
+                 EpdSolveOptions   *o,
+                 GError           **error)
+{
+  epd_solve_options_init (o);
+  o->teacher_rtol = a->common.rtol;
+  if (table != NULL)
+    return resolve_from_table (a, table, o, error);
+  if (a->solver != NULL && !epd_solver_kind_from_string (a->solver, &o->solver, error))
+    return FALSE;
+  if (!epd_cli_schedule_resolve (&a->sched, &o->schedule, error))
+    return FALSE;
+  o->steps = a->steps > 0 ? a->steps : 4;
+  o->afs = a->afs;
+  if (a->max_order > 0)
+    o->max_order = a->max_order;
+  if (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
+    {
+      *uniform = epd_table_new (epd_solver_kind_to_string (o->solver), o->steps, a->common.points);
+      o->table = *uniform;
+      g_printerr ("epd: no --table: using the uniform table (K = %u, r evenly spread, equal weights)\n",
+                  a->common.points);
+    }
+  return TRUE;
+}
+
+/* The numbers typed as text, checked: a bad value is an error, never a default. */
+static gboolean
+parse_numbers (EpdCliSamplingArgs  *a,
+               GError             **error)
+{
+  return epd_cli_solve_args_resolve (&a->common, error) &&
+         (a->steps_text == NULL || epd_cli_parse_uint ("--steps", a->steps_text, 1, G_MAXINT, &a->steps, error)) &&
+         (a->max_order_text == NULL ||
+          epd_cli_parse_uint ("--max-order", a->max_order_text, 1, EPD_IPNDM_MAX_ORDER, &a->max_order, error));
+}
+
+gboolean
+epd_cli_sampling_resolve (EpdCliSamplingArgs  *a,
+                          EpdSolveOptions     *o,
+                          GError             **error)
+{
+  if (!parse_numbers (a, error))
+    return FALSE;
+  if (a->table != NULL && (a->loaded = epd_table_load (a->table, error)) == NULL)
+    return FALSE;
+  return resolve_options (a, a->loaded, &a->uniform, o, error);
+}
