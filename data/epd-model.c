@@ -5,6 +5,7 @@
 
 #include "epd-empirical.h"
 #include "epd-gmm.h"
+#include "epd-unet.h"
 
 /* A path rather than a preset name: a .json file, anything with a separator,
  * or an existing file that is not named like a preset. */
@@ -26,7 +27,7 @@ set_unknown_spec_error (const char  *spec,
 
   g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
                "unknown model '%s': expected gmm:FILE.json, gmm:%s, gmm:hd:DIM[:K], "
-               "dataset:fashion-mnist[:N] or dataset:DIR",
+               "dataset:fashion-mnist[:N], dataset:DIR, unet:DIR or unet:NAME",
                spec, names);
 }
 
@@ -41,6 +42,31 @@ open_gmm (const char  *rest,
   else
     gmm = epd_gmm_new_preset (rest, error);
   return gmm ? EPD_DENOISER (gmm) : NULL;
+}
+
+/* unet:DIR, or unet:NAME for a shipped model: a bare name that is not a
+ * folder here is looked up in $EPD_MODELS_DIR, else in the source tree's
+ * data/models/. */
+static EpdDenoiser *
+open_unet (const char  *rest,
+           GError     **error)
+{
+  const char *models = g_getenv ("EPD_MODELS_DIR");
+  g_autofree char *dir = NULL;
+  EpdUnet *unet;
+
+  if (*rest == '\0')
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                   "unet: needs a diffusers UNet2DModel folder or a shipped model's name (unet:DIR, unet:fashion-mnist)");
+      return NULL;
+    }
+  if (strchr (rest, G_DIR_SEPARATOR) != NULL || g_file_test (rest, G_FILE_TEST_IS_DIR))
+    dir = g_strdup (rest);
+  else
+    dir = g_build_filename (models && *models ? models : EPD_MODELS_SOURCE_DIR, rest, NULL);
+  unet = epd_unet_load (dir, error);
+  return unet ? EPD_DENOISER (unet) : NULL;
 }
 
 EpdDenoiser *
@@ -61,6 +87,8 @@ epd_model_from_spec (const char  *spec,
       empirical = epd_empirical_open_spec (spec + strlen ("dataset:"), error);
       return empirical ? EPD_DENOISER (empirical) : NULL;
     }
+  if (g_str_has_prefix (spec, "unet:"))
+    return open_unet (spec + strlen ("unet:"), error);
   set_unknown_spec_error (spec, error);
   return NULL;
 }

@@ -2,7 +2,10 @@
  *   gmm:FILE.json            a Gaussian mixture file
  *   gmm:PRESET               a built-in 2-D mixture (see epd_gmm_preset_names())
  *   dataset:fashion-mnist[:N] the empirical optimal denoiser over N training images
- *   dataset:DIR              the same over a folder of PNG images */
+ *   dataset:DIR              the same over a folder of PNG images
+ *   unet:DIR                 a diffusers UNet2DModel folder (epd-unet.h)
+ *   unet:NAME                a shipped one, data/models/NAME (unet:fashion-mnist);
+ *                            $EPD_MODELS_DIR replaces data/models */
 #pragma once
 
 #include "epd.h"

@@ -18,6 +18,7 @@ int epd_cmd_distill  (int argc, char **argv);
 int epd_cmd_rdpo     (int argc, char **argv);
 int epd_cmd_classifier (int argc, char **argv);
 int epd_cmd_fd       (int argc, char **argv);
+int epd_cmd_eval     (int argc, char **argv);
 
 /* `epd compare` has three modes, each in its own file:
  * solvers at equal NFE (default), the paper's protocol (--protocol),

@@ -1,0 +1,223 @@
+/* test-unet.c: diffusers UNet2DModel folders on the CPU against the float64
+ * torch references of scripts/make-unet-fixtures, the sigma -> timestep map,
+ * and the refusal of malformed checkpoints and configs. */
+#include "data/epd-model.h"
+#include "data/epd-safetensors.h"
+#include "data/epd-unet.h"
+#include "data/epd-unet-config.h"
+#include "data/epd-unet-private.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const fixtures[] = { "grey-attn", "rgb/unet", "f32-sample" };
+
+static char *
+fixture_dir (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "data", "unet", name, NULL);
+}
+
+/* The folder holding a fixture's reference arrays (above unet/ for the pipeline layout). */
+static char *
+reference_path (const char *name,
+                const char *file)
+{
+  g_autofree char *top = g_strdup (name);
+  char *slash = strchr (top, '/');
+
+  if (slash != NULL)
+    *slash = '\0';
+  return g_test_build_filename (G_TEST_DIST, "data", "unet", top, file, NULL);
+}
+
+static EpdArray *
+load_reference (const char *name,
+                const char *file)
+{
+  g_autofree char *path = reference_path (name, file);
+  g_autoptr(GError) error = NULL;
+  EpdArray *a = epd_npy_load (path, &error);
+
+  g_assert_no_error (error);
+  return a;
+}
+
+static EpdUnet *
+load_fixture (const char *name)
+{
+  g_autofree char *dir = fixture_dir (name);
+  g_autoptr(GError) error = NULL;
+  EpdUnet *unet = epd_unet_load (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (unet);
+  return unet;
+}
+
+/* max |a - b| / max |b| */
+static double
+relative_error (const double *a,
+                const double *b,
+                gsize         n)
+{
+  double diff = 0.0, scale = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      diff = MAX (diff, fabs (a[i] - b[i]));
+      scale = MAX (scale, fabs (b[i]));
+    }
+  g_assert_cmpfloat (scale, >, 0.0);
+  return diff / scale;
+}
+
+/* NCHW -> the denoiser's [side][side][channels] rows, and back. */
+static void
+nchw_to_rows (const double *src,
+              gsize         batch,
+              guint         c,
+              guint         p,
+              double       *dst)
+{
+  for (gsize n = 0; n < batch; n++)
+    for (guint ch = 0; ch < c; ch++)
+      for (guint j = 0; j < p; j++)
+        dst[(n * p + j) * c + ch] = src[(n * c + ch) * p + j];
+}
+
+static void
+test_network (gconstpointer data)
+{
+  const char *name = data;
+  g_autoptr(EpdUnet) unet = load_fixture (name);
+  g_autoptr(EpdArray) x = load_reference (name, "net_x.npy");
+  g_autoptr(EpdArray) t = load_reference (name, "net_t.npy");
+  g_autoptr(EpdArray) ref = load_reference (name, "net_out.npy");
+  g_autoptr(EpdUnetCpu) cpu = epd_unet_cpu_new (epd_unet_get_plan (unet));
+  g_autoptr(GError) error = NULL;
+  gsize n = epd_array_size (x), b = x->shape[0];
+  g_autofree float *xf = g_new (float, n), *tf = g_new (float, b), *out = g_new (float, n);
+  g_autofree double *od = g_new (double, n);
+  double err;
+
+  for (gsize i = 0; i < n; i++)
+    xf[i] = (float) x->data[i];
+  for (gsize i = 0; i < b; i++)
+    tf[i] = (float) t->data[i];
+  g_assert_true (epd_unet_cpu_run (cpu, b, xf, tf, out, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < n; i++)
+    od[i] = out[i];
+  err = relative_error (od, ref->data, n);
+  g_test_message ("%s: raw network, max relative error %.3g", name, err);
+  g_assert_cmpfloat (err, <=, 1e-5);
+}
+
+static void
+test_denoise (gconstpointer data)
+{
+  const char *name = data;
+  g_autoptr(EpdUnet) unet = load_fixture (name);
+  g_autoptr(EpdArray) x = load_reference (name, "x.npy");
+  g_autoptr(EpdArray) sigma = load_reference (name, "sigma.npy");
+  g_autoptr(EpdArray) ref = load_reference (name, "denoised.npy");
+  g_autoptr(GError) error = NULL;
+  gsize n = epd_array_size (x), b = x->shape[0];
+  guint c = x->shape[1], p = x->shape[2] * x->shape[3], side, channels;
+  g_autofree double *rows = g_new (double, n), *out = g_new (double, n), *ref_rows = g_new (double, n);
+
+  g_assert_true (epd_denoiser_get_image_shape (EPD_DENOISER (unet), &side, &channels));
+  g_assert_cmpuint (side * side, ==, p);
+  g_assert_cmpuint (channels, ==, c);
+  g_assert_cmpuint (epd_denoiser_get_dim (EPD_DENOISER (unet)), ==, c * p);
+  nchw_to_rows (x->data, b, c, p, rows);
+  nchw_to_rows (ref->data, b, c, p, ref_rows);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), rows, sigma->data, b, out, &error));
+  g_assert_no_error (error);
+  for (gsize r = 0; r < b; r++)
+    {
+      double err = relative_error (out + r * c * p, ref_rows + r * c * p, c * p);
+
+      g_test_message ("%s: D(x, %g), max relative error %.3g", name, sigma->data[r], err);
+      g_assert_cmpfloat (err, <=, 1e-5);
+    }
+}
+
+/* The timestep is exactly i at sigma_i, monotone in between, clamped outside. */
+static void
+test_timestep_map (void)
+{
+  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  guint n;
+  const double *sigmas = epd_unet_get_sigmas (unet, &n);
+  double lo, hi, prev = -1.0;
+
+  g_assert_cmpuint (n, ==, 1000);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpfloat (epd_unet_sigma_to_timestep (unet, sigmas[i]), ==, (double) i);
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      double mid = sqrt (sigmas[i] * sigmas[i + 1]), t = epd_unet_sigma_to_timestep (unet, mid);
+
+      g_assert_cmpfloat (fabs (t - (i + 0.5)), <, 1e-9);
+      g_assert_cmpfloat (t, >, prev);
+      prev = t;
+    }
+  epd_unet_get_sigma_range (unet, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, sigmas[0]);
+  g_assert_cmpfloat (hi, ==, sigmas[n - 1]);
+  g_assert_cmpfloat (epd_unet_sigma_to_timestep (unet, lo / 10), ==, 0.0);
+  g_assert_cmpfloat (epd_unet_sigma_to_timestep (unet, hi * 10), ==, n - 1.0);
+}
+
+/* A batch of 70 (two chunks) repeats bit for bit; rows alone agree with
+ * it to float32 rounding (GEMMs of other widths may round differently). */
+static void
+test_batch_consistency (void)
+{
+  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(GError) error = NULL;
+  guint d = epd_denoiser_get_dim (EPD_DENOISER (unet));
+  enum { B = 70 };
+  g_autofree double *x = g_new (double, B * d), *all = g_new (double, B * d), *again = g_new (double, B * d);
+  g_autofree double *one = g_new (double, d);
+  double s[B];
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+
+  for (guint i = 0; i < B * d; i++)
+    x[i] = g_rand_double_range (rand, -2, 2);
+  for (guint r = 0; r < B; r++)
+    s[r] = 0.05 * (r + 1);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x, s, B, all, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x, s, B, again, &error));
+  g_assert_cmpmem (again, B * d * sizeof (double), all, B * d * sizeof (double));
+  for (guint r = 0; r < B; r += 23)
+    {
+      double err;
+
+      g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x + r * d, s + r, 1, one, &error));
+      err = relative_error (one, all + r * d, d);
+      g_test_message ("row %u alone against the batch: relative difference %.3g", r, err);
+      g_assert_cmpfloat (err, <=, 1e-6);
+    }
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
+    {
+      g_autofree char *net = g_strdup_printf ("/unet/network/%s", fixtures[i]);
+      g_autofree char *den = g_strdup_printf ("/unet/denoise/%s", fixtures[i]);
+
+      g_test_add_data_func (net, fixtures[i], test_network);
+      g_test_add_data_func (den, fixtures[i], test_denoise);
+    }
+  g_test_add_func ("/unet/timestep-map", test_timestep_map);
+  g_test_add_func ("/unet/batch-consistency", test_batch_consistency);
+  return g_test_run ();
+}
