@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd-file.h"
-#include "solver/epd-json.h"
+#include "epd-file.h"
+#include "epd-json.h"
 
 struct _EpdSafetensors
 {

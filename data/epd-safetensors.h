@@ -13,7 +13,7 @@
  * The object is immutable once built and may be shared between threads. */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd-json.h"
+#include "epd-json.h"
 #include "epd-unet.h"
 
 /* ---- JSON values ----------------------------------------------------------- */

@@ -7,7 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "solver/epd.h"
+#include "epd.h"
 
 G_BEGIN_DECLS
 

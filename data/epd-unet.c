@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "solver/epd-file.h"
+#include "epd-file.h"
 #include "epd-unet-private.h"
 
 /* Rows per network run: bounds the activations (the 35.7 M-parameter CIFAR-10

@@ -24,7 +24,7 @@
  * workspace is guarded by a lock). */
 #pragma once
 
-#include "solver/epd.h"
+#include "epd.h"
 #include "epd-unet-plan.h"
 
 G_BEGIN_DECLS

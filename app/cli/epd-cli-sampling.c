@@ -4,6 +4,7 @@
 
 #include "epd-cli.h"
 #include "epd-epd-step.h"
+#include "epd-sample-quality.h"
 
 void
 epd_cli_sampling_add (GOptionContext      *context,
@@ -161,3 +162,45 @@ epd_cli_sampling_resolve (EpdCliSamplingArgs  *a,
     return FALSE;
   return resolve_options (a, a->loaded, &a->uniform, o, error);
 }
+
+/* Samples n images in chunks of the batch size from one noise stream, so the
+ * images do not depend on the chunk size. */
+gboolean
+epd_cli_sample_quality (EpdDenoiser           *denoiser,
+                        const EpdSolveOptions *o,
+                        guint32                seed,
+                        gsize                  n,
+                        gsize                  chunk,
+                        EpdSampleQuality      *q,
+                        GError               **error)
+{
+  guint dim = epd_denoiser_get_dim (denoiser);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autofree double *z = g_try_malloc_n (chunk, dim * sizeof (double));
+  g_autofree double *x = g_try_malloc_n (chunk, dim * sizeof (double));
+
+  if (z == NULL || x == NULL)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "not enough memory for a chunk of %"
+                   G_GSIZE_FORMAT " images (lower --batch)", chunk);
+      return FALSE;
+    }
+  for (gsize done = 0; done < n; done += chunk)
+    {
+      gsize m = MIN (chunk, n - done);
+
+      epd_random_normal_fill (rand, z, m * dim);
+      epd_solve_init_from_noise (o, z, m * dim, x);
+      if (!epd_solve (denoiser, o, x, m, x, NULL, NULL, NULL, error) ||
+          !epd_sample_quality_add (q, x, m, error))
+        return FALSE;
+      if (epd_cli_interrupted ())
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "interrupted after %" G_GSIZE_FORMAT
+                       " of %" G_GSIZE_FORMAT " images", done + m, n);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+

@@ -111,6 +111,18 @@ gboolean      epd_cli_sampling_resolve    (EpdCliSamplingArgs *args,
                                            GError            **error);
 void          epd_cli_sampling_args_clear (EpdCliSamplingArgs *args);
 
+/* Samples n images with o in chunks of chunk rows from the noise stream of seed
+ * (so the images do not depend on the chunk size) into quality, an
+ * EpdSampleQuality (rl/epd-sample-quality.h). Ctrl-C stops it with an error. */
+struct _EpdSampleQuality;
+gboolean      epd_cli_sample_quality      (EpdDenoiser              *denoiser,
+                                           const EpdSolveOptions    *o,
+                                           guint32                   seed,
+                                           gsize                     n,
+                                           gsize                     chunk,
+                                           struct _EpdSampleQuality *quality,
+                                           GError                  **error);
+
 /* TEXT of OPTION (e.g. "--steps") as an integer in min..max, or a usage error
  * "--steps must be a positive integer (got 0)". */
 gboolean      epd_cli_parse_uint         (const char  *option,

@@ -142,47 +142,6 @@ reference_load (Reference           *r,
          data_report (classifier, r->test, r->train, n, r->test_stats, &r->test_n, error);
 }
 
-/* Samples n images in chunks of the batch size from one noise stream, so the
- * images do not depend on the chunk size. */
-static gboolean
-sample_into (EpdDenoiser            *denoiser,
-             const EpdSolveOptions  *o,
-             guint32                 seed,
-             gsize                   n,
-             gsize                   chunk,
-             EpdSampleQuality       *q,
-             GError                **error)
-{
-  guint dim = epd_denoiser_get_dim (denoiser);
-  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autofree double *z = g_try_malloc_n (chunk, dim * sizeof (double));
-  g_autofree double *x = g_try_malloc_n (chunk, dim * sizeof (double));
-
-  if (z == NULL || x == NULL)
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "not enough memory for a chunk of %"
-                   G_GSIZE_FORMAT " images (lower --batch)", chunk);
-      return FALSE;
-    }
-  for (gsize done = 0; done < n; done += chunk)
-    {
-      gsize m = MIN (chunk, n - done);
-
-      epd_random_normal_fill (rand, z, m * dim);
-      epd_solve_init_from_noise (o, z, m * dim, x);
-      if (!epd_solve (denoiser, o, x, m, x, NULL, NULL, NULL, error) ||
-          !epd_sample_quality_add (q, x, m, error))
-        return FALSE;
-      if (epd_cli_interrupted ())
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "interrupted after %" G_GSIZE_FORMAT
-                       " of %" G_GSIZE_FORMAT " images", done + m, n);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 static void
 print_histogram (const EpdQualityReport *r,
                  const char             *what)
@@ -278,7 +237,7 @@ run_fd (FdArgs  *a,
   if (ok)
     {
       q = epd_sample_quality_new (classifier, r.train, WITHIN_CLASS_KEEP);
-      ok = sample_into (denoiser, &o, a->sampling.common.seed, a->samples, a->sampling.common.batch, q, error) &&
+      ok = epd_cli_sample_quality (denoiser, &o, a->sampling.common.seed, a->samples, a->sampling.common.batch, q, error) &&
            epd_sample_quality_report (q, r.test_stats, &s, error);
     }
   if (ok)

@@ -1,11 +1,11 @@
 /* test-unet.c: diffusers UNet2DModel folders on the CPU against the float64
  * torch references of scripts/make-unet-fixtures, the sigma -> timestep map,
  * and the refusal of malformed checkpoints and configs. */
-#include "data/epd-model.h"
-#include "data/epd-safetensors.h"
-#include "data/epd-unet.h"
-#include "data/epd-unet-config.h"
-#include "data/epd-unet-private.h"
+#include "epd-model.h"
+#include "epd-safetensors.h"
+#include "epd-unet.h"
+#include "epd-unet-config.h"
+#include "epd-unet-private.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
