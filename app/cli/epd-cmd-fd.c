@@ -179,7 +179,7 @@ print_row (const char             *label,
            const EpdQualityReport *s,
            const Reference        *r)
 {
-  g_print ("| %s | %.3f | %.3f | %.4f | %.4f | %.3f | %.3f (%.3f) |\n", label, s->fd, r->floor.fd,
+  g_print ("| %s | %.4f | %.4f | %.4f | %.4f | %.3f | %.3f (%.3f) |\n", label, s->fd, r->floor.fd,
            s->confidence, s->class_entropy, s->within_class / r->test_n.within_class, s->nearest_median,
            r->test_n.nearest_median);
 }
