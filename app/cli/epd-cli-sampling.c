@@ -1,6 +1,7 @@
 /* epd-cli-sampling.c: the solver options of every command that samples with one
  * solver configuration (`epd sample`, `epd fd`): parsed and resolved in one place. */
 #include <math.h>
+#include <string.h>
 
 #include "epd-cli.h"
 #include "epd-epd-step.h"
@@ -172,6 +173,7 @@ epd_cli_sample_quality (EpdDenoiser           *denoiser,
                         gsize                  n,
                         gsize                  chunk,
                         EpdSampleQuality      *q,
+                        double                *keep,
                         GError               **error)
 {
   guint dim = epd_denoiser_get_dim (denoiser);
@@ -194,6 +196,8 @@ epd_cli_sample_quality (EpdDenoiser           *denoiser,
       if (!epd_solve (denoiser, o, x, m, x, NULL, NULL, NULL, error) ||
           !epd_sample_quality_add (q, x, m, error))
         return FALSE;
+      if (keep != NULL)
+        memcpy (keep + done * dim, x, m * dim * sizeof (double));
       if (epd_cli_interrupted ())
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "interrupted after %" G_GSIZE_FORMAT

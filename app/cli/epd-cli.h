@@ -113,7 +113,8 @@ void          epd_cli_sampling_args_clear (EpdCliSamplingArgs *args);
 
 /* Samples n images with o in chunks of chunk rows from the noise stream of seed
  * (so the images do not depend on the chunk size) into quality, an
- * EpdSampleQuality (rl/epd-sample-quality.h). Ctrl-C stops it with an error. */
+ * EpdSampleQuality (rl/epd-sample-quality.h), and into keep [n][dim] unless it
+ * is NULL. Ctrl-C stops it with an error. */
 struct _EpdSampleQuality;
 gboolean      epd_cli_sample_quality      (EpdDenoiser              *denoiser,
                                            const EpdSolveOptions    *o,
@@ -121,6 +122,7 @@ gboolean      epd_cli_sample_quality      (EpdDenoiser              *denoiser,
                                            gsize                     n,
                                            gsize                     chunk,
                                            struct _EpdSampleQuality *quality,
+                                           double                   *keep,
                                            GError                  **error);
 
 /* TEXT of OPTION (e.g. "--steps") as an integer in min..max, or a usage error

@@ -19,6 +19,8 @@ typedef struct
   char   *classifier_seed_text;
   guint   classifier_seed;
   char   *row;
+  char   *in;
+  char   *out;
   EpdCliSamplingArgs sampling;
 } FdArgs;
 
@@ -29,6 +31,8 @@ fd_args_clear (FdArgs *a)
   g_free (a->classifier_path);
   g_free (a->classifier_seed_text);
   g_free (a->row);
+  g_free (a->in);
+  g_free (a->out);
   epd_cli_sampling_args_clear (&a->sampling);
 }
 
@@ -45,6 +49,9 @@ fd_context (FdArgs *a)
       "seed of the cached classifier, trained on first use (default 1, the reward's)", "S" },
     { "row", 0, 0, G_OPTION_ARG_STRING, &a->row,
       "print only a Markdown table row headed LABEL (for scripts)", "LABEL" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "also write the samples, float64 .npy (N, 784)", "X.npy" },
+    { "in", 0, 0, G_OPTION_ARG_FILENAME, &a->in,
+      "measure these images (N, 784) in [-1, 1] instead of sampling (no model, solver or table)", "X.npy" },
     { NULL }
   };
   GOptionContext *context = g_option_context_new ("- Frechet distance of a sampler on Fashion-MNIST");
@@ -202,52 +209,114 @@ parse_numbers (FdArgs  *a,
           epd_cli_parse_uint ("--classifier-seed", a->classifier_seed_text, 0, G_MAXINT, &a->classifier_seed, error));
 }
 
+/* The images to measure: --in, or sampled (and written to --out when given). */
 static gboolean
-run_fd (FdArgs  *a,
-        GError **error)
+gather (FdArgs           *a,
+        EpdSampleQuality *q,
+        GError          **error)
 {
-  g_autoptr(EpdClassifier) classifier = NULL;
+  g_autoptr(EpdArray) x = NULL;
   g_autoptr(EpdDenoiser) denoiser = NULL;
-  g_autoptr(EpdSampleQuality) q = NULL;
-  g_autoptr(GTimer) timer = NULL;
-  g_autofree char *classifier_name = NULL;
-  Reference r = { 0 };
-  EpdQualityReport s = { 0 };
+  g_autofree double *keep = NULL;
   EpdSolveOptions o;
-  gboolean ok;
+  EpdNfe nfe;
 
-  if (!parse_numbers (a, error) || !epd_cli_sampling_resolve (&a->sampling, &o, error))
+  if (a->in != NULL)
+    {
+      if ((x = epd_npy_load (a->in, error)) == NULL)
+        return FALSE;
+      if (x->ndim != 2 || x->shape[1] != 784 || x->shape[0] < 2)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_SHAPE, "%s: images must have shape (N >= 2, 784)", a->in);
+          return FALSE;
+        }
+      return epd_sample_quality_add (q, x->data, x->shape[0], error);
+    }
+  if (!epd_cli_sampling_resolve (&a->sampling, &o, error))
     return FALSE;
   denoiser = epd_cli_open_model (a->sampling.common.model, a->sampling.common.device, error);
-  if (denoiser == NULL || (classifier = open_classifier (a, error)) == NULL)
+  if (denoiser == NULL)
     return FALSE;
-  if (epd_denoiser_get_dim (denoiser) != epd_classifier_n_inputs (classifier))
+  if (epd_denoiser_get_dim (denoiser) != 784)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
                    "%s has %u dimensions; the classifier takes 28x28 grey images (784)",
                    a->sampling.common.model, epd_denoiser_get_dim (denoiser));
       return FALSE;
     }
+  if (a->out != NULL && (keep = g_try_malloc_n (a->samples, 784 * sizeof (double))) == NULL)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "not enough memory to keep %u images for --out", a->samples);
+      return FALSE;
+    }
+  if (!epd_cli_sample_quality (denoiser, &o, a->sampling.common.seed, a->samples, a->sampling.common.batch,
+                               q, keep, error))
+    return FALSE;
+  nfe = epd_solve_options_nfe (&o);
+  g_printerr ("epd: %s | %s, %u steps%s | NFE %u latency / %u total | %u samples (seed %u)\n",
+              epd_denoiser_describe (denoiser), epd_solver_kind_to_string (o.solver), o.steps,
+              o.afs ? ", AFS" : "", nfe.latency, nfe.total, a->samples, a->sampling.common.seed);
+  if (keep == NULL)
+    return TRUE;
+  {
+    gsize shape[2] = { a->samples, 784 };
+    g_autoptr(EpdArray) out = epd_array_new (2, shape);
+
+    memcpy (out->data, keep, (gsize) a->samples * 784 * sizeof (double));
+    return epd_npy_save (out, a->out, error);
+  }
+}
+
+/* --in excludes the sampling options; outputs are checked before any work. */
+static gboolean
+check_options (const FdArgs *a,
+               GError      **error)
+{
+  if (a->in != NULL && (a->sampling.table || a->sampling.solver || a->sampling.common.model || a->out ||
+                        a->samples_text))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--in measures given images: --model, --solver, --table, --samples and --out do not apply");
+      return FALSE;
+    }
+  return a->out == NULL || epd_cli_check_output ("--out", a->out, NULL, error);
+}
+
+static gboolean
+run_fd (FdArgs  *a,
+        GError **error)
+{
+  g_autoptr(EpdClassifier) classifier = NULL;
+  g_autoptr(EpdSampleQuality) q = NULL;
+  g_autoptr(GTimer) timer = g_timer_new ();
+  g_autofree char *classifier_name = NULL;
+  g_autoptr(EpdArray) in = NULL;
+  Reference r = { 0 };
+  EpdQualityReport s = { 0 };
+  gboolean ok;
+
+  if (!parse_numbers (a, error) || !check_options (a, error) || (classifier = open_classifier (a, error)) == NULL)
+    return FALSE;
   classifier_name = a->classifier_path ? g_strdup_printf ("classifier %s", a->classifier_path)
     : g_strdup_printf ("the Fashion-MNIST classifier (MLP 784-128-10, seed %u, test accuracy %.4f)",
                        a->classifier_seed, epd_classifier_get_test_accuracy (classifier));
   epd_cli_catch_interrupt ();
-  timer = g_timer_new ();
+  if (a->in != NULL)
+    {
+      /* The floor needs the same N as the images. */
+      if ((in = epd_npy_load (a->in, error)) == NULL)
+        return FALSE;
+      a->samples = in->ndim == 2 ? (guint) MIN (in->shape[0], G_MAXUINT) : 2;
+    }
   ok = reference_load (&r, classifier, a->samples, error);
   if (ok)
     {
       q = epd_sample_quality_new (classifier, r.train, WITHIN_CLASS_KEEP);
-      ok = epd_cli_sample_quality (denoiser, &o, a->sampling.common.seed, a->samples, a->sampling.common.batch, q, error) &&
-           epd_sample_quality_report (q, r.test_stats, &s, error);
+      ok = gather (a, q, error) && epd_sample_quality_report (q, r.test_stats, &s, error);
     }
   if (ok)
     {
-      EpdNfe nfe = epd_solve_options_nfe (&o);
-
-      g_printerr ("epd: %s | %s, %u steps%s | NFE %u latency / %u total | %u samples (seed %u) in %.1f s\n",
-                  epd_denoiser_describe (denoiser), epd_solver_kind_to_string (o.solver), o.steps,
-                  o.afs ? ", AFS" : "", nfe.latency, nfe.total, a->samples, a->sampling.common.seed,
-                  g_timer_elapsed (timer, NULL));
+      g_printerr ("epd: measured %" G_GSIZE_FORMAT " images in %.1f s\n", s.n, g_timer_elapsed (timer, NULL));
       if (a->row != NULL)
         print_row (a->row, &s, &r);
       else

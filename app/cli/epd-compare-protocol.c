@@ -225,7 +225,7 @@ measure_fd (const Protocol        *p,
   EpdQualityReport r;
 
   if (!epd_cli_sample_quality (p->denoiser, so, (guint32) p->args->seed + FD_SEED_OFFSET,
-                               p->args->fd_samples, FD_CHUNK, q, error) ||
+                               p->args->fd_samples, FD_CHUNK, q, NULL, error) ||
       !epd_sample_quality_report (q, p->test_stats, &r, error))
     return FALSE;
   *fd = r.fd;

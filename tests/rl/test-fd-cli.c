@@ -80,6 +80,23 @@ test_report (void)
   g_assert_cmpfloat (floor_fd, >, 0.0);
   g_assert_cmpfloat (nearest, <, 1.0);
   g_assert_cmpfloat (g_ascii_strtod (strchr (cells[7], '(') + 1, NULL), >, 3.0);
+  /* --out then --in: the written images measure the same, label aside. */
+  {
+    g_auto(EpdTestRun) with_out = { 0 };
+    g_auto(EpdTestRun) from_in = { 0 };
+    g_autofree char *dir = g_path_get_dirname (classifier_path);
+    g_autofree char *npy = g_build_filename (dir, "x.npy", NULL);
+
+    epd_test_cli_run (&with_out, NULL, "fd", "--model", "dataset:fashion-mnist:200", "--solver", "euler",
+                      "--steps", "4", "--samples", "40", "--classifier", classifier_path,
+                      "--device", "cpu", "--row", "euler 4", "--out", npy, NULL);
+    epd_test_cli_run (&from_in, NULL, "fd", "--in", npy, "--classifier", classifier_path, "--row", "euler 4", NULL);
+    g_assert_cmpint (with_out.status, ==, 0);
+    g_assert_cmpint (from_in.status, ==, 0);
+    g_assert_cmpstr (with_out.out, ==, row.out);
+    g_assert_cmpstr (from_in.out, ==, row.out);
+    g_unlink (npy);
+  }
   /* The chunk size does not change the samples: the same FD as the report's. */
   fd_text = g_strdup_printf ("%.4f", fd);
   g_assert_nonnull (strstr (run.out, fd_text));
