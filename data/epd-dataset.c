@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-dataset.c: image datasets from idx files and PNG folders. */
 #include "epd-dataset.h"
 

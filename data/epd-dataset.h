@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-dataset.h: image datasets in memory.
  *
  * An EpdDataset holds n images of side x side x channels float pixels in

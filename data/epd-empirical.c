@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-empirical.c: the empirical-dataset optimal denoiser, float64 through OpenBLAS. */
 #include "epd-empirical.h"
+#include "epd-numeric.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -103,13 +105,16 @@ check_finite (const double *v,
               const char   *what,
               GError      **error)
 {
-  for (gsize i = 0; i < count; i++)
-    if (!isfinite (v[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "empirical denoiser: %s[%" G_GSIZE_FORMAT "] is %g, not finite", what, i, v[i]);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (v, count);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "empirical denoiser: %s[%" G_GSIZE_FORMAT "] is %g, not finite", what, i, v[i]);
+      return FALSE;
+    }
   return TRUE;
 }
 

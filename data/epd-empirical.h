@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-empirical.h: the empirical-dataset optimal denoiser on the CPU.
  *
  *   D(x, s) = sum_i softmax_i(-|x - y_i|^2 / (2 s^2)) y_i

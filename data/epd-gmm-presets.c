@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-gmm-presets.c: the built-in mixtures (2-D demos and the hd:DIM[:K] family). */
 #include "epd-gmm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-gmm.c: exact Gaussian-mixture denoiser, JVP, log-density, model files. */
 #include "epd-gmm.h"
 

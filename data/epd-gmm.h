@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-gmm.h: Gaussian mixtures with isotropic components, the exact
  * posterior-mean denoiser, its exact JVP and exact log-densities.
  *
@@ -45,7 +46,7 @@ EpdGmm       *epd_gmm_from_json         (JsonNode      *root,
 EpdGmm       *epd_gmm_load              (const char    *path,
                                          GError       **error);
 JsonNode     *epd_gmm_to_json           (EpdGmm        *self);
-/* Atomic write (g_file_set_contents); doubles round-trip exactly. */
+/* Atomic write (epd_file_write_atomic); doubles round-trip exactly. */
 gboolean      epd_gmm_save              (EpdGmm        *self,
                                          const char    *path,
                                          GError       **error);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-model.c: model specs -> CPU denoisers. */
 #include "epd-model.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-model.h: model specs -> CPU denoisers.
  *   gmm:FILE.json            a Gaussian mixture file
  *   gmm:PRESET               a built-in 2-D mixture (see epd_gmm_preset_names())

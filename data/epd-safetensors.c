@@ -1,4 +1,5 @@
-/* epd-safetensors.c: reading .safetensors files (F32, F16, BF16 -> float32). */
+/* SPDX-License-Identifier: MIT
+ * epd-safetensors.c: reading .safetensors files (F32, F16, BF16 -> float32). */
 #include "epd-safetensors.h"
 
 #include <math.h>
@@ -167,7 +168,14 @@ parse_offsets (EpdSafetensors       *self,
                    self->source, name);
       return FALSE;
     }
-  if (entry->begin > entry->end || entry->end > self->data_len)
+  if (entry->begin > entry->end)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,
+                   "%s: tensor '%s': data_offsets [%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT "] end before they begin",
+                   self->source, name, entry->begin, entry->end);
+      return FALSE;
+    }
+  if (entry->end > self->data_len)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,
                    "%s: tensor '%s': data_offsets [%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT "] lie outside "

@@ -1,4 +1,5 @@
-/* epd-safetensors.h: reading .safetensors files (F32, F16, BF16 -> float32).
+/* SPDX-License-Identifier: MIT
+ * epd-safetensors.h: reading .safetensors files (F32, F16, BF16 -> float32).
  *
  * The format: an 8-byte little-endian header length N, N bytes of JSON
  * (an object: tensor name -> {"dtype", "shape", "data_offsets": [begin, end]},

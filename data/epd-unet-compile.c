@@ -1,4 +1,5 @@
-/* epd-unet-compile.c: a UNet2DModel config and its tensors -> an EpdUnetPlan.
+/* SPDX-License-Identifier: MIT
+ * epd-unet-compile.c: a UNet2DModel config and its tensors -> an EpdUnetPlan.
  *
  * The network is walked as diffusers' UNet2DModel.forward runs it
  * (unet_2d.py, unet_2d_blocks.py, resnet.py, attention_processor.py), each
@@ -208,7 +209,7 @@ check_groups (Builder    *b,
   if (FAILED (b) || channels % groups == 0)
     return !FAILED (b);
   g_set_error (&b->error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-               "config: \"%s\": %u groups do not divide the %u channels of %s", key, groups, channels, name);
+               "config.json: \"%s\": %u groups do not divide the %u channels of %s", key, groups, channels, name);
   return FALSE;
 }
 
@@ -417,7 +418,7 @@ attention (Builder    *b,
   if (heads == 0)
     {
       g_set_error (&b->error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "config: \"attention_head_dim\": %u is larger than the %u channels of %s", head_dim, c, name);
+                   "config.json: \"attention_head_dim\": %u is larger than the %u channels of %s", head_dim, c, name);
       return EPD_UNET_NONE;
     }
   if (groups != 0)

@@ -1,4 +1,5 @@
-/* epd-unet-config.c: diffusers' UNet2DModel and scheduler configs. */
+/* SPDX-License-Identifier: MIT
+ * epd-unet-config.c: diffusers' UNet2DModel and scheduler configs. */
 #include "epd-unet-config.h"
 
 #include <math.h>

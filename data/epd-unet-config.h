@@ -1,4 +1,5 @@
-/* epd-unet-config.h: diffusers' UNet2DModel config.json and scheduler_config.json.
+/* SPDX-License-Identifier: MIT
+ * epd-unet-config.h: diffusers' UNet2DModel config.json and scheduler_config.json.
  *
  * Only what pixel-space checkpoints use is accepted (see epd_unet_config_parse);
  * anything else is refused with EPD_ERROR_UNSUPPORTED naming the key and its

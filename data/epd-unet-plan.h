@@ -1,4 +1,5 @@
-/* epd-unet-plan.h: a diffusers UNet2DModel compiled into a flat list of ops.
+/* SPDX-License-Identifier: MIT
+ * epd-unet-plan.h: a diffusers UNet2DModel compiled into a flat list of ops.
  *
  * The plan is the backend-neutral description of one network: the CPU
  * executor (epd-unet-cpu.c) runs it and the Vulkan engine records the same

@@ -1,4 +1,5 @@
-/* epd-unet-private.h: building and running UNet plans inside data/. */
+/* SPDX-License-Identifier: MIT
+ * epd-unet-private.h: building and running UNet plans inside data/. */
 #pragma once
 
 #include "epd-safetensors.h"

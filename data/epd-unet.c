@@ -1,4 +1,5 @@
-/* epd-unet.c: a diffusers UNet2DModel folder as a denoiser D(x, sigma). */
+/* SPDX-License-Identifier: MIT
+ * epd-unet.c: a diffusers UNet2DModel folder as a denoiser D(x, sigma). */
 #include "epd-unet.h"
 
 #include <math.h>
@@ -374,6 +375,15 @@ epd_unet_fd_step (EpdDenoiser *denoiser)
   return 1e-3;
 }
 
+static gboolean
+epd_unet_get_sigma_range_iface (EpdDenoiser *denoiser,
+                                double      *sigma_min,
+                                double      *sigma_max)
+{
+  epd_unet_get_sigma_range (EPD_UNET (denoiser), sigma_min, sigma_max);
+  return TRUE;
+}
+
 static void
 epd_unet_denoiser_init (EpdDenoiserInterface *iface)
 {
@@ -382,4 +392,5 @@ epd_unet_denoiser_init (EpdDenoiserInterface *iface)
   iface->denoise = epd_unet_denoise;
   iface->get_image_shape = epd_unet_get_image_shape;
   iface->fd_step = epd_unet_fd_step;
+  iface->get_sigma_range = epd_unet_get_sigma_range_iface;
 }

@@ -1,4 +1,5 @@
-/* epd-unet.h: a diffusers UNet2DModel folder as a denoiser D(x, sigma).
+/* SPDX-License-Identifier: MIT
+ * epd-unet.h: a diffusers UNet2DModel folder as a denoiser D(x, sigma).
  *
  * A folder holds config.json (UNet2DModel), diffusion_pytorch_model.safetensors
  * and scheduler_config.json, beside them or in ../scheduler/ (the diffusers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-classifier.c: an MLP classifier trained with minibatch Adam (float32, OpenBLAS). */
 #include "epd-classifier.h"
 
@@ -13,9 +14,6 @@
 #define CLASSIFIER_MAGIC "EPDCLF01"
 #define HEADER_SIZE 32
 #define PREDICT_CHUNK 256
-#define ADAM_BETA1 0.9
-#define ADAM_BETA2 0.999
-#define ADAM_EPS 1e-8
 
 struct _EpdClassifier
 {
@@ -261,30 +259,10 @@ backward (const EpdClassifier *self,
 
 typedef struct
 {
-  float  *m;
-  float  *v;
-  guint64 t;
+  double  *m;
+  double  *v;
+  guint64  t;
 } Adam;
-
-static void
-adam_step (Adam        *adam,
-           float       *params,
-           const float *grad,
-           gsize        n,
-           double       lr)
-{
-  double c1, c2;
-
-  adam->t++;
-  c1 = 1.0 - pow (ADAM_BETA1, (double) adam->t);
-  c2 = 1.0 - pow (ADAM_BETA2, (double) adam->t);
-  for (gsize i = 0; i < n; i++)
-    {
-      adam->m[i] = (float) (ADAM_BETA1 * adam->m[i] + (1.0 - ADAM_BETA1) * grad[i]);
-      adam->v[i] = (float) (ADAM_BETA2 * adam->v[i] + (1.0 - ADAM_BETA2) * grad[i] * grad[i]);
-      params[i] -= (float) (lr * (adam->m[i] / c1) / (sqrt (adam->v[i] / c2) + ADAM_EPS));
-    }
-}
 
 static gboolean
 check_training_data (const EpdClassifier         *self,
@@ -368,7 +346,9 @@ train_epoch (EpdClassifier               *self,
         }
       forward (self, s, m);
       loss += backward (self, s, batch_labels, m, grad) * m;
-      adam_step (adam, self->params, grad, self->n_params, settings->learning_rate);
+      adam->t++;
+      epd_adam_step_float (&EPD_ADAM_DEFAULTS, adam->t, settings->learning_rate, self->params, grad,
+                           adam->m, adam->v, self->n_params);
     }
   return loss / n;
 }
@@ -387,8 +367,8 @@ epd_classifier_train (EpdClassifier               *self,
   g_autoptr(GRand) rand = NULL;
   g_autofree guint *order = NULL;
   g_autofree float *grad = NULL;
-  g_autofree float *adam_m = NULL;
-  g_autofree float *adam_v = NULL;
+  g_autofree double *adam_m = NULL;
+  g_autofree double *adam_v = NULL;
   Adam adam;
   Scratch s;
   gboolean ok = TRUE;
@@ -400,8 +380,8 @@ epd_classifier_train (EpdClassifier               *self,
   for (gsize i = 0; i < n; i++)
     order[i] = (guint) i;
   grad = g_new0 (float, self->n_params);
-  adam_m = g_new0 (float, self->n_params);
-  adam_v = g_new0 (float, self->n_params);
+  adam_m = g_new0 (double, self->n_params);
+  adam_v = g_new0 (double, self->n_params);
   adam = (Adam) { adam_m, adam_v, 0 };
   scratch_init (&s, self, MIN (settings->batch_size, n));
   for (guint epoch = 0; epoch < settings->epochs && ok; epoch++)
@@ -520,7 +500,6 @@ epd_classifier_save (const EpdClassifier *self,
   guint32 header[4] = { GUINT32_TO_LE (self->n_inputs), GUINT32_TO_LE (self->hidden),
                         GUINT32_TO_LE (self->n_classes), 0 };
   guint64 accuracy_bits;
-  g_autoptr(GError) local_error = NULL;
 
   memcpy (bytes, CLASSIFIER_MAGIC, 8);
   memcpy (bytes + 8, header, sizeof header);
@@ -535,12 +514,8 @@ epd_classifier_save (const EpdClassifier *self,
       bits = GUINT32_TO_LE (bits);
       memcpy (bytes + HEADER_SIZE + i * sizeof bits, &bits, sizeof bits);
     }
-  if (!g_file_set_contents (path, (const char *) bytes, (gssize) size, &local_error))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write classifier %s: %s",
-                   path, local_error->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, (const char *) bytes, (gssize) size, error))
+    return FALSE;
   return TRUE;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-classifier.h: a small Fashion-MNIST classifier the project trains itself.
  * An MLP n_inputs -> hidden (ReLU) -> n_classes (softmax), trained with minibatch Adam on
  * float32 with OpenBLAS. Inputs are image rows in [-1, 1], the models' convention.

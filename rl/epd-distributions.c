@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distributions.c: Gamma, Dirichlet and log-normal distributions. */
 #include "epd-distributions.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distributions.h: Gamma, Dirichlet and log-normal distributions for the
  * RDPO policy: seeded sampling, log-densities, entropies, KL divergences and
  * their derivatives with respect to the parameters. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-diversity.c: normalised histogram entropy of modes (mixtures) or classes (images),
  * and the within-mode (mixtures) or pixel-space (images) spread. */
 #include "epd-diversity.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-diversity.h: how varied a batch of final samples is.
  * Mixtures: mode coverage (entropy of the nearest-component histogram,
  * normalised to [0,1] by log(number of components)). Image models: entropy of the

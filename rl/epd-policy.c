@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-policy.c: Dirichlet policy over EPD tables with a residual on log-concentrations. */
 #include "epd-policy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-policy.h: the RDPO policy, a distribution over whole EPD tables.
  *
  * For every step n the policy holds two Dirichlets: one over the K+1 position

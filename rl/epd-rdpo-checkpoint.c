@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo-checkpoint.c: RDPO checkpoints -- parameters, AdamW moments, step
  * (which with the seed is the whole RNG state), elapsed time and the best
  * table, as JSON written atomically and checked before anything is loaded. */
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "epd-json.h"
+#include "epd-file.h"
 
 #define CHECKPOINT_FORMAT "epd-rdpo-checkpoint"
 #define CHECKPOINT_VERSION 1
@@ -121,7 +123,7 @@ epd_rdpo_save_checkpoint (EpdRdpo    *self,
 
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, &length);
-  if (!g_file_set_contents (path, text, length, error))
+  if (!epd_file_write_atomic (path, text, length, error))
     {
       g_prefix_error (error, "writing RDPO checkpoint %s: ", path);
       return FALSE;

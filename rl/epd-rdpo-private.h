@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo-private.h: the trainer's state, shared by epd-rdpo.c and its
  * checkpoints (epd-rdpo-checkpoint.c). */
 #pragma once

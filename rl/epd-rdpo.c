@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo.c: the RDPO trainer -- RLOO advantages, PPO-clip, AdamW, evaluation. */
 #include "epd-rdpo-private.h"
 
@@ -488,21 +489,11 @@ adamw_step (EpdRdpo      *self,
             const double *grad)
 {
   const EpdRdpoOptions *o = &self->options;
-  double *p = epd_policy_get_params (self->policy);
-  guint n = epd_policy_n_params (self->policy);
-  double c1, c2;
+  /* Decoupled decay pulls the residual back toward the start. */
+  const EpdAdam adam = { o->beta1, o->beta2, o->adam_eps, self->weight_decay };
 
-  self->adam_t++;
-  c1 = 1.0 - pow (o->beta1, (double) self->adam_t);
-  c2 = 1.0 - pow (o->beta2, (double) self->adam_t);
-  for (guint i = 0; i < n; i++)
-    {
-      self->adam_m[i] = o->beta1 * self->adam_m[i] + (1.0 - o->beta1) * grad[i];
-      self->adam_v[i] = o->beta2 * self->adam_v[i] + (1.0 - o->beta2) * grad[i] * grad[i];
-      /* Decoupled decay pulls the residual back toward the start. */
-      p[i] -= o->lr * (self->weight_decay * p[i]
-                       + (self->adam_m[i] / c1) / (sqrt (self->adam_v[i] / c2) + o->adam_eps));
-    }
+  epd_adam_step (&adam, ++self->adam_t, o->lr, epd_policy_get_params (self->policy), grad,
+                 self->adam_m, self->adam_v, epd_policy_n_params (self->policy));
 }
 
 static void
@@ -928,46 +919,34 @@ epd_rdpo_dup_best_table (EpdRdpo *self,
 
 /* ---- the log ---- */
 
-static void
-set_number (JsonObject *o,
-            const char *name,
-            double      v)
-{
-  /* JSON has no NaN: unknown values are null. */
-  if (isfinite (v))
-    json_object_set_double_member (o, name, v);
-  else
-    json_object_set_null_member (o, name);
-}
-
 JsonNode *
 epd_rdpo_record_to_json (const EpdRdpoRecord *r)
 {
   JsonObject *o = json_object_new ();
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
-  set_number (o, "loss", r->loss);
-  set_number (o, "policy_loss", r->policy_loss);
-  set_number (o, "kl", r->kl);
-  set_number (o, "ratio", r->ratio);
-  set_number (o, "grad_norm", r->grad_norm);
-  set_number (o, "mixed_reward_mean", r->mixed_reward_mean);
-  set_number (o, "mixed_reward_std", r->mixed_reward_std);
+  epd_json_object_set_number (o, "loss", r->loss);
+  epd_json_object_set_number (o, "policy_loss", r->policy_loss);
+  epd_json_object_set_number (o, "kl", r->kl);
+  epd_json_object_set_number (o, "ratio", r->ratio);
+  epd_json_object_set_number (o, "grad_norm", r->grad_norm);
+  epd_json_object_set_number (o, "mixed_reward_mean", r->mixed_reward_mean);
+  epd_json_object_set_number (o, "mixed_reward_std", r->mixed_reward_std);
   for (guint t = 0; t < r->n_terms; t++)
     {
       g_autofree char *name = g_strdup_printf ("%s_mean", r->term_names[t]);
 
-      set_number (o, name, r->term_means[t]);
+      epd_json_object_set_number (o, name, r->term_means[t]);
     }
   json_object_set_int_member (o, "step", r->step);
-  set_number (o, "elapsed_sec", r->elapsed_sec);
-  set_number (o, "entropy", r->entropy);
-  set_number (o, "diversity", r->diversity);
-  set_number (o, "spread", r->spread);
-  set_number (o, "reward_val", r->reward_val);
-  set_number (o, "reward_val_std", r->reward_val_std);
-  set_number (o, "diversity_val", r->diversity_val);
-  set_number (o, "spread_val", r->spread_val);
+  epd_json_object_set_number (o, "elapsed_sec", r->elapsed_sec);
+  epd_json_object_set_number (o, "entropy", r->entropy);
+  epd_json_object_set_number (o, "diversity", r->diversity);
+  epd_json_object_set_number (o, "spread", r->spread);
+  epd_json_object_set_number (o, "reward_val", r->reward_val);
+  epd_json_object_set_number (o, "reward_val_std", r->reward_val_std);
+  epd_json_object_set_number (o, "diversity_val", r->diversity_val);
+  epd_json_object_set_number (o, "spread_val", r->spread_val);
   json_object_set_boolean_member (o, "best", r->best);
   json_node_take_object (node, o);
   return node;

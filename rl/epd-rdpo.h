@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-rdpo.h: Stage 2, RDPO -- improving an EPD table for a reward with PPO-clip
  * and leave-one-out advantages, from a Dirichlet policy centred on the start table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-reward.c: reward terms of final samples and their weighted sum.
  *
  * sharpness: the variance of the 4-neighbour discrete Laplacian of the image's luma
@@ -34,6 +35,7 @@
 #include "epd-classifier.h"
 #include "epd-file.h"
 #include "epd-json.h"
+#include "epd-numeric.h"
 
 #define DEFAULT_TIMEOUT_S 60.0
 #define STDERR_TAIL 400
@@ -883,13 +885,16 @@ check_finite_samples (const EpdReward *self,
                       gsize            batch,
                       GError         **error)
 {
-  for (gsize i = 0; i < batch * self->dim; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "reward: final sample %" G_GSIZE_FORMAT " has a non-finite value", i / self->dim);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (x, batch * self->dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "reward: final sample %" G_GSIZE_FORMAT " has a non-finite value", i / self->dim);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-reward.h: rewards of final samples, combinable with weights.
  * Spec: "NAME[=WEIGHT][,NAME[=WEIGHT]...]" with NAME one of
  *   logdensity   exact log-density under a Gaussian-mixture model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-denoiser.c: the denoiser interface and its finite-difference JVP fallback. */
 #include "epd-denoiser.h"
 
@@ -52,6 +53,18 @@ epd_denoiser_get_image_shape (EpdDenoiser *self,
   g_return_val_if_fail (EPD_IS_DENOISER (self), FALSE);
   iface = EPD_DENOISER_GET_IFACE (self);
   return iface->get_image_shape != NULL && iface->get_image_shape (self, side, channels);
+}
+
+gboolean
+epd_denoiser_get_sigma_range (EpdDenoiser *self,
+                              double      *sigma_min,
+                              double      *sigma_max)
+{
+  EpdDenoiserInterface *iface;
+
+  g_return_val_if_fail (EPD_IS_DENOISER (self), FALSE);
+  iface = EPD_DENOISER_GET_IFACE (self);
+  return iface->get_sigma_range != NULL && iface->get_sigma_range (self, sigma_min, sigma_max);
 }
 
 gboolean

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-denoiser.h: the batched denoiser interface D(x[B][d], sigma[B]) -> x0[B][d]. */
 #pragma once
 
@@ -10,6 +11,11 @@ G_BEGIN_DECLS
 #define EPD_TYPE_DENOISER (epd_denoiser_get_type ())
 G_DECLARE_INTERFACE (EpdDenoiser, epd_denoiser, EPD, DENOISER, GObject)
 
+/* Threads: every implementation lets denoise() and denoise_jvp() be called
+ * from any thread (an implementation may serialise calls internally), and
+ * get_dim(), describe() and get_image_shape() from any thread at any time,
+ * also during a denoise() on another thread. Every string describe() returns
+ * stays valid for the denoiser's lifetime (a later call may return another). */
 struct _EpdDenoiserInterface
 {
   GTypeInterface parent_iface;
@@ -44,6 +50,11 @@ struct _EpdDenoiserInterface
   gboolean     (*get_image_shape) (EpdDenoiser *self,
                                    guint       *side,
                                    guint       *channels);
+  /* Optional: the noise levels the model was trained on (a discrete
+   * diffusion model's table ends); default schedules then span them. */
+  gboolean     (*get_sigma_range) (EpdDenoiser *self,
+                                   double      *sigma_min,
+                                   double      *sigma_max);
 };
 
 guint        epd_denoiser_get_dim     (EpdDenoiser  *self);
@@ -57,6 +68,10 @@ gboolean     epd_denoiser_denoise     (EpdDenoiser  *self,
 gboolean     epd_denoiser_get_image_shape (EpdDenoiser *self,
                                            guint       *side,
                                            guint       *channels);
+/* FALSE for models without a trained range (closed-form models denoise at any sigma). */
+gboolean     epd_denoiser_get_sigma_range (EpdDenoiser *self,
+                                           double      *sigma_min,
+                                           double      *sigma_max);
 gboolean     epd_denoiser_has_exact_jvp (EpdDenoiser *self);
 gboolean     epd_denoiser_denoise_jvp (EpdDenoiser  *self,
                                        const double *x,

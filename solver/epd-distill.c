@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distill.c: Stage 1, distilling EPD / EPD-Plugin tables (see epd-distill.h). */
 #include "epd-distill.h"
 
@@ -6,11 +7,10 @@
 
 #include "epd-epd-step.h"
 #include "epd-flowmatch.h"
+#include "epd-json.h"
+#include "epd-numeric.h"
 #include "epd-random.h"
 
-#define ADAM_BETA1 0.9
-#define ADAM_BETA2 0.999
-#define ADAM_EPS   1e-8
 
 /* ---- parameterisation ------------------------------------------------------ */
 
@@ -1100,26 +1100,10 @@ static void
 adam_update (Distill *d,
              guint    it)
 {
-  double lr = cosine_lr (d->o, it);
-  double c1 = 1.0 - pow (ADAM_BETA1, it + 1), c2 = 1.0 - pow (ADAM_BETA2, it + 1);
+  const EpdAdam adam = EPD_ADAM_DEFAULTS;
 
-  for (gsize i = 0; i < d->n_par; i++)
-    {
-      d->adam_m[i] = ADAM_BETA1 * d->adam_m[i] + (1.0 - ADAM_BETA1) * d->grad[i];
-      d->adam_v[i] = ADAM_BETA2 * d->adam_v[i] + (1.0 - ADAM_BETA2) * d->grad[i] * d->grad[i];
-      d->theta[i] -= lr * (d->adam_m[i] / c1) / (sqrt (d->adam_v[i] / c2) + ADAM_EPS);
-    }
+  epd_adam_step (&adam, (guint64) it + 1, cosine_lr (d->o, it), d->theta, d->grad, d->adam_m, d->adam_v, d->n_par);
   params_project (d->o, d->theta);
-}
-
-static gboolean
-all_finite (const double *v,
-            gsize         n)
-{
-  for (gsize i = 0; i < n; i++)
-    if (!isfinite (v[i]))
-      return FALSE;
-  return TRUE;
 }
 
 static guint
@@ -1148,7 +1132,7 @@ distill_train (Distill      *d,
                                   d->batch, &loss, d->grad, error))
         return FALSE;
       /* A diverging minibatch must not poison the parameters: skip it, and say so. */
-      if (all_finite (d->grad, d->n_par) && isfinite (loss))
+      if (epd_first_non_finite (d->grad, d->n_par) < 0 && isfinite (loss))
         adam_update (d, d->done);
       else
         d->skipped++;
@@ -1170,12 +1154,9 @@ double_array (const double *v,
 {
   JsonArray *a = json_array_sized_new (n);
 
-  /* JSON has no NaN or Inf: a diverged value is written as null. */
+  /* A diverged value is written as null. */
   for (gsize i = 0; i < n; i++)
-    if (isfinite (v[i]))
-      json_array_add_double_element (a, v[i]);
-    else
-      json_array_add_null_element (a);
+    epd_json_array_add_number (a, v[i]);
   return a;
 }
 
@@ -1187,17 +1168,6 @@ uint_array (const GArray *v)
   for (guint i = 0; i < v->len; i++)
     json_array_add_int_element (a, g_array_index (v, guint, i));
   return a;
-}
-
-static void
-set_number (JsonObject *m,
-            const char *name,
-            double      v)
-{
-  if (isfinite (v))
-    json_object_set_double_member (m, name, v);
-  else
-    json_object_set_null_member (m, name);
 }
 
 static void
@@ -1240,8 +1210,8 @@ distill_metadata (Distill        *d,
   json_object_set_array_member (m, "val_iterations", uint_array (d->val_iterations));
   json_object_set_array_member (m, "val_curve",
                                 double_array ((double *) d->val_errors->data, d->val_errors->len));
-  set_number (m, "val_error_initial", d->initial_val);
-  set_number (m, "val_error", d->best_val);
+  epd_json_object_set_number (m, "val_error_initial", d->initial_val);
+  epd_json_object_set_number (m, "val_error", d->best_val);
   json_object_set_int_member (m, "best_iteration", d->best_iteration);
   json_object_set_array_member (m, "val_error_per_step", double_array (d->best_per_step, o->steps));
   json_object_set_double_member (m, "wall_time_s", (g_get_monotonic_time () - d->start_us) / 1e6);

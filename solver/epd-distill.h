@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distill.h: Stage 1, distilling an EPD (or EPD-Plugin) table from teacher trajectories.
  *
  * For each training noise the adaptive teacher, sampled at the grid's times, gives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-epd-step.c: one EPD step (K parallel points, one batched call) and the
  * iPNDM predictor coefficients. */
 #include "epd-epd-step.h"

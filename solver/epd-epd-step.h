@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-epd-step.h: the single EPD step and the iPNDM (Adams-Bashforth)
  * predictor, shared by the solvers and by distillation. */
 #pragma once

@@ -1,4 +1,5 @@
-/* epd-file.c: reading input files with a size limit.
+/* SPDX-License-Identifier: MIT */
+/* epd-file.c: reading input files with a size limit; writing atomically.
  *
  * g_file_get_contents() reads whatever a path gives: /dev/zero until memory
  * runs out, a FIFO until someone writes. Input files here are regular files
@@ -166,4 +167,22 @@ epd_file_read_capped (const char  *path,
     ok = read_all (fd, path, (gsize) st.st_size, max_bytes, contents, length, error);
   close (fd);
   return ok;
+}
+
+gboolean
+epd_file_write_atomic (const char  *path,
+                       const void  *data,
+                       gssize       length,
+                       GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  /* CONSISTENT: fsync before the rename, so the new name never points at a
+   * file whose data has not reached the disk. */
+  if (!g_file_set_contents_full (path, data, length, G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
+      return FALSE;
+    }
+  return TRUE;
 }

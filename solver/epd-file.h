@@ -1,4 +1,5 @@
-/* epd-file.h: reading input files with a size limit. */
+/* SPDX-License-Identifier: MIT */
+/* epd-file.h: reading input files with a size limit; writing files atomically. */
 #pragma once
 
 #include "epd-types.h"
@@ -24,6 +25,15 @@ gboolean   epd_file_read_capped   (const char  *path,
                                    gsize        max_bytes,
                                    char       **contents,
                                    gsize       *length,
+                                   GError     **error);
+
+/* Every output file is written through here: data goes to a temporary file
+ * beside path, reaches the disk, then replaces path in one rename, so a reader
+ * (or a crash) sees the old file or the new one, never a part. length -1:
+ * data is NUL-terminated. Errors (EPD_ERROR_IO) say "cannot write PATH: ...". */
+gboolean   epd_file_write_atomic  (const char  *path,
+                                   const void  *data,
+                                   gssize       length,
                                    GError     **error);
 
 G_END_DECLS

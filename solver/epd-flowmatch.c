@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-flowmatch.c: D_fm(x, t) = D_ve(x / (1 - t), t / (1 - t)), so the VE
  * solvers run unchanged in flow-matching time. */
 #include "epd-flowmatch.h"

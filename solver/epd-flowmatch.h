@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-flowmatch.h: the flow-matching view of a VE denoiser. */
 #pragma once
 

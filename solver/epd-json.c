@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-json.c: JSON files through json-glib, with exact doubles and atomic saves. */
 #include "epd-json.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "epd-file.h"
@@ -66,15 +68,11 @@ epd_json_save (JsonNode    *root,
                GError     **error)
 {
   g_autofree char *text = NULL;
-  g_autoptr(GError) local = NULL;
   gsize length;
 
   text = epd_json_to_data (root, TRUE, &length);
-  if (!g_file_set_contents (path, text, length, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, text, length, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -220,4 +218,43 @@ epd_json_object_deep_copy (JsonObject *object)
   while (json_object_iter_next_ordered (&iter, &name, &member))
     json_object_set_member (copy, name, epd_json_node_deep_copy (member));
   return copy;
+}
+
+void
+epd_json_object_set_number (JsonObject *object,
+                            const char *name,
+                            double      value)
+{
+  if (isfinite (value))
+    json_object_set_double_member (object, name, value);
+  else
+    json_object_set_null_member (object, name);
+}
+
+void
+epd_json_array_add_number (JsonArray *array,
+                           double     value)
+{
+  if (isfinite (value))
+    json_array_add_double_element (array, value);
+  else
+    json_array_add_null_element (array);
+}
+
+gboolean
+epd_json_node_get_number (JsonNode *node,
+                          double   *value)
+{
+  GType type;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    {
+      *value = NAN;
+      return TRUE;
+    }
+  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_double (node);
+  return TRUE;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-json.h: JSON files through json-glib, with exact doubles and atomic saves. */
 #pragma once
 
@@ -14,7 +15,7 @@ G_BEGIN_DECLS
 char      *epd_json_to_data (JsonNode    *root,
                              gboolean     pretty,
                              gsize       *length);
-/* Atomic write (g_file_set_contents) of epd_json_to_data(). */
+/* Atomic write (epd_file_write_atomic) of epd_json_to_data(). */
 gboolean   epd_json_save    (JsonNode    *root,
                              const char  *path,
                              GError     **error);
@@ -34,6 +35,17 @@ JsonNode  *epd_json_parse   (const char  *data,
                              gsize        length,
                              const char  *source,
                              GError     **error);
+
+/* JSON has no NaN or infinity: numbers that are not finite are written as
+ * null, and null reads back as NaN. */
+void        epd_json_object_set_number (JsonObject *object,
+                                        const char *name,
+                                        double      value);
+void        epd_json_array_add_number  (JsonArray  *array,
+                                        double      value);
+/* TRUE for a number (integer or double) or null (*value = NaN). */
+gboolean    epd_json_node_get_number   (JsonNode   *node,
+                                        double     *value);
 
 /* A copy that shares nothing with object (json_node_copy() shares members). */
 JsonObject *epd_json_object_deep_copy (JsonObject *object);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npy-private.h: what the .npy and .npz code share. */
 #pragma once
 

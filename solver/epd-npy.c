@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npy.c: NumPy .npy arrays (format versions 1-3), read and written.
  *
  * A file is "\x93NUMPY", a version, a header length, a Python dict literal
@@ -586,14 +587,10 @@ epd_npy_save (const EpdArray  *array,
               GError         **error)
 {
   g_autoptr(GBytes) bytes = epd_npy_serialize (array);
-  g_autoptr(GError) local = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
-  if (!g_file_set_contents (path, data, len, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, data, len, error))
+    return FALSE;
   return TRUE;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npy.h: NumPy .npy arrays and .npz archives (stored or deflated members). */
 #pragma once
 
@@ -56,7 +57,7 @@ GHashTable *epd_npz_parse       (GBytes         *zip,
 GBytes     *epd_npz_serialize   (GHashTable     *members);
 GHashTable *epd_npz_load        (const char     *path,
                                  GError        **error);
-/* Atomic write (g_file_set_contents). */
+/* Atomic write (epd_file_write_atomic). */
 gboolean    epd_npz_save        (GHashTable     *members,
                                  const char     *path,
                                  GError        **error);

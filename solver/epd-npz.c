@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-npz.c: .npz archives (zip files of NAME.npy members).
  *
  * Reading trusts only the central directory for sizes, CRCs and offsets (NumPy
@@ -480,14 +481,10 @@ epd_npz_save (GHashTable  *members,
               GError     **error)
 {
   g_autoptr(GBytes) bytes = epd_npz_serialize (members);
-  g_autoptr(GError) local = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
-  if (!g_file_set_contents (path, data, len, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, data, len, error))
+    return FALSE;
   return TRUE;
 }

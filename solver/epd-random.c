@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-random.c: seeded normals (Box-Muller on GRand's Mersenne twister). */
 #include "epd-random.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-random.h: seeded, reproducible random numbers shared by every tool. */
 #pragma once
 

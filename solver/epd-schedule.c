@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-schedule.c: the five time grids.
  *
  * polynomial   EDM: (smax^(1/rho) + i/N (smin^(1/rho) - smax^(1/rho)))^rho.

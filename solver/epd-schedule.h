@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-schedule.h: time grids from t_max down to t_min. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solver-private.h: the state of one solve, shared by the solver files. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solver.c: options, NFE accounting, validation and the step loop of
  * every fixed-grid solver. Each step starts with the Euler direction
  * d = (x - D(x, t_n)) / t_n (or AFS d = x / sqrt(1 + t_n^2) on the first step,
@@ -5,6 +6,7 @@
  * with it. */
 #include "epd-solver-private.h"
 #include "epd-flowmatch.h"
+#include "epd-numeric.h"
 
 #include <math.h>
 #include <string.h>
@@ -191,14 +193,17 @@ validate_input (const double  *x,
                    "nothing to solve: batch %" G_GSIZE_FORMAT ", dimension %u", batch, dim);
       return FALSE;
     }
-  for (gsize i = 0; i < batch * dim; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "the initial state has a non-finite value %g at row %" G_GSIZE_FORMAT
-                     ", column %u", x[i], i / dim, (guint) (i % dim));
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (x, batch * dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "the initial state has a non-finite value %g at row %" G_GSIZE_FORMAT
+                   ", column %u", x[i], i / dim, (guint) (i % dim));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -500,15 +505,18 @@ check_finite (EpdSolveContext  *ctx,
               guint             step,
               GError          **error)
 {
-  for (gsize i = 0; i < ctx->n; i++)
-    if (!isfinite (x[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "the %s solve diverged: non-finite state after step %u (t = %g), row %"
-                     G_GSIZE_FORMAT, epd_solver_kind_to_string (ctx->options->solver),
-                     step, ctx->grid[step + 1], i / ctx->dim);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (x, ctx->n);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "the %s solve diverged: non-finite state after step %u (t = %g), row %"
+                   G_GSIZE_FORMAT, epd_solver_kind_to_string (ctx->options->solver),
+                   step, ctx->grid[step + 1], i / ctx->dim);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -581,10 +589,16 @@ epd_solve (EpdDenoiser           *denoiser,
       trace->flow_time = epd_schedule_is_flow (&options->schedule);
     }
   memmove (x_out, x_init, ctx.n * sizeof (double));
+  /* Denoisers that wait on a device honour it (their interface has no
+   * cancellable parameter). */
+  if (cancellable != NULL)
+    g_cancellable_push_current (cancellable);
   if (options->solver == EPD_SOLVER_TEACHER)
     ok = epd_teacher_run (&ctx, x_out, error);
   else
     ok = run_fixed_grid (&ctx, x_out, error);
+  if (cancellable != NULL)
+    g_cancellable_pop_current (cancellable);
   if (ok && trace != NULL)
     epd_trace_set_final (trace, x_out);
   if (nfe != NULL)

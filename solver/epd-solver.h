@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solver.h: sampling the probability-flow ODE dx/dt = (x - D(x,t))/t. */
 #pragma once
 
@@ -49,7 +50,9 @@ void         epd_solve_init_from_noise     (const EpdSolveOptions *self,
 
 /* Solve a batch from x_init ([batch][dim] at the grid's first time) to the last
  * grid time into x_out. trace and nfe may be NULL. Flow-matching schedules wrap
- * the denoiser so that the same equations run in t. */
+ * the denoiser so that the same equations run in t. cancellable is checked
+ * between steps and is the thread's current one during the solve
+ * (g_cancellable_push_current()), so a denoiser waiting on a device honours it. */
 gboolean     epd_solve                     (EpdDenoiser           *denoiser,
                                             const EpdSolveOptions *options,
                                             const double          *x_init,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table-json.c: tables as JSON, in our schema and the reference's form.
  *
  * Ours (schema_version 1):

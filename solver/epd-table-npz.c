@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table-npz.c: tables as the reference implementation's .npz.
  *
  * Arrays r, weight and optional scale_dir, scale_time, [steps][K] float64;

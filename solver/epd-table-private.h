@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table-private.h: helpers shared by the table's formats (JSON, NPZ). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table.c: EPD coefficient tables: construction, validation, equality,
  * loading (by content, or by extension where the content cannot tell) and
  * saving by extension. The formats are in epd-table-json.c and
@@ -56,6 +57,14 @@ dup_values (const double *values,
 {
   return values ? g_memdup2 (values, MAX (n, 1) * sizeof (double)) : NULL;
 }
+
+static gpointer
+table_boxed_copy (gpointer table)
+{
+  return epd_table_copy (table);
+}
+
+G_DEFINE_BOXED_TYPE (EpdTable, epd_table, table_boxed_copy, epd_table_free)
 
 EpdTable *
 epd_table_copy (const EpdTable *self)
@@ -352,7 +361,6 @@ epd_table_save (const EpdTable  *self,
 {
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) local = NULL;
   gsize len;
   const char *data;
 
@@ -367,11 +375,8 @@ epd_table_save (const EpdTable  *self,
       if (bytes == NULL)
         return FALSE;
       data = g_bytes_get_data (bytes, &len);
-      if (!g_file_set_contents (path, data, len, &local))
-        {
-          g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: %s", path, local->message);
-          return FALSE;
-        }
+      if (!epd_file_write_atomic (path, data, len, error))
+        return FALSE;
       return TRUE;
     }
   root = epd_table_to_json (self);

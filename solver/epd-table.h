@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-table.h: EPD coefficient tables, their JSON format and the reference .npz. */
 #pragma once
 
@@ -29,6 +30,9 @@ struct _EpdTable
 EpdTable   *epd_table_new          (const char      *solver,
                                     guint            steps,
                                     guint            n_points);
+/* A boxed type, so signals and properties can carry tables. */
+#define EPD_TYPE_TABLE (epd_table_get_type ())
+GType       epd_table_get_type     (void) G_GNUC_CONST;
 EpdTable   *epd_table_copy         (const EpdTable  *self);
 void        epd_table_free         (EpdTable        *self);
 gboolean    epd_table_equal        (const EpdTable  *a,
@@ -54,7 +58,7 @@ EpdTable   *epd_table_from_npz_bytes (GBytes        *bytes,
                                       GError       **error);
 GBytes     *epd_table_to_npz_bytes (const EpdTable  *self,
                                     GError         **error);
-/* Atomic writes (g_file_set_contents). Format by extension: .npz, else JSON. */
+/* Atomic writes (epd_file_write_atomic). Format by extension: .npz, else JSON. */
 gboolean    epd_table_save         (const EpdTable  *self,
                                     const char      *path,
                                     GError         **error);

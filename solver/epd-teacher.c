@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-teacher.c: the reference solution. Dormand-Prince 5(4) with FSAL in
  * u = log t, where the ODE is dx/du = x - D(x, e^u): smooth and well scaled
  * over the whole range of t. The step size adapts to the worst sample of the

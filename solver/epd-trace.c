@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-trace.c: what a solve did, step by step, and its JSON export. */
 #include "epd-trace.h"
+#include "epd-file.h"
 
 #include <gio/gio.h>
 
@@ -225,15 +227,10 @@ epd_trace_save (const EpdTrace  *self,
   g_autoptr(JsonNode) root = epd_trace_to_json (self);
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *text = NULL;
-  g_autoptr(GError) local = NULL;
 
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  if (!g_file_set_contents (path, text, -1, &local))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write trace '%s': %s",
-                   path, local->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, text, -1, error))
+    return FALSE;
   return TRUE;
 }

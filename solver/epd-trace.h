@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-trace.h: everything a view needs to draw a solve. */
 #pragma once
 

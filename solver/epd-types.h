@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-types.h: forward declarations and small shared types of the solver library. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd.h: the solver library's public headers. */
 #pragma once
 
@@ -10,5 +11,6 @@
 #include "epd-npy.h"
 #include "epd-random.h"
 #include "epd-file.h"
+#include "epd-numeric.h"
 #include "epd-json.h"
 #include "epd-distill.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-test-cli.c: runs the built `epd` as a user runs it, for the CLI tests. */
 #include "epd-test-cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-test-cli.h: runs the built `epd` as a user runs it, for the CLI tests. */
 #pragma once
 

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli-common.c: option groups and helpers shared by the sub-commands. */
 #include <math.h>
 #include <signal.h>
+
+#include <glib-unix.h>
 
 #include <glib/gstdio.h>
 
@@ -136,6 +139,26 @@ epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
   return epd_schedule_validate (schedule, error);
 }
 
+gboolean
+epd_cli_schedule_fit_model (const EpdCliScheduleArgs *args,
+                            EpdDenoiser              *model,
+                            EpdSchedule              *schedule,
+                            GError                  **error)
+{
+  double lo, hi;
+
+  if (epd_schedule_is_flow (schedule) || !epd_denoiser_get_sigma_range (model, &lo, &hi) ||
+      (!isnan (args->sigma_min) && !isnan (args->sigma_max)))
+    return TRUE;
+  if (isnan (args->sigma_min))
+    schedule->sigma_min = lo;
+  if (isnan (args->sigma_max))
+    schedule->sigma_max = hi;
+  g_printerr ("epd: schedule: sigma from %g to %g (the model's trained range where not given)\n",
+              schedule->sigma_min, schedule->sigma_max);
+  return epd_schedule_validate (schedule, error);
+}
+
 void
 epd_cli_schedule_args_clear (EpdCliScheduleArgs *args)
 {
@@ -262,25 +285,38 @@ epd_cli_open_model (const char  *spec,
   return denoiser;
 }
 
-static volatile sig_atomic_t interrupted;
+/* One Ctrl-C per command: GLib turns the signal into a main-context source
+ * (no flag written from a signal handler). */
+static guint         interrupt_id;
+static gboolean      interrupted;
+static GCancellable *interrupt_target;
 
-static void
-on_sigint (int signum)
+static gboolean
+on_sigint (gpointer user_data)
 {
-  /* A second Ctrl-C kills the process as usual. */
-  interrupted = 1;
-  signal (SIGINT, SIG_DFL);
+  interrupted = TRUE;
+  if (interrupt_target != NULL)
+    g_cancellable_cancel (interrupt_target);
+  interrupt_id = 0;
+  /* Removing the last SIGINT source restores the default action: a second
+   * Ctrl-C kills the process as usual. */
+  return G_SOURCE_REMOVE;
 }
 
 void
-epd_cli_catch_interrupt (void)
+epd_cli_catch_interrupt (GCancellable *cancellable)
 {
-  interrupted = 0;
-  signal (SIGINT, on_sigint);
+  g_set_object (&interrupt_target, cancellable);
+  interrupted = FALSE;
+  if (interrupt_id == 0)
+    interrupt_id = g_unix_signal_add (SIGINT, on_sigint, NULL);
 }
 
 gboolean
 epd_cli_interrupted (void)
 {
-  return interrupted != 0;
+  /* Commands without a main loop ask here: dispatch a pending Ctrl-C first. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return interrupted;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli-sampling.c: the solver options of every command that samples with one
  * solver configuration (`epd sample`, `epd fd`): parsed and resolved in one place. */
 #include <math.h>
@@ -162,6 +163,15 @@ epd_cli_sampling_resolve (EpdCliSamplingArgs  *a,
   if (a->table != NULL && (a->loaded = epd_table_load (a->table, error)) == NULL)
     return FALSE;
   return resolve_options (a, a->loaded, &a->uniform, o, error);
+}
+
+gboolean
+epd_cli_sampling_fit_model (const EpdCliSamplingArgs *a,
+                            EpdDenoiser              *denoiser,
+                            EpdSolveOptions          *o,
+                            GError                  **error)
+{
+  return a->loaded != NULL || epd_cli_schedule_fit_model (&a->sched, denoiser, &o->schedule, error);
 }
 
 /* Samples n images in chunks of the batch size from one noise stream, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli.c: `epd`, the command-line tool: dispatch to sub-commands. */
 #include <locale.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cli.h: the `epd` command-line tool's sub-commands and shared helpers. */
 #pragma once
 
@@ -53,6 +54,13 @@ gboolean      epd_cli_schedule_resolve (const EpdCliScheduleArgs *args,
                                         EpdSchedule              *schedule,
                                         GError                  **error);
 void          epd_cli_schedule_args_clear (EpdCliScheduleArgs *args);
+/* A model with a trained sigma range (a diffusers UNet) sets the ends of a
+ * sigma-based schedule that --sigma-min / --sigma-max left to their
+ * defaults, and says so on stderr. Flow matching keeps its own. */
+gboolean      epd_cli_schedule_fit_model  (const EpdCliScheduleArgs *args,
+                                           EpdDenoiser              *model,
+                                           EpdSchedule              *schedule,
+                                           GError                  **error);
 
 /* Options that `epd sample` and `epd compare` (solvers) share: --model,
  * --device, --seed, --batch, --points, --rtol. Numbers are kept as typed
@@ -110,6 +118,12 @@ gboolean      epd_cli_sampling_resolve    (EpdCliSamplingArgs *args,
                                            EpdSolveOptions    *o,
                                            GError            **error);
 void          epd_cli_sampling_args_clear (EpdCliSamplingArgs *args);
+/* Without a table, sigma_min / sigma_max not given on the command line come from
+ * the model's trained range (epd_cli_schedule_fit_model), as `epd sample` does. */
+gboolean      epd_cli_sampling_fit_model  (const EpdCliSamplingArgs *args,
+                                           EpdDenoiser              *denoiser,
+                                           EpdSolveOptions          *o,
+                                           GError                  **error);
 
 /* Samples n images with o in chunks of chunk rows from the noise stream of seed
  * (so the images do not depend on the chunk size) into quality, an
@@ -161,9 +175,12 @@ EpdDenoiser  *epd_cli_open_model       (const char  *spec,
                                         const char  *device,
                                         GError     **error);
 
-/* Installs a SIGINT handler that sets a flag instead of killing the process,
- * so long commands can write their best result before exiting. */
-void          epd_cli_catch_interrupt  (void);
+/* Ctrl-C (SIGINT) cancels cancellable (may be NULL) instead of killing the
+ * process, so long commands can write their best result before exiting; a
+ * second Ctrl-C kills it. The signal is delivered through the main context:
+ * a running main loop, or epd_cli_interrupted(), which also says whether it
+ * came. */
+void          epd_cli_catch_interrupt  (GCancellable *cancellable);
 gboolean      epd_cli_interrupted      (void);
 
 G_END_DECLS

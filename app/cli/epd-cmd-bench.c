@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-bench.c: `epd bench`, denoiser throughput per device.
  *
  * For each model and device: the time of one denoise() call of B rows (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-classifier.c: `epd classifier train|eval`, the Fashion-MNIST classifier behind
  * the `classifier` reward and image diversity. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-compare.c: `epd compare` picks its mode from the options given:
  * --protocol runs the paper's protocol, two tables (--table, --table=FILE, -t
  * FILE or -tFILE) or --png put two tables side by side, anything else compares

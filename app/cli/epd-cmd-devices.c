@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-devices.c: `epd devices`, the compute devices and what auto picks. */
 #include "epd-cli.h"
 #include "epd-model-open.h"

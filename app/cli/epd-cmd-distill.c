@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-distill.c: `epd distill`, Stage 1: distil an EPD table from the teacher. */
 #include <math.h>
 #include <string.h>
@@ -151,7 +152,7 @@ epd_cli_command_line (int    argc,
   return g_string_free (line, FALSE);
 }
 
-/* What the progress printer and the interrupt poller share with the worker. */
+/* What the progress printer shares with the worker. */
 typedef struct
 {
   GMainLoop    *loop;
@@ -188,16 +189,6 @@ print_progress (const EpdDistillProgress *p,
               run->tty ? "\r" : "", p->iteration, p->iterations, p->loss, p->val_error,
               p->best_val_error, p->elapsed_s, left, run->tty ? "\033[K" : "\n");
   run->line_open = run->tty;
-}
-
-static gboolean
-poll_interrupt (gpointer user_data)
-{
-  DistillRun *run = user_data;
-
-  if (epd_cli_interrupted () && !g_cancellable_is_cancelled (run->cancellable))
-    g_cancellable_cancel (run->cancellable);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -273,16 +264,12 @@ distill_in_thread (EpdDenoiser             *denoiser,
                    const EpdDistillOptions *o,
                    DistillRun              *run)
 {
-  guint poll_id;
-
   run->loop = g_main_loop_new (NULL, FALSE);
   run->cancellable = g_cancellable_new ();
   run->tty = isatty (STDERR_FILENO);
-  epd_cli_catch_interrupt ();
-  poll_id = g_timeout_add (100, poll_interrupt, run);
+  epd_cli_catch_interrupt (run->cancellable);
   epd_distill_run_async (denoiser, o, print_progress, run, run->cancellable, on_distilled, run);
   g_main_loop_run (run->loop);
-  g_source_remove (poll_id);
   if (run->line_open)
     g_printerr ("\n");
 }

@@ -1,4 +1,5 @@
-/* epd-cmd-eval.c: `epd eval`, D(x, sigma) of any model for rows read from .npy.
+/* SPDX-License-Identifier: MIT
+ * epd-cmd-eval.c: `epd eval`, D(x, sigma) of any model for rows read from .npy.
  *
  * X is (B, d), or (B, C, H, W) for image models; image rows are NCHW in the
  * file and converted to the denoiser's [side][side][channels] rows and back,

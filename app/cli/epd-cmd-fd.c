@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-fd.c: `epd fd`, the quality of a sampler on a Fashion-MNIST model: the
  * Frechet distance in the project's classifier's feature space (not Inception FID),
  * with the data's own floor at the same N, confidence, classes and memorisation. */
@@ -235,7 +236,7 @@ gather (FdArgs           *a,
   if (!epd_cli_sampling_resolve (&a->sampling, &o, error))
     return FALSE;
   denoiser = epd_cli_open_model (a->sampling.common.model, a->sampling.common.device, error);
-  if (denoiser == NULL)
+  if (denoiser == NULL || !epd_cli_sampling_fit_model (&a->sampling, denoiser, &o, error))
     return FALSE;
   if (epd_denoiser_get_dim (denoiser) != 784)
     {
@@ -300,7 +301,7 @@ run_fd (FdArgs  *a,
   classifier_name = a->classifier_path ? g_strdup_printf ("classifier %s", a->classifier_path)
     : g_strdup_printf ("the Fashion-MNIST classifier (MLP 784-128-10, seed %u, test accuracy %.4f)",
                        a->classifier_seed, epd_classifier_get_test_accuracy (classifier));
-  epd_cli_catch_interrupt ();
+  epd_cli_catch_interrupt (NULL);
   if (a->in != NULL)
     {
       /* The floor needs the same N as the images. */

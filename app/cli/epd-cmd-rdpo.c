@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-rdpo.c: `epd rdpo`, Stage 2: improve a table for a reward with RDPO. */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -62,7 +63,7 @@ rdpo_args_clear (RdpoArgs *a)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RdpoArgs, rdpo_args_clear)
 
-/* What the progress printer, the log writer and the interrupt poller share. */
+/* What the progress printer and the log writer share. */
 typedef struct
 {
   GMainLoop    *loop;
@@ -269,7 +270,7 @@ open_log (RdpoRun    *run,
 
   if (resumed && !keep_log_until (run->log_path, step, kept, error))
     return FALSE;
-  if (!g_file_set_contents (run->log_path, kept->str, kept->len, error))
+  if (!epd_file_write_atomic (run->log_path, kept->str, kept->len, error))
     return FALSE;
   run->log_file = g_fopen (run->log_path, "a");
   if (run->log_file == NULL)
@@ -342,16 +343,6 @@ on_record (const EpdRdpoRecord *r,
   print_record (run, r);
 }
 
-static gboolean
-poll_interrupt (gpointer user_data)
-{
-  RdpoRun *run = user_data;
-
-  if (epd_cli_interrupted () && !g_cancellable_is_cancelled (run->cancellable))
-    g_cancellable_cancel (run->cancellable);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 on_done (GObject      *source,
          GAsyncResult *result,
@@ -370,14 +361,10 @@ train_in_thread (EpdRdpo    *rdpo,
                  guint       checkpoint_every,
                  RdpoRun    *run)
 {
-  guint poll_id;
-
   run->loop = g_main_loop_new (NULL, FALSE);
-  epd_cli_catch_interrupt ();
-  poll_id = g_timeout_add (100, poll_interrupt, run);
+  epd_cli_catch_interrupt (run->cancellable);
   epd_rdpo_run_async (rdpo, checkpoint, checkpoint_every, on_record, run, run->cancellable, on_done, run);
   g_main_loop_run (run->loop);
-  g_source_remove (poll_id);
   g_main_loop_unref (run->loop);
   if (run->line_open)
     g_printerr ("\n");

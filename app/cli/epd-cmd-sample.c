@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-sample.c: `epd sample`, one solve from latents to samples. */
 #include <math.h>
 #include <string.h>
@@ -5,6 +6,7 @@
 #include "epd-cli.h"
 #include "epd-model.h"
 #include "epd-image-grid.h"
+#include "epd-numeric.h"
 
 typedef struct
 {
@@ -59,14 +61,17 @@ check_finite_latents (const char    *path,
                       guint          dim,
                       GError       **error)
 {
-  for (gsize i = 0; i < batch * dim; i++)
-    if (!isfinite (z[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
-                     "%s: the latents have a non-finite value %g at row %" G_GSIZE_FORMAT ", column %"
-                     G_GSIZE_FORMAT, path, z[i], i / dim, i % dim);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (z, batch * dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                   "%s: the latents have a non-finite value %g at row %" G_GSIZE_FORMAT ", column %"
+                   G_GSIZE_FORMAT, path, z[i], i / dim, i % dim);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -176,7 +181,7 @@ run_sample (SampleArgs  *a,
   if (!check_outputs (a, error) || !epd_cli_sampling_resolve (&a->sampling, &o, error))
     return FALSE;
   denoiser = epd_cli_open_model (a->sampling.common.model, a->sampling.common.device, error);
-  if (denoiser == NULL)
+  if (denoiser == NULL || !epd_cli_sampling_fit_model (&a->sampling, denoiser, &o, error))
     return FALSE;
   if (a->png != NULL && !epd_denoiser_get_image_shape (denoiser, &side, &channels))
     {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-cmd-table.c: `epd table show|validate|convert|list`. */
 #include <math.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-protocol.c: `epd compare --protocol`, the paper's Stage 1 benchmark:
  * distilled EPD and EPD-Plugin (K = 2, AFS) against the classic solvers at equal
  * latency-NFE, by the L2 error to the teacher's final samples on held-out noises. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-solvers.c: `epd compare --nfe N[,N...]`: every solver at the
  * same latency NFE, from the same noise, against the adaptive teacher. */
 #include <math.h>
@@ -7,6 +8,7 @@
 
 #include "epd-cli.h"
 #include "epd-model.h"
+#include "epd-file.h"
 
 #define DEFAULT_SOLVERS "euler,heun,dpm2,dpmpp2m,dpmpp3m,ipndm,epd,epd-plugin"
 
@@ -370,7 +372,7 @@ write_csv (const char  *path,
                               r->steps ? r->err_mean : NAN, r->steps ? r->err_std : NAN,
                               r->table_name ? r->table_name : "", r->note ? r->note : "");
     }
-  return g_file_set_contents (path, s->str, s->len, error);
+  return epd_file_write_atomic (path, s->str, s->len, error);
 }
 
 static gboolean
@@ -422,7 +424,7 @@ run_compare (CompareArgs  *a,
   if ((reference = run_teacher (&c, &teacher_nfe, error)) == NULL)
     return FALSE;
   c.reference = reference;
-  epd_cli_catch_interrupt ();
+  epd_cli_catch_interrupt (NULL);
   for (guint i = 0; i < nfes->len * solvers->len && !epd_cli_interrupted (); i++)
     {
       CompareRow row = { .nfe = g_array_index (nfes, guint, i / solvers->len),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-tables.c: `epd compare --table A --table B`, two coefficient tables (e.g.
  * before and after RDPO) side by side on the same noises, with the teacher as a third
  * column: a text table of mean reward +- spread and diversity per column, and a figure

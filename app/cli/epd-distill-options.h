@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-distill-options.h: the distillation options that `epd distill` and
  * `epd compare --protocol` share (defined in epd-cmd-distill.c), so that their
  * names, help and defaults cannot drift apart. */

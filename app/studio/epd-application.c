@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-application.c: actions, shortcuts, command-line options. */
 #include "epd-application.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-application.h: the EPD Studio GtkApplication. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-editor.c: drags, typed values, undo/redo and an overlay on the coefficient plot. */
 #include "epd-coef-editor.h"
 
@@ -14,8 +15,6 @@ struct _EpdCoefEditor
 
   GtkWidget      *box;
   GtkWidget      *area;
-  GtkWidget      *undo_button;
-  GtkWidget      *redo_button;
   GtkWidget      *step_spin;
   GtkWidget      *point_spin;
   GtkWidget      *r_spin;
@@ -39,12 +38,40 @@ struct _EpdCoefEditor
   guint           selected_step;
   guint           selected_k;
   gboolean        updating;   /* the spin buttons are being set from the table */
+  gboolean        can_undo;   /* what the history says, as properties */
+  gboolean        can_redo;
 };
 
 enum { CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+enum { PROP_0, PROP_CAN_UNDO, PROP_CAN_REDO, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (EpdCoefEditor, epd_coef_editor, GTK_TYPE_WIDGET)
+
+/* The history is the one source of truth: the editor.undo/redo actions (its
+ * buttons) and the can-undo/can-redo properties (the window's shortcuts)
+ * follow it. */
+static void
+sync_history (EpdCoefEditor *self)
+{
+  gboolean can_undo = epd_coef_history_can_undo (self->history);
+  gboolean can_redo = epd_coef_history_can_redo (self->history);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "editor.undo", can_undo);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "editor.redo", can_redo);
+  if (can_undo != self->can_undo)
+    {
+      self->can_undo = can_undo;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_UNDO]);
+    }
+  if (can_redo != self->can_redo)
+    {
+      self->can_redo = can_redo;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
+    }
+}
 
 static void
 sync_controls (EpdCoefEditor *self)
@@ -64,8 +91,7 @@ sync_controls (EpdCoefEditor *self)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->r_spin), self->table->r[i]);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->weight_spin), self->table->weight[i]);
   self->updating = FALSE;
-  gtk_widget_set_sensitive (self->undo_button, epd_coef_history_can_undo (self->history));
-  gtk_widget_set_sensitive (self->redo_button, epd_coef_history_can_redo (self->history));
+  sync_history (self);
   gtk_widget_queue_draw (self->area);
 }
 
@@ -373,16 +399,18 @@ build_toolbar (EpdCoefEditor *self)
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *reset = gtk_button_new_with_label ("Reset step");
 
-  self->undo_button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
-  self->redo_button = gtk_button_new_from_icon_name ("edit-redo-symbolic");
-  gtk_widget_set_tooltip_text (self->undo_button, "Undo (Ctrl+Z)");
-  gtk_widget_set_tooltip_text (self->redo_button, "Redo (Shift+Ctrl+Z)");
+  GtkWidget *undo = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+  GtkWidget *redo = gtk_button_new_from_icon_name ("edit-redo-symbolic");
+
+  /* Sensitive exactly when the action is enabled (sync_history). */
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (undo), "editor.undo");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (redo), "editor.redo");
+  gtk_widget_set_tooltip_text (undo, "Undo (Ctrl+Z)");
+  gtk_widget_set_tooltip_text (redo, "Redo (Shift+Ctrl+Z)");
   gtk_widget_set_tooltip_text (reset, "Back to the loaded table's values for the selected step");
-  g_signal_connect_swapped (self->undo_button, "clicked", G_CALLBACK (epd_coef_editor_undo), self);
-  g_signal_connect_swapped (self->redo_button, "clicked", G_CALLBACK (epd_coef_editor_redo), self);
   g_signal_connect_swapped (reset, "clicked", G_CALLBACK (epd_coef_editor_reset_step), self);
-  gtk_box_append (GTK_BOX (bar), self->undo_button);
-  gtk_box_append (GTK_BOX (bar), self->redo_button);
+  gtk_box_append (GTK_BOX (bar), undo);
+  gtk_box_append (GTK_BOX (bar), redo);
   gtk_box_append (GTK_BOX (bar), reset);
   self->step_spin = labelled (bar, "Step", spin (1, 1, 1, 0));
   self->point_spin = labelled (bar, "Point", spin (1, 1, 1, 0));
@@ -412,9 +440,59 @@ epd_coef_editor_dispose (GObject *object)
 }
 
 static void
+epd_coef_editor_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  EpdCoefEditor *self = EPD_COEF_EDITOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_CAN_UNDO:
+      g_value_set_boolean (value, self->can_undo);
+      break;
+    case PROP_CAN_REDO:
+      g_value_set_boolean (value, self->can_redo);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+undo_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  epd_coef_editor_undo (EPD_COEF_EDITOR (widget));
+}
+
+static void
+redo_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  epd_coef_editor_redo (EPD_COEF_EDITOR (widget));
+}
+
+static void
 epd_coef_editor_class_init (EpdCoefEditorClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = epd_coef_editor_dispose;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = epd_coef_editor_dispose;
+  object_class->get_property = epd_coef_editor_get_property;
+  properties[PROP_CAN_UNDO] = g_param_spec_boolean ("can-undo", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                                    G_PARAM_STATIC_STRINGS);
+  properties[PROP_CAN_REDO] = g_param_spec_boolean ("can-redo", NULL, NULL, FALSE,
+                                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                                    G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  gtk_widget_class_install_action (widget_class, "editor.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (widget_class, "editor.redo", NULL, redo_activated);
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
   /* Emitted after every edit of the table (drag motion, typed value, undo...). */
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -439,6 +517,7 @@ epd_coef_editor_init (EpdCoefEditor *self)
   gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
   gtk_box_append (GTK_BOX (self->box), build_overlay_row (self));
   gtk_box_append (GTK_BOX (self->box), self->area);
+  sync_history (self);
 }
 
 GtkWidget *

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-editor.h: hand-tuning an EPD table.
  * Drag a point's position along its step's log-t axis or a weight bar (the
  * other weights renormalise, see render/plot/epd-coef-edit.h), or type values;
  * undo/redo, reset a step, overlay a second table. Emits "changed" after each
- * edit so that the window re-solves. */
+ * edit so that the window re-solves. Undo and redo are the actions
+ * editor.undo and editor.redo, enabled exactly when the read-only properties
+ * can-undo and can-redo are TRUE. */
 #pragma once
 
 #include <gtk/gtk.h>

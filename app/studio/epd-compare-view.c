@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-view.c: tables A and B as coefficient plots and as samples from the same noise. */
 #include "epd-compare-view.h"
 #include "epd-app-policy.h"

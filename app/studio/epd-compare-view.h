@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-compare-view.h: two tables side by side on the same seeds.
  * Table A and table B (the edited table, a file, or a published table) drawn
  * as coefficient plots; below them the samples each gives on the current

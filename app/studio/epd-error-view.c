@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-error-view.c: a drawing area over the error report of the latest solve. */
 #include "epd-error-view.h"
 

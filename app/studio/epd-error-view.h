@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-error-view.h: error to the teacher per step and against NFE. */
 #pragma once
 

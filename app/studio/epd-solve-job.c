@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solve-job.c: student, teacher and error data of one live solve. */
 #include "epd-solve-job.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-solve-job.h: one live solve of the studio, free of GTK.
  *
  * The window copies its inputs into an EpdSolveRequest and runs it in a GTask

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-studio-jobs.c: cancel every background job on quit, and wait for them. */
 #include "epd-studio-jobs.h"
 

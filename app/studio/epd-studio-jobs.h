@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-studio-jobs.h: the studio's background jobs, so that quitting can stop them.
  *
  * A worker thread still inside OpenBLAS when main returns deadlocks OpenBLAS's

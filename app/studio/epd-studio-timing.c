@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-studio-timing.c: solve, frame and edit-to-frame times on stderr. */
 #include "epd-studio-timing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-studio-timing.h: the studio's timing log (EPD_STUDIO_TIMING=1), main thread only.
  * Prints each solve's time, each frame's draw time, and the latency from an
  * edit (a drag of a coefficient) to the first frame that shows its solve. */

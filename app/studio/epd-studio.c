@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-studio.c: the EPD Studio entry point. */
 #include <stdio.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-training-panel.c: distillation and RDPO runs in the background, live curves, logs. */
 #include "epd-training-panel.h"
 #include "epd-app-policy.h"
@@ -535,9 +536,10 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   G_OBJECT_CLASS (klass)->dispose = epd_training_panel_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_training_panel_finalize;
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
-  /* The trained table (an EpdTable *, borrowed for the emission). */
+  /* The trained table, borrowed for the emission (static scope: not copied). */
   signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                       EPD_TYPE_TABLE | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void

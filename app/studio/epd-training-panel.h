@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-training-panel.h: distillation in the background, and RDPO logs.
  * Distillation (Stage 1) or RDPO (Stage 2, from the edited table) with a
  * progress bar and live curves; cancel keeps the best table so far;

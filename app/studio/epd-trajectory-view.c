@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-trajectory-view.c: paths, playback, zoom/pan, tooltips and filmstrip. */
 #include "epd-trajectory-view.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-trajectory-view.h: the sampling paths, live.
  * Zoom with the wheel, pan by dragging, click a path to select it, step or
  * play through the grid; tooltips give the state, sigma and denoised value.

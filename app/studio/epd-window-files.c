@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window-files.c: tables, models and logs in and out; export; drag-and-drop. */
 #include "epd-window-private.h"
 
@@ -13,6 +14,7 @@
 #include "epd-studio-timing.h"
 #include "epd-training-panel.h"
 #include "epd-trajectory-view.h"
+#include "epd-file.h"
 
 typedef void (*ChosenFunc) (EpdWindow  *self,
                             const char *path);
@@ -319,7 +321,7 @@ csv_chosen (EpdWindow  *self,
       return;
     }
   csv = epd_error_report_to_csv (self->result->errors);
-  if (!g_file_set_contents (path, csv, -1, &error))
+  if (!epd_file_write_atomic (path, csv, -1, &error))
     epd_window_show_error (self, "Cannot write the CSV file", error);
 }
 

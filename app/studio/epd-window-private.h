@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window-private.h: the window's state, shared by epd-window*.c. */
 #pragma once
 
@@ -63,7 +64,7 @@ struct _EpdWindow
   GCancellable    *solve_cancellable;  /* the live request's generation token */
   EpdSolveResult  *result;             /* what the views show */
   EpdTeacherRun   *teacher;            /* the latest teacher, reused while it matches */
-  gboolean         syncing;            /* controls are being set by code: no solve */
+  guint            solve_idle_id;      /* a re-solve queued by changed controls */
 };
 
 /* epd-window.c */

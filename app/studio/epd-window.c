@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window.c: the model and solver panel, the views, and the live solve loop. */
 #include "epd-window-private.h"
 #include "epd-app-policy.h"
@@ -51,6 +52,7 @@ show_banner (EpdWindow      *self,
   gtk_label_set_text (GTK_LABEL (self->banner_label), text);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), TRUE);
   g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->solve_idle_id, g_source_remove);
   if (type == GTK_MESSAGE_INFO)
     self->banner_timeout_id = g_timeout_add_seconds (NOTICE_SECONDS, banner_timeout, self);
 }
@@ -410,7 +412,7 @@ solve_with_teacher (EpdWindow *self,
   SolveData *data;
   const EpdTable *table;
 
-  if (self->model == NULL || self->syncing)
+  if (self->model == NULL)
     return;
   epd_window_read_options (self, &options);
   choose_table (self, &options);
@@ -444,13 +446,29 @@ epd_window_solve (EpdWindow *self,
 {
   gboolean small = self->model != NULL && epd_denoiser_get_dim (self->model) <= 64;
 
+  /* This solve covers whatever the controls queued. */
+  g_clear_handle_id (&self->solve_idle_id, g_source_remove);
   solve_with_teacher (self, edit_us, small);
 }
 
+static gboolean
+solve_idle (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+
+  self->solve_idle_id = 0;
+  epd_window_solve (self, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Changed controls re-solve once, after the main loop's current work: code
+ * that sets several controls (a table's settings) causes one solve, with all
+ * of them, and no flag has to hold solves back meanwhile. */
 static void
 controls_changed (EpdWindow *self)
 {
-  epd_window_solve (self, 0);
+  if (self->solve_idle_id == 0)
+    self->solve_idle_id = g_idle_add (solve_idle, self);
 }
 
 static void
@@ -465,10 +483,8 @@ table_edited (EpdWindow *self)
   if (table->steps != (guint) spin_value (self->steps_spin) ||
       table->n_points != (guint) spin_value (self->points_spin))
     {
-      self->syncing = TRUE;
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
-      self->syncing = FALSE;
       g_free (self->table_name);
       self->table_name = g_strdup ("restored by undo");
       g_clear_pointer (&self->table_loaded, epd_table_free);
@@ -707,27 +723,24 @@ schedule_kind_changed (EpdWindow *self)
   EpdSchedule schedule;
   EpdScheduleKind kind;
 
-  if (self->syncing || !epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+  if (!epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
     return;
-  /* A new kind starts from its own defaults. */
+  /* A new kind starts from its own defaults; a table's settings set the kind
+   * first and its parameters after (set_schedule_controls), so they win. */
   epd_schedule_init (&schedule, kind);
-  self->syncing = TRUE;
   set_schedule_controls (self, &schedule);
-  self->syncing = FALSE;
-  epd_window_solve (self, 0);
+  controls_changed (self);
 }
 
 void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
-  self->syncing = TRUE;
   select_string (self->solver_drop, table->solver);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
   set_schedule_controls (self, &table->schedule);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
-  self->syncing = FALSE;
 }
 
 static GtkWidget *
@@ -772,8 +785,7 @@ connect_live (EpdWindow  *self,
 static void
 model_changed (EpdWindow *self)
 {
-  if (!self->syncing)
-    open_model (self);
+  open_model (self);
 }
 
 static GtkWidget *
@@ -864,8 +876,8 @@ build_panel (EpdWindow *self)
 /* ---- the views ------------------------------------------------------- */
 
 static void
-training_table_ready (EpdWindow *self,
-                      gpointer   table)
+training_table_ready (EpdWindow      *self,
+                      const EpdTable *table)
 {
   /* The run's settings come with its table, as when a file is opened: a
    * setting changed during the run must not replace the result. */
@@ -883,6 +895,30 @@ append_page (EpdWindow  *self,
   gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
 }
 
+/* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
+static void
+sync_undo_actions (EpdWindow *self)
+{
+  gboolean can_undo, can_redo;
+
+  g_object_get (self->coef_editor, "can-undo", &can_undo, "can-redo", &can_redo, NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", can_undo);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", can_redo);
+}
+
+static void
+undo_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (EPD_WINDOW (widget)->coef_editor);
+
+  if (g_str_equal (action_name, "win.undo"))
+    epd_coef_editor_undo (editor);
+  else
+    epd_coef_editor_redo (editor);
+}
+
 /* The editor over a live view of the paths: each edit shows its solve. */
 static GtkWidget *
 build_coefficients_page (EpdWindow *self)
@@ -890,6 +926,10 @@ build_coefficients_page (EpdWindow *self)
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
 
   self->coef_editor = epd_coef_editor_new ();
+  g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,
+                           G_CONNECT_SWAPPED);
   self->coef_preview = epd_trajectory_view_new ();
   gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
   gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
@@ -1033,10 +1073,6 @@ view_action (GSimpleAction *action,
     epd_trajectory_view_step (view, -1);
   else if (g_str_equal (name, "reset-zoom"))
     epd_trajectory_view_reset_zoom (view);
-  else if (g_str_equal (name, "undo"))
-    epd_coef_editor_undo (editor);
-  else if (g_str_equal (name, "redo"))
-    epd_coef_editor_redo (editor);
   else if (g_str_equal (name, "reset-step"))
     epd_coef_editor_reset_step (editor);
   else if (g_str_equal (name, "solve"))
@@ -1048,8 +1084,7 @@ view_action (GSimpleAction *action,
 static void
 install_view_actions (EpdWindow *self)
 {
-  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "undo", "redo",
-                                 "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
+  static const char *names[] = { "play", "step-forward", "step-back", "reset-zoom", "reset-step", "solve", "page-1", "page-2", "page-3", "page-4",
                                  "page-5" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1115,6 +1150,8 @@ epd_window_class_init (EpdWindowClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
+  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.redo", NULL, undo_activated);
 
   /* A solve with its teacher is on screen (scripts and tests wait for it). */
   signals[SOLVED] = g_signal_new ("solved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1129,6 +1166,7 @@ epd_window_init (EpdWindow *self)
   gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
   build_ui (self);
   install_view_actions (self);
+  sync_undo_actions (self);
   epd_window_install_file_actions (self);
   epd_window_setup_drop (self);
   list_devices (self);

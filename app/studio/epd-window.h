@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-window.h: the EPD Studio main window. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-model-open.c: a model spec on the compute device that fits.
  *
  * Policy: "cpu" is the CPU path. "auto" takes a real GPU (discrete, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-model-open.h: open a model spec on a compute device.
  * device: "auto" (a real GPU if there is one, else the CPU path), "cpu",
  * "vulkan" (the first Vulkan device, lavapipe included), a device INDEX as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-buffer.c: storage buffers and their memory. */
 #include "epd-vk-private.h"
 
@@ -39,12 +40,12 @@ check_size (EpdVkContext *context,
             gsize         size,
             GError      **error)
 {
-  guint32 range = epd_vk_context_get_limits (context)->maxStorageBufferRange;
+  gsize range = epd_vk_context_get_max_buffer_range (context);
 
   if (size <= range)
     return TRUE;
   g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE,
-               "a buffer of %" G_GSIZE_FORMAT " bytes exceeds the largest storage buffer of %s (%u bytes)",
+               "a buffer of %" G_GSIZE_FORMAT " bytes exceeds the largest storage buffer of %s (%" G_GSIZE_FORMAT " bytes)",
                size, epd_vk_context_get_info (context)->name, range);
   return FALSE;
 }
@@ -153,5 +154,13 @@ epd_vk_buffer_upload (EpdVkBuffer *self,
   memcpy (staging->mapped, data, size);
   copy.src = staging;
   copy.dst = self;
-  return epd_vk_context_submit (self->context, &copy, 1, error);
+  return epd_vk_context_submit (self->context, &copy, 1, NULL, error);
+}
+
+void
+epd_vk_buffer_set_name (EpdVkBuffer *self,
+                        const char  *name)
+{
+  epd_vk_context_set_name (self->context, VK_OBJECT_TYPE_BUFFER, (guint64) self->buffer, name);
+  epd_vk_context_set_name (self->context, VK_OBJECT_TYPE_DEVICE_MEMORY, (guint64) self->memory, name);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-buffer.h: storage buffers on a Vulkan device.
  *
  * DEVICE buffers live where the device computes: device-local memory on a

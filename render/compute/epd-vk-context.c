@@ -1,11 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-context.c: instance, device choice, queue and submission. */
 #include "epd-vk-private.h"
+#include "epd-file.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+/* A hung device must not hang a cancellable solve: fences are waited for in
+ * slices, and the cancellable is checked between them. */
+#define FENCE_SLICE_NS ((guint64) 50 * 1000 * 1000)
 
 struct _EpdVkContext
 {
@@ -26,7 +31,12 @@ struct _EpdVkContext
   VkPipelineCache                   cache;
   GMutex                            submit_lock;
   gboolean                          lost;
+  gboolean                          pending;        /* a submission whose wait was cancelled */
+  gsize                             range_limit;    /* tests: a smaller maxStorageBufferRange (0: none) */
+  VkResult                          simulated;      /* tests: the next submission's failure */
+  gboolean                          hang;           /* tests: fences never signal */
   gboolean                          validation;
+  gboolean                          debug_names;    /* VK_EXT_debug_utils is enabled */
   gboolean                          unified;
 
   GMutex                            messages_lock;
@@ -138,6 +148,8 @@ load_instance_funcs (EpdVkFuncs *vk,
     gipa (instance, "vkCreateDebugUtilsMessengerEXT");
   vk->DestroyDebugUtilsMessengerEXT = (PFN_vkDestroyDebugUtilsMessengerEXT)
     gipa (instance, "vkDestroyDebugUtilsMessengerEXT");
+  vk->SetDebugUtilsObjectNameEXT = (PFN_vkSetDebugUtilsObjectNameEXT)
+    gipa (instance, "vkSetDebugUtilsObjectNameEXT");
   return TRUE;
 }
 
@@ -202,6 +214,24 @@ has_layer (const EpdVkFuncs *vk,
   return FALSE;
 }
 
+static gboolean
+has_instance_extension (const EpdVkFuncs *vk,
+                        const char       *name)
+{
+  guint32 n = 0;
+  g_autofree VkExtensionProperties *extensions = NULL;
+
+  if (vk->EnumerateInstanceExtensionProperties (NULL, &n, NULL) != VK_SUCCESS)
+    return FALSE;
+  extensions = g_new0 (VkExtensionProperties, MAX (n, 1));
+  if (vk->EnumerateInstanceExtensionProperties (NULL, &n, extensions) != VK_SUCCESS)
+    return FALSE;
+  for (guint32 i = 0; i < n; i++)
+    if (g_str_equal (extensions[i].extensionName, name))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 init_messenger_info (EpdVkContext                       *self,
                      VkDebugUtilsMessengerCreateInfoEXT *info)
@@ -255,6 +285,12 @@ create_instance (EpdVkFuncs    *vk,
       info.pNext = &messenger_info;
       info.enabledLayerCount = G_N_ELEMENTS (layers);
       info.ppEnabledLayerNames = layers;
+    }
+  /* Debug names for captures and validation messages, wherever the loader
+   * offers them (the validation layer brings the extension too). */
+  if (self != NULL && (validation || has_instance_extension (vk, VK_EXT_DEBUG_UTILS_EXTENSION_NAME)))
+    {
+      self->debug_names = TRUE;
       info.enabledExtensionCount = G_N_ELEMENTS (extensions);
       info.ppEnabledExtensionNames = extensions;
     }
@@ -435,7 +471,7 @@ save_pipeline_cache (EpdVkContext *self)
   if (vk->GetPipelineCacheData (self->device, self->cache, &size, data) != VK_SUCCESS)
     return;
   if (g_mkdir_with_parents (dir, 0755) != 0 ||
-      !g_file_set_contents (path, (const char *) data, (gssize) size, &error))
+      !epd_file_write_atomic (path, data, (gssize) size, &error))
     g_debug ("pipeline cache not saved to %s: %s", path, error ? error->message : g_strerror (errno));
 }
 
@@ -566,6 +602,12 @@ create_device (EpdVkContext *self,
   commands_info.commandPool = self->pool;
   EPD_VK_CHECK (AllocateCommandBuffers, (self->device, &commands_info, &self->commands));
   EPD_VK_CHECK (CreateFence, (self->device, &fence_info, NULL, &self->fence));
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_DEVICE, (guint64) (guintptr) self->device, "epd device");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_QUEUE, (guint64) (guintptr) self->queue, "epd compute queue");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_POOL, (guint64) self->pool, "epd command pool");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_BUFFER, (guint64) (guintptr) self->commands,
+                           "epd submission");
+  epd_vk_context_set_name (self, VK_OBJECT_TYPE_FENCE, (guint64) self->fence, "epd submission fence");
   return create_pipeline_cache (self, error);
 
 error:
@@ -611,6 +653,63 @@ epd_vk_context_simulate_loss (EpdVkContext *self)
   g_mutex_lock (&self->submit_lock);
   self->lost = TRUE;
   g_mutex_unlock (&self->submit_lock);
+}
+
+void
+epd_vk_context_simulate_failure (EpdVkContext *self,
+                                 VkResult      result)
+{
+  g_mutex_lock (&self->submit_lock);
+  self->simulated = result;
+  g_mutex_unlock (&self->submit_lock);
+}
+
+void
+epd_vk_context_simulate_hang (EpdVkContext *self,
+                              gboolean      hang)
+{
+  g_mutex_lock (&self->submit_lock);
+  self->hang = hang;
+  g_mutex_unlock (&self->submit_lock);
+}
+
+void
+epd_vk_context_limit_buffer_range (EpdVkContext *self,
+                                   gsize         bytes)
+{
+  self->range_limit = bytes;
+}
+
+gsize
+epd_vk_context_get_max_buffer_range (EpdVkContext *self)
+{
+  gsize range = self->properties.limits.maxStorageBufferRange;
+
+  return self->range_limit > 0 ? MIN (range, self->range_limit) : range;
+}
+
+void
+epd_vk_context_set_name (EpdVkContext *self,
+                         VkObjectType  type,
+                         guint64       handle,
+                         const char   *name)
+{
+  VkDebugUtilsObjectNameInfoEXT info = {
+    .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_NAME_INFO_EXT,
+    .objectType = type,
+    .objectHandle = handle,
+    .pObjectName = name,
+  };
+
+  /* A name is a debugging aid: failing to set one changes nothing else. */
+  if (self->debug_names && self->vk.SetDebugUtilsObjectNameEXT != NULL && handle != 0)
+    self->vk.SetDebugUtilsObjectNameEXT (self->device, &info);
+}
+
+gboolean
+epd_vk_context_has_debug_names (EpdVkContext *self)
+{
+  return self->debug_names && self->vk.SetDebugUtilsObjectNameEXT != NULL;
 }
 
 gboolean
@@ -716,8 +815,58 @@ record_step (EpdVkContext    *self,
   vk->CmdDispatch (self->commands, step->groups[0], MAX (step->groups[1], 1), MAX (step->groups[2], 1));
 }
 
+/* Waits for the fence in slices; a cancelled wait leaves the submission
+ * pending (it still runs on the device), to be waited for by the next call. */
 static gboolean
-submit_locked (EpdVkContext    *self,
+wait_fence_locked (EpdVkContext  *self,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  const EpdVkFuncs *vk = &self->vk;
+
+  for (;;)
+    {
+      VkResult res = vk->WaitForFences (self->device, 1, &self->fence, VK_TRUE, self->hang ? 0 : FENCE_SLICE_NS);
+
+      if (res == VK_SUCCESS && !self->hang)
+        {
+          self->pending = FALSE;
+          return TRUE;
+        }
+      if (res != VK_SUCCESS && res != VK_TIMEOUT)
+        {
+          /* A lost device stays lost: later calls fail at once. */
+          self->lost = res == VK_ERROR_DEVICE_LOST;
+          epd_vk_set_error (error, "vkWaitForFences", res);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          self->pending = TRUE;
+          return FALSE;
+        }
+      if (self->hang)
+        g_usleep (FENCE_SLICE_NS / 1000);
+    }
+}
+
+static gboolean
+check_usable_locked (EpdVkContext  *self,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  if (self->lost)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "the Vulkan device %s was lost", self->info.name);
+      return FALSE;
+    }
+  if (self->pending && !wait_fence_locked (self, cancellable, error))
+    return FALSE;
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static gboolean
+record_locked (EpdVkContext    *self,
                const EpdVkStep *steps,
                guint            n_steps,
                GError         **error)
@@ -727,19 +876,7 @@ submit_locked (EpdVkContext    *self,
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
     .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
   };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &self->commands,
-  };
-  const char *call;
-  VkResult res;
 
-  if (self->lost)
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "the Vulkan device %s was lost", self->info.name);
-      return FALSE;
-    }
   EPD_VK_CHECK (ResetCommandBuffer, (self->commands, 0));
   EPD_VK_CHECK (BeginCommandBuffer, (self->commands, &begin));
   for (guint i = 0; i < n_steps; i++)
@@ -754,37 +891,65 @@ submit_locked (EpdVkContext    *self,
   record_barrier (self, VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   EPD_VK_CHECK (EndCommandBuffer, (self->commands));
   EPD_VK_CHECK (ResetFences, (self->device, 1, &self->fence));
-  call = "vkQueueSubmit";
-  res = vk->QueueSubmit (self->queue, 1, &submit, self->fence);
-  if (res == VK_SUCCESS)
-    {
-      call = "vkWaitForFences";
-      res = vk->WaitForFences (self->device, 1, &self->fence, VK_TRUE, G_MAXUINT64);
-    }
-  if (res != VK_SUCCESS)
-    {
-      /* A lost device stays lost: later calls fail at once. */
-      self->lost = res == VK_ERROR_DEVICE_LOST;
-      epd_vk_set_error (error, call, res);
-      goto error;
-    }
   return TRUE;
 
 error:
   return FALSE;
 }
 
+static gboolean
+submit_locked (EpdVkContext    *self,
+               const EpdVkStep *steps,
+               guint            n_steps,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  VkSubmitInfo submit = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &self->commands,
+  };
+  VkResult res;
+
+  if (!check_usable_locked (self, cancellable, error) || !record_locked (self, steps, n_steps, error))
+    return FALSE;
+  res = self->simulated != VK_SUCCESS ? self->simulated : self->vk.QueueSubmit (self->queue, 1, &submit, self->fence);
+  self->simulated = VK_SUCCESS;
+  if (res != VK_SUCCESS)
+    {
+      self->lost = res == VK_ERROR_DEVICE_LOST;
+      epd_vk_set_error (error, "vkQueueSubmit", res);
+      return FALSE;
+    }
+  return wait_fence_locked (self, cancellable, error);
+}
+
+gboolean
+epd_vk_context_wait_pending (EpdVkContext  *self,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (EPD_IS_VK_CONTEXT (self), FALSE);
+  g_mutex_lock (&self->submit_lock);
+  ok = !self->pending || wait_fence_locked (self, cancellable, error);
+  g_mutex_unlock (&self->submit_lock);
+  return ok;
+}
+
 gboolean
 epd_vk_context_submit (EpdVkContext    *self,
                        const EpdVkStep *steps,
                        guint            n_steps,
+                       GCancellable    *cancellable,
                        GError         **error)
 {
   gboolean ok;
 
   g_return_val_if_fail (EPD_IS_VK_CONTEXT (self), FALSE);
   g_mutex_lock (&self->submit_lock);
-  ok = submit_locked (self, steps, n_steps, error);
+  ok = submit_locked (self, steps, n_steps, cancellable, error);
   g_mutex_unlock (&self->submit_lock);
   return ok;
 }

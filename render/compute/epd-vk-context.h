@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-context.h: a Vulkan compute device.
  *
  * An EpdVkContext owns an instance, one logical device with a compute queue,
@@ -94,11 +95,25 @@ typedef struct
   gsize         size;
 } EpdVkStep;
 
-/* Records the steps into one command buffer, submits it and waits. Safe to
- * call from any one thread at a time per context (a mutex serialises it). */
+/* Records the steps into one command buffer, submits it and waits, checking
+ * cancellable (may be NULL) between slices of the wait, so a hung device
+ * cannot hang a cancellable solve. A cancelled wait fails with
+ * G_IO_ERROR_CANCELLED and leaves the submission pending: the next call waits
+ * for it first (see epd_vk_context_wait_pending()). Callable from any thread
+ * (a mutex serialises submissions). Errors: EPD_ERROR_DEVICE naming the call;
+ * epd_vk_context_is_lost() says whether the device is gone for good. */
 gboolean               epd_vk_context_submit       (EpdVkContext    *self,
                                                     const EpdVkStep *steps,
                                                     guint            n_steps,
+                                                    GCancellable    *cancellable,
                                                     GError         **error);
+/* Waits (in slices, honouring cancellable) for a submission whose wait was
+ * cancelled, so that its buffers can be written again. */
+gboolean               epd_vk_context_wait_pending (EpdVkContext    *self,
+                                                    GCancellable    *cancellable,
+                                                    GError         **error);
+/* maxStorageBufferRange, or less where a test asked for less: the most bytes
+ * one buffer may hold. */
+gsize                  epd_vk_context_get_max_buffer_range (EpdVkContext *self);
 
 G_END_DECLS

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
+#include "epd-kernel-interface.h"
 
 #include <math.h>
 #include <string.h>
@@ -19,15 +21,6 @@
 enum { EMP_LOGITS, EMP_SOFTMAX, EMP_WEIGHTED, EMP_REDUCE, N_KERNELS };
 enum { GMM_LOG_WEIGHT, GMM_MEANS, GMM_VAR, EMP_Y = 0, EMP_HALF_NORM, N_PARAMS = 3 };
 
-typedef struct
-{
-  guint32 row0, rows, n, dim, chunk;
-} EmpPush;
-
-typedef struct
-{
-  guint32 rows, k, dim;
-} GmmPush;
 
 struct _EpdVkDenoiser
 {
@@ -35,8 +28,11 @@ struct _EpdVkDenoiser
 
   EpdVkContext  *context;
   EpdDenoiser   *cpu;
+  /* Both made once and never freed before the denoiser: describe() returns
+   * one of them from any thread, without the lock (see the header). */
   char          *label;
-  GMutex         lock;
+  char          *fallback_label;
+  GMutex         lock;      /* one denoise() at a time: buffers, counters */
   guint          dim;
   gboolean       is_gmm;
   guint          k;          /* GMM components */
@@ -52,7 +48,8 @@ struct _EpdVkDenoiser
   EpdVkBuffer   *scratch, *row_sum, *partial;
 
   guint64        n_submits;
-  gboolean       fell_back;
+  gint           fell_back;   /* atomic: read by describe() without the lock */
+  gboolean       noticed;     /* a per-call fallback was reported once */
 };
 
 static void epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface);
@@ -88,6 +85,7 @@ epd_vk_denoiser_finalize (GObject *object)
   g_clear_object (&self->context);
   g_clear_object (&self->cpu);
   g_free (self->label);
+  g_free (self->fallback_label);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (epd_vk_denoiser_parent_class)->finalize (object);
 }
@@ -106,6 +104,7 @@ epd_vk_denoiser_init (EpdVkDenoiser *self)
 
 static EpdVkBuffer *
 upload_floats (EpdVkContext *context,
+               const char   *name,
                const float  *data,
                gsize         n,
                GError      **error)
@@ -114,6 +113,7 @@ upload_floats (EpdVkContext *context,
 
   if (buffer == NULL || !epd_vk_buffer_upload (buffer, data, n * sizeof (float), error))
     return NULL;
+  epd_vk_buffer_set_name (buffer, name);
   return g_steal_pointer (&buffer);
 }
 
@@ -144,16 +144,16 @@ setup_gmm (EpdVkDenoiser *self,
       log_weight[c] = (float) log (weights[c]);
       var[c] = (float) (stds[c] * stds[c]);
     }
-  self->params[GMM_LOG_WEIGHT] = upload_floats (self->context, log_weight, self->k, error);
+  self->params[GMM_LOG_WEIGHT] = upload_floats (self->context, "gmm log weights", log_weight, self->k, error);
   if (self->params[GMM_LOG_WEIGHT] == NULL)
     return FALSE;
-  self->params[GMM_MEANS] = upload_floats (self->context, means, (gsize) self->k * self->dim, error);
+  self->params[GMM_MEANS] = upload_floats (self->context, "gmm means", means, (gsize) self->k * self->dim, error);
   if (self->params[GMM_MEANS] == NULL)
     return FALSE;
-  self->params[GMM_VAR] = upload_floats (self->context, var, self->k, error);
+  self->params[GMM_VAR] = upload_floats (self->context, "gmm variances", var, self->k, error);
   if (self->params[GMM_VAR] == NULL)
     return FALSE;
-  self->kernels[0] = epd_vk_kernel_new (self->context, "gmm-denoise", 7, sizeof (GmmPush), error);
+  self->kernels[0] = epd_vk_kernel_new (self->context, "gmm-denoise", EPD_GMM_N_BINDINGS, sizeof (EpdGmmPush), error);
   return self->kernels[0] != NULL;
 }
 
@@ -169,10 +169,11 @@ setup_empirical (EpdVkDenoiser *self,
                  GError       **error)
 {
   static const struct { const char *name; guint n_bindings; } kernels[N_KERNELS] = {
-    { "emp-logits", 5 }, { "emp-softmax", 2 }, { "emp-weighted", 3 }, { "emp-reduce", 3 },
+    { "emp-logits", EPD_EMP_LOGITS_N_BINDINGS }, { "emp-softmax", EPD_EMP_SOFTMAX_N_BINDINGS },
+    { "emp-weighted", EPD_EMP_WEIGHTED_N_BINDINGS }, { "emp-reduce", EPD_EMP_REDUCE_N_BINDINGS },
   };
   const float *data = epd_empirical_get_data (empirical);
-  gsize range = epd_vk_context_get_limits (self->context)->maxStorageBufferRange;
+  gsize range = epd_vk_context_get_max_buffer_range (self->context);
   g_autofree float *half_norm = g_new (float, self->n);
 
   for (gsize i = 0; i < self->n; i++)
@@ -183,18 +184,18 @@ setup_empirical (EpdVkDenoiser *self,
         sum += (double) data[i * self->dim + j] * data[i * self->dim + j];
       half_norm[i] = (float) (0.5 * sum);
     }
-  self->params[EMP_Y] = upload_floats (self->context, data, self->n * self->dim, error);
+  self->params[EMP_Y] = upload_floats (self->context, "emp images", data, self->n * self->dim, error);
   if (self->params[EMP_Y] == NULL)
     {
       g_prefix_error (error, "the training images: ");
       return FALSE;
     }
-  self->params[EMP_HALF_NORM] = upload_floats (self->context, half_norm, self->n, error);
+  self->params[EMP_HALF_NORM] = upload_floats (self->context, "emp half norms", half_norm, self->n, error);
   if (self->params[EMP_HALF_NORM] == NULL)
     return FALSE;
   for (guint i = 0; i < N_KERNELS; i++)
     if ((self->kernels[i] = epd_vk_kernel_new (self->context, kernels[i].name, kernels[i].n_bindings,
-                                               sizeof (EmpPush), error)) == NULL)
+                                               sizeof (EpdEmpPush), error)) == NULL)
       return FALSE;
   /* The logits [rows][n] and partial sums [chunks][rows][dim] of one pass
    * must each fit one storage buffer. */
@@ -253,7 +254,9 @@ epd_vk_denoiser_new (EpdVkContext *context,
   if (self->is_gmm)
     {
       self->k = epd_gmm_get_n_components (EPD_GMM (cpu_model));
-      self->pass_rows = MAX_PASS_ROWS;
+      /* The per-row component scratch [rows][k] must fit one buffer. */
+      self->pass_rows = MAX (1, MIN (MAX_PASS_ROWS, epd_vk_context_get_max_buffer_range (context) /
+                                                    ((gsize) self->k * sizeof (float))));
       ok = setup_gmm (self, EPD_GMM (cpu_model), error);
     }
   else
@@ -265,16 +268,23 @@ epd_vk_denoiser_new (EpdVkContext *context,
     return NULL;
   name = model_name (cpu_model);
   self->label = g_strdup_printf ("%s on %s (Vulkan, float32)", name, epd_vk_context_get_info (context)->name);
+  self->fallback_label = g_strdup_printf ("%s (Vulkan failed: CPU fallback)", epd_denoiser_describe (cpu_model));
   return g_steal_pointer (&self);
 }
 
+/* name: for debuggers and validation messages (VK_EXT_debug_utils). */
 static EpdVkBuffer *
 new_buffer (EpdVkDenoiser *self,
+            const char    *name,
             gsize          n_floats,
             EpdVkMemory    where,
             GError       **error)
 {
-  return epd_vk_buffer_new (self->context, n_floats * sizeof (float), where, error);
+  EpdVkBuffer *buffer = epd_vk_buffer_new (self->context, n_floats * sizeof (float), where, error);
+
+  if (buffer != NULL)
+    epd_vk_buffer_set_name (buffer, name);
+  return buffer;
 }
 
 static void
@@ -284,25 +294,28 @@ bind_all (EpdVkDenoiser *self)
 
   if (self->is_gmm)
     {
-      EpdVkBuffer *buffers[] = { self->x, self->row_param, self->params[GMM_LOG_WEIGHT],
-                                 self->params[GMM_MEANS], self->params[GMM_VAR], self->scratch, self->out };
-      for (guint b = 0; b < G_N_ELEMENTS (buffers); b++)
-        epd_vk_kernel_bind (k[0], b, buffers[b]);
+      epd_vk_kernel_bind (k[0], EPD_GMM_X, self->x);
+      epd_vk_kernel_bind (k[0], EPD_GMM_SIGMA, self->row_param);
+      epd_vk_kernel_bind (k[0], EPD_GMM_LOG_WEIGHT, self->params[GMM_LOG_WEIGHT]);
+      epd_vk_kernel_bind (k[0], EPD_GMM_MEANS, self->params[GMM_MEANS]);
+      epd_vk_kernel_bind (k[0], EPD_GMM_VAR, self->params[GMM_VAR]);
+      epd_vk_kernel_bind (k[0], EPD_GMM_SCRATCH, self->scratch);
+      epd_vk_kernel_bind (k[0], EPD_GMM_OUT, self->out);
       return;
     }
-  epd_vk_kernel_bind (k[EMP_LOGITS], 0, self->x);
-  epd_vk_kernel_bind (k[EMP_LOGITS], 1, self->params[EMP_Y]);
-  epd_vk_kernel_bind (k[EMP_LOGITS], 2, self->params[EMP_HALF_NORM]);
-  epd_vk_kernel_bind (k[EMP_LOGITS], 3, self->row_param);
-  epd_vk_kernel_bind (k[EMP_LOGITS], 4, self->scratch);
-  epd_vk_kernel_bind (k[EMP_SOFTMAX], 0, self->scratch);
-  epd_vk_kernel_bind (k[EMP_SOFTMAX], 1, self->row_sum);
-  epd_vk_kernel_bind (k[EMP_WEIGHTED], 0, self->scratch);
-  epd_vk_kernel_bind (k[EMP_WEIGHTED], 1, self->params[EMP_Y]);
-  epd_vk_kernel_bind (k[EMP_WEIGHTED], 2, self->partial);
-  epd_vk_kernel_bind (k[EMP_REDUCE], 0, self->partial);
-  epd_vk_kernel_bind (k[EMP_REDUCE], 1, self->row_sum);
-  epd_vk_kernel_bind (k[EMP_REDUCE], 2, self->out);
+  epd_vk_kernel_bind (k[EMP_LOGITS], EPD_EMP_LOGITS_X, self->x);
+  epd_vk_kernel_bind (k[EMP_LOGITS], EPD_EMP_LOGITS_Y, self->params[EMP_Y]);
+  epd_vk_kernel_bind (k[EMP_LOGITS], EPD_EMP_LOGITS_HALF_NORM, self->params[EMP_HALF_NORM]);
+  epd_vk_kernel_bind (k[EMP_LOGITS], EPD_EMP_LOGITS_INV_VAR, self->row_param);
+  epd_vk_kernel_bind (k[EMP_LOGITS], EPD_EMP_LOGITS_OUT, self->scratch);
+  epd_vk_kernel_bind (k[EMP_SOFTMAX], EPD_EMP_SOFTMAX_LOGITS, self->scratch);
+  epd_vk_kernel_bind (k[EMP_SOFTMAX], EPD_EMP_SOFTMAX_ROW_SUM, self->row_sum);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], EPD_EMP_WEIGHTED_WEIGHTS, self->scratch);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], EPD_EMP_WEIGHTED_Y, self->params[EMP_Y]);
+  epd_vk_kernel_bind (k[EMP_WEIGHTED], EPD_EMP_WEIGHTED_PARTIAL, self->partial);
+  epd_vk_kernel_bind (k[EMP_REDUCE], EPD_EMP_REDUCE_PARTIAL, self->partial);
+  epd_vk_kernel_bind (k[EMP_REDUCE], EPD_EMP_REDUCE_ROW_SUM, self->row_sum);
+  epd_vk_kernel_bind (k[EMP_REDUCE], EPD_EMP_REDUCE_OUT, self->out);
 }
 
 /* Scratch for one pass of `rows` rows (at most pass_rows). */
@@ -312,14 +325,14 @@ alloc_scratch (EpdVkDenoiser *self,
                GError       **error)
 {
   if (self->is_gmm)
-    self->scratch = new_buffer (self, rows * self->k, EPD_VK_MEMORY_DEVICE, error);
+    self->scratch = new_buffer (self, "gmm scratch", rows * self->k, EPD_VK_MEMORY_DEVICE, error);
   else
     {
-      self->scratch = new_buffer (self, rows * self->n, EPD_VK_MEMORY_DEVICE, error);
+      self->scratch = new_buffer (self, "emp logits", rows * self->n, EPD_VK_MEMORY_DEVICE, error);
       if (self->scratch != NULL)
-        self->row_sum = new_buffer (self, rows, EPD_VK_MEMORY_DEVICE, error);
+        self->row_sum = new_buffer (self, "emp row sums", rows, EPD_VK_MEMORY_DEVICE, error);
       if (self->row_sum != NULL)
-        self->partial = new_buffer (self, emp_n_chunks (self) * rows * self->dim, EPD_VK_MEMORY_DEVICE, error);
+        self->partial = new_buffer (self, "emp partial sums", emp_n_chunks (self) * rows * self->dim, EPD_VK_MEMORY_DEVICE, error);
     }
   return self->scratch != NULL && (self->is_gmm || self->partial != NULL);
 }
@@ -337,14 +350,14 @@ ensure_capacity (EpdVkDenoiser *self,
   free_io (self);
   if (!alloc_scratch (self, MIN (batch, self->pass_rows), error))
     return FALSE;
-  if ((self->x = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
-      (self->row_param = new_buffer (self, batch, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
-      (self->out = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL)
+  if ((self->x = new_buffer (self, "x", batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
+      (self->row_param = new_buffer (self, "sigma", batch, EPD_VK_MEMORY_DEVICE, error)) == NULL ||
+      (self->out = new_buffer (self, "out", batch * self->dim, EPD_VK_MEMORY_DEVICE, error)) == NULL)
     return FALSE;
   if (staged &&
-      ((self->stage_x = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL ||
-       (self->stage_row = new_buffer (self, batch, EPD_VK_MEMORY_HOST, error)) == NULL ||
-       (self->stage_out = new_buffer (self, batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL))
+      ((self->stage_x = new_buffer (self, "staging x", batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL ||
+       (self->stage_row = new_buffer (self, "staging sigma", batch, EPD_VK_MEMORY_HOST, error)) == NULL ||
+       (self->stage_out = new_buffer (self, "staging out", batch * self->dim, EPD_VK_MEMORY_HOST, error)) == NULL))
     return FALSE;
   bind_all (self);
   self->capacity = batch;
@@ -431,7 +444,7 @@ add_dispatch (GArray      *steps,
 static void
 add_empirical_pass (EpdVkDenoiser *self,
                     GArray        *steps,
-                    EmpPush       *push)
+                    EpdEmpPush       *push)
 {
   guint32 max_groups = epd_vk_context_get_limits (self->context)->maxComputeWorkGroupCount[0];
 
@@ -450,15 +463,17 @@ run_device (EpdVkDenoiser *self,
             const double  *sigma,
             gsize          batch,
             double        *out,
+            GCancellable  *cancellable,
             GError       **error)
 {
   g_autoptr(GArray) steps = g_array_new (FALSE, TRUE, sizeof (EpdVkStep));
   gsize n_passes = (batch + self->pass_rows - 1) / self->pass_rows;
-  g_autofree EmpPush *emp = g_new0 (EmpPush, n_passes);
-  GmmPush gmm = { (guint32) batch, self->k, self->dim };
+  g_autofree EpdEmpPush *emp = g_new0 (EpdEmpPush, n_passes);
+  EpdGmmPush gmm = { (guint32) batch, self->k, self->dim };
   gsize x_bytes = batch * self->dim * sizeof (float);
 
-  if (!ensure_capacity (self, batch, error))
+  /* A cancelled call may have left a submission reading these buffers. */
+  if (!epd_vk_context_wait_pending (self->context, cancellable, error) || !ensure_capacity (self, batch, error))
     return FALSE;
   write_inputs (self, x, sigma, batch);
   if (self->stage_x != NULL)
@@ -471,18 +486,69 @@ run_device (EpdVkDenoiser *self,
   else
     for (gsize p = 0; p < n_passes; p++)
       {
-        emp[p] = (EmpPush) { (guint32) (p * self->pass_rows),
+        emp[p] = (EpdEmpPush) { (guint32) (p * self->pass_rows),
                              (guint32) MIN (self->pass_rows, batch - p * self->pass_rows),
                              (guint32) self->n, self->dim, EMP_CHUNK };
         add_empirical_pass (self, steps, &emp[p]);
       }
   if (self->stage_out != NULL)
     add_copy (steps, self->out, self->stage_out, x_bytes);
-  if (!epd_vk_context_submit (self->context, (EpdVkStep *) steps->data, steps->len, error))
+  if (!epd_vk_context_submit (self->context, (EpdVkStep *) steps->data, steps->len, cancellable, error))
     return FALSE;
   self->n_submits++;
   read_output (self, batch, out);
   return TRUE;
+}
+
+/* The most rows one submission takes: x and out, [rows][dim] floats each,
+ * must fit one storage buffer. Larger batches go as several submissions. */
+static gsize
+max_call_rows (EpdVkDenoiser *self)
+{
+  return MAX (1, epd_vk_context_get_max_buffer_range (self->context) / ((gsize) self->dim * sizeof (float)));
+}
+
+static gboolean
+run_device_split (EpdVkDenoiser *self,
+                  const double  *x,
+                  const double  *sigma,
+                  gsize          batch,
+                  double        *out,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  gsize step = max_call_rows (self);
+
+  for (gsize row0 = 0; row0 < batch; row0 += step)
+    {
+      gsize rows = MIN (step, batch - row0);
+
+      if (!run_device (self, x + row0 * self->dim, sigma + row0, rows, out + row0 * self->dim, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A lost device is gone for good: every later call runs on the CPU model.
+ * Any other failure (memory, a limit of the device) costs only this call. */
+static void
+note_failure (EpdVkDenoiser *self,
+              const GError  *device_error)
+{
+  const char *name = epd_vk_context_get_info (self->context)->name;
+
+  free_io (self);
+  if (epd_vk_context_is_lost (self->context))
+    {
+      g_message ("Vulkan denoising on %s failed (%s): continuing on the CPU path", name, device_error->message);
+      g_atomic_int_set (&self->fell_back, TRUE);
+    }
+  else if (!self->noticed)
+    {
+      g_message ("Vulkan denoising on %s failed (%s): this call ran on the CPU path; "
+                 "later calls try the device again", name, device_error->message);
+      self->noticed = TRUE;
+    }
 }
 
 static gboolean
@@ -494,23 +560,27 @@ epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
                          GError      **error)
 {
   EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+  /* The interface has no cancellable: the caller's is the thread's current
+   * one (epd_solve() pushes it). */
+  GCancellable *cancellable = g_cancellable_get_current ();
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GError) device_error = NULL;
 
   if (!check_sigma (self, sigma, batch, error))
     return FALSE;
   locker = g_mutex_locker_new (&self->lock);
-  if (!self->fell_back && run_device (self, x, sigma, batch, out, &device_error))
+  if (g_atomic_int_get (&self->fell_back))
+    return epd_denoiser_denoise (self->cpu, x, sigma, batch, out, error);
+  if (run_device_split (self, x, sigma, batch, out, cancellable, &device_error))
     return TRUE;
-  if (!self->fell_back)
+  /* Cancelling is not a device failure: the solve stops. */
+  if (g_error_matches (device_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      /* A failing device must not lose the user's solve: the CPU model goes on. */
-      g_message ("Vulkan denoising on %s failed (%s): continuing on the CPU path",
-                 epd_vk_context_get_info (self->context)->name, device_error->message);
-      self->fell_back = TRUE;
-      g_free (self->label);
-      self->label = g_strdup_printf ("%s (Vulkan failed: CPU fallback)", epd_denoiser_describe (self->cpu));
+      g_propagate_error (error, g_steal_pointer (&device_error));
+      return FALSE;
     }
+  /* A failing device must not lose the user's solve: the CPU model goes on. */
+  note_failure (self, device_error);
   return epd_denoiser_denoise (self->cpu, x, sigma, batch, out, error);
 }
 
@@ -539,7 +609,9 @@ epd_vk_denoiser_get_dim (EpdDenoiser *denoiser)
 static const char *
 epd_vk_denoiser_describe (EpdDenoiser *denoiser)
 {
-  return EPD_VK_DENOISER (denoiser)->label;
+  EpdVkDenoiser *self = EPD_VK_DENOISER (denoiser);
+
+  return g_atomic_int_get (&self->fell_back) ? self->fallback_label : self->label;
 }
 
 static gboolean
@@ -578,7 +650,7 @@ gboolean
 epd_vk_denoiser_fell_back (EpdVkDenoiser *self)
 {
   g_return_val_if_fail (EPD_IS_VK_DENOISER (self), FALSE);
-  return self->fell_back;
+  return g_atomic_int_get (&self->fell_back);
 }
 
 guint64

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-denoiser.h: an EpdDenoiser computed by Vulkan compute.
  *
  * Wraps a CPU model (an EpdGmm or an EpdEmpirical): its parameters go to the
@@ -7,9 +8,22 @@
  *
  * The JVP and get_image_shape() are forwarded to the CPU model (the exact
  * float64 derivative; finite differences in float32 would be noise).
- * If the device fails during a call (a lost device, out of memory), that call
- * and every later one run on the CPU model instead, with one g_message()
- * notice, and describe() says so. */
+ *
+ * Limits and failures: a batch larger than one storage buffer holds
+ * (maxStorageBufferRange) goes as several submissions. A call the device
+ * fails (out of memory, any error but a lost device) runs on the CPU model
+ * instead and the next call tries the device again; after
+ * VK_ERROR_DEVICE_LOST every call runs on the CPU model, and describe() says
+ * so. Either way a g_message() tells the user once. denoise() honours the
+ * thread's current GCancellable (g_cancellable_push_current(), as
+ * epd_solve() does) while it waits for the device: cancelled, it fails with
+ * G_IO_ERROR_CANCELLED, which is not a device failure.
+ *
+ * Threads: denoise() may be called from any thread; calls are serialised by
+ * the denoiser's lock. describe(), get_dim(), get_image_shape(), JVPs and the
+ * getters below may be called from any thread at any time, also during a
+ * denoise() that falls back: describe() returns one of two strings made at
+ * creation, both valid for the denoiser's lifetime. */
 #pragma once
 
 #include "epd-vk-context.h"

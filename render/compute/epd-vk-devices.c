@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-devices.c: what "auto", "vulkan", an INDEX or a NAME means on a list
  * of devices. Pure policy on EpdVkDeviceInfo, built with or without Vulkan. */
 #include "epd-vk-context.h"

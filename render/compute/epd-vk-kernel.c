@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-kernel.c: compute pipelines from the embedded SPIR-V. */
 #include "epd-vk-private.h"
 #include "epd-render-resources.h"
@@ -133,6 +134,20 @@ error:
   return FALSE;
 }
 
+static void
+name_objects (EpdVkKernel *self,
+              const char  *name)
+{
+  EpdVkContext *c = self->context;
+
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_SHADER_MODULE, (guint64) self->module, name);
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (guint64) self->set_layout, name);
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (guint64) self->layout, name);
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_PIPELINE, (guint64) self->pipeline, name);
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (guint64) self->pool, name);
+  epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_SET, (guint64) self->set, name);
+}
+
 EpdVkKernel *
 epd_vk_kernel_new (EpdVkContext *context,
                    const char   *name,
@@ -151,6 +166,7 @@ epd_vk_kernel_new (EpdVkContext *context,
       g_prefix_error (error, "shader %s: ", name);
       return NULL;
     }
+  name_objects (self, name);
   return g_steal_pointer (&self);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-kernel.h: a compute pipeline from embedded SPIR-V.
  *
  * A kernel is one shader of the render GResource, its pipeline (through the

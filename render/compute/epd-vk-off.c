@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-off.c: the compute engine of a build without Vulkan (-Dvulkan=false).
  *
  * The device list is empty and says why, so "auto" and `epd devices` report
@@ -87,10 +88,25 @@ gboolean
 epd_vk_context_submit (EpdVkContext    *self,
                        const EpdVkStep *steps,
                        guint            n_steps,
+                       GCancellable    *cancellable,
                        GError         **error)
 {
   g_set_error (error, EPD_ERROR, EPD_ERROR_DEVICE, "%s", NO_VULKAN);
   return FALSE;
+}
+
+gboolean
+epd_vk_context_wait_pending (EpdVkContext  *self,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  g_return_val_if_reached (FALSE);
+}
+
+gsize
+epd_vk_context_get_max_buffer_range (EpdVkContext *self)
+{
+  g_return_val_if_reached (0);
 }
 
 EpdVkDenoiser *

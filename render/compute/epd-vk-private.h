@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-vk-private.h: what the Vulkan engine's own files share.
  *
  * The loader is opened at run time (dlopen of libvulkan.so.1), so a machine
@@ -83,9 +84,11 @@ typedef struct
   EPD_VK_GLOBAL_FUNCS (EPD_VK_DECLARE_FUNC)
   EPD_VK_INSTANCE_FUNCS (EPD_VK_DECLARE_FUNC)
   EPD_VK_DEVICE_FUNCS (EPD_VK_DECLARE_FUNC)
-  /* Only with the debug-utils extension (EPD_VK_VALIDATION=1). */
+  /* Only with the debug-utils extension (names: where present; the
+   * messenger: EPD_VK_VALIDATION=1). */
   PFN_vkCreateDebugUtilsMessengerEXT  CreateDebugUtilsMessengerEXT;
   PFN_vkDestroyDebugUtilsMessengerEXT DestroyDebugUtilsMessengerEXT;
+  PFN_vkSetDebugUtilsObjectNameEXT    SetDebugUtilsObjectNameEXT;
 } EpdVkFuncs;
 
 /* Sets error to "NAME failed: VK_ERROR_..." in the EPD_ERROR_DEVICE domain. */
@@ -119,9 +122,31 @@ int               epd_vk_context_find_memory_type    (EpdVkContext          *sel
  * integrated GPU), so buffers are mapped directly and no staging copy is made. */
 gboolean          epd_vk_context_is_unified          (EpdVkContext *self);
 
+/* Names a Vulkan object for debuggers and validation messages
+ * (VK_EXT_debug_utils); does nothing where the extension is missing. */
+void              epd_vk_context_set_name            (EpdVkContext *self,
+                                                      VkObjectType  type,
+                                                      guint64       handle,
+                                                      const char   *name);
+/* TRUE when the instance has VK_EXT_debug_utils, so objects get names. */
+gboolean          epd_vk_context_has_debug_names     (EpdVkContext *self);
+void              epd_vk_buffer_set_name             (EpdVkBuffer  *self,
+                                                      const char   *name);
+
 /* Marks the device lost, as a VK_ERROR_DEVICE_LOST would: for the tests of
  * the CPU fallback, which no real driver failure can trigger on demand. */
 void              epd_vk_context_simulate_loss       (EpdVkContext *self);
+/* The next submission fails with result, as the driver would report it
+ * (VK_ERROR_DEVICE_LOST also marks the device lost). */
+void              epd_vk_context_simulate_failure    (EpdVkContext *self,
+                                                      VkResult      result);
+/* While hang is TRUE, fences never signal (a hung device). */
+void              epd_vk_context_simulate_hang       (EpdVkContext *self,
+                                                      gboolean      hang);
+/* Pretends maxStorageBufferRange is bytes, so tests can exceed it with small
+ * inputs. Set it before creating buffers or denoisers. */
+void              epd_vk_context_limit_buffer_range  (EpdVkContext *self,
+                                                      gsize         bytes);
 
 /* Validation messages of every context so far, including those reported
  * while destroying a device (e.g. objects left alive). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-edit.c: simplex-preserving weight drags, position clamps, undo/redo. */
 #include "epd-coef-edit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-coef-edit.h: the coefficient editor's math, free of GTK.
  *
  * Weights: dragging weight k to a value v clamps v to [0, 1] and scales the

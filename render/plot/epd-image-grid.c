@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-image-grid.c: sampled images as a PNG grid, one value -> scale x scale pixels. */
 #include "epd-image-grid.h"
+#include "epd-numeric.h"
+#include "epd-file.h"
 
 #include <math.h>
 
@@ -106,13 +109,16 @@ check_finite (const double *images,
               gsize         count,
               GError      **error)
 {
-  for (gsize i = 0; i < count; i++)
-    if (!isfinite (images[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "image grid: value %" G_GSIZE_FORMAT " is %g, not finite", i, images[i]);
-        return FALSE;
-      }
+  gssize bad = epd_first_non_finite (images, count);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "image grid: value %" G_GSIZE_FORMAT " is %g, not finite", i, images[i]);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -177,7 +183,6 @@ epd_image_grid_save_png (const double *images,
 {
   cairo_surface_t *surface;
   g_autoptr(GByteArray) png = g_byte_array_new ();
-  g_autoptr(GError) local_error = NULL;
   cairo_status_t status;
 
   g_return_val_if_fail (path != NULL, FALSE);
@@ -195,12 +200,7 @@ epd_image_grid_save_png (const double *images,
                    path, cairo_status_to_string (status));
       return FALSE;
     }
-  /* g_file_set_contents writes a temporary file and renames it: atomic. */
-  if (!g_file_set_contents (path, (const char *) png->data, png->len, &local_error))
-    {
-      g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "%s: cannot write the PNG: %s",
-                   path, local_error->message);
-      return FALSE;
-    }
+  if (!epd_file_write_atomic (path, (const char *) png->data, png->len, error))
+    return FALSE;
   return TRUE;
 }

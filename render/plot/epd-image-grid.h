@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-image-grid.h: sampled images as a PNG grid. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-coef.c: positions on a log-t axis and weights as bars, per step. */
 #include "epd-plot-coef.h"
 

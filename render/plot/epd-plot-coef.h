@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-coef.h: an EPD table drawn per step.
  *
  * One column per step. The upper lane is the log-t axis from t_n (left) to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-curves.c: named numeric columns from JSON lines, drawn as panels. */
 #include "epd-plot-curves.h"
 
@@ -81,15 +82,9 @@ epd_curve_log_append (EpdCurveLog *self,
 
   for (GList *l = members; l != NULL; l = l->next)
     {
-      JsonNode *node = json_object_get_member (object, l->data);
-      GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
       double value;
 
-      if (JSON_NODE_HOLDS_NULL (node))
-        value = NAN;
-      else if (type == G_TYPE_DOUBLE || type == G_TYPE_INT64)
-        value = json_node_get_double (node);
-      else
+      if (!epd_json_node_get_number (json_object_get_member (object, l->data), &value))
         continue;
       g_array_append_val (column_for (self, l->data), value);
     }

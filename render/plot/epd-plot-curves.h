@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-curves.h: training curves (loss, reward, KL) over iterations.
  * An EpdCurveLog is a table of named numeric columns, one row per iteration,
  * filled live from progress records or read from a JSON-lines log in the

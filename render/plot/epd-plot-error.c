@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-error.c: error-to-teacher data, its CSV, and its two charts. */
 #include "epd-plot-error.h"
 

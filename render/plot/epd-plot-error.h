@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-error.h: error to the teacher, per step and against NFE. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-lines.c: line charts shared by the error view and training curves. */
 #include "epd-plot-lines.h"
 

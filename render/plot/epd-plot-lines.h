@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-lines.h: line charts with markers, linear or log axes.
  * One renderer for every "value against something" figure: the per-step error
  * to the teacher, the final error against NFE, and training curves. */

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-pca.c: two principal components by deflated power iteration. */
 #include "epd-plot-pca.h"
+#include "epd-numeric.h"
 
 #include <math.h>
 #include <string.h>
@@ -137,13 +139,16 @@ epd_pca_fit (const double *rows,
                    n, dim);
       return NULL;
     }
-  for (gsize i = 0; i < n * dim; i++)
-    if (!isfinite (rows[i]))
-      {
-        g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
-                     "row %" G_GSIZE_FORMAT " of the projected states is not finite", i / dim);
-        return NULL;
-      }
+  gssize bad = epd_first_non_finite (rows, n * dim);
+
+  if (bad >= 0)
+    {
+      gsize i = (gsize) bad;
+
+      g_set_error (error, EPD_ERROR, EPD_ERROR_NUMERIC,
+                   "row %" G_GSIZE_FORMAT " of the projected states is not finite", i / dim);
+      return NULL;
+    }
   self = g_new0 (EpdPca, 1);
   self->dim = dim;
   self->mean = g_new0 (double, dim);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-pca.h: a 2-D projection of high-dimensional trajectories.
  * The two principal components of a set of rows, found by power iteration on
  * X^T X without forming the dim x dim covariance. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-samples.c: a scatter of 2-D final samples over the mixture's density. */
 #include "epd-plot-samples.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-samples.h: final samples of a 2-D model as a scatter over the true density
  *. The mixture's log-density is drawn as a heat map (epd_plot_density_surface),
  * the samples as dots on top, with axes. Draws on any cairo_t (PNG/SVG/PDF, or a widget). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-trajectory.c: paths, parallel points and directions in 2-D. */
 #include "epd-plot-trajectory.h"
 

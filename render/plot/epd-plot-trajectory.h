@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot-trajectory.h: sampling paths in 2-D.
  *
  * The density heat map (2-D mixtures), the teacher's paths in grey, the

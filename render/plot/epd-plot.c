@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot.c: viewport, axes, palette and export shared by every plot. */
 #include "epd-plot.h"
+#include "epd-file.h"
 
 #include <math.h>
 #include <string.h>
@@ -634,5 +636,5 @@ epd_plot_export (const char      *path,
                    path, cairo_status_to_string (status));
       return FALSE;
     }
-  return g_file_set_contents (path, (const char *) buffer->data, buffer->len, error);
+  return epd_file_write_atomic (path, buffer->data, buffer->len, error);
 }

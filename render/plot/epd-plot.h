@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-plot.h: the common ground of every Cairo plot.
  *
  * Data are first normalised to view coordinates in [0, 1] (linear or log per

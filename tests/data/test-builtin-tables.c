@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-builtin-tables.c: the tables shipped in data/tables/ load by name from
  * the data library's GResource, validate, and equal their files: the published
  * ones, and the project's own distilled PRESET-epd-nfe5 tables, which must beat

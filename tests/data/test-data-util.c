@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-data-util.c: small idx files written by the data tests themselves. */
 #include "test-data-util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-data-util.h: small idx files written by the data tests themselves. */
 #pragma once
 

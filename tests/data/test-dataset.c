@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-dataset.c: idx and PNG-folder loaders on files the test writes itself,
  * their errors, subsets, and the real Fashion-MNIST files when installed. */
 #include "epd-dataset.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-empirical.c: the OpenBLAS empirical denoiser against a direct double
  * implementation, its exact JVP against finite differences, and the spec parser. */
 #include "epd-empirical.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-gmm.c: the exact Gaussian-mixture denoiser against closed forms,
  * quadrature and finite differences; model files (malformed, deeply
  * nested, FIFOs, devices) and presets. */

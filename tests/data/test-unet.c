@@ -1,4 +1,5 @@
-/* test-unet.c: diffusers UNet2DModel folders on the CPU against the float64
+/* SPDX-License-Identifier: MIT
+ * test-unet.c: diffusers UNet2DModel folders on the CPU against the float64
  * torch references of scripts/make-unet-fixtures, the sigma -> timestep map,
  * and the refusal of malformed checkpoints and configs. */
 #include "epd-model.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-classifier.c: the MLP classifier learns a separable problem, deterministically,
  * and its file round-trips exactly and rejects damaged files. */
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-distributions.c: Gamma, Dirichlet and log-normal against closed forms. */
 #include <math.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-diversity.c: normalised histogram entropy is 0 for one mode and 1 for uniform
  * modes, on a real mixture (mode coverage) and on classifier classes. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-policy.c: the RDPO Dirichlet policy over tables. */
 #include <math.h>
 #include <string.h>

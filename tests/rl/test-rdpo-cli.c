@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-rdpo-cli.c: `epd rdpo` end to end -- errors, the log, resume, Ctrl-C. */
 #include <glib/gstdio.h>
 #include <math.h>

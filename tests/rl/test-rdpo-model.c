@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-rdpo-model.c: RDPO end to end on a 2-D Gaussian mixture with the exact
  * log-density reward: the real solver, reward and diversity measure. */
 #include <math.h>

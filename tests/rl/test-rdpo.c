@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-rdpo.c: the RDPO trainer on a toy environment whose reward is a known
  * function of the sampled table, so no solver or model is needed. */
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-reward.c: every reward term on inputs with known answers, the weighted sum,
  * spec errors, and the external-command protocol (success, bad output, wrong length,
  * non-finite scores, non-zero exit, timeout, clean-up). */

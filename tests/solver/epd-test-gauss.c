@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-test-gauss.c: the exact single-Gaussian denoiser of the solver tests. */
 #include "epd-test-gauss.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epd-test-gauss.h: a single Gaussian N(mu, s0^2 I), the test model whose
  * probability-flow ODE has a closed-form solution. */
 #pragma once

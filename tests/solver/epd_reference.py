@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """An independent float64 implementation of the EPD Studio solvers, written
 from the equations alone (numpy only), and a parity check of `epd sample`
 against it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-convergence.c: fitted orders of convergence, against the closed-form
  * solution of a single Gaussian and against the teacher on a Gaussian mixture.
  *

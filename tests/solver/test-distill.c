@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-distill.c: Stage 1 distillation: gradients, training, determinism, metadata. */
 #include <math.h>
 #include <string.h>

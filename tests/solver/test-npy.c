@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-npy.c: .npy and .npz reading and writing: exact round trips, files
  * written by NumPy, deflated members, malformed or truncated input, and the
  * capped file reader (devices, FIFOs, oversize files). */
@@ -531,6 +532,32 @@ test_file_read_capped (void)
 }
 
 /* Devices, FIFOs and folders are refused at once, before any read. */
+/* A write replaces the whole file or nothing, and leaves no temporary file. */
+static void
+test_file_write_atomic (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-test-write-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "out.txt", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-such-folder", "out.txt", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) listing = NULL;
+
+  g_assert_true (epd_file_write_atomic (path, "a longer first version", -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (epd_file_write_atomic (path, "short\0bytes", 11, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpmem (contents, 11, "short\0bytes", 11);
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_cmpstr (g_dir_read_name (listing), ==, "out.txt");
+  g_assert_null (g_dir_read_name (listing));
+  g_assert_false (epd_file_write_atomic (missing, "x", 1, &error));
+  assert_error_with (error, EPD_ERROR_IO, "cannot write ");
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_npy_special_files (void)
 {
@@ -624,6 +651,7 @@ main (int    argc,
   g_test_add_func ("/npz/truncated", test_npy_npz_truncated);
   g_test_add_func ("/npz/corrupt", test_npz_corrupt);
   g_test_add_func ("/file/read-capped", test_file_read_capped);
+  g_test_add_func ("/file/write-atomic", test_file_write_atomic);
   g_test_add_func ("/npy/special-files", test_npy_special_files);
   g_test_add_func ("/npy/oversize", test_npy_oversize);
   g_test_add_func ("/npy/empty", test_npy_empty);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-schedule.c: the five grids: end points, monotonicity, known values
  * (computed independently with numpy from the defining formulas). */
 #include <math.h>

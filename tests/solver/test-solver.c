@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-solver.c: EPD identities, NFE accounting, traces, determinism,
  * validation, cancellation and flow-matching time, on a single Gaussian whose
  * ODE solution is known in closed form. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-table.c: coefficient tables: exact JSON and NPZ round trips, the
  * reference's forms (num_steps = grid points), validation messages, and
  * malformed input rejected with the right error code: deep nesting, empty
@@ -531,12 +532,33 @@ test_table_empty_and_named_npz (void)
   g_unlink (json);
 }
 
+/* EpdTable is a boxed type: GValues and signals copy it whole. */
+static void
+test_table_boxed (void)
+{
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_auto(GValue) value = G_VALUE_INIT;
+  EpdTable *copy;
+
+  table->r[1] = 0.25;
+  table->weight[0] = 0.75;
+  table->weight[1] = 0.25;
+  g_value_init (&value, EPD_TYPE_TABLE);
+  g_value_set_boxed (&value, table);
+  copy = g_value_get_boxed (&value);
+  g_assert_true (copy != table);
+  g_assert_true (epd_table_equal (copy, table));
+  g_assert_true (G_TYPE_IS_BOXED (EPD_TYPE_TABLE));
+  g_assert_cmpstr (g_type_name (EPD_TYPE_TABLE), ==, "EpdTable");
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/table/json-round-trip", test_table_json_round_trip);
+  g_test_add_func ("/table/boxed", test_table_boxed);
   g_test_add_func ("/table/npz-round-trip", test_table_npz_round_trip);
   g_test_add_func ("/table/reference-json", test_table_reference_json);
   g_test_add_func ("/table/reference-npz", test_table_reference_npz);

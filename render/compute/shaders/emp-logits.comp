@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Logits of the empirical denoiser, tiled like a matrix product:
@@ -7,13 +8,14 @@
  * through shared-memory tiles of 16 pixels. */
 layout (local_size_x = 16, local_size_y = 16) in;
 
-#include "emp-push.glsl"
+#define EPD_KERNEL_EMP
+#include "epd-kernel-interface.h"
 
-layout (std430, binding = 0) readonly buffer X { float x[]; };
-layout (std430, binding = 1) readonly buffer Y { float y[]; };
-layout (std430, binding = 2) readonly buffer HalfNorm { float half_norm[]; };
-layout (std430, binding = 3) readonly buffer InvVar { float inv_var[]; };
-layout (std430, binding = 4) writeonly buffer Logits { float logits[]; };
+layout (std430, binding = EPD_EMP_LOGITS_X) readonly buffer X { float x[]; };
+layout (std430, binding = EPD_EMP_LOGITS_Y) readonly buffer Y { float y[]; };
+layout (std430, binding = EPD_EMP_LOGITS_HALF_NORM) readonly buffer HalfNorm { float half_norm[]; };
+layout (std430, binding = EPD_EMP_LOGITS_INV_VAR) readonly buffer InvVar { float inv_var[]; };
+layout (std430, binding = EPD_EMP_LOGITS_OUT) writeonly buffer Logits { float logits[]; };
 
 shared float xs[16][33];
 shared float ys[16][65];

@@ -1,14 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* out[r][j] = sum_c part[c][r][j] / row_sum[r]: the chunks' partial sums
  * added up and normalised by the softmax denominator. */
 layout (local_size_x = 256) in;
 
-#include "emp-push.glsl"
+#define EPD_KERNEL_EMP
+#include "epd-kernel-interface.h"
 
-layout (std430, binding = 0) readonly buffer Partial { float part[]; };
-layout (std430, binding = 1) readonly buffer RowSum { float row_sum[]; };
-layout (std430, binding = 2) writeonly buffer Out { float result[]; };
+layout (std430, binding = EPD_EMP_REDUCE_PARTIAL) readonly buffer Partial { float part[]; };
+layout (std430, binding = EPD_EMP_REDUCE_ROW_SUM) readonly buffer RowSum { float row_sum[]; };
+layout (std430, binding = EPD_EMP_REDUCE_OUT) writeonly buffer Out { float result[]; };
 
 void
 main ()

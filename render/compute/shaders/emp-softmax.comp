@@ -1,13 +1,15 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Unnormalised softmax of each logits row in place, exp(L - max L), and the
  * row sum; the weighted sum divides by it at the end. One group per row. */
 layout (local_size_x = 256) in;
 
-#include "emp-push.glsl"
+#define EPD_KERNEL_EMP
+#include "epd-kernel-interface.h"
 
-layout (std430, binding = 0) buffer Logits { float logits[]; };
-layout (std430, binding = 1) writeonly buffer RowSum { float row_sum[]; };
+layout (std430, binding = EPD_EMP_SOFTMAX_LOGITS) buffer Logits { float logits[]; };
+layout (std430, binding = EPD_EMP_SOFTMAX_ROW_SUM) writeonly buffer RowSum { float row_sum[]; };
 
 shared float partial[256];
 

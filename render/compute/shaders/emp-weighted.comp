@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 #extension GL_GOOGLE_include_directive : require
 /* Partial weighted sums over one chunk of images (split-K, so that a few rows
@@ -6,11 +7,12 @@
  * shared-memory tiles of 16 images. */
 layout (local_size_x = 16, local_size_y = 16) in;
 
-#include "emp-push.glsl"
+#define EPD_KERNEL_EMP
+#include "epd-kernel-interface.h"
 
-layout (std430, binding = 0) readonly buffer Weights { float weights[]; };
-layout (std430, binding = 1) readonly buffer Y { float y[]; };
-layout (std430, binding = 2) writeonly buffer Partial { float part[]; };
+layout (std430, binding = EPD_EMP_WEIGHTED_WEIGHTS) readonly buffer Weights { float weights[]; };
+layout (std430, binding = EPD_EMP_WEIGHTED_Y) readonly buffer Y { float y[]; };
+layout (std430, binding = EPD_EMP_WEIGHTED_PARTIAL) writeonly buffer Partial { float part[]; };
 
 shared float ps[16][17];
 shared float ys[16][64];

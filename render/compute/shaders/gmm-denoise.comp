@@ -1,19 +1,23 @@
+/* SPDX-License-Identifier: MIT */
 #version 450
 /* Exact posterior mean of an isotropic Gaussian mixture, one workgroup per row:
  *   lr_k = log w_k - (|x - mu_k|^2 / v_k + dim log v_k) / 2,  v_k = std_k^2 + sigma^2
  *   D = sum_k softmax(lr)_k (mu_k + std_k^2 / v_k (x - mu_k)).
  * The softmax subtracts the row maximum; rows past the grid loop around. */
+#extension GL_GOOGLE_include_directive : require
 layout (local_size_x = 64) in;
 
-layout (std430, binding = 0) readonly buffer X { float x[]; };
-layout (std430, binding = 1) readonly buffer Sigma { float sigma[]; };
-layout (std430, binding = 2) readonly buffer LogWeight { float log_weight[]; };
-layout (std430, binding = 3) readonly buffer Means { float means[]; };
-layout (std430, binding = 4) readonly buffer Var { float var0[]; };
-layout (std430, binding = 5) buffer Scratch { float scratch[]; }; /* [groups][k] */
-layout (std430, binding = 6) writeonly buffer Out { float result[]; };
+#define EPD_KERNEL_GMM
+#include "epd-kernel-interface.h"
 
-layout (push_constant) uniform Push { uint rows; uint k; uint dim; } pc;
+layout (std430, binding = EPD_GMM_X) readonly buffer X { float x[]; };
+layout (std430, binding = EPD_GMM_SIGMA) readonly buffer Sigma { float sigma[]; };
+layout (std430, binding = EPD_GMM_LOG_WEIGHT) readonly buffer LogWeight { float log_weight[]; };
+layout (std430, binding = EPD_GMM_MEANS) readonly buffer Means { float means[]; };
+layout (std430, binding = EPD_GMM_VAR) readonly buffer Var { float var0[]; };
+layout (std430, binding = EPD_GMM_SCRATCH) buffer Scratch { float scratch[]; }; /* [groups][k] */
+layout (std430, binding = EPD_GMM_OUT) writeonly buffer Out { float result[]; };
+
 
 shared float partial[64];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cli.c: `epd sample` and `epd compare` (solvers) run as a user runs them:
  * bad values are usage errors rather than silent defaults, a failed run leaves
  * an existing output untouched, the compare dispatcher reads every form of

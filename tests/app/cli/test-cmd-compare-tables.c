@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cmd-compare-tables.c: `epd compare --table A --table B` run as a user runs it:
  * the report, the figure's size for 2-D and image models, and clear usage errors. */
 #include <string.h>

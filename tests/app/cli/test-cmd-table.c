@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cmd-table.c: `epd table` run as a user would: exit codes, messages on
  * stderr, and a JSON -> NPZ -> JSON conversion that keeps every bit. */
 #include <string.h>

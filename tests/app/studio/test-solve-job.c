@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-solve-job.c: the studio's live solve job, without GTK. */
 #include "epd-solve-job.h"
 #include "epd-studio-jobs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-cli.c: `epd devices` and `epd bench` as a user runs them. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-device.c: device choice, model opening and the no-Vulkan fallback. */
 #include <string.h>
 

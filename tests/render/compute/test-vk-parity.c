@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-parity.c: the Vulkan kernels against the float64 CPU models.
  *
  * Runs on any Vulkan device ("vulkan": lavapipe in CI); sizes are tiny because
@@ -383,7 +384,42 @@ test_validation_reports (void)
     vk->DestroyBuffer (epd_vk_context_get_device (context), buffer, NULL);
   epd_vk_context_get_messages (context, &n);
   g_assert_cmpuint (n, >, 0);
-  n_provoked = n;
+  n_provoked += n;
+}
+
+/* Objects carry names into validation messages: binding memory to a buffer
+ * that has memory already is invalid usage, reported under the buffer's name. */
+static void
+test_debug_names (void)
+{
+  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(GError) error = NULL;
+  EpdVkBuffer *buffer = epd_vk_buffer_new (context, 256, EPD_VK_MEMORY_DEVICE, &error);
+  const EpdVkFuncs *vk = epd_vk_context_get_funcs (context);
+  VkDevice device = epd_vk_context_get_device (context);
+  VkMemoryRequirements needs;
+  VkMemoryAllocateInfo alloc = { .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO };
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  const char * const *messages;
+  gboolean named = FALSE;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (epd_vk_context_has_debug_names (context));
+  epd_vk_buffer_set_name (buffer, "epd-test named buffer");
+  vk->GetBufferMemoryRequirements (device, epd_vk_buffer_get_handle (buffer), &needs);
+  alloc.allocationSize = needs.size;
+  alloc.memoryTypeIndex = (guint32) epd_vk_context_find_memory_type (context, needs.memoryTypeBits, 0, 0);
+  g_assert_cmpint (vk->AllocateMemory (device, &alloc, NULL, &memory), ==, VK_SUCCESS);
+  vk->BindBufferMemory (device, epd_vk_buffer_get_handle (buffer), memory, 0);
+  vk->FreeMemory (device, memory, NULL);
+  epd_vk_buffer_free (buffer);
+  messages = epd_vk_context_get_messages (context, &n);
+  g_assert_cmpuint (n, >, 0);
+  for (guint i = 0; i < n; i++)
+    named |= strstr (messages[i], "epd-test named buffer") != NULL;
+  g_assert_true (named);
+  n_provoked += n;
 }
 
 int
@@ -402,7 +438,10 @@ main (int    argc,
   g_test_add_func ("/vk/lost-device-fallback", test_lost_device_fallback);
   g_test_add_func ("/vk/forwarding", test_forwarding);
   if (g_strcmp0 (g_getenv ("EPD_VK_VALIDATION"), "1") == 0)
-    g_test_add_func ("/vk/validation-reports", test_validation_reports);
+    {
+      g_test_add_func ("/vk/validation-reports", test_validation_reports);
+      g_test_add_func ("/vk/debug-names", test_debug_names);
+    }
   status = g_test_run ();
   /* Teardown too must be clean: a Vulkan object left alive is reported when
    * its device is destroyed, after the tests' own checks. */

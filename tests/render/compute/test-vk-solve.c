@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-vk-solve.c: whole EPD solves on the CPU and on Vulkan end together.
  *
  * The float32 device path follows the float64 path through every step, from

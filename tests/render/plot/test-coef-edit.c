@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-coef-edit.c: the coefficient editor's drag math and undo/redo. */
 #include "epd-coef-edit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-image-grid.c: the pixels of rendered image grids and their PNG files. */
 #include "epd-image-grid.h"
 #include "epd-test-pixel.h"

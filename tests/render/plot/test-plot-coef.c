@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-plot-coef.c: the coefficient plot's pixels and its editor geometry. */
 #include "epd-plot-coef.h"
 #include "epd-test-pixel.h"

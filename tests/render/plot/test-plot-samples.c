@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-plot-samples.c: the samples scatter draws the density and the dots where they
  * belong (real pixels), and exports PNG, SVG and PDF. */
 #include <glib/gstdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-plot-trajectory.c: paths, parallel-point arrows, picking, PCA, heat map. */
 #include "epd-plot-trajectory.h"
 #include "epd-test-pixel.h"

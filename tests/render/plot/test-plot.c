@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-plot.c: viewport, ticks, export, line charts, error data, curve logs. */
 #include "epd-plot-curves.h"
 #include "epd-test-pixel.h"

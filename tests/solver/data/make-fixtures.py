@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # Regenerates the NumPy-written fixtures of tests/solver (run by hand; CI only
 # reads the files). NumPy writes Zip64 local headers (force_zip64), which the
 # reader must handle.
