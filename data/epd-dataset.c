@@ -361,15 +361,18 @@ idx_open (IdxReader  *reader,
   return TRUE;
 }
 
-/* Grows a buffer of items by doubling, up to max: memory follows the data
- * actually read, whatever count a corrupt header promises. */
+/* Grows a buffer of items by doubling from 64 items or 1 MiB, up to max: memory
+ * follows the data actually read, whatever count a corrupt header promises
+ * (64 items of 4096 x 4096 floats would be 4 GiB before the first image). */
 static gpointer
 grow (gpointer data,
       gsize   *capacity,
       gsize    max,
       gsize    item_size)
 {
-  *capacity = MIN (max, MAX (64, 2 * *capacity));
+  gsize first = MAX (1, MIN (64, ((gsize) 1 << 20) / item_size));
+
+  *capacity = MIN (max, MAX (first, 2 * *capacity));
   return g_realloc_n (data, *capacity, item_size);
 }
 
@@ -655,6 +658,39 @@ png_check_size (const char   *path,
   return FALSE;
 }
 
+/* libpng allocates what a chunk's length field declares before reading it
+ * (236 bytes of PNG can declare a 2 GB tEXt): every chunk must fit in the
+ * bytes that follow it, which bounds what libpng allocates by the file size. */
+static gboolean
+png_check_chunks (const char   *path,
+                  const guint8 *data,
+                  gsize         len,
+                  GError      **error)
+{
+  gsize pos = 8;
+
+  if (len < 8 || memcmp (data, "\x89PNG\r\n\x1a\n", 8) != 0)
+    return TRUE;  /* not a PNG: Cairo says so */
+  while (len - pos >= 12)
+    {
+      guint32 length;
+
+      memcpy (&length, data + pos, 4);
+      length = GUINT32_FROM_BE (length);
+      if (length > len - pos - 12)
+        {
+          g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE,
+                       "%s: a PNG chunk declares %u bytes, but only %" G_GSIZE_FORMAT " follow it",
+                       path, length, len - pos - 12);
+          return FALSE;
+        }
+      if (memcmp (data + pos + 4, "IEND", 4) == 0)
+        break;
+      pos += 12 + (gsize) length;
+    }
+  return TRUE;
+}
+
 static gboolean
 png_load_one (const char *path,
               guint       side,
@@ -669,7 +705,8 @@ png_load_one (const char *path,
 
   /* Regular files only (a FIFO named *.png would block), of bounded size. */
   if (!epd_file_read_capped (path, PNG_MAX_BYTES, &contents, &png.len, error) ||
-      !png_check_size (path, (const guint8 *) contents, png.len, error))
+      !png_check_size (path, (const guint8 *) contents, png.len, error) ||
+      !png_check_chunks (path, (const guint8 *) contents, png.len, error))
     return FALSE;
   png.data = (const guint8 *) contents;
   image = cairo_image_surface_create_from_png_stream (png_read_bytes, &png);
@@ -710,6 +747,14 @@ epd_dataset_load_png_dir (const char *dir,
   if ((paths = png_dir_list (dir, error)) == NULL)
     return NULL;
   n = g_strv_length (paths);
+  {
+    g_autofree char *what = g_strdup_printf ("%s: %" G_GSIZE_FORMAT " images of %u x %u x %u",
+                                             dir, n, side, side, channels);
+
+    /* The floats here, and the float64 copy the empirical denoiser makes. */
+    if (!epd_memory_check (what, (guint64) n * dim, sizeof (float) + sizeof (double), error))
+      return NULL;
+  }
   pixels = g_new (float, n * dim);
   for (gsize i = 0; i < n; i++)
     if (!png_load_one (paths[i], side, channels, pixels + i * dim, error))

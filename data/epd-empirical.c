@@ -3,16 +3,29 @@
 #include "epd-empirical.h"
 #include "epd-numeric.h"
 
+#include "epd-blas.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-/* Every GEMM runs on exactly CHUNK_ROWS rows (the last chunk padded with
- * zero rows), so a row's arithmetic never depends on the batch size or on
- * where the batch was split (see the header). 16 is a multiple of OpenBLAS's
- * register tiles; the [rows][N] logit buffer stays small (2 x 16 x 60000
- * doubles = 15 MB for the JVP). */
-#define CHUNK_ROWS 16
+/* Rows go to the GEMMs in groups of up to GROUP_ROWS, padded with zero rows
+ * to a multiple of ROW_TILE; the images in blocks of about BLOCK_BYTES
+ * (widened to double: a block stays in the L2 cache while all the group's
+ * rows use it), the blocks in up to MAX_PARTS parts of consecutive blocks.
+ * Every GEMM dimension is a multiple of ROW_TILE (zero rows, zero columns,
+ * the last block padded), so OpenBLAS only runs full register tiles; which
+ * images form a block and a part depends on the data set alone. Models so
+ * small that a ROW_TILE-row GEMM would fall below SMALL_GEMM (where OpenBLAS
+ * switches to its small-matrix kernels, whose rounding depends on the row
+ * count) use groups of exactly ROW_TILE rows. See the header. */
+#define ROW_TILE 16
+#define GROUP_ROWS 256
+#define SMALL_GEMM 2e6
+#define BLOCK_BYTES ((gsize) 3 << 19)
+#define MAX_PARTS 8
+/* Multiply-adds of a call below which a thread costs more than it saves. */
+#define PARALLEL_MIN_WORK 4e6
 #define DEFAULT_PNG_SIDE 28
 
 struct _EpdEmpirical
@@ -23,8 +36,16 @@ struct _EpdEmpirical
   char       *label;
   gsize       n;
   guint       dim;
-  double     *y;          /* [n][dim], the dataset widened to double */
+  gsize       dim_pad;    /* dim rounded up to ROW_TILE */
+  gsize       group_rows; /* GROUP_ROWS, or ROW_TILE for a small model */
+  const float *y;         /* [n][dim], the dataset's pixels (borrowed) */
   double     *half_norm2; /* [n], |y_i|^2 / 2 */
+  gsize       block;      /* images per block, a multiple of ROW_TILE */
+  guint       n_parts;
+  gsize       part_start[MAX_PARTS + 1]; /* the parts' first blocks */
+  /* Block buffers of finished calls, for the next: a fresh one costs a page
+   * fault per 4 KiB, which small calls notice. */
+  GAsyncQueue *spare_blocks;
 };
 
 static void epd_empirical_denoiser_init (EpdDenoiserInterface *iface);
@@ -40,8 +61,8 @@ epd_empirical_finalize (GObject *object)
 
   g_clear_pointer (&self->dataset, epd_dataset_unref);
   g_free (self->label);
-  g_free (self->y);
   g_free (self->half_norm2);
+  g_clear_pointer (&self->spare_blocks, g_async_queue_unref);
   G_OBJECT_CLASS (epd_empirical_parent_class)->finalize (object);
 }
 
@@ -54,6 +75,7 @@ epd_empirical_class_init (EpdEmpiricalClass *klass)
 static void
 epd_empirical_init (EpdEmpirical *self)
 {
+  self->spare_blocks = g_async_queue_new_full (g_free);
 }
 
 static void
@@ -64,11 +86,32 @@ set_label (EpdEmpirical *self,
   self->label = g_strdup_printf ("dataset:%s (CPU, OpenBLAS float64)", spec);
 }
 
+static gsize
+round_up (gsize v)
+{
+  return (v + ROW_TILE - 1) / ROW_TILE * ROW_TILE;
+}
+
+/* Blocks of BLOCK_BYTES in double, a multiple of ROW_TILE images, and
+ * the parts: MAX_PARTS or one a block. */
+static void
+plan_blocks (EpdEmpirical *self)
+{
+  gsize per_block = BLOCK_BYTES / (self->dim_pad * sizeof (double)) / ROW_TILE * ROW_TILE;
+  gsize n_blocks;
+
+  self->block = MIN (MAX (per_block, ROW_TILE), round_up (self->n));
+  self->group_rows = (double) ROW_TILE * self->block * self->dim_pad < SMALL_GEMM ? ROW_TILE : GROUP_ROWS;
+  n_blocks = (self->n + self->block - 1) / self->block;
+  self->n_parts = (guint) MIN (MAX_PARTS, n_blocks);
+  for (guint p = 0; p <= self->n_parts; p++)
+    self->part_start[p] = n_blocks * p / self->n_parts;
+}
+
 EpdEmpirical *
 epd_empirical_new (EpdDataset *dataset)
 {
   EpdEmpirical *self;
-  const float *pixels;
   g_autofree char *spec = NULL;
 
   g_return_val_if_fail (dataset != NULL, NULL);
@@ -76,22 +119,19 @@ epd_empirical_new (EpdDataset *dataset)
   self->dataset = epd_dataset_ref (dataset);
   self->n = epd_dataset_get_n (dataset);
   self->dim = epd_dataset_get_dim (dataset);
-  pixels = epd_dataset_get_pixels (dataset);
-  self->y = g_new (double, self->n * self->dim);
+  self->dim_pad = round_up (self->dim);
+  self->y = epd_dataset_get_pixels (dataset);
   self->half_norm2 = g_new (double, self->n);
   for (gsize i = 0; i < self->n; i++)
     {
+      const float *yi = self->y + i * self->dim;
       double norm2 = 0.0;
 
       for (guint j = 0; j < self->dim; j++)
-        {
-          double v = pixels[i * self->dim + j];
-
-          self->y[i * self->dim + j] = v;
-          norm2 += v * v;
-        }
+        norm2 += (double) yi[j] * yi[j];
       self->half_norm2[i] = 0.5 * norm2;
     }
+  plan_blocks (self);
   spec = g_strdup_printf ("%s:%" G_GSIZE_FORMAT, epd_dataset_get_name (dataset), self->n);
   set_label (self, spec);
   return self;
@@ -147,76 +187,394 @@ check_tangent (const double *dx,
          check_finite (dx, batch * dim, "dx", error);
 }
 
-/* g[rows][n] = a[rows][dim] . y^T */
-static void
-dot_with_data (EpdEmpirical *self,
-               const double *a,
-               gsize         rows,
-               double       *g)
+/* ---- one call: row groups, image blocks, parts ------------------------ */
+
+/* The running softmax of one part of the data set, per row: the largest
+ * logit m so far, z = sum_i e_i with e_i = exp(l_i - m), and acc's row
+ * S = sum_i e_i y_i. With the tangent, dl_i is kept relative to c, the dl of
+ * the image at the maximum (dx.y of that image is ref): a = sum_i e_i (dl_i - c)
+ * and acc's row rows_pad + r holds T = sum_i e_i (dl_i - c) y_i. Centring at
+ * that image avoids the cancellation of the huge logits at small sigma. */
+typedef struct
 {
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) rows, (int) self->n, (int) self->dim,
-               1.0, a, (int) self->dim, self->y, (int) self->dim, 0.0, g, (int) self->n);
+  double *m, *ref, *z, *a;
+  double *acc;  /* [k * rows_pad][dim_pad] */
+} Part;
+
+typedef struct _Group Group;
+
+/* A worker's buffers. */
+typedef struct
+{
+  Group  *grp;
+  double *y;  /* [block][dim_pad], one block widened to double, zero padding */
+  double *g;  /* [k * rows_pad][block]: the dot products, then the logits */
+  double *w;  /* [k * rows_pad][block]: e_i, then e_i (dl_i - c); padding rows stay 0 */
+} Worker;
+
+/* One call's row group, shared read-only by the workers but for next_part. */
+struct _Group
+{
+  EpdEmpirical *self;
+  const double *a;       /* [k * rows_pad][dim_pad]: x, then dx, zero padding */
+  const double *sigma;   /* [rows] */
+  const double *dsigma;  /* [rows], or NULL without the tangent */
+  gsize         rows, rows_pad;
+  guint         k;       /* 1, or 2 with the tangent */
+  Part         *parts;   /* [self->n_parts] */
+  Worker       *workers; /* [n_workers] */
+  guint         n_workers;
+  gint          next_part;
+};
+
+static gsize
+block_start (EpdEmpirical *self,
+             gsize         block)
+{
+  return MIN (self->n, block * self->block);
 }
 
-/* out[rows][dim] = w[rows][n] . y */
+/* Moves row r of part to the maximum m_new (whose image has dx.y = ref_new). */
 static void
-weighted_sum (EpdEmpirical *self,
-              const double *w,
-              gsize         rows,
-              double       *out)
+part_rebase (const Group *grp,
+             Part        *part,
+             gsize        r,
+             double       m_new,
+             double       ref_new)
 {
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) rows, (int) self->dim, (int) self->n,
-               1.0, w, (int) self->n, self->y, (int) self->dim, 0.0, out, (int) self->dim);
-}
+  gsize dim = grp->self->dim_pad;
+  double m_old = part->m[r], ref_old = part->ref[r], alpha;
+  double *s = part->acc + r * dim;
 
-/* In place: the row of x.y_i becomes the logits l_i = (x.y_i - |y_i|^2/2) / s^2
- * (keeping them, for the JVP) and p the softmax. */
-static void
-softmax_row (EpdEmpirical *self,
-             double       *logits,
-             double        sigma,
-             double       *p)
-{
-  double inv_s2 = 1.0 / (sigma * sigma);
-  double max = -INFINITY, sum = 0.0;
-
-  for (gsize i = 0; i < self->n; i++)
+  part->m[r] = m_new;
+  part->ref[r] = ref_new;
+  if (m_old == -INFINITY)
+    return;  /* nothing summed yet */
+  alpha = exp (m_old - m_new);
+  if (grp->dsigma != NULL)
     {
-      logits[i] = (logits[i] - self->half_norm2[i]) * inv_s2;
-      max = MAX (max, logits[i]);
+      double inv_s2 = 1.0 / (grp->sigma[r] * grp->sigma[r]);
+      double dc = (ref_new - ref_old) * inv_s2 - (m_new - m_old) * 2.0 * grp->dsigma[r] / grp->sigma[r];
+      double *t = part->acc + (grp->rows_pad + r) * dim;
+
+      for (gsize j = 0; j < dim; j++)
+        t[j] = alpha * (t[j] - dc * s[j]);
+      part->a[r] = alpha * (part->a[r] - dc * part->z[r]);
     }
-  for (gsize i = 0; i < self->n; i++)
-    sum += p[i] = exp (logits[i] - max);
-  for (gsize i = 0; i < self->n; i++)
-    p[i] /= sum;
+  for (gsize j = 0; j < dim; j++)
+    s[j] *= alpha;
+  part->z[r] *= alpha;
 }
 
-/* Copies rows of src into a CHUNK_ROWS-row block, the rest zero. */
+/* Row r over one block: l holds x.y_i on entry and the logits after; w gets
+ * e_i, and with the tangent (dxy = dx.y_i) v gets e_i (dl_i - c). */
 static void
-fill_chunk (const double *src,
-            gsize         rows,
-            guint         dim,
-            double       *chunk)
+block_row (const Group  *grp,
+           Part         *part,
+           gsize         r,
+           const double *half_norm2,
+           gsize         count,
+           double       *l,
+           const double *dxy,
+           double       *w,
+           double       *v)
 {
-  memcpy (chunk, src, rows * dim * sizeof (double));
-  memset (chunk + rows * dim, 0, (CHUNK_ROWS - rows) * dim * sizeof (double));
+  double inv_s2 = 1.0 / (grp->sigma[r] * grp->sigma[r]);
+  double top = -INFINITY, z = 0.0, a = 0.0, m, ref, ds_s;
+  gsize arg = 0;
+
+  for (gsize i = 0; i < count; i++)
+    {
+      l[i] = (l[i] - half_norm2[i]) * inv_s2;
+      if (l[i] > top)
+        {
+          top = l[i];
+          arg = i;
+        }
+    }
+  if (top > part->m[r])
+    part_rebase (grp, part, r, top, dxy != NULL ? dxy[arg] : 0.0);
+  m = part->m[r];
+  for (gsize i = 0; i < count; i++)
+    z += w[i] = exp (l[i] - m);
+  part->z[r] += z;
+  if (dxy == NULL)
+    return;
+  ref = part->ref[r];
+  ds_s = 2.0 * grp->dsigma[r] / grp->sigma[r];
+  for (gsize i = 0; i < count; i++)
+    a += v[i] = w[i] * ((dxy[i] - ref) * inv_s2 - (l[i] - m) * ds_s);
+  part->a[r] += a;
 }
 
-/* a holds CHUNK_ROWS rows, the first rows real; out gets CHUNK_ROWS rows. */
+/* One block of images into part: y widened, G = a.y^T, the rows' softmax
+ * terms, acc += W.y. The GEMMs see the whole row group at once, so the block
+ * is packed once for all its rows. The last block's missing images are zero
+ * rows of y with zero weights. */
 static void
-denoise_chunk (EpdEmpirical *self,
-               const double *a,
+part_block (const Group *grp,
+            Part        *part,
+            Worker      *s,
+            gsize        block)
+{
+  EpdEmpirical *self = grp->self;
+  gsize i0 = block_start (self, block), count = block_start (self, block + 1) - i0;
+  gsize nb = self->block, m = grp->k * grp->rows_pad, d = self->dim, dp = self->dim_pad;
+  const float *src = self->y + i0 * d;
+
+  for (gsize i = 0; i < count; i++)
+    for (gsize j = 0; j < d; j++)
+      s->y[i * dp + j] = src[i * d + j];
+  if (count < nb)
+    {
+      memset (s->y + count * dp, 0, (nb - count) * dp * sizeof (double));
+      for (gsize r = 0; r < m; r++)
+        memset (s->w + r * nb + count, 0, (nb - count) * sizeof (double));
+    }
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) nb, (int) dp,
+               1.0, grp->a, (int) dp, s->y, (int) dp, 0.0, s->g, (int) nb);
+  for (gsize r = 0; r < grp->rows; r++)
+    block_row (grp, part, r, self->half_norm2 + i0, count, s->g + r * nb,
+               grp->k == 2 ? s->g + (grp->rows_pad + r) * nb : NULL,
+               s->w + r * nb, s->w + (grp->rows_pad + r) * nb);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) m, (int) dp, (int) nb,
+               1.0, s->w, (int) nb, s->y, (int) dp, 1.0, part->acc, (int) dp);
+}
+
+static void
+run_part (const Group *grp,
+          guint        p,
+          Worker      *s)
+{
+  EpdEmpirical *self = grp->self;
+  Part *part = &grp->parts[p];
+
+  for (gsize r = 0; r < grp->rows; r++)
+    part->m[r] = -INFINITY;
+  for (gsize b = self->part_start[p]; b < self->part_start[p + 1]; b++)
+    part_block (grp, part, s, b);
+}
+
+/* Workers take parts in any order: a part's result does not depend on who
+ * computes it, so the thread count never changes a bit. */
+static gpointer
+worker_run (gpointer data)
+{
+  Worker *s = data;
+  Group *grp = s->grp;
+  gint p;
+
+  while ((p = g_atomic_int_add (&grp->next_part, 1)) < (gint) grp->self->n_parts)
+    run_part (grp, (guint) p, s);
+  return NULL;
+}
+
+/* Folds src into dst at the larger of their maxima (parts in a fixed order). */
+static void
+part_merge (const Group *grp,
+            Part        *dst,
+            Part        *src)
+{
+  gsize d = grp->self->dim_pad;
+
+  for (gsize r = 0; r < grp->rows; r++)
+    {
+      if (src->m[r] > dst->m[r])
+        part_rebase (grp, dst, r, src->m[r], src->ref[r]);
+      else
+        part_rebase (grp, src, r, dst->m[r], dst->ref[r]);
+      dst->z[r] += src->z[r];
+      dst->a[r] += src->a[r];
+      for (guint q = 0; q < grp->k; q++)
+        {
+          double *to = dst->acc + (q * grp->rows_pad + r) * d;
+          const double *from = src->acc + (q * grp->rows_pad + r) * d;
+
+          for (gsize j = 0; j < d; j++)
+            to[j] += from[j];
+        }
+    }
+}
+
+/* D = S / z and dD = T / z - (a / z) D. */
+static void
+group_finish (const Group *grp,
+              double      *out,
+              double      *dout)
+{
+  const Part *part = &grp->parts[0];
+  gsize d = grp->self->dim, dp = grp->self->dim_pad;
+
+  for (gsize r = 0; r < grp->rows; r++)
+    {
+      const double *s = part->acc + r * dp, *t = part->acc + (grp->rows_pad + r) * dp;
+      double inv_z = 1.0 / part->z[r], mean = part->a[r] * inv_z;
+
+      for (gsize j = 0; j < d; j++)
+        out[r * d + j] = s[j] * inv_z;
+      for (gsize j = 0; dout != NULL && j < d; j++)
+        dout[r * d + j] = t[j] * inv_z - mean * out[r * d + j];
+    }
+}
+
+static void
+group_clear (Group *grp)
+{
+  for (guint p = 0; grp->parts != NULL && p < grp->self->n_parts; p++)
+    {
+      g_free (grp->parts[p].m);
+      g_free (grp->parts[p].acc);
+    }
+  for (guint t = 0; grp->workers != NULL && t < grp->n_workers; t++)
+    {
+      if (grp->workers[t].y != NULL)
+        g_async_queue_push (grp->self->spare_blocks, grp->workers[t].y);
+      g_free (grp->workers[t].g);
+      g_free (grp->workers[t].w);
+    }
+  g_clear_pointer (&grp->parts, g_free);
+  g_clear_pointer (&grp->workers, g_free);
+  g_clear_pointer ((double **) &grp->a, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Group, group_clear)
+
+/* Threads pay off from a few milliseconds of work on. */
+static guint
+group_workers (const Group *grp)
+{
+  double work = (double) grp->k * grp->rows_pad * grp->self->n * grp->self->dim;
+
+  if (work < PARALLEL_MIN_WORK)
+    return 1;
+  return MIN (grp->self->n_parts, MAX (1, g_get_num_processors ()));
+}
+
+static gboolean
+group_alloc (Group   *grp,
+             GError **error)
+{
+  gsize d = grp->self->dim_pad, m = grp->k * grp->rows_pad, nb = grp->self->block;
+  gboolean ok;
+
+  grp->n_workers = group_workers (grp);
+  grp->parts = g_try_new0 (Part, grp->self->n_parts);
+  grp->workers = g_try_new0 (Worker, grp->n_workers);
+  ok = grp->parts != NULL && grp->workers != NULL;
+  for (guint p = 0; ok && p < grp->self->n_parts; p++)
+    {
+      Part *part = &grp->parts[p];
+
+      part->m = g_try_new0 (double, 4 * grp->rows);
+      part->acc = g_try_malloc0_n (m, d * sizeof (double));
+      ok = part->m != NULL && part->acc != NULL;
+      if (ok)
+        {
+          part->ref = part->m + grp->rows;
+          part->z = part->ref + grp->rows;
+          part->a = part->z + grp->rows;
+        }
+    }
+  for (guint t = 0; ok && t < grp->n_workers; t++)
+    {
+      Worker *s = &grp->workers[t];
+
+      s->grp = grp;
+      /* zero padding columns: never written, so a spare one has them too */
+      s->y = g_async_queue_try_pop (grp->self->spare_blocks);
+      if (s->y == NULL)
+        s->y = g_try_new0 (double, nb * d);
+      s->g = g_try_new (double, m * nb);
+      s->w = g_try_new0 (double, m * nb);
+      ok = s->y != NULL && s->g != NULL && s->w != NULL;
+    }
+  if (!ok)
+    g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                 "empirical denoiser: out of memory for %" G_GSIZE_FORMAT " rows of %u"
+                 " values over %" G_GSIZE_FORMAT " images", grp->rows, grp->self->dim, grp->self->n);
+  return ok;
+}
+
+/* Runs the parts on n_workers threads (the caller is one), then merges them
+ * in order. */
+static void
+group_run (Group *grp)
+{
+  GThread *threads[MAX_PARTS] = { NULL };
+
+  for (guint t = 1; t < grp->n_workers; t++)
+    threads[t] = g_thread_try_new ("epd-empirical", worker_run, &grp->workers[t], NULL);
+  worker_run (&grp->workers[0]);
+  for (guint t = 1; t < grp->n_workers; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+  for (guint p = 1; p < grp->self->n_parts; p++)
+    part_merge (grp, &grp->parts[0], &grp->parts[p]);
+}
+
+/* Rows [0, rows) of x (and dx, or NULL) as one group of at most group_rows. */
+static gboolean
+denoise_group (EpdEmpirical *self,
+               const double *x,
                const double *sigma,
+               const double *dx,
+               const double *dsigma,
                gsize         rows,
-               double       *g,
-               double       *out)
+               double       *out,
+               double       *dout,
+               GError      **error)
 {
-  dot_with_data (self, a, CHUNK_ROWS, g);
-  /* The probabilities may overwrite the logits: nothing else needs them. */
+  g_auto(Group) grp = { .self = self, .sigma = sigma, .dsigma = dsigma, .rows = rows };
+  gsize d = self->dim, dp = self->dim_pad;
+  double *a;
+
+  grp.k = dx != NULL ? 2 : 1;
+  grp.rows_pad = round_up (rows);
+  grp.a = a = g_try_malloc0_n (grp.k * grp.rows_pad, dp * sizeof (double));
+  if (a == NULL || !group_alloc (&grp, error))
+    {
+      if (a == NULL)
+        g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                     "empirical denoiser: out of memory for %" G_GSIZE_FORMAT " rows", rows);
+      return FALSE;
+    }
   for (gsize r = 0; r < rows; r++)
-    softmax_row (self, g + r * self->n, sigma[r], g + r * self->n);
-  memset (g + rows * self->n, 0, (CHUNK_ROWS - rows) * self->n * sizeof (double));
-  weighted_sum (self, g, CHUNK_ROWS, out);
+    {
+      memcpy (a + r * dp, x + r * d, d * sizeof (double));
+      if (dx != NULL)
+        memcpy (a + (grp.rows_pad + r) * dp, dx + r * d, d * sizeof (double));
+    }
+  epd_blas_serial_begin ();
+  group_run (&grp);
+  epd_blas_serial_end ();
+  group_finish (&grp, out, dout);
+  return TRUE;
+}
+
+/* Row groups of group_rows; with dx NULL, no tangent. */
+static gboolean
+denoise_rows (EpdEmpirical *self,
+              const double *x,
+              const double *sigma,
+              const double *dx,
+              const double *dsigma,
+              gsize         batch,
+              double       *out,
+              double       *dout,
+              GError      **error)
+{
+  gsize d = self->dim;
+
+  for (gsize r0 = 0; r0 < batch; r0 += self->group_rows)
+    {
+      gsize rows = MIN (self->group_rows, batch - r0);
+
+      if (!denoise_group (self, x + r0 * d, sigma + r0, dx != NULL ? dx + r0 * d : NULL,
+                          dsigma != NULL ? dsigma + r0 : NULL, rows, out + r0 * d,
+                          dout != NULL ? dout + r0 * d : NULL, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -228,71 +586,9 @@ epd_empirical_denoise (EpdDenoiser  *denoiser,
                        GError      **error)
 {
   EpdEmpirical *self = EPD_EMPIRICAL (denoiser);
-  gsize d = self->dim;
-  g_autofree double *a = NULL, *g = NULL, *o = NULL;
 
-  if (!check_rows (x, sigma, batch, d, error))
-    return FALSE;
-  a = g_new (double, CHUNK_ROWS * d);
-  g = g_new (double, CHUNK_ROWS * self->n);
-  o = g_new (double, CHUNK_ROWS * d);
-  for (gsize r0 = 0; r0 < batch; r0 += CHUNK_ROWS)
-    {
-      gsize rows = MIN (CHUNK_ROWS, batch - r0);
-
-      fill_chunk (x + r0 * d, rows, d, a);
-      denoise_chunk (self, a, sigma + r0, rows, g, o);
-      memcpy (out + r0 * d, o, rows * d * sizeof (double));
-    }
-  return TRUE;
-}
-
-/* q_i = p_i (dl_i - sum_j p_j dl_j), dl_i = (dx.y_i) / s^2 - 2 l_i ds / s
- * (the row constants of dl cancel in the centring). dxy holds dx.y_i on entry. */
-static void
-jvp_weights_row (EpdEmpirical *self,
-                 const double *logits,
-                 const double *p,
-                 double        sigma,
-                 double        dsigma,
-                 double       *dxy)
-{
-  double inv_s2 = 1.0 / (sigma * sigma), ds_s = 2.0 * dsigma / sigma;
-  double mean = 0.0;
-
-  for (gsize i = 0; i < self->n; i++)
-    {
-      dxy[i] = dxy[i] * inv_s2 - logits[i] * ds_s;
-      mean += p[i] * dxy[i];
-    }
-  for (gsize i = 0; i < self->n; i++)
-    dxy[i] = p[i] * (dxy[i] - mean);
-}
-
-/* a = [x; dx] (two blocks of CHUNK_ROWS rows, the first rows of each real),
- * g = a . y^T, then [p; q] . y = [out; dout]. */
-static void
-jvp_chunk (EpdEmpirical *self,
-           const double *sigma,
-           const double *dsigma,
-           gsize         rows,
-           const double *a,
-           double       *g,
-           double       *p,
-           double       *od)
-{
-  gsize n = self->n;
-
-  dot_with_data (self, a, 2 * CHUNK_ROWS, g);
-  for (gsize r = 0; r < rows; r++)
-    {
-      softmax_row (self, g + r * n, sigma[r], p + r * n);
-      jvp_weights_row (self, g + r * n, p + r * n, sigma[r], dsigma[r], g + (CHUNK_ROWS + r) * n);
-    }
-  memcpy (g, p, rows * n * sizeof (double));
-  memset (g + rows * n, 0, (CHUNK_ROWS - rows) * n * sizeof (double));
-  memset (g + (CHUNK_ROWS + rows) * n, 0, (CHUNK_ROWS - rows) * n * sizeof (double));
-  weighted_sum (self, g, 2 * CHUNK_ROWS, od);
+  return check_rows (x, sigma, batch, self->dim, error) &&
+         denoise_rows (self, x, sigma, NULL, NULL, batch, out, NULL, error);
 }
 
 static gboolean
@@ -307,26 +603,10 @@ epd_empirical_denoise_jvp (EpdDenoiser  *denoiser,
                            GError      **error)
 {
   EpdEmpirical *self = EPD_EMPIRICAL (denoiser);
-  gsize d = self->dim, n = self->n;
-  g_autofree double *a = NULL, *g = NULL, *p = NULL, *od = NULL;
 
-  if (!check_rows (x, sigma, batch, d, error) || !check_tangent (dx, dsigma, batch, d, error))
-    return FALSE;
-  a = g_new (double, 2 * CHUNK_ROWS * d);
-  g = g_new (double, 2 * CHUNK_ROWS * n);
-  p = g_new (double, CHUNK_ROWS * n);
-  od = g_new (double, 2 * CHUNK_ROWS * d);
-  for (gsize r0 = 0; r0 < batch; r0 += CHUNK_ROWS)
-    {
-      gsize rows = MIN (CHUNK_ROWS, batch - r0);
-
-      fill_chunk (x + r0 * d, rows, d, a);
-      fill_chunk (dx + r0 * d, rows, d, a + CHUNK_ROWS * d);
-      jvp_chunk (self, sigma + r0, dsigma + r0, rows, a, g, p, od);
-      memcpy (out + r0 * d, od, rows * d * sizeof (double));
-      memcpy (dout + r0 * d, od + CHUNK_ROWS * d, rows * d * sizeof (double));
-    }
-  return TRUE;
+  return check_rows (x, sigma, batch, self->dim, error) &&
+         check_tangent (dx, dsigma, batch, self->dim, error) &&
+         denoise_rows (self, x, sigma, dx, dsigma, batch, out, dout, error);
 }
 
 static guint

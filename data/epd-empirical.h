@@ -6,24 +6,32 @@
  * over the N images y_i of an EpdDataset: the exact minimiser of the denoising
  * loss when the data distribution is the training set itself.
  *
- * Precision: float64 end to end. The float pixels are widened once to a double
- * copy; the distance term x.y_i and the weighted sum are two cblas_dgemm calls
- * (OpenBLAS, its own threads). The logits drop the per-row constant |x|^2,
+ * Precision: float64 arithmetic. The data set's float pixels are the only
+ * copy of the data: each block of images is widened to double on the fly, in
+ * a buffer that stays in the L2 cache while every row of the call uses it.
+ * The distance term x.y_i and the weighted sum are two cblas_dgemm calls per
+ * block. The logits drop the per-row constant |x|^2,
  * l_i = (x.y_i - |y_i|^2 / 2) / s^2, which avoids the cancellation of the
- * expanded |x - y|^2; the softmax subtracts the row maximum. The exact JVP is
- * provided (see epd_denoiser_denoise_jvp):
+ * expanded |x - y|^2; the softmax is computed online over the blocks (a
+ * running maximum, the sums rescaled when it grows) and over the parts the
+ * blocks are split into. The exact JVP is provided (see
+ * epd_denoiser_denoise_jvp):
  *   dl_i = (y_i.dx) / s^2 + (|y_i|^2 - 2 x.y_i) ds / s^3   (row constants dropped)
- *   dD   = sum_i p_i (dl_i - sum_j p_j dl_j) y_i.
+ *   dD   = sum_i p_i (dl_i - sum_j p_j dl_j) y_i,
+ * with dl kept relative to its value at the running maximum's image, so the
+ * huge logits of a small s do not cancel.
  * Determinism: a row's result is bit-identical whatever batch it comes in
- * (its size, its split into calls, the row's place in it). OpenBLAS's dgemm
- * repeats itself exactly for one shape and thread count, but its register
- * tiles and its split of a GEMM between threads round a row differently for
- * different row counts (a row alone differed from the same row in a batch of
- * 16 by ~1e-14). So every GEMM runs on a fixed block of 16 rows, the last
- * block padded with zero rows. What remains: OpenBLAS's thread count
- * (OPENBLAS_NUM_THREADS, the cores) and the CPU's kernel still decide the
- * last bits, since the threads split the N images between them (measured:
- * fashion-mnist:300 gives other bits with 1 thread than with 2).
+ * (its size, its split into calls, the row's place in it) and whatever the
+ * number of threads. OpenBLAS's dgemm rounds a row differently when its
+ * register tiles are cut at the matrix's edge, when its own threads split the
+ * product, and in its small-matrix kernels (a row alone differed from the same
+ * row in a batch of 16 by ~1e-14). So every GEMM dimension is a multiple of 16
+ * (zero rows, zero columns, the last block of images padded), OpenBLAS runs
+ * single-threaded inside a call (epd-blas.h; the parallelism is our own, over
+ * parts of the data set merged in a fixed order), and a model so small that
+ * its GEMMs would reach the small-matrix kernels takes its rows in fixed
+ * groups of 16. What remains is the CPU's kernel, which OpenBLAS picks at run
+ * time. The tests check all this on the machine they run on.
  * The object is immutable after creation: several threads may denoise at once. */
 #pragma once
 

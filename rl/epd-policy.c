@@ -463,11 +463,12 @@ positions_from_segments (const double *seg,
     }
 }
 
-EpdTable *
-epd_policy_table_from_sample (const EpdPolicy *self,
-                              const double    *log_x)
+/* Fills t, a copy of the start table, from a sample's logs. */
+static EpdTable *
+fill_from_sample (const EpdPolicy *self,
+                  const double    *log_x,
+                  EpdTable        *t)
 {
-  EpdTable *t = epd_table_copy (self->start);
   g_autofree double *x = g_new (double, self->dim);
 
   for (guint n = 0; n < self->steps; n++)
@@ -484,6 +485,13 @@ epd_policy_table_from_sample (const EpdPolicy *self,
         }
     }
   return t;
+}
+
+EpdTable *
+epd_policy_table_from_sample (const EpdPolicy *self,
+                              const double    *log_x)
+{
+  return fill_from_sample (self, log_x, epd_table_copy (self->start));
 }
 
 EpdTable *
@@ -509,7 +517,8 @@ epd_policy_sample (const EpdPolicy *self,
         lx[self->n_alpha + i] = w->q[self->n_alpha + i]
                                 + exp (w->q[self->n_alpha + self->n_scale + i]) * epd_random_normal (rand);
     }
-  return epd_policy_table_from_sample (self, log_x);
+  /* A rollout's table lives for one solve: no provenance to copy. */
+  return fill_from_sample (self, log_x, epd_table_copy_bare (self->start));
 }
 
 /* Dirichlet means; scale factors at their medians (exactly the start at u = 0). */

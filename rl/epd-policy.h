@@ -71,7 +71,8 @@ double     *epd_policy_get_params     (EpdPolicy              *self);
 void        epd_policy_alpha          (const EpdPolicy        *self,
                                        guint                   step,
                                        double                 *alpha);
-/* One whole table: returns it, and its logs [steps][D] in log_x. */
+/* One whole table: returns it (without the start's metadata), and its logs
+ * [steps][D] in log_x. */
 EpdTable   *epd_policy_sample         (const EpdPolicy        *self,
                                        GRand                  *rand,
                                        double                 *log_x);

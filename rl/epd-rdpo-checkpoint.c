@@ -99,6 +99,8 @@ checkpoint_to_json (EpdRdpo *self)
       json_builder_begin_object (b);
       add_int (b, "step", self->best_step);
       add_double (b, "reward_val", self->best_reward);
+      if (isfinite (self->coverage_floor))
+        add_double (b, "coverage_floor", self->coverage_floor);
       add_array (b, "r", self->best->r, cells);
       add_array (b, "weight", self->best->weight, cells);
       if (self->best->scale_dir != NULL)
@@ -117,13 +119,9 @@ epd_rdpo_save_checkpoint (EpdRdpo    *self,
                           GError    **error)
 {
   g_autoptr(JsonNode) root = checkpoint_to_json (self);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-  gsize length;
 
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &length);
-  if (!epd_file_write_atomic (path, text, length, error))
+  /* The one writer that round-trips doubles ("1e+17", not "1e+17.0"). */
+  if (!epd_json_save (root, path, error))
     {
       g_prefix_error (error, "writing RDPO checkpoint %s: ", path);
       return FALSE;
@@ -162,6 +160,23 @@ read_number (JsonObject *o,
   if (!is_number (node))
     return bad_checkpoint (error, path, name, "is missing or not a number");
   *out = json_node_get_double (node);
+  return TRUE;
+}
+
+/* A whole number in [0, max]: anything else would be cast to a count
+ * with undefined behaviour. */
+static gboolean
+read_count (JsonObject *o,
+            const char *name,
+            const char *path,
+            double      max,
+            double     *out,
+            GError    **error)
+{
+  if (!read_number (o, name, path, out, error))
+    return FALSE;
+  if (!(*out >= 0 && *out <= max && *out == floor (*out)))
+    return bad_checkpoint (error, path, name, "is not a whole number in range");
   return TRUE;
 }
 
@@ -298,6 +313,7 @@ load_best (EpdRdpo    *self,
            EpdTable  **best_out,
            double     *step,
            double     *reward,
+           double     *floor,
            GError    **error)
 {
   const EpdTable *start = epd_policy_get_start (self->policy);
@@ -312,13 +328,16 @@ load_best (EpdRdpo    *self,
   if (o == NULL)
     return bad_checkpoint (error, path, "best", "is not an object");
   best = epd_table_copy (start);
-  if (!read_number (o, "step", path, step, error)
+  if (!read_count (o, "step", path, G_MAXUINT, step, error)
       || !read_number (o, "reward_val", path, reward, error)
       || !read_array (o, "r", path, best->r, cells, error)
       || !read_array (o, "weight", path, best->weight, cells, error)
       || (best->scale_dir != NULL && !read_array (o, "scale_dir", path, best->scale_dir, cells, error))
       || (best->scale_time != NULL && !read_array (o, "scale_time", path, best->scale_time, cells, error))
       || !epd_table_validate (best, error))
+    return FALSE;
+  *floor = NAN;
+  if (json_object_has_member (o, "coverage_floor") && !read_number (o, "coverage_floor", path, floor, error))
     return FALSE;
   *best_out = g_steal_pointer (&best);
   return TRUE;
@@ -336,15 +355,14 @@ load_state (EpdRdpo    *self,
   g_autofree double *v = g_new (double, n);
   double step, adam_t, elapsed;
 
-  if (!read_number (root, "step", path, &step, error)
-      || !read_number (root, "adam_t", path, &adam_t, error)
+  /* adam_t: exact in a double up to 2^53. */
+  if (!read_count (root, "step", path, G_MAXUINT, &step, error)
+      || !read_count (root, "adam_t", path, 9007199254740992.0, &adam_t, error)
       || !read_number (root, "elapsed_sec", path, &elapsed, error)
       || !read_array (root, "params", path, params, n, error)
       || !read_array (root, "adam_m", path, m, n, error)
       || !read_array (root, "adam_v", path, v, n, error))
     return FALSE;
-  if (step < 0 || step > G_MAXUINT || adam_t < 0)
-    return bad_checkpoint (error, path, "step", "is out of range");
   memcpy (epd_policy_get_params (self->policy), params, n * sizeof (double));
   memcpy (self->adam_m, m, n * sizeof (double));
   memcpy (self->adam_v, v, n * sizeof (double));
@@ -361,7 +379,7 @@ epd_rdpo_load_checkpoint (EpdRdpo    *self,
 {
   g_autoptr(JsonNode) document = epd_json_load (path, error);
   g_autoptr(EpdTable) best = NULL;
-  double best_step = 0.0, best_reward = -INFINITY, version;
+  double best_step = 0.0, best_reward = -INFINITY, coverage_floor = NAN, version;
   JsonNode *node = document;
   JsonObject *root;
   JsonObject *shape;
@@ -385,12 +403,13 @@ epd_rdpo_load_checkpoint (EpdRdpo    *self,
     return bad_checkpoint (error, path, "shape", "is missing");
   /* Check everything before changing anything. */
   if (!check_shape (self, shape, path, error) || !check_start (self, root, path, error)
-      || !load_best (self, root, path, &best, &best_step, &best_reward, error)
+      || !load_best (self, root, path, &best, &best_step, &best_reward, &coverage_floor, error)
       || !load_state (self, root, path, error))
     return FALSE;
   g_clear_pointer (&self->best, epd_table_free);
   self->best = g_steal_pointer (&best);
   self->best_step = (guint) best_step;
   self->best_reward = best_reward;
+  self->coverage_floor = coverage_floor;
   return TRUE;
 }

@@ -25,6 +25,7 @@ struct _EpdRdpo
   EpdTable       *best;           /* NULL until the first evaluation */
   double          best_reward;
   guint           best_step;
+  double          coverage_floor; /* keep_coverage: the lowest held-out coverage a best may have; NaN: none */
   double         *term_means;     /* [n_terms], the last record's */
 };
 

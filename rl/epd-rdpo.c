@@ -218,15 +218,40 @@ check_options (const EpdRdpoOptions *o,
     return invalid (error, "lr", o->lr);
   if (!(o->clip > 0.0 && o->clip < 1.0))
     return invalid (error, "clip (must be in (0, 1))", o->clip);
+  /* A sum of numbers >= 0 is finite when each is. */
   if (!(o->kl_coef >= 0.0) || !(o->entropy_coef >= 0.0) || !(o->weight_decay >= 0.0)
-      || !(o->max_grad_norm >= 0.0))
-    return invalid (error, "kl_coef/entropy_coef/weight_decay/max_grad_norm (must be >= 0)",
-                    MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm)));
+      || !(o->max_grad_norm >= 0.0)
+      || !isfinite (o->kl_coef + o->entropy_coef + o->weight_decay + o->max_grad_norm))
+    return invalid (error, "kl_coef/entropy_coef/weight_decay/max_grad_norm (must be finite and >= 0)",
+                    MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm)) < 0.0
+                    ? MIN (MIN (o->kl_coef, o->entropy_coef), MIN (o->weight_decay, o->max_grad_norm))
+                    : o->kl_coef + o->entropy_coef + o->weight_decay + o->max_grad_norm);
   if (!(o->beta1 >= 0.0 && o->beta1 < 1.0) || !(o->beta2 >= 0.0 && o->beta2 < 1.0) || !(o->adam_eps > 0.0))
     return invalid (error, "beta1/beta2/adam_eps", o->beta1);
   if (o->val_seeds < 1 || o->val_latents < 1)
     return invalid (error, "val_seeds/val_latents (each must be >= 1)", MIN (o->val_seeds, o->val_latents));
   return TRUE;
+}
+
+/* An iteration keeps group x batch rollouts (their samples and policy draws);
+ * each solve and each held-out seed's solve holds 2 K + 10 arrays of its
+ * samples. Checked before anything is allocated (--group 100000 --batch 100000
+ * or --val-latents 2147483647 ended in GLib's abort on allocation). */
+static gboolean
+check_memory (const EpdRdpoOptions  *o,
+              const EpdRdpoEnv      *env,
+              const EpdTable        *start,
+              GError               **error)
+{
+  g_autofree char *rollouts = g_strdup_printf ("RDPO with group %u x batch %u rollouts of %u samples of %u values",
+                                               o->group, o->batch, o->latents, env->dim);
+  g_autofree char *held_out = g_strdup_printf ("RDPO's held-out solve of %u samples of %u values",
+                                               o->val_latents, env->dim);
+  guint64 per_rollout = (guint64) o->latents * env->dim + 4 * (guint64) start->steps * start->n_points;
+
+  return epd_memory_check (rollouts, (guint64) o->group * o->batch, sizeof (double) * per_rollout, error) &&
+         epd_memory_check_solve (rollouts, o->latents, env->dim, start->n_points, error) &&
+         epd_memory_check_solve (held_out, o->val_latents, env->dim, start->n_points, error);
 }
 
 EpdRdpo *
@@ -240,7 +265,7 @@ epd_rdpo_new (EpdRdpoEnv           *env,
   guint n;
 
   g_return_val_if_fail (env != NULL && env->rollout != NULL, NULL);
-  if (!check_options (options, error))
+  if (!check_options (options, error) || !check_memory (options, env, start, error))
     return NULL;
   policy = epd_policy_new (start, &options->policy, error);
   if (policy == NULL)
@@ -261,6 +286,7 @@ epd_rdpo_new (EpdRdpoEnv           *env,
   self->adam_m = g_new0 (double, n);
   self->adam_v = g_new0 (double, n);
   self->best_reward = -INFINITY;
+  self->coverage_floor = NAN;
   self->term_means = g_new0 (double, MAX (env->n_terms, 1));
   return self;
 }
@@ -632,7 +658,12 @@ evaluate_mean (EpdRdpo       *self,
   record->reward_val_std = eval.reward_std;
   record->diversity_val = eval.diversity_mean;
   record->spread_val = eval.spread_mean;
-  if (self->best == NULL || eval.reward_mean > self->best_reward)
+  /* The start table (the first evaluation) sets the coverage a best must keep. */
+  if (self->best == NULL && self->options.keep_coverage && isfinite (eval.diversity_mean))
+    self->coverage_floor = eval.diversity_mean - 2.0 * eval.diversity_std / sqrt (eval.n_seeds);
+  if (self->best == NULL ||
+      (eval.reward_mean > self->best_reward &&
+       !(eval.diversity_mean < self->coverage_floor)))
     {
       g_clear_pointer (&self->best, epd_table_free);
       self->best = g_steal_pointer (&mean);
@@ -885,6 +916,7 @@ set_metadata (EpdRdpo  *self,
   json_object_set_double_member (rdpo, "clip", o->clip);
   json_object_set_int_member (rdpo, "val_seed", o->val_seed);
   json_object_set_int_member (rdpo, "val_seeds", o->val_seeds);
+  json_object_set_boolean_member (rdpo, "keep_coverage", o->keep_coverage);
   json_object_set_int_member (rdpo, "val_latents", o->val_latents);
   if (isfinite (reward_val))
     json_object_set_double_member (rdpo, "reward_val", reward_val);

@@ -92,6 +92,10 @@ typedef struct
   guint             val_seeds;      /* held-out seeds, default 8 */
   guint             val_latents;    /* samples per held-out seed, default 32 */
   guint32           val_seed;       /* first held-out seed, default 1000000 */
+  gboolean          keep_coverage;  /* a table whose held-out diversity (mode coverage) is
+                                     * more than 2 standard errors (over the held-out seeds)
+                                     * below the start table's is never kept as the best,
+                                     * whatever its reward; default FALSE */
   EpdPolicyOptions  policy;         /* unconstrained ignores kl_coef and weight_decay */
   const char       *reward_spec;    /* for the exported table's metadata (borrowed) */
   const char       *start_name;     /* likewise: where the start table came from */

@@ -372,15 +372,36 @@ remove_tree (const char *dir)
 
 /* ---- command: running it ---- */
 
+/* Scores for any batch fit in far less; a scorer printing without end
+ * (`yes`) is stopped here instead of filling memory. */
+#define STDOUT_MAX ((gsize) 16 << 20)
+#define READ_CHUNK 65536
+
+/* One run: the shell leads its own process group; the run is over when the
+ * shell has exited and both pipes are at EOF, or at the timeout (a process
+ * that left the group may hold the pipes open forever), overflow or
+ * cancellation. Whatever ends it, the group is killed. */
 typedef struct
 {
-  GPid      pgid;
-  gboolean  finished;
-  gboolean  timed_out;
-  GBytes   *out;
-  GBytes   *err;
-  GError   *error;
+  GMainContext *context;
+  GPid          pgid;
+  gboolean      exited;
+  guint         open_pipes;
+  guint         pending;     /* async operations in flight */
+  gboolean      timed_out;
+  gboolean      overflow;
+  GCancellable *io;          /* cancels the reads and the wait when the run is over */
+  GByteArray   *out;
+  GByteArray   *err;         /* the last STDERR_TAIL bytes */
+  GError       *error;
 } CommandRun;
+
+typedef struct
+{
+  CommandRun   *run;
+  GInputStream *stream;
+  GByteArray   *into;
+} PipeRead;
 
 static void
 child_new_group (gpointer data)
@@ -391,7 +412,7 @@ child_new_group (gpointer data)
 static void
 kill_group (CommandRun *run)
 {
-  if (run->pgid > 0 && !run->finished)
+  if (run->pgid > 0)
     kill (-run->pgid, SIGKILL);
 }
 
@@ -401,27 +422,80 @@ on_timeout (gpointer data)
   CommandRun *run = data;
 
   run->timed_out = TRUE;
-  kill_group (run);
   return G_SOURCE_REMOVE;
 }
 
-/* Runs in the cancelling thread; kill() is safe to call from any thread. */
+/* Runs in the cancelling thread: wakes the run's loop, which then stops. */
 static void
 on_cancelled (GCancellable *cancellable,
               gpointer      data)
 {
-  kill_group (data);
+  CommandRun *run = data;
+
+  g_main_context_wakeup (run->context);
+}
+
+static void read_next (PipeRead *read);
+
+static void
+on_read (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  PipeRead *read = data;
+  CommandRun *run = read->run;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  gsize len = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+
+  run->pending--;
+  if (len == 0)
+    {
+      if (error != NULL && run->error == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        run->error = g_steal_pointer (&error);
+      run->open_pipes--;
+      g_free (read);
+      return;
+    }
+  g_byte_array_append (read->into, g_bytes_get_data (bytes, NULL), len);
+  if (read->into == run->err && run->err->len > STDERR_TAIL)
+    g_byte_array_remove_range (run->err, 0, run->err->len - STDERR_TAIL);
+  if (read->into == run->out && run->out->len > STDOUT_MAX)
+    run->overflow = TRUE;
+  read_next (read);
 }
 
 static void
-on_communicated (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
+read_next (PipeRead *read)
+{
+  read->run->pending++;
+  g_input_stream_read_bytes_async (read->stream, READ_CHUNK, G_PRIORITY_DEFAULT, read->run->io,
+                                   on_read, read);
+}
+
+static void
+start_read (CommandRun   *run,
+            GInputStream *stream,
+            GByteArray   *into)
+{
+  PipeRead *read = g_new0 (PipeRead, 1);
+
+  read->run = run;
+  read->stream = stream;
+  read->into = into;
+  run->open_pipes++;
+  read_next (read);
+}
+
+static void
+on_waited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
 {
   CommandRun *run = data;
 
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), result, &run->out, &run->err, &run->error);
-  run->finished = TRUE;
+  run->pending--;
+  run->exited = g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
 }
 
 static GSubprocess *
@@ -429,9 +503,9 @@ spawn_command (const char *command,
                const char *dir,
                GError    **error)
 {
+  /* stdin is /dev/null (GSubprocess's default). */
   g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autofree char *script = g_strdup_printf ("%s \"$EPD_REWARD_DIR\"", command);
   GSubprocess *process;
 
@@ -444,7 +518,16 @@ spawn_command (const char *command,
   return process;
 }
 
-/* Runs the command to completion or timeout on a private main context. */
+static gboolean
+run_over (CommandRun   *run,
+          GCancellable *cancellable)
+{
+  return (run->exited && run->open_pipes == 0) || run->timed_out || run->overflow ||
+         g_cancellable_is_cancelled (cancellable);
+}
+
+/* Runs the command to its end, timeout, overflow or cancellation on a
+ * private main context. */
 static void
 run_command (GSubprocess  *process,
              double        timeout_s,
@@ -453,12 +536,15 @@ run_command (GSubprocess  *process,
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSource) timeout = g_timeout_source_new ((guint) ceil (MIN (timeout_s, 1e6) * 1000.0));
-  g_autoptr(GBytes) no_input = g_bytes_new_static ("", 0);
   gulong cancel_handler = 0;
-  /* NULL when the command has already exited and been reaped: nothing to kill then. */
+  /* NULL when the command has already exited and been reaped. */
   const char *pid = g_subprocess_get_identifier (process);
 
+  run->context = context;
   run->pgid = pid ? (GPid) g_ascii_strtoll (pid, NULL, 10) : 0;
+  run->io = g_cancellable_new ();
+  run->out = g_byte_array_new ();
+  run->err = g_byte_array_new ();
   g_main_context_push_thread_default (context);
   g_source_set_callback (timeout, on_timeout, run, NULL);
   g_source_attach (timeout, context);
@@ -466,19 +552,38 @@ run_command (GSubprocess  *process,
    * thread cancels while it is being destroyed. Already cancelled: it runs at once. */
   if (cancellable != NULL)
     cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), run, NULL);
-  g_subprocess_communicate_async (process, no_input, NULL, on_communicated, run);
-  while (!run->finished)
+  run->pending++;
+  g_subprocess_wait_async (process, run->io, on_waited, run);
+  start_read (run, g_subprocess_get_stdout_pipe (process), run->out);
+  start_read (run, g_subprocess_get_stderr_pipe (process), run->err);
+  while (!run_over (run, cancellable))
+    g_main_context_iteration (context, TRUE);
+  /* Nothing the scorer started outlives the run; then the reads and the
+   * wait finish (cancelled) before run goes away. */
+  kill_group (run);
+  g_cancellable_cancel (run->io);
+  while (run->pending > 0)
     g_main_context_iteration (context, TRUE);
   g_cancellable_disconnect (cancellable, cancel_handler);
   g_source_destroy (timeout);
   g_main_context_pop_thread_default (context);
+  g_clear_object (&run->io);
+  run->context = NULL;
+}
+
+static void
+command_run_clear (CommandRun *run)
+{
+  g_clear_pointer (&run->out, g_byte_array_unref);
+  g_clear_pointer (&run->err, g_byte_array_unref);
+  g_clear_error (&run->error);
 }
 
 static char *
-stderr_tail (GBytes *err)
+stderr_tail (GByteArray *err)
 {
-  gsize len = 0;
-  const char *data = err ? g_bytes_get_data (err, &len) : NULL;
+  gsize len = err ? err->len : 0;
+  const char *data = err ? (const char *) err->data : NULL;
   gsize start = len > STDERR_TAIL ? len - STDERR_TAIL : 0;
   g_autofree char *tail = data ? g_utf8_make_valid (data + start, (gssize) (len - start)) : NULL;
 
@@ -493,21 +598,29 @@ check_command_run (const char   *command,
                    GCancellable *cancellable,
                    GError      **error)
 {
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (run->timed_out)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
-                   "reward command '%s' did not finish within %g s and was killed", command, timeout_s);
+                   "reward command '%s' did not finish within %g s (or something it started kept its "
+                   "output open) and was killed", command, timeout_s);
       return FALSE;
     }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  if (run->overflow)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
+                   "reward command '%s' wrote more than %" G_GSIZE_FORMAT " MiB to its standard output "
+                   "and was killed", command, STDOUT_MAX >> 20);
+      return FALSE;
+    }
   if (run->error != NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&run->error),
                                   "reward command '%s': ", command);
       return FALSE;
     }
-  if (!g_subprocess_get_successful (process))
+  if (!run->exited || !g_subprocess_get_successful (process))
     {
       g_autofree char *tail = stderr_tail (run->err);
 
@@ -573,7 +686,7 @@ parse_scores (const char *text,
 static gboolean
 read_scores (const char *command,
              const char *dir,
-             GBytes     *out_bytes,
+             GByteArray *out_bytes,
              gsize       batch,
              double     *out,
              GError    **error)
@@ -591,7 +704,7 @@ read_scores (const char *command,
       return parse_scores (contents, len, source, batch, out, error);
     }
   source = g_strdup_printf ("the output of reward command '%s'", command);
-  contents = out_bytes ? g_strndup (g_bytes_get_data (out_bytes, &len), g_bytes_get_size (out_bytes)) : g_strdup ("");
+  contents = out_bytes ? g_strndup ((const char *) out_bytes->data, out_bytes->len) : g_strdup ("");
   return parse_scores (contents, strlen (contents), source, batch, out, error);
 }
 
@@ -619,9 +732,7 @@ score_command (EpdReward    *reward,
       ok = check_command_run (term->command, process, &run, reward->timeout_s, cancellable, error) &&
            read_scores (term->command, dir, run.out, batch, out, error);
     }
-  g_clear_pointer (&run.out, g_bytes_unref);
-  g_clear_pointer (&run.err, g_bytes_unref);
-  g_clear_error (&run.error);
+  command_run_clear (&run);
   remove_tree (dir);
   return ok;
 }

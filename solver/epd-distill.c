@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* epd-distill.c: Stage 1, distilling EPD / EPD-Plugin tables (see epd-distill.h). */
 #include "epd-distill.h"
+#include "epd-memory.h"
 
 #include <math.h>
 #include <string.h>
@@ -552,6 +553,7 @@ student_run (const Student *st,
              double        *per_step,
              double        *loss,
              Coefs         *grad,
+             double        *x_final,
              GError       **error)
 {
   gsize nd = B * st->dim;
@@ -586,6 +588,8 @@ student_run (const Student *st,
       n_hist = MIN (n_hist + 1, 3);
       memcpy (x, x_next, nd * sizeof (double));
     }
+  if (ok && x_final != NULL)
+    memcpy (x_final, x, nd * sizeof (double));
   for (guint i = 0; i < 4; i++)
     g_free (hist[i]);
   return ok;
@@ -614,6 +618,20 @@ epd_distill_options_init (EpdDistillOptions *self)
   self->val_seed = 1;
   self->teacher_rtol = EPD_DISTILL_DEFAULT_RTOL;
   self->loss = EPD_DISTILL_DEFAULT_LOSS;
+  self->final_iterations = EPD_DISTILL_FINAL_AUTO;
+  self->final_n_train = EPD_DISTILL_DEFAULT_FINAL_N_TRAIN;
+  self->final_batch = EPD_DISTILL_DEFAULT_FINAL_BATCH;
+  self->final_lr = EPD_DISTILL_DEFAULT_FINAL_LR;
+  self->final_patience = EPD_DISTILL_DEFAULT_FINAL_PATIENCE;
+}
+
+guint
+epd_distill_final_iterations (const EpdDistillOptions *self,
+                              guint                    dim)
+{
+  if (self->final_iterations != EPD_DISTILL_FINAL_AUTO)
+    return self->final_iterations;
+  return dim <= EPD_DISTILL_FINAL_AUTO_MAX_DIM ? EPD_DISTILL_DEFAULT_FINAL_ITERATIONS : 0;
 }
 
 EpdDistillOptions *
@@ -685,6 +703,10 @@ epd_distill_options_validate (const EpdDistillOptions *o,
     bad = "training and validation seeds must differ";
   else if (!(o->teacher_rtol > 0 && o->teacher_rtol < 1))
     bad = "the teacher tolerance must lie in (0, 1)";
+  else if (o->final_iterations > 0 &&
+           (o->final_n_train < 1 || o->final_batch < 1 || o->final_batch > o->final_n_train ||
+            !(o->final_lr > 0 && isfinite (o->final_lr)) || o->final_patience < 1))
+    bad = "the final stage needs noises, a batch no larger than them, a positive rate and patience";
   if (bad != NULL)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "distillation: %s", bad);
@@ -744,7 +766,7 @@ epd_distill_loss_grad (EpdDenoiser             *denoiser,
   coefs_from_params (o, theta, &value);
   student_init (&st, denoiser, o, grid, &value, grad != NULL);
   ok = student_run (&st, x_init, teacher_states, batch, NULL, &total,
-                    grad ? &cgrad : NULL, error);
+                    grad ? &cgrad : NULL, NULL, error);
   g_object_unref (st.denoiser);
   if (ok && grad != NULL)
     coefs_grad_to_params (o, theta, &value, &cgrad, grad);
@@ -752,6 +774,85 @@ epd_distill_loss_grad (EpdDenoiser             *denoiser,
     *loss = total;
   g_free (value.r);
   g_free (cgrad.r);
+  return ok;
+}
+
+/* Mean L2 distance of the final samples at theta (the student's coefficients
+ * are rewritten in place). */
+static gboolean
+final_error_at (Student                 *st,
+                const EpdDistillOptions *o,
+                const double            *theta,
+                const double            *x_init,
+                const double            *y,
+                gsize                    B,
+                double                  *x_out,
+                double                  *err,
+                GError                 **error)
+{
+  coefs_from_params (o, theta, &st->coefs);
+  if (!student_run (st, x_init, NULL, B, NULL, NULL, NULL, x_out, error))
+    return FALSE;
+  *err = mean_distance (x_out, y, B, st->dim);
+  return TRUE;
+}
+
+/* Whether raw parameter i moves the table (a disabled scale's does not). */
+static gboolean
+param_active (const EpdDistillOptions *o,
+              gsize                    i)
+{
+  gsize n = (gsize) o->steps * o->n_points;
+
+  if (i >= 3 * n)
+    return o->scale_time_range > 0;
+  if (i >= 2 * n)
+    return o->scale_dir_range > 0;
+  return TRUE;
+}
+
+gboolean
+epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
+                             const EpdDistillOptions *o,
+                             const double            *theta,
+                             const double            *x_init,
+                             const double            *teacher_final,
+                             gsize                    batch,
+                             double                  *loss,
+                             double                  *grad,
+                             GError                 **error)
+{
+  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  g_autofree double *grid = epd_schedule_grid (&o->schedule, o->steps, error);
+  g_autofree double *x_out = NULL;
+  g_autofree double *probe = NULL;
+  Coefs value;
+  Student st;
+  gboolean ok;
+
+  if (grid == NULL)
+    return FALSE;
+  x_out = g_new (double, batch * epd_denoiser_get_dim (denoiser));
+  probe = g_memdup2 (theta, n_par * sizeof (double));
+  coefs_init (&value, n);
+  student_init (&st, denoiser, o, grid, &value, FALSE);
+  ok = final_error_at (&st, o, theta, x_init, teacher_final, batch, x_out, loss, error);
+  for (gsize i = 0; ok && grad != NULL && i < n_par; i++)
+    {
+      double up = 0.0, down = 0.0;
+
+      grad[i] = 0.0;
+      if (!param_active (o, i))
+        continue;
+      probe[i] = theta[i] + EPD_DISTILL_FINAL_FD_STEP;
+      ok = final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &up, error);
+      probe[i] = theta[i] - EPD_DISTILL_FINAL_FD_STEP;
+      ok = ok && final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &down, error);
+      probe[i] = theta[i];
+      grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
+    }
+  g_object_unref (st.denoiser);
+  g_free (value.r);
   return ok;
 }
 
@@ -800,7 +901,7 @@ epd_distill_table_error (EpdDenoiser    *denoiser,
       c.st[i] = table->scale_time ? table->scale_time[i] : 1.0;
     }
   student_init (&st, denoiser, &o, grid, &c, FALSE);
-  ok = student_run (&st, x_init, teacher_states, batch, steps_err, NULL, NULL, error);
+  ok = student_run (&st, x_init, teacher_states, batch, steps_err, NULL, NULL, NULL, error);
   g_object_unref (st.denoiser);
   g_free (c.r);
   if (!ok)
@@ -902,6 +1003,17 @@ typedef struct
   guint                    invalid_validations;
   gint64                   start_us;
   gint64                   train_start_us;
+  /* The final stage (final_run): the step-wise stage's records are kept here. */
+  gboolean                 final_run;
+  guint                    since_best;     /* validations since the last new best */
+  gboolean                 stopped_early;
+  const char              *best_stage;
+  GArray                  *stepwise_loss;
+  GArray                  *stepwise_val_iterations;
+  GArray                  *stepwise_val_errors;
+  guint                    stepwise_done;
+  guint                    stepwise_best_iteration;
+  double                   final_start_val;
   EpdDistillProgressFunc   progress;
   gpointer                 user_data;
 } Distill;
@@ -923,6 +1035,24 @@ distill_free (Distill *d)
   g_clear_pointer (&d->loss_curve, g_array_unref);
   g_clear_pointer (&d->val_iterations, g_array_unref);
   g_clear_pointer (&d->val_errors, g_array_unref);
+  g_clear_pointer (&d->stepwise_loss, g_array_unref);
+  g_clear_pointer (&d->stepwise_val_iterations, g_array_unref);
+  g_clear_pointer (&d->stepwise_val_errors, g_array_unref);
+}
+
+/* The teacher's states of every training and validation noise at every step,
+ * a batch of targets, and the solves: checked before any of it is allocated. */
+static gboolean
+distill_check_memory (const EpdDistillOptions  *o,
+                      guint                     dim,
+                      guint                     batch,
+                      GError                  **error)
+{
+  g_autofree char *what = g_strdup_printf ("distillation of %u training and %u validation noises of %u values",
+                                           o->n_train, o->n_val, dim);
+  guint64 rows = (guint64) o->n_train + o->n_val + batch;
+
+  return epd_memory_check (what, rows * dim, sizeof (double) * (o->steps + 2 * (guint64) o->n_points + 12), error);
 }
 
 static void
@@ -961,11 +1091,15 @@ distill_report (Distill    *d,
 
   if (d->progress == NULL)
     return;
+  if (d->final_run && g_strcmp0 (phase, "training") == 0)
+    p.phase = "final";
   if (d->val_errors->len > 0)
     {
       p.val_error = g_array_index (d->val_errors, double, d->val_errors->len - 1);
       p.val_per_step = d->last_per_step;
     }
+  else if (d->final_run)
+    p.val_error = d->final_start_val;  /* before the final stage's first validation */
   p.elapsed_s = (now - d->start_us) / 1e6;
   if (d->done > 0)
     p.remaining_s = (now - d->train_start_us) / 1e6 / d->done * (d->o->iterations - d->done);
@@ -1047,12 +1181,15 @@ distill_validate (Distill *d,
   g_array_append_val (d->val_iterations, d->done);
   g_array_append_val (d->val_errors, err);
   memcpy (d->last_per_step, per_step, d->o->steps * sizeof (double));
-  if (d->val_errors->len == 1)
+  if (d->val_errors->len == 1 && !d->final_run)
     d->initial_val = err;
+  d->since_best++;
   if (isnan (d->best_val) || err < d->best_val)
     {
+      d->since_best = 0;
       d->best_val = err;
       d->best_iteration = d->done;
+      d->best_stage = d->final_run ? "final" : "step-wise";
       memcpy (d->best_theta, d->theta, d->n_par * sizeof (double));
       memcpy (d->best_per_step, per_step, d->o->steps * sizeof (double));
     }
@@ -1114,6 +1251,24 @@ val_every (const EpdDistillOptions *o)
   return CLAMP (o->iterations / 20, 1, EPD_DISTILL_MAX_VAL_EVERY);
 }
 
+/* This iteration's loss and gradient: the step-by-step loss, or in the final
+ * stage the final error (the batch's teacher states end with the final ones). */
+static gboolean
+distill_loss_grad (Distill *d,
+                   double  *loss,
+                   GError **error)
+{
+  const EpdDistillOptions *o = d->o;
+  gsize nd = d->batch * d->dim;
+
+  if (d->final_run)
+    return epd_distill_final_loss_grad (d->denoiser, o, d->theta, d->batch_x,
+                                        d->batch_target + (o->steps - 1) * nd, d->batch,
+                                        loss, d->grad, error);
+  return epd_distill_loss_grad (d->denoiser, o, d->theta, d->batch_x, d->batch_target,
+                                d->batch, loss, d->grad, error);
+}
+
 /* Iterates until done or cancelled (not an error: the best table is kept). */
 static gboolean
 distill_train (Distill      *d,
@@ -1128,8 +1283,7 @@ distill_train (Distill      *d,
       double loss;
 
       distill_gather_batch (d);
-      if (!epd_distill_loss_grad (d->denoiser, o, d->theta, d->batch_x, d->batch_target,
-                                  d->batch, &loss, d->grad, error))
+      if (!distill_loss_grad (d, &loss, error))
         return FALSE;
       /* A diverging minibatch must not poison the parameters: skip it, and say so. */
       if (epd_first_non_finite (d->grad, d->n_par) < 0 && isfinite (loss))
@@ -1141,11 +1295,92 @@ distill_train (Distill      *d,
       if ((d->done % val_every (o) == 0 || d->done == o->iterations) && !distill_validate (d, error))
         return FALSE;
       distill_report (d, "training", loss);
+      if (d->final_run && d->since_best >= o->final_patience)
+        {
+          d->stopped_early = TRUE;
+          break;
+        }
     }
   /* Cancelled between validations: the iterations since the last one count too. */
   if (d->done > d->last_validated && !distill_validate (d, error))
     return FALSE;
   return TRUE;
+}
+
+/* Swaps the records of the step-wise stage out, so that the final stage's curves
+ * start empty. */
+static void
+distill_stash_stepwise (Distill *d)
+{
+  d->stepwise_loss = g_steal_pointer (&d->loss_curve);
+  d->stepwise_val_iterations = g_steal_pointer (&d->val_iterations);
+  d->stepwise_val_errors = g_steal_pointer (&d->val_errors);
+  d->loss_curve = g_array_new (FALSE, FALSE, sizeof (double));
+  d->val_iterations = g_array_new (FALSE, FALSE, sizeof (guint));
+  d->val_errors = g_array_new (FALSE, FALSE, sizeof (double));
+  d->stepwise_done = d->done;
+  d->stepwise_best_iteration = d->best_iteration;
+  d->final_start_val = d->best_val;
+}
+
+/* The final stage's training set, minibatch buffers and fresh Adam moments,
+ * starting from the best parameters so far. */
+static void
+distill_final_reset (Distill                 *d,
+                     const EpdDistillOptions *stage)
+{
+  gsize nd = (gsize) stage->batch * d->dim;
+
+  g_free (d->train_x);
+  g_clear_pointer (&d->train_target, g_free);
+  g_free (d->batch_x);
+  g_free (d->batch_target);
+  g_free (d->order);
+  d->batch = stage->batch;
+  d->batch_x = g_new (double, nd);
+  d->batch_target = g_new (double, stage->steps * nd);
+  d->order = g_new (guint, stage->n_train);
+  for (guint i = 0; i < stage->n_train; i++)
+    d->order[i] = i;
+  d->train_x = epd_distill_initial_states (stage, stage->train_seed, stage->n_train, d->dim);
+  memcpy (d->theta, d->best_theta, d->n_par * sizeof (double));
+  memset (d->adam_m, 0, 2 * d->n_par * sizeof (double));  /* m and v are adjacent */
+  d->final_run = TRUE;
+  d->done = d->cursor = d->since_best = d->last_validated = 0;
+}
+
+/* The final stage (see EpdDistillOptions): d->o points to the stage's own
+ * settings while it runs. A cancel during its teacher solve keeps the best table. */
+static gboolean
+distill_final (Distill      *d,
+               GCancellable *cancellable,
+               GError      **error)
+{
+  const EpdDistillOptions *o = d->o;
+  EpdDistillOptions stage = *o;
+  g_autoptr(GError) local = NULL;
+  gboolean ok;
+
+  stage.n_train = o->final_n_train;
+  stage.batch = o->final_batch;
+  stage.iterations = epd_distill_final_iterations (o, d->dim);
+  stage.learning_rate = o->final_lr;
+  stage.lr_final = 0.01 * o->final_lr;
+  stage.val_every = EPD_DISTILL_FINAL_VAL_EVERY;
+  distill_stash_stepwise (d);
+  distill_final_reset (d, &stage);
+  d->o = &stage;
+  distill_report (d, "teacher", NAN);
+  d->train_target = epd_distill_teacher_states (d->denoiser, &stage, d->train_x, stage.n_train,
+                                                cancellable, &local);
+  if (d->train_target != NULL)
+    ok = distill_train (d, cancellable, &local);
+  else
+    ok = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  d->o = o;
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
 }
 
 static JsonArray *
@@ -1168,6 +1403,38 @@ uint_array (const GArray *v)
   for (guint i = 0; i < v->len; i++)
     json_array_add_int_element (a, g_array_index (v, guint, i));
   return a;
+}
+
+static void
+set_curves (JsonObject   *m,
+            const GArray *loss,
+            const GArray *val_iterations,
+            const GArray *val_errors)
+{
+  json_object_set_array_member (m, "loss_curve", double_array ((double *) loss->data, loss->len));
+  json_object_set_array_member (m, "val_iterations", uint_array (val_iterations));
+  json_object_set_array_member (m, "val_curve",
+                                double_array ((double *) val_errors->data, val_errors->len));
+}
+
+static JsonObject *
+final_metadata (Distill *d)
+{
+  const EpdDistillOptions *o = d->o;
+  JsonObject *f = json_object_new ();
+
+  json_object_set_string_member (f, "loss", "mean L2 distance of the final samples to the teacher's");
+  json_object_set_string_member (f, "gradients", "central differences of the table parameters");
+  json_object_set_int_member (f, "n_train", o->final_n_train);
+  json_object_set_int_member (f, "batch", o->final_batch);
+  json_object_set_int_member (f, "iterations", epd_distill_final_iterations (o, d->dim));
+  json_object_set_int_member (f, "iterations_done", d->done);
+  json_object_set_double_member (f, "learning_rate", o->final_lr);
+  json_object_set_int_member (f, "patience", o->final_patience);
+  json_object_set_boolean_member (f, "stopped_early", d->stopped_early);
+  epd_json_object_set_number (f, "val_error_start", d->final_start_val);
+  set_curves (f, d->loss_curve, d->val_iterations, d->val_errors);
+  return f;
 }
 
 static void
@@ -1195,9 +1462,10 @@ distill_metadata (Distill        *d,
   json_object_set_int_member (m, "val_seed", o->val_seed);
   json_object_set_int_member (m, "n_train", o->n_train);
   json_object_set_int_member (m, "n_val", o->n_val);
-  json_object_set_int_member (m, "batch", d->batch);
+  /* The step-wise stage's (the final stage records its own). */
+  json_object_set_int_member (m, "batch", o->batch ? o->batch : o->n_train);
   json_object_set_int_member (m, "iterations", o->iterations);
-  json_object_set_int_member (m, "iterations_done", d->done);
+  json_object_set_int_member (m, "iterations_done", d->final_run ? d->stepwise_done : d->done);
   json_object_set_int_member (m, "updates_skipped_non_finite", d->skipped);
   json_object_set_int_member (m, "invalid_validations", d->invalid_validations);
   json_object_set_string_member (m, "optimizer", "adam, cosine learning rate");
@@ -1205,39 +1473,40 @@ distill_metadata (Distill        *d,
   json_object_set_double_member (m, "lr_final", o->lr_final);
   json_object_set_double_member (m, "scale_dir_range", o->scale_dir_range);
   json_object_set_double_member (m, "scale_time_range", o->scale_time_range);
-  json_object_set_array_member (m, "loss_curve",
-                                double_array ((double *) d->loss_curve->data, d->loss_curve->len));
-  json_object_set_array_member (m, "val_iterations", uint_array (d->val_iterations));
-  json_object_set_array_member (m, "val_curve",
-                                double_array ((double *) d->val_errors->data, d->val_errors->len));
+  set_curves (m, d->final_run ? d->stepwise_loss : d->loss_curve,
+              d->final_run ? d->stepwise_val_iterations : d->val_iterations,
+              d->final_run ? d->stepwise_val_errors : d->val_errors);
   epd_json_object_set_number (m, "val_error_initial", d->initial_val);
   epd_json_object_set_number (m, "val_error", d->best_val);
   json_object_set_int_member (m, "best_iteration", d->best_iteration);
+  json_object_set_string_member (m, "best_stage", d->best_stage ? d->best_stage : "none");
+  if (d->final_run)
+    json_object_set_object_member (m, "final_stage", final_metadata (d));
   json_object_set_array_member (m, "val_error_per_step", double_array (d->best_per_step, o->steps));
   json_object_set_double_member (m, "wall_time_s", (g_get_monotonic_time () - d->start_us) / 1e6);
   json_object_set_boolean_member (m, "cancelled", cancelled);
 }
 
-EpdTable *
-epd_distill_run (EpdDenoiser             *denoiser,
-                 const EpdDistillOptions *options,
-                 EpdDistillProgressFunc   progress,
-                 gpointer                 user_data,
-                 GCancellable            *cancellable,
-                 GError                 **error)
+/* One distillation on the options' own grid: the step-wise stage, then the final one. */
+static EpdTable *
+distill_once (EpdDenoiser             *denoiser,
+              const EpdDistillOptions *options,
+              EpdDistillProgressFunc   progress,
+              gpointer                 user_data,
+              GCancellable            *cancellable,
+              GError                 **error)
 {
   Distill d = { 0 };
   EpdTable *table = NULL;
   g_autoptr(EpdTable) uniform = NULL;
 
-  g_return_val_if_fail (EPD_IS_DENOISER (denoiser), NULL);
-  if (!epd_distill_options_validate (options, error))
-    return NULL;
   d.denoiser = denoiser;
   d.o = options;
   d.dim = epd_denoiser_get_dim (denoiser);
   d.n_par = epd_distill_n_params (options);
   d.batch = options->batch ? options->batch : options->n_train;
+  if (!distill_check_memory (options, d.dim, d.batch, error))
+    return NULL;
   d.progress = progress;
   d.user_data = user_data;
   d.start_us = g_get_monotonic_time ();
@@ -1248,7 +1517,9 @@ epd_distill_run (EpdDenoiser             *denoiser,
   params_project (options, d.theta);
   if (distill_teacher (&d, cancellable, error) &&
       distill_validate (&d, error) &&
-      distill_train (&d, cancellable, error))
+      distill_train (&d, cancellable, error) &&
+      (epd_distill_final_iterations (options, d.dim) == 0 || g_cancellable_is_cancelled (cancellable) ||
+       distill_final (&d, cancellable, error)))
     {
       gboolean cancelled = g_cancellable_is_cancelled (cancellable);
 
@@ -1257,6 +1528,141 @@ epd_distill_run (EpdDenoiser             *denoiser,
     }
   distill_free (&d);
   return table;
+}
+
+/* The step-wise stage's records of the chosen grid, carried over to the table
+ * that the final stage (run as a second, step-less distillation) returns. */
+static void
+copy_stepwise_metadata (JsonObject *to,
+                        JsonObject *from)
+{
+  static const char *const names[] = {
+    "n_train", "batch", "iterations", "iterations_done", "learning_rate", "lr_final",
+    "loss_curve", "val_iterations", "val_curve", "val_error_initial",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (json_object_has_member (from, names[i]))
+      json_object_set_member (to, names[i], json_node_copy (json_object_get_member (from, names[i])));
+  if (g_strcmp0 (json_object_get_string_member_with_default (to, "best_stage", ""), "final") != 0)
+    json_object_set_member (to, "best_iteration",
+                            json_node_copy (json_object_get_member (from, "best_iteration")));
+}
+
+static const EpdScheduleKind search_kinds[] = {
+  EPD_SCHEDULE_POLYNOMIAL, EPD_SCHEDULE_LOGSNR, EPD_SCHEDULE_TIME_UNIFORM,
+};
+
+/* The step-wise stage on every grid of search_kinds; returns the table with the
+ * lowest validation error and records each grid's in tried. A cancel keeps the
+ * best so far. */
+static EpdTable *
+distill_search_grids (EpdDenoiser             *denoiser,
+                      const EpdDistillOptions *options,
+                      EpdDistillProgressFunc   progress,
+                      gpointer                 user_data,
+                      GCancellable            *cancellable,
+                      JsonArray               *tried,
+                      GError                 **error)
+{
+  EpdDistillOptions c = *options;
+  EpdTable *best = NULL;
+
+  c.search_schedule = FALSE;
+  c.final_iterations = 0;
+  c.teacher_train = c.teacher_val = NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (search_kinds) && !g_cancellable_is_cancelled (cancellable); i++)
+    {
+      g_autoptr(GError) local = NULL;
+      EpdTable *t;
+      JsonObject *entry;
+
+      epd_schedule_init (&c.schedule, search_kinds[i]);
+      c.schedule.sigma_min = options->schedule.sigma_min;
+      c.schedule.sigma_max = options->schedule.sigma_max;
+      t = distill_once (denoiser, &c, progress, user_data, cancellable, &local);
+      if (t == NULL)
+        {
+          if (best != NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            break;
+          g_clear_pointer (&best, epd_table_free);
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "schedule", epd_schedule_kind_to_string (search_kinds[i]));
+      json_object_set_member (entry, "val_error",
+                              json_node_copy (json_object_get_member (t->metadata, "val_error")));
+      json_array_add_object_element (tried, entry);
+      if (best == NULL || json_object_get_double_member (t->metadata, "val_error") <
+                          json_object_get_double_member (best->metadata, "val_error"))
+        {
+          g_clear_pointer (&best, epd_table_free);
+          best = g_steal_pointer (&t);
+        }
+      g_clear_pointer (&t, epd_table_free);
+    }
+  return best;
+}
+
+/* search_schedule: the step-wise stage on each grid, then the final stage from
+ * the best of them (on its grid). */
+static EpdTable *
+distill_with_search (EpdDenoiser             *denoiser,
+                     const EpdDistillOptions *options,
+                     EpdDistillProgressFunc   progress,
+                     gpointer                 user_data,
+                     GCancellable            *cancellable,
+                     GError                 **error)
+{
+  gint64 start_us = g_get_monotonic_time ();
+  JsonArray *tried = json_array_new ();
+  g_autoptr(EpdTable) best = distill_search_grids (denoiser, options, progress, user_data,
+                                                   cancellable, tried, error);
+  EpdDistillOptions c = *options;
+  EpdTable *table;
+
+  if (best == NULL || g_cancellable_is_cancelled (cancellable) ||
+      epd_distill_final_iterations (options, epd_denoiser_get_dim (denoiser)) == 0)
+    {
+      if (best != NULL)
+        json_object_set_array_member (best->metadata, "schedule_search", tried);
+      else
+        json_array_unref (tried);
+      return g_steal_pointer (&best);
+    }
+  c.search_schedule = FALSE;
+  c.schedule = best->schedule;
+  c.init = best;
+  c.iterations = 0;
+  c.teacher_train = c.teacher_val = NULL;
+  table = distill_once (denoiser, &c, progress, user_data, cancellable, error);
+  if (table == NULL)
+    {
+      json_array_unref (tried);
+      return NULL;
+    }
+  copy_stepwise_metadata (table->metadata, best->metadata);
+  json_object_set_array_member (table->metadata, "schedule_search", tried);
+  /* The whole run, every grid included. */
+  json_object_set_double_member (table->metadata, "wall_time_s", (g_get_monotonic_time () - start_us) / 1e6);
+  return table;
+}
+
+EpdTable *
+epd_distill_run (EpdDenoiser             *denoiser,
+                 const EpdDistillOptions *options,
+                 EpdDistillProgressFunc   progress,
+                 gpointer                 user_data,
+                 GCancellable            *cancellable,
+                 GError                 **error)
+{
+  g_return_val_if_fail (EPD_IS_DENOISER (denoiser), NULL);
+  if (!epd_distill_options_validate (options, error))
+    return NULL;
+  if (options->search_schedule)
+    return distill_with_search (denoiser, options, progress, user_data, cancellable, error);
+  return distill_once (denoiser, options, progress, user_data, cancellable, error);
 }
 
 static void

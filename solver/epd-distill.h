@@ -69,11 +69,31 @@ typedef struct
    * must outlive the run (also an async one). NULL: solved here. */
   const double   *teacher_train;
   const double   *teacher_val;
+  /* The final stage: from the step-wise stage's best table, Adam on the mean L2
+   * error of the FINAL sample (the benchmark's metric) over final_n_train noises
+   * (minibatches of final_batch), gradients by central differences of the table
+   * parameters, validated every EPD_DISTILL_FINAL_VAL_EVERY iterations on the
+   * validation noises and stopped after final_patience validations without a new
+   * best. 0 iterations skips it; EPD_DISTILL_FINAL_AUTO (the default) runs
+   * EPD_DISTILL_DEFAULT_FINAL_ITERATIONS on models of dimension up to
+   * EPD_DISTILL_FINAL_AUTO_MAX_DIM and skips it on larger ones, whose forward
+   * runs (2 per parameter an iteration) would cost minutes to hours. */
+  guint           final_iterations;
+  guint           final_n_train;
+  guint           final_batch;
+  double          final_lr;          /* Adam's peak rate, cosine-decayed to 1 % of it */
+  guint           final_patience;
+  /* Distil the step-wise stage on the polynomial, log-SNR and time-uniform grids
+   * (schedule's sigma range) and keep the one with the lowest validation error;
+   * the final stage then runs on that grid only. The init table, if any, seeds
+   * every grid. */
+  gboolean        search_schedule;
 } EpdDistillOptions;
 
 typedef struct
 {
-  const char   *phase;           /* "teacher" or "training" */
+  const char   *phase;           /* "teacher", "training" (the step-wise stage) or "final"
+                                  * (the final stage; iteration and iterations count its own) */
   guint         iteration;       /* iterations done */
   guint         iterations;
   double        loss;            /* this iteration's training loss, averaged over the steps: mean L2
@@ -95,16 +115,24 @@ typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
 /* The defaults of the training settings, in one place: epd_distill_options_init()
  * and the command-line options (whose --help quotes them) both use these. */
 #define EPD_DISTILL_DEFAULT_N_TRAIN     32
-#define EPD_DISTILL_DEFAULT_N_VAL       32
+#define EPD_DISTILL_DEFAULT_N_VAL       128
 #define EPD_DISTILL_DEFAULT_ITERATIONS  2000
 #define EPD_DISTILL_DEFAULT_LR          0.2
 #define EPD_DISTILL_DEFAULT_LR_FINAL    0.001
 #define EPD_DISTILL_DEFAULT_MAX_ORDER   4
-#define EPD_DISTILL_DEFAULT_SCALE_DIR   0
-#define EPD_DISTILL_DEFAULT_SCALE_TIME  0
+#define EPD_DISTILL_DEFAULT_SCALE_DIR   0.5
+#define EPD_DISTILL_DEFAULT_SCALE_TIME  0.5
 #define EPD_DISTILL_DEFAULT_RTOL        1e-6
 #define EPD_DISTILL_DEFAULT_LOSS        EPD_DISTILL_LOSS_SQUARED
 #define EPD_DISTILL_DEFAULT_LOSS_NAME   squared
+#define EPD_DISTILL_DEFAULT_FINAL_ITERATIONS 200
+#define EPD_DISTILL_DEFAULT_FINAL_N_TRAIN    256
+#define EPD_DISTILL_DEFAULT_FINAL_BATCH      256
+#define EPD_DISTILL_DEFAULT_FINAL_LR         0.1
+#define EPD_DISTILL_DEFAULT_FINAL_PATIENCE   10
+#define EPD_DISTILL_FINAL_VAL_EVERY          10
+#define EPD_DISTILL_FINAL_AUTO               G_MAXUINT
+#define EPD_DISTILL_FINAL_AUTO_MAX_DIM       256
 /* Validation runs at most this many iterations apart (and after a cancel). */
 #define EPD_DISTILL_MAX_VAL_EVERY       100
 /* r = sigmoid(p) is kept in [EPD_DISTILL_R_MIN, 1 - EPD_DISTILL_R_MIN], so that an
@@ -114,14 +142,18 @@ typedef void (*EpdDistillProgressFunc) (const EpdDistillProgress *progress,
 /* Defaults: EPD, 4 steps, K = 2, AFS, order 4, and the EPD_DISTILL_DEFAULT_* values;
  * seeds 0 and 1. */
 void               epd_distill_options_init (EpdDistillOptions       *self);
+/* The final stage's iterations for a model of dimension dim (resolves EPD_DISTILL_FINAL_AUTO). */
+guint              epd_distill_final_iterations (const EpdDistillOptions *self,
+                                                 guint                    dim);
 /* Deep copies for a GTask's data (the model spec and the initial table are copied). */
 EpdDistillOptions *epd_distill_options_copy (const EpdDistillOptions *self);
 void               epd_distill_options_free (EpdDistillOptions       *self);
 gboolean           epd_distill_options_validate (const EpdDistillOptions *self,
                                                  GError                 **error);
 
-/* Distils a table; returns the table with the lowest validation error seen.
- * Cancelling during training validates the current parameters once more (so the
+/* Distils a table: the step-wise stage, then the final stage (if
+ * final_iterations > 0 and not cancelled); returns the table with the lowest
+ * validation error seen in either. Cancelling during training validates the current parameters once more (so the
  * iterations done so far count) and returns the best table, with metadata
  * "cancelled": true (so a GTask running it should not check the cancellable
  * itself); cancelling during the teacher solve returns NULL with
@@ -172,6 +204,20 @@ gboolean           epd_distill_loss_grad    (EpdDenoiser             *denoiser,
                                              double                  *loss,
                                              double                  *grad,
                                              GError                 **error);
+/* The final stage's loss: the mean L2 distance of the final samples from noises
+ * x_init to the teacher's final samples teacher_final [batch][dim], and its
+ * gradient (n_params entries; those of disabled scales are 0) by central
+ * differences of step EPD_DISTILL_FINAL_FD_STEP in theta. Deterministic. */
+#define EPD_DISTILL_FINAL_FD_STEP 1e-5
+gboolean           epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
+                                                const EpdDistillOptions *options,
+                                                const double            *theta,
+                                                const double            *x_init,
+                                                const double            *teacher_final,
+                                                gsize                    batch,
+                                                double                  *loss,
+                                                double                  *grad,
+                                                GError                 **error);
 /* The table that raw parameters theta stand for (metadata empty). */
 EpdTable          *epd_distill_table_from_params (const EpdDistillOptions *options,
                                                   const double            *theta);

@@ -35,5 +35,13 @@ gboolean   epd_file_write_atomic  (const char  *path,
                                    const void  *data,
                                    gssize       length,
                                    GError     **error);
+/* An output path that an atomic write may replace (epd-file-output.c): absent
+ * or a regular file, in a writable folder. Symbolic links, FIFOs, devices
+ * and folders are refused. */
+gboolean   epd_file_check_output  (const char  *path,
+                                   GError     **error);
+/* Whether two paths name the same file (the same inode when both exist). */
+gboolean   epd_file_same          (const char  *a,
+                                   const char  *b);
 
 G_END_DECLS

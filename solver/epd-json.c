@@ -70,6 +70,8 @@ epd_json_save (JsonNode    *root,
   g_autofree char *text = NULL;
   gsize length;
 
+  if (!epd_file_check_output (path, error))
+    return FALSE;
   text = epd_json_to_data (root, TRUE, &length);
   if (!epd_file_write_atomic (path, text, length, error))
     return FALSE;
@@ -159,6 +161,8 @@ epd_json_parse (const char  *data,
       g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "%s: empty JSON document", source);
       return NULL;
     }
+  if (!epd_json_check_node (root, source, error))
+    return NULL;
   return json_node_ref (root);
 }
 

@@ -46,6 +46,11 @@ void        epd_json_array_add_number  (JsonArray  *array,
 /* TRUE for a number (integer or double) or null (*value = NaN). */
 gboolean    epd_json_node_get_number   (JsonNode   *node,
                                         double     *value);
+/* Finite numbers and valid UTF-8 strings and member names only: what
+ * epd_json_to_data() writes back as JSON. epd_json_parse() checks this. */
+gboolean    epd_json_check_node       (JsonNode    *node,
+                                       const char  *source,
+                                       GError     **error);
 
 /* A copy that shares nothing with object (json_node_copy() shares members). */
 JsonObject *epd_json_object_deep_copy (JsonObject *object);

@@ -11,4 +11,12 @@ void epd_bytes_append_le (GByteArray *out,
                           guint64     v,
                           guint       size);
 
+/* The ndim and shape ([4]) of an .npy's header, without reading its data:
+ * lets a reader refuse a shape before converting (and allocating) it. */
+gboolean epd_npy_peek_shape (const guint8  *bytes,
+                             gsize          len,
+                             guint         *ndim,
+                             gsize         *shape,
+                             GError       **error);
+
 G_END_DECLS

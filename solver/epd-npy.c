@@ -412,7 +412,7 @@ string_to_node (const NpyHeader  *h,
     {
       text = g_strndup ((const char *) h->data, h->itemsize);
       if (!g_utf8_validate (text, -1, NULL))
-        text = NULL;
+        g_clear_pointer (&text, g_free);
     }
   else
     {
@@ -590,7 +590,25 @@ epd_npy_save (const EpdArray  *array,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
+  if (!epd_file_check_output (path, error))
+    return FALSE;
   if (!epd_file_write_atomic (path, data, len, error))
     return FALSE;
+  return TRUE;
+}
+
+gboolean
+epd_npy_peek_shape (const guint8  *bytes,
+                    gsize          len,
+                    guint         *ndim,
+                    gsize         *shape,
+                    GError       **error)
+{
+  NpyHeader h;
+
+  if (!read_header (bytes, len, &h, error))
+    return FALSE;
+  *ndim = h.ndim;
+  memcpy (shape, h.shape, sizeof h.shape);
   return TRUE;
 }

@@ -53,6 +53,11 @@ GBytes    *epd_npy_serialize_scalar (JsonNode       *value);
  * (npy bytes). */
 GHashTable *epd_npz_parse       (GBytes         *zip,
                                  GError        **error);
+/* The same, refusing any member over max_member bytes uncompressed before
+ * inflating it. */
+GHashTable *epd_npz_parse_limited (GBytes       *zip,
+                                   guint64       max_member,
+                                   GError      **error);
 /* Stored (uncompressed) members in name order; each under 4 GiB. */
 GBytes     *epd_npz_serialize   (GHashTable     *members);
 GHashTable *epd_npz_load        (const char     *path,

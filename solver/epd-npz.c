@@ -360,6 +360,29 @@ GHashTable *
 epd_npz_parse (GBytes  *bytes,
                GError **error)
 {
+  return epd_npz_parse_limited (bytes, EPD_FILE_MAX_ARRAY, error);
+}
+
+/* Refuses a member larger than max_member from its directory entry, before
+ * inflating it. */
+static gboolean
+check_member_size (const ZipEntry  *e,
+                   guint64          max_member,
+                   GError         **error)
+{
+  if (e->uncompressed <= max_member)
+    return TRUE;
+  g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+               "npz: member '%s' is %" G_GUINT64_FORMAT " bytes uncompressed, more than the %" G_GUINT64_FORMAT
+               " this reader takes", e->name, e->uncompressed, max_member);
+  return FALSE;
+}
+
+GHashTable *
+epd_npz_parse_limited (GBytes  *bytes,
+                       guint64  max_member,
+                       GError **error)
+{
   g_autoptr(GHashTable) members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                          (GDestroyNotify) g_bytes_unref);
   Zip zip;
@@ -372,7 +395,7 @@ epd_npz_parse (GBytes  *bytes,
     {
       ZipEntry e = { 0 };
       gboolean ok = read_central_entry (&zip, &pos, &e, error) && add_to_total (&e, &total, error) &&
-                    add_member (&zip, &e, members, error);
+                    check_member_size (&e, max_member, error) && add_member (&zip, &e, members, error);
 
       g_free (e.name);
       if (!ok)
@@ -484,6 +507,8 @@ epd_npz_save (GHashTable  *members,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
+  if (!epd_file_check_output (path, error))
+    return FALSE;
   if (!epd_file_write_atomic (path, data, len, error))
     return FALSE;
   return TRUE;

@@ -97,16 +97,19 @@ sd_log_alpha_at (double t)
 {
   const double *la = sd_log_alpha ();
   double pos = t * SD_TRAIN_STEPS - 1.0;
-  int k = (int) floor (pos);
+  /* Clamped before the cast: a NaN or huge pos would not fit an int. */
+  int k = isnan (pos) ? 0 : (int) CLAMP (floor (pos), 0.0, SD_TRAIN_STEPS - 2.0);
 
-  k = CLAMP (k, 0, SD_TRAIN_STEPS - 2);
   return la[k] + (pos - k) * (la[k + 1] - la[k]);
 }
 
 static double
 sd_sigma (double t)
 {
-  return sqrt (expm1 (-2.0 * sd_log_alpha_at (t)));
+  double x = -2.0 * sd_log_alpha_at (t);
+
+  /* Past sigma ~ 1e150, expm1 overflows; sqrt(e^x - 1) = e^(x/2) sqrt(1 - e^-x). */
+  return x > 690.0 ? exp (0.5 * x) * sqrt (-expm1 (-x)) : sqrt (expm1 (x));
 }
 
 /* The inverse of sd_sigma: log alpha is strictly decreasing in t. */
@@ -114,7 +117,9 @@ static double
 sd_sigma_inv (double sigma)
 {
   const double *la = sd_log_alpha ();
-  double target = -0.5 * log1p (sigma * sigma);
+  /* log1p (sigma^2) / 2 without overflowing sigma^2. */
+  double target = sigma > 1e150 ? -(log (sigma) + 0.5 * log1p (1.0 / (sigma * sigma)))
+                                : -0.5 * log1p (sigma * sigma);
   int k = 0;
 
   while (k < SD_TRAIN_STEPS - 2 && la[k + 1] > target)

@@ -18,8 +18,8 @@
 
 #include "epd-json.h"
 
-#define MAX_STEPS  100000u
-#define MAX_POINTS 1024u
+#define MAX_STEPS  EPD_TABLE_MAX_STEPS
+#define MAX_POINTS EPD_TABLE_MAX_POINTS
 
 static const char * const matrix_fields[] = { "r", "weight", "scale_dir", "scale_time" };
 

@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epd-file.h"
 #include "epd-json.h"
 #include "epd-npy.h"
+#include "epd-npy-private.h"
 
 #define METADATA_JSON "metadata_json"
 
@@ -154,6 +156,32 @@ array_matrix_shape (const EpdArray  *array,
   return TRUE;
 }
 
+/* The JSON reader's bounds, checked on the header before the array is
+ * converted (60,000,000 steps fit in 1.4 MB of .npz). */
+static gboolean
+check_shape_cap (const guint8  *data,
+                 gsize          len,
+                 const char    *name,
+                 GError       **error)
+{
+  gsize shape[4];
+  guint ndim;
+
+  if (!epd_npy_peek_shape (data, len, &ndim, shape, error))
+    {
+      g_prefix_error (error, "member '%s': ", name);
+      return FALSE;
+    }
+  if (ndim >= 1 && (shape[0] > EPD_TABLE_MAX_STEPS || (ndim >= 2 && shape[1] > EPD_TABLE_MAX_POINTS)))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "array '%s' has %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT " cells; tables have at most %u steps of %u points",
+                   name, shape[0], ndim >= 2 ? shape[1] : 1, EPD_TABLE_MAX_STEPS, EPD_TABLE_MAX_POINTS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static EpdArray *
 member_array (GHashTable  *members,
               const char  *name,
@@ -167,6 +195,8 @@ member_array (GHashTable  *members,
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
+  if (!check_shape_cap (data, len, name, error))
+    return NULL;
   array = epd_npy_parse (data, len, error);
   if (array == NULL)
     g_prefix_error (error, "member '%s': ", name);
@@ -217,6 +247,27 @@ compare_names (const void *a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Scalars become the table's fields and metadata, which must write back as
+ * JSON: UTF-8 names and strings, finite numbers (sigma_max may be +inf,
+ * which the table's JSON spells "inf"; epd_table_validate() checks it). */
+static gboolean
+scalar_writable (const char  *name,
+                 JsonNode    *node,
+                 GError     **error)
+{
+  if (!g_utf8_validate (name, -1, NULL))
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_PARSE, "npz: a member name that is not valid UTF-8");
+      return FALSE;
+    }
+  if (g_str_equal (name, "sigma_max") && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return TRUE;
+  if (epd_json_check_node (node, name, error))
+    return TRUE;
+  g_prefix_error (error, "npz member ");
+  return FALSE;
+}
+
 /* Every non-array member as a JSON value, in name order. */
 static JsonObject *
 read_scalars (GHashTable  *members,
@@ -246,6 +297,8 @@ read_scalars (GHashTable  *members,
           return NULL;
         }
       json_object_set_member (scalars, keys[i], node);
+      if (!scalar_writable (keys[i], node, error))
+        return NULL;
     }
   return g_steal_pointer (&scalars);
 }
@@ -394,7 +447,8 @@ EpdTable *
 epd_table_from_npz_bytes (GBytes  *bytes,
                           GError **error)
 {
-  g_autoptr(GHashTable) members = epd_npz_parse (bytes, error);
+  /* No member larger than a JSON table may be (64 MiB), before inflating. */
+  g_autoptr(GHashTable) members = epd_npz_parse_limited (bytes, EPD_FILE_MAX_JSON, error);
   g_autoptr(EpdTable) table = NULL;
   g_autoptr(JsonObject) scalars = NULL;
 

@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 #define EPD_TABLE_REF_NUM_STEPS  "num_steps"
 #define EPD_TABLE_REF_NUM_POINTS "num_points"
 
+/* The largest tables either format reads. */
+#define EPD_TABLE_MAX_STEPS  100000u
+#define EPD_TABLE_MAX_POINTS 1024u
+
 /* A table of this shape with zeroed r and weight, no scales, the default
  * polynomial schedule and empty metadata. */
 EpdTable  *epd_table_alloc              (const char   *solver,

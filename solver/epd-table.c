@@ -66,14 +66,13 @@ table_boxed_copy (gpointer table)
 
 G_DEFINE_BOXED_TYPE (EpdTable, epd_table, table_boxed_copy, epd_table_free)
 
-EpdTable *
-epd_table_copy (const EpdTable *self)
+/* Everything but the metadata, which the caller sets. */
+static EpdTable *
+copy_values (const EpdTable *self)
 {
   EpdTable *copy;
-  gsize n;
+  gsize n = (gsize) self->steps * self->n_points;
 
-  g_return_val_if_fail (self != NULL, NULL);
-  n = (gsize) self->steps * self->n_points;
   copy = g_new0 (EpdTable, 1);
   *copy = *self;
   copy->solver = g_strdup (self->solver);
@@ -81,7 +80,28 @@ epd_table_copy (const EpdTable *self)
   copy->weight = dup_values (self->weight, n);
   copy->scale_dir = dup_values (self->scale_dir, n);
   copy->scale_time = dup_values (self->scale_time, n);
+  return copy;
+}
+
+EpdTable *
+epd_table_copy (const EpdTable *self)
+{
+  EpdTable *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  copy = copy_values (self);
   copy->metadata = epd_json_object_deep_copy (self->metadata);
+  return copy;
+}
+
+EpdTable *
+epd_table_copy_bare (const EpdTable *self)
+{
+  EpdTable *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  copy = copy_values (self);
+  copy->metadata = json_object_new ();
   return copy;
 }
 
@@ -364,7 +384,7 @@ epd_table_save (const EpdTable  *self,
   gsize len;
   const char *data;
 
-  if (!epd_table_validate (self, error))
+  if (!epd_table_validate (self, error) || !epd_file_check_output (path, error))
     {
       g_prefix_error (error, "not saving %s: ", path);
       return FALSE;

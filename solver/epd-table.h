@@ -34,6 +34,10 @@ EpdTable   *epd_table_new          (const char      *solver,
 #define EPD_TYPE_TABLE (epd_table_get_type ())
 GType       epd_table_get_type     (void) G_GNUC_CONST;
 EpdTable   *epd_table_copy         (const EpdTable  *self);
+/* The same without the metadata (an empty object): for the many short-lived
+ * tables of a training loop, whose provenance (a loss curve of thousands of
+ * points) would otherwise be deep-copied each time. */
+EpdTable   *epd_table_copy_bare    (const EpdTable  *self);
 void        epd_table_free         (EpdTable        *self);
 gboolean    epd_table_equal        (const EpdTable  *a,
                                     const EpdTable  *b);

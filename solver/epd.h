@@ -12,5 +12,6 @@
 #include "epd-random.h"
 #include "epd-file.h"
 #include "epd-numeric.h"
+#include "epd-memory.h"
 #include "epd-json.h"
 #include "epd-distill.h"

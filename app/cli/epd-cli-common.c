@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* epd-cli-common.c: option groups and helpers shared by the sub-commands. */
 #include <math.h>
-#include <signal.h>
 
 #include <glib-unix.h>
 
@@ -246,8 +245,24 @@ epd_cli_check_output (const char  *option,
   else if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || g_access (dir, W_OK) != 0)
     g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
                  "%s %s: folder %s does not exist or is not writable", option, path, dir);
-  else
+  else if (epd_file_check_output (path, error))
     return TRUE;
+  else
+    g_prefix_error (error, "%s: ", option);
+  return FALSE;
+}
+
+gboolean
+epd_cli_check_distinct (const char  *option_a,
+                        const char  *path_a,
+                        const char  *option_b,
+                        const char  *path_b,
+                        GError     **error)
+{
+  if (!epd_file_same (path_a, path_b))
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s and %s are the same file (%s): one would overwrite the other", option_a, option_b, path_a);
   return FALSE;
 }
 
@@ -283,40 +298,4 @@ epd_cli_open_model (const char  *spec,
   else if (notice != NULL)
     g_printerr ("epd: %s\n", notice);
   return denoiser;
-}
-
-/* One Ctrl-C per command: GLib turns the signal into a main-context source
- * (no flag written from a signal handler). */
-static guint         interrupt_id;
-static gboolean      interrupted;
-static GCancellable *interrupt_target;
-
-static gboolean
-on_sigint (gpointer user_data)
-{
-  interrupted = TRUE;
-  if (interrupt_target != NULL)
-    g_cancellable_cancel (interrupt_target);
-  interrupt_id = 0;
-  /* Removing the last SIGINT source restores the default action: a second
-   * Ctrl-C kills the process as usual. */
-  return G_SOURCE_REMOVE;
-}
-
-void
-epd_cli_catch_interrupt (GCancellable *cancellable)
-{
-  g_set_object (&interrupt_target, cancellable);
-  interrupted = FALSE;
-  if (interrupt_id == 0)
-    interrupt_id = g_unix_signal_add (SIGINT, on_sigint, NULL);
-}
-
-gboolean
-epd_cli_interrupted (void)
-{
-  /* Commands without a main loop ask here: dispatch a pending Ctrl-C first. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  return interrupted;
 }

@@ -154,11 +154,18 @@ gboolean      epd_cli_parse_positive     (const char  *option,
                                           GError     **error);
 
 /* Fails before a long solve rather than after it: PATH (given as OPTION) must
- * not be a folder, its folder must exist and be writable, and where EXTENSION
- * is not NULL (".png") the name must end with it. */
+ * not be a folder, a symbolic link, a FIFO or a device, its folder must exist
+ * and be writable, and where EXTENSION is not NULL (".png") the name must end
+ * with it. */
 gboolean      epd_cli_check_output       (const char  *option,
                                           const char  *path,
                                           const char  *extension,
+                                          GError     **error);
+/* Fails when two paths (either may be NULL) name the same file. */
+gboolean      epd_cli_check_distinct     (const char  *option_a,
+                                          const char  *path_a,
+                                          const char  *option_b,
+                                          const char  *path_b,
                                           GError     **error);
 
 /* "±" where the locale's charset is UTF-8, else "+-" (g_print converts to the
@@ -175,12 +182,13 @@ EpdDenoiser  *epd_cli_open_model       (const char  *spec,
                                         const char  *device,
                                         GError     **error);
 
-/* Ctrl-C (SIGINT) cancels cancellable (may be NULL) instead of killing the
- * process, so long commands can write their best result before exiting; a
- * second Ctrl-C kills it. The signal is delivered through the main context:
- * a running main loop, or epd_cli_interrupted(), which also says whether it
- * came. */
-void          epd_cli_catch_interrupt  (GCancellable *cancellable);
+/* Catches SIGINT and SIGTERM (epd-cli-interrupt.c) through GLib's Unix signal
+ * sources on a thread of their own: the first sets a flag and cancels
+ * epd_cli_interrupt_cancellable() -- and also_cancel, when not NULL -- instead
+ * of killing the process, so long commands can write their best result before
+ * exiting. A second signal ends the process at once. */
+void          epd_cli_catch_interrupt  (GCancellable *also_cancel);
 gboolean      epd_cli_interrupted      (void);
+GCancellable *epd_cli_interrupt_cancellable (void);
 
 G_END_DECLS

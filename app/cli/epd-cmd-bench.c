@@ -3,15 +3,19 @@
  *
  * For each model and device: the time of one denoise() call of B rows (the
  * median of --repeat calls after a warm-up), samples/s, achieved GFLOP/s and
- * GB/s, next to the machine's limit: the CPU's measured OpenBLAS dgemm peak
- * and memory copy rate (sgemm for a CPU implementation of Vulkan, which runs
- * on the same CPU), or a GPU's published fp32 peak when the card is known. Then the
- * latency argument of the paper: K parallel points as one call of K*B rows
- * against K calls of B rows. */
+ * GB/s. For the empirical model on the CPU, each timed call alternates with
+ * the plain way of doing the same work on the same shapes, two full-shape
+ * OpenBLAS GEMMs (dgemm; sgemm for a CPU implementation of Vulkan, which runs
+ * on the same CPU), and the table gives the median of their ratio with its
+ * range: a loaded machine slows both alike. A GPU is compared with its
+ * published fp32 peak when the card is known. Then the latency argument of
+ * the paper: K parallel points as one call of K*B rows against K calls of B
+ * rows. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "epd-cli.h"
 #include "epd-empirical.h"
@@ -27,10 +31,19 @@ typedef struct
   int        points;
   int        repeat;
   gboolean   markdown;
-  double     dgemm_gflops;
-  double     sgemm_gflops;
   double     copy_gbs;
 } BenchArgs;
+
+/* The same work as one call, the plain way: G = X.Y^T and O = G.Y on the
+ * data set, full shape, OpenBLAS with its own threads. */
+typedef struct
+{
+  gboolean single;
+  gsize    n, rows;
+  guint    dim;
+  double  *y, *x, *g, *o;
+  float   *yf, *xf, *gf, *of;
+} Reference;
 
 /* Published fp32 (non-tensor) peaks, TFLOP/s, matched on the Vulkan name;
  * the first match wins. */
@@ -45,30 +58,6 @@ static const struct { const char *name; double tflops; } known_gpus[] = {
   { "RTX 4090", 82.6 },
   { "Tesla T4", 8.1 },
 };
-
-/* Best of three n^3 products, in GFLOP/s. */
-static double
-measure_gemm (gboolean single)
-{
-  const int n = 1024;
-  g_autofree double *a = g_new (double, n * n), *b = g_new (double, n * n), *c = g_new0 (double, n * n);
-  g_autofree float *af = g_new (float, n * n), *bf = g_new (float, n * n), *cf = g_new0 (float, n * n);
-  double best = G_MAXDOUBLE;
-
-  for (int i = 0; i < n * n; i++)
-    af[i] = a[i] = bf[i] = b[i] = (double) (i % 17) / 17.0;
-  for (int r = 0; r < 3; r++)
-    {
-      gint64 start = g_get_monotonic_time ();
-
-      if (single)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, af, n, bf, n, 0.0f, cf, n);
-      else
-        cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
-      best = MIN (best, (g_get_monotonic_time () - start) / 1e6);
-    }
-  return 2.0 * n * n * (double) n / best / 1e9;
-}
 
 /* Best of three copies of 256 MiB, in GB/s of bytes read plus written. */
 static double
@@ -98,7 +87,7 @@ model_cost (EpdDenoiser *denoiser,
             double      *bytes_per_call)
 {
   EpdDenoiser *cpu = EPD_IS_VK_DENOISER (denoiser) ? epd_vk_denoiser_get_cpu (EPD_VK_DENOISER (denoiser)) : denoiser;
-  double word = EPD_IS_VK_DENOISER (denoiser) ? 4.0 : 8.0;
+  double word = 4.0;  /* the data set's float pixels, on both paths */
   double dim = epd_denoiser_get_dim (cpu);
 
   *flops_per_row = *bytes_per_call = 0.0;
@@ -127,8 +116,28 @@ compare_doubles (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+static double
+median (double *v,
+        guint   n)
+{
+  qsort (v, n, sizeof (double), compare_doubles);
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* CPU seconds of every thread of the process so far. */
+static double
+process_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Median seconds of `repeat` rounds of `calls` calls of `rows` rows each
- * (x, sigma and out hold calls * rows rows). */
+ * (x, sigma and out hold calls * rows rows), after a warm-up call if warm;
+ * cpu_seconds (may be NULL) gets the median CPU time per round of all the
+ * process's threads, which a loaded machine does not inflate. */
 static gboolean
 time_calls (EpdDenoiser  *denoiser,
             const double *x,
@@ -136,19 +145,22 @@ time_calls (EpdDenoiser  *denoiser,
             gsize         rows,
             guint         calls,
             guint         repeat,
+            gboolean      warm,
             double       *out,
             double       *seconds,
+            double       *cpu_seconds,
             GError      **error)
 {
-  g_autofree double *times = g_new (double, repeat);
+  g_autofree double *times = g_new (double, repeat), *cpu = g_new (double, repeat);
   guint dim = epd_denoiser_get_dim (denoiser);
 
   /* Warm-up: buffers grow and pipelines settle outside the timing. */
-  if (!epd_denoiser_denoise (denoiser, x, sigma, rows, out, error))
+  if (warm && !epd_denoiser_denoise (denoiser, x, sigma, rows, out, error))
     return FALSE;
   for (guint r = 0; r < repeat; r++)
     {
       gint64 start = g_get_monotonic_time (), elapsed;
+      double cpu_start = process_cpu_seconds ();
       guint iterations = 0;
 
       /* Short calls are repeated for at least 2 ms: the clock counts microseconds. */
@@ -163,53 +175,173 @@ time_calls (EpdDenoiser  *denoiser,
         }
       while (elapsed < 2000);
       times[r] = elapsed / 1e6 / iterations;
+      cpu[r] = (process_cpu_seconds () - cpu_start) / iterations;
     }
-  qsort (times, repeat, sizeof (double), compare_doubles);
-  *seconds = times[repeat / 2];
+  *seconds = median (times, repeat);
+  if (cpu_seconds != NULL)
+    *cpu_seconds = median (cpu, repeat);
   return TRUE;
 }
 
-/* The figure the achieved rate is compared with. */
-static char *
-device_limit (const BenchArgs *args,
-              EpdDenoiser     *denoiser,
-              double          *peak_gflops)
+static void
+reference_free (Reference *ref)
+{
+  g_free (ref->y);
+  g_free (ref->x);
+  g_free (ref->g);
+  g_free (ref->o);
+  g_free (ref->yf);
+  g_free (ref->xf);
+  g_free (ref->gf);
+  g_free (ref->of);
+  g_free (ref);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reference, reference_free)
+
+/* The reference for rows rows of the empirical model, or NULL (other
+ * models, GPUs). */
+static Reference *
+reference_new (EpdDenoiser *denoiser,
+               gsize        rows)
+{
+  EpdDenoiser *cpu = EPD_IS_VK_DENOISER (denoiser) ? epd_vk_denoiser_get_cpu (EPD_VK_DENOISER (denoiser)) : denoiser;
+  g_autoptr(Reference) ref = NULL;
+  const float *data;
+
+  if (!EPD_IS_EMPIRICAL (cpu) ||
+      (EPD_IS_VK_DENOISER (denoiser) &&
+       epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)))->type != EPD_VK_DEVICE_CPU))
+    return NULL;
+  ref = g_new0 (Reference, 1);
+  ref->single = EPD_IS_VK_DENOISER (denoiser);
+  ref->n = epd_empirical_get_n (EPD_EMPIRICAL (cpu));
+  ref->dim = epd_empirical_get_dim (EPD_EMPIRICAL (cpu));
+  ref->rows = rows;
+  data = epd_empirical_get_data (EPD_EMPIRICAL (cpu));
+  if (ref->single)
+    {
+      ref->yf = g_memdup2 (data, ref->n * ref->dim * sizeof (float));
+      ref->xf = g_new0 (float, rows * ref->dim);
+      ref->gf = g_new (float, rows * ref->n);
+      ref->of = g_new (float, rows * ref->dim);
+      return g_steal_pointer (&ref);
+    }
+  ref->y = g_new (double, ref->n * ref->dim);
+  for (gsize i = 0; i < ref->n * ref->dim; i++)
+    ref->y[i] = data[i];
+  ref->x = g_new0 (double, rows * ref->dim);
+  ref->g = g_new (double, rows * ref->n);
+  ref->o = g_new (double, rows * ref->dim);
+  return g_steal_pointer (&ref);
+}
+
+static void
+reference_call (Reference *ref,
+                gsize      rows)
+{
+  int b = (int) rows, n = (int) ref->n, d = (int) ref->dim;
+
+  if (ref->single)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, b, n, d, 1.0f, ref->xf, d, ref->yf, d, 0.0f, ref->gf, n);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, b, d, n, 1.0f, ref->gf, n, ref->yf, d, 0.0f, ref->of, d);
+      return;
+    }
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, b, n, d, 1.0, ref->x, d, ref->y, d, 0.0, ref->g, n);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, b, d, n, 1.0, ref->g, n, ref->y, d, 0.0, ref->o, d);
+}
+
+/* Seconds per reference call of rows rows, over at least 2 ms. */
+static double
+time_reference (Reference *ref,
+                gsize      rows)
+{
+  gint64 start = g_get_monotonic_time (), elapsed;
+  guint iterations = 0;
+
+  do
+    {
+      reference_call (ref, rows);
+      iterations++;
+      elapsed = g_get_monotonic_time () - start;
+    }
+  while (elapsed < 2000);
+  return elapsed / 1e6 / iterations;
+}
+
+/* A GPU's published fp32 peak in GFLOP/s, or NAN. */
+static double
+published_peak (EpdDenoiser *denoiser)
 {
   const EpdVkDeviceInfo *info;
 
-  *peak_gflops = NAN;
   if (!EPD_IS_VK_DENOISER (denoiser))
-    {
-      *peak_gflops = args->dgemm_gflops;
-      return g_strdup_printf ("dgemm %.1f GFLOP/s, memory copy %.1f GB/s (measured)", args->dgemm_gflops,
-                              args->copy_gbs);
-    }
+    return NAN;
   info = epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)));
-  if (info->type == EPD_VK_DEVICE_CPU)
-    {
-      /* A CPU implementation runs on this very CPU: its fp32 peak is sgemm's. */
-      *peak_gflops = args->sgemm_gflops;
-      return g_strdup_printf ("this CPU's sgemm %.1f GFLOP/s, memory copy %.1f GB/s (measured)",
-                              args->sgemm_gflops, args->copy_gbs);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (known_gpus); i++)
+  for (guint i = 0; info->type != EPD_VK_DEVICE_CPU && i < G_N_ELEMENTS (known_gpus); i++)
     if (strstr (info->name, known_gpus[i].name) != NULL)
-      {
-        *peak_gflops = known_gpus[i].tflops * 1000.0;
-        return g_strdup_printf ("fp32 %.1f TFLOP/s (published)", known_gpus[i].tflops);
-      }
-  return g_strdup ("unknown (card not in the table of published peaks)");
+      return known_gpus[i].tflops * 1000.0;
+  return NAN;
 }
 
 static void
 print_header (const BenchArgs *args)
 {
   if (args->markdown)
-    g_print ("| device | batch | µs/call | samples/s | GFLOP/s | GB/s | %% of peak |\n"
-             "|---|---:|---:|---:|---:|---:|---:|\n");
+    g_print ("| device | batch | µs/call | CPU µs/call | samples/s | GFLOP/s | GB/s | %% of the reference (range) |\n"
+             "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   else
-    g_print ("  %-40s %6s %11s %11s %9s %8s %8s\n", "device", "batch", "µs/call", "samples/s", "GFLOP/s", "GB/s",
-             "% peak");
+    g_print ("  %-40s %6s %11s %11s %11s %9s %8s  %s\n", "device", "batch", "µs/call", "CPU µs/call", "samples/s",
+             "GFLOP/s", "GB/s", "% of the reference (range)");
+}
+
+/* "93.1 (88.0-97.2)": the median of ref/model time ratios and their range. */
+static char *
+format_share (const double *t_model,
+              const double *t_ref,
+              guint         repeat)
+{
+  g_autofree double *ratio = g_new (double, repeat);
+
+  for (guint r = 0; r < repeat; r++)
+    ratio[r] = 100.0 * t_ref[r] / t_model[r];
+  qsort (ratio, repeat, sizeof (double), compare_doubles);
+  return g_strdup_printf ("%.1f (%.1f-%.1f)", median (ratio, repeat), ratio[0], ratio[repeat - 1]);
+}
+
+/* Model and reference calls alternate, so a load on the machine hits both. */
+static gboolean
+time_interleaved (const BenchArgs *args,
+                  EpdDenoiser     *denoiser,
+                  Reference       *ref,
+                  const double    *x,
+                  const double    *sigma,
+                  guint            rows,
+                  double          *out,
+                  double          *seconds,
+                  double          *cpu_seconds,
+                  char           **share,
+                  GError         **error)
+{
+  g_autofree double *t_model = g_new (double, args->repeat), *t_ref = g_new (double, args->repeat);
+  g_autofree double *cpu_model = g_new (double, args->repeat);
+
+  if (!epd_denoiser_denoise (denoiser, x, sigma, rows, out, error))
+    return FALSE;
+  if (ref != NULL)
+    reference_call (ref, rows);
+  for (int r = 0; r < args->repeat; r++)
+    {
+      if (!time_calls (denoiser, x, sigma, rows, 1, 1, FALSE, out, &t_model[r], &cpu_model[r], error))
+        return FALSE;
+      if (ref != NULL)
+        t_ref[r] = time_reference (ref, rows);
+    }
+  *share = ref != NULL ? format_share (t_model, t_ref, args->repeat) : NULL;
+  *seconds = median (t_model, args->repeat);
+  *cpu_seconds = median (cpu_model, args->repeat);
+  return TRUE;
 }
 
 static gboolean
@@ -223,31 +355,34 @@ bench_throughput (const BenchArgs *args,
                   double          *out,
                   GError         **error)
 {
-  double flops, bytes, peak;
-  g_autofree char *limit = device_limit (args, denoiser, &peak);
+  double flops, bytes, peak = published_peak (denoiser);
+  guint max_batch = 0;
+  g_autoptr(Reference) ref = NULL;
 
+  for (guint i = 0; i < n_batches; i++)
+    max_batch = MAX (max_batch, batches[i]);
+  ref = reference_new (denoiser, max_batch);
   model_cost (denoiser, &flops, &bytes);
   for (guint i = 0; i < n_batches; i++)
     {
-      double t, gflops, gbs;
-      char share[32];
+      double t, cpu, gflops, gbs;
+      g_autofree char *share = NULL;
 
-      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, out, &t, error))
+      if (!time_interleaved (args, denoiser, ref, x, sigma, batches[i], out, &t, &cpu, &share, error))
         return FALSE;
       gflops = flops * batches[i] / t / 1e9;
       gbs = bytes / t / 1e9;
-      if (isnan (peak))
-        g_strlcpy (share, "-", sizeof share);
-      else
-        g_snprintf (share, sizeof share, "%.1f", 100.0 * gflops / peak);
-      if (args->markdown)
-        g_print ("| %s | %u | %.1f | %.0f | %.3f | %.3f | %s |\n", device_name, batches[i],
-                 t * 1e6, batches[i] / t, gflops, gbs, share);
-      else
-        g_print ("  %-40s %6u %11.1f %11.0f %9.3f %8.3f %8s\n", device_name, batches[i], t * 1e6,
-                 batches[i] / t, gflops, gbs, share);
+      if (share == NULL)
+        share = isnan (peak) ? g_strdup ("-") : g_strdup_printf ("%.1f", 100.0 * gflops / peak);
+      g_print (args->markdown ? "| %s | %u | %.1f | %.1f | %.0f | %.3f | %.3f | %s |\n"
+                              : "  %-40s %6u %11.1f %11.1f %11.0f %9.3f %8.3f  %s\n",
+               device_name, batches[i], t * 1e6, cpu * 1e6, batches[i] / t, gflops, gbs, share);
     }
-  g_print ("%s  limit of %s: %s\n", args->markdown ? "\n" : "", device_name, limit);
+  if (ref != NULL)
+    g_print ("%s  reference: the same shapes as two full-shape OpenBLAS %s calls, X.Y^T then G.Y, "
+             "alternating with the timed calls\n", args->markdown ? "\n" : "", ref->single ? "sgemm" : "dgemm");
+  else if (!isnan (peak))
+    g_print ("%s  reference: the card's published fp32 peak, %.1f TFLOP/s\n", args->markdown ? "\n" : "", peak / 1000.0);
   return TRUE;
 }
 
@@ -276,9 +411,9 @@ bench_points (const BenchArgs *args,
     {
       double one, fused, separate;
 
-      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, out, &one, error) ||
-          !time_calls (denoiser, x, sigma, k * batches[i], 1, args->repeat, out, &fused, error) ||
-          !time_calls (denoiser, x, sigma, batches[i], k, args->repeat, out, &separate, error))
+      if (!time_calls (denoiser, x, sigma, batches[i], 1, args->repeat, TRUE, out, &one, NULL, error) ||
+          !time_calls (denoiser, x, sigma, k * batches[i], 1, args->repeat, TRUE, out, &fused, NULL, error) ||
+          !time_calls (denoiser, x, sigma, batches[i], k, args->repeat, TRUE, out, &separate, NULL, error))
         return FALSE;
       g_print (args->markdown ? "| %s | %u | %.1f | %.1f | %.1f | %.2f |\n"
                               : "  %-40s %6u %12.1f %14.1f %14.1f %10.2f\n",
@@ -332,7 +467,7 @@ bench_model (const BenchArgs *args,
     {
       g_autofree char *notice = NULL;
       g_autoptr(EpdDenoiser) denoiser = epd_model_open (spec, g_ptr_array_index (devices, d), &notice, error);
-      gsize rows = (gsize) max_batch * (gsize) args->points;
+      gsize rows = (gsize) max_batch * (gsize) MAX (args->points, 1);
       g_autofree double *x = NULL, *sigma = NULL, *out = NULL;
       g_autofree char *label = NULL;
       guint dim;
@@ -363,8 +498,8 @@ bench_model (const BenchArgs *args,
       print_header (args);
       if (!bench_throughput (args, denoiser, label, (guint *) batches->data,
                              batches->len, x, sigma, out, error) ||
-          !bench_points (args, denoiser, label, (guint *) batches->data,
-                         batches->len, x, sigma, out, error))
+          (args->points > 0 && !bench_points (args, denoiser, label, (guint *) batches->data,
+                                              batches->len, x, sigma, out, error)))
         return FALSE;
     }
   return TRUE;
@@ -381,7 +516,7 @@ epd_cmd_bench (int    argc,
     { "device", 0, 0, G_OPTION_ARG_STRING, &args.device,
       "all (default: cpu and every Vulkan device), cpu, vulkan, INDEX or NAME", "DEVICE" },
     { "batch", 0, 0, G_OPTION_ARG_STRING, &args.batches, "batch sizes (default 1,4,16,64,256)", "B,B,..." },
-    { "points", 0, 0, G_OPTION_ARG_INT, &args.points, "parallel points K (default 2)", "K" },
+    { "points", 0, 0, G_OPTION_ARG_INT, &args.points, "parallel points K (default 2; 0 skips that table)", "K" },
     { "repeat", 0, 0, G_OPTION_ARG_INT, &args.repeat, "timed calls per figure, median reported (default 5)", "R" },
     { "markdown", 0, 0, G_OPTION_ARG_NONE, &args.markdown, "print Markdown tables", NULL },
     { NULL }
@@ -397,29 +532,28 @@ epd_cmd_bench (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "Times denoise() calls (median of --repeat after a warm-up) and prints samples/s,\n"
-    "GFLOP/s and GB/s of model data, next to the device's limit: the measured OpenBLAS\n"
-    "dgemm peak and memcpy rate for the CPU path (sgemm for lavapipe, which runs on the\n"
-    "same CPU), a GPU's published fp32 peak when the card is known.\n"
+    "GFLOP/s and GB/s of model data, and the CPU time of all the process's threads per call. For the empirical model on the CPU each timed call\n"
+    "alternates with the same shapes done as two full-shape OpenBLAS GEMMs (dgemm; sgemm\n"
+    "for lavapipe, which runs on the same CPU): the last column is the median of the\n"
+    "reference's time over the model's, in %, with its range over the --repeat pairs.\n"
+    "A GPU is compared with its published fp32 peak when the card is known.\n"
     "Then K parallel points as one call of K*B rows against K calls of B rows.");
   if (!epd_cli_parse (context, &argc, &argv, &error) ||
       (batches = epd_parse_number_list ("batch", args.batches != NULL ? args.batches : "1,4,16,64,256",
                                          1, 1u << 20, &error)) == NULL)
     status = epd_cli_fail (error);
-  else if (args.points < 1 || args.repeat < 1)
+  else if (args.points < 0 || args.repeat < 1)
     {
-      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--points and --repeat must be at least 1");
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--points must be at least 0 and --repeat at least 1");
       status = epd_cli_fail (error);
     }
   else if ((devices = device_list (args.device != NULL ? args.device : "all", &error)) == NULL)
     status = epd_cli_fail (error);
   if (status == 0)
     {
-      args.dgemm_gflops = measure_gemm (FALSE);
-      args.sgemm_gflops = measure_gemm (TRUE);
       args.copy_gbs = measure_copy ();
-      g_print ("machine: %s; measured: OpenBLAS dgemm %.1f GFLOP/s, sgemm %.1f GFLOP/s (1024^3), "
-               "memcpy %.1f GB/s (256 MiB, read + write)\n",
-               cpu, args.dgemm_gflops, args.sgemm_gflops, args.copy_gbs);
+      g_print ("machine: %s; measured: memcpy %.1f GB/s (256 MiB, read + write)\n", cpu, args.copy_gbs);
       for (const char * const *m = args.models ? (const char * const *) args.models : default_models;
            *m != NULL && status == 0; m++)
         if (!bench_model (&args, *m, devices, batches, &error))

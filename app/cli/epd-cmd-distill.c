@@ -88,6 +88,20 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
       "teacher tolerance " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_RTOL), "X" },
     { "loss", 0, 0, G_OPTION_ARG_CALLBACK, parse_loss,
       "per-step loss: l2 (the distance) or squared " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LOSS_NAME), "LOSS" },
+    { "final-iters", 0, 0, G_OPTION_ARG_INT, &a->final_iters,
+      "final stage: Adam iterations on the final error, 0 skips it (default "
+      G_STRINGIFY (EPD_DISTILL_DEFAULT_FINAL_ITERATIONS) " on models of dimension up to "
+      G_STRINGIFY (EPD_DISTILL_FINAL_AUTO_MAX_DIM) ", else 0)", "N" },
+    { "final-train", 0, 0, G_OPTION_ARG_INT, &a->final_train,
+      "final stage: training noises " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_N_TRAIN), "B" },
+    { "final-batch", 0, 0, G_OPTION_ARG_INT, &a->final_batch,
+      "final stage: noises per iteration " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_BATCH)
+      ", or --final-train if fewer", "B" },
+    { "final-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->final_lr,
+      "final stage: peak learning rate " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_LR), "X" },
+    { "final-patience", 0, 0, G_OPTION_ARG_INT, &a->final_patience,
+      "final stage: stop after this many validations without a new best "
+      DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
@@ -98,7 +112,8 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     .n_train = o.n_train, .n_val = o.n_val, .batch = o.batch, .iters = o.iterations,
     .max_order = o.max_order, .lr = o.learning_rate, .lr_final = NAN,
     .scale_dir = o.scale_dir_range, .scale_time = o.scale_time_range, .rtol = o.teacher_rtol,
-    .loss = o.loss,
+    .loss = o.loss, .final_iters = -1, .final_train = o.final_n_train,
+    .final_batch = o.final_batch, .final_lr = o.final_lr, .final_patience = o.final_patience,
   };
   if (command_entries != NULL)
     g_option_group_add_entries (group, command_entries);
@@ -111,11 +126,13 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
                        EpdDistillOptions       *o,
                        GError                 **error)
 {
-  if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0)
+  if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0 ||
+      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--train, --val and --max-order must be positive; "
-                   "--batch and --iters must not be negative");
+                   "--train, --val, --max-order, --final-train, --final-batch and --final-patience "
+                   "must be positive; "
+                   "--batch, --iters and --final-iters must not be negative");
       return FALSE;
     }
   o->n_train = a->n_train;
@@ -130,6 +147,13 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->scale_time_range = a->scale_time;
   o->teacher_rtol = a->rtol;
   o->loss = a->loss;
+  /* -1: not given, by the model's dimension. */
+  o->final_iterations = a->final_iters < 0 ? EPD_DISTILL_FINAL_AUTO : (guint) a->final_iters;
+  o->final_n_train = a->final_train;
+  /* A smaller training set is its own batch. */
+  o->final_batch = MIN (a->final_batch, a->final_train);
+  o->final_lr = a->final_lr;
+  o->final_patience = a->final_patience;
   return TRUE;
 }
 
@@ -185,8 +209,9 @@ print_progress (const EpdDistillProgress *p,
   if (!last && !run->tty && p->iteration % MAX (1, p->iterations / 20) != 0)
     return;
   run->last_print_us = now;
-  g_printerr ("%siter %u/%u  loss %.4e  val %.4e (best %.4e)  elapsed %.1f s  left %s%s",
-              run->tty ? "\r" : "", p->iteration, p->iterations, p->loss, p->val_error,
+  g_printerr ("%s%s %u/%u  loss %.4e  val %.4e (best %.4e)  elapsed %.1f s  left %s%s",
+              run->tty ? "\r" : "", g_str_equal (p->phase, "final") ? "final" : "iter",
+              p->iteration, p->iterations, p->loss, p->val_error,
               p->best_val_error, p->elapsed_s, left, run->tty ? "\033[K" : "\n");
   run->line_open = run->tty;
 }
@@ -227,6 +252,8 @@ options_from_args (const DistillArgs *a,
   o->init = init;
   if (!epd_cli_schedule_resolve (&a->schedule, &o->schedule, error))
     return FALSE;
+  /* Without a grid or a start table from the user, the grid is chosen on validation. */
+  o->search_schedule = a->schedule.schedule == NULL && isnan (a->schedule.rho) && init == NULL;
   return epd_distill_options_validate (o, error);
 }
 
@@ -251,9 +278,17 @@ distill_context (DistillArgs *a)
   a->points = 2;
   g_option_context_set_main_group (context, epd_cli_distill_group (&a->train, entries));
   g_option_context_set_summary (context,
-    "Fits r, weight (and scale_dir, scale_time) step by step to the adaptive teacher's\n"
-    "states at the grid's times, with the student on its own trajectory (Adam, cosine\n"
-    "learning rate). Ctrl-C stops early and writes the best table so far.");
+    "Two stages. Step-wise (the paper's loss): fits r, weight (and scale_dir, scale_time)\n"
+    "step by step to the adaptive teacher's states at the grid's times, with the student on\n"
+    "its own trajectory (Adam, cosine learning rate). Final: from the step-wise stage's best\n"
+    "table, Adam on the mean L2 error of the final samples over --final-train noises\n"
+    "(central-difference gradients), validated every " G_STRINGIFY (EPD_DISTILL_FINAL_VAL_EVERY)
+    " iterations and stopped after\n" G_STRINGIFY (EPD_DISTILL_DEFAULT_FINAL_PATIENCE)
+    " validations without a new best. The table written is the one with the lowest\n"
+    "validation error (--val noises) over both stages. Without --schedule, --rho or --init,\n"
+    "the step-wise stage runs on the polynomial, log-SNR and time-uniform grids and the\n"
+    "final stage on the one with the lowest validation error. Ctrl-C stops early and\n"
+    "writes the best table so far.");
   g_option_context_add_group (context, epd_cli_schedule_group (&a->schedule));
   return context;
 }
@@ -284,30 +319,34 @@ print_summary (const EpdTable *table,
   g_print ("wrote %s: %s, %u steps, K = %u%s\n", path, table->solver, table->steps,
            table->n_points, table->afs ? ", AFS" : "");
   g_print ("validation error (mean L2 to the teacher's final samples): start %.6g -> best %.6g "
-           "(best at iteration %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT ")\n",
+           "(best at %s iteration %" G_GINT64_FORMAT ")\n",
            json_object_get_double_member (m, "val_error_initial"),
            json_object_get_double_member (m, "val_error"),
-           json_object_get_int_member (m, "best_iteration"),
-           json_object_get_int_member (m, "iterations_done"));
+           json_object_get_string_member_with_default (m, "best_stage", "step-wise"),
+           json_object_get_int_member (m, "best_iteration"));
+  g_print ("step-wise stage on the %s grid: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " iterations\n",
+           epd_schedule_kind_to_string (table->schedule.kind),
+           json_object_get_int_member (m, "iterations_done"),
+           json_object_get_int_member (m, "iterations"));
+  if (json_object_has_member (m, "final_stage"))
+    {
+      JsonObject *f = json_object_get_object_member (m, "final_stage");
+
+      g_print ("final stage (final error, %" G_GINT64_FORMAT " noises): validation %.6g -> %.6g "
+               "after %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " iterations%s\n",
+               json_object_get_int_member (f, "n_train"),
+               json_object_get_double_member (f, "val_error_start"),
+               json_object_get_double_member (m, "val_error"),
+               json_object_get_int_member (f, "iterations_done"),
+               json_object_get_int_member (f, "iterations"),
+               json_object_get_boolean_member (f, "stopped_early") ? " (stopped early)" : "");
+    }
   g_print ("per step:");
   for (guint i = 0; i < json_array_get_length (per_step); i++)
     g_print (" %.4g", json_array_get_double_element (per_step, i));
   g_print ("\nwall time %.2f s\n", json_object_get_double_member (m, "wall_time_s"));
 }
 
-/* Fails before a long run rather than after it when the table cannot be written. */
-static gboolean
-check_out_dir (const char *out,
-               GError    **error)
-{
-  g_autofree char *dir = g_path_get_dirname (out);
-
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR) && g_access (dir, W_OK) == 0)
-    return TRUE;
-  g_set_error (error, EPD_ERROR, EPD_ERROR_IO,
-               "cannot write the table to %s: folder %s does not exist or is not writable", out, dir);
-  return FALSE;
-}
 
 int
 epd_cmd_distill (int    argc,
@@ -331,7 +370,8 @@ epd_cmd_distill (int    argc,
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--out TABLE is required");
       return epd_cli_fail (error);
     }
-  if (!check_out_dir (a.out, &error))
+  /* Before a long run rather than after it (a folder, a link, a read-only folder). */
+  if (!epd_cli_check_output ("--out", a.out, NULL, &error))
     return epd_cli_fail (error);
   if (a.model == NULL)
     a.model = g_strdup (EPD_DEFAULT_MODEL);

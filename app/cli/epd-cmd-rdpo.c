@@ -11,6 +11,7 @@
 #include "epd-distill-options.h"
 #include "epd-model.h"
 #include "epd-rdpo.h"
+#include "epd-rdpo-auto.h"
 #include "epd-file.h"
 #include "epd-json.h"
 
@@ -39,6 +40,7 @@ typedef struct
   double    max_grad_norm;
   int       seed;
   gboolean  unconstrained;
+  gboolean  allow_coverage_loss;
   gboolean  mlp;
   int       mlp_hidden;
   int       val_every;
@@ -80,6 +82,8 @@ typedef struct
   GError       *error;
 } RdpoRun;
 
+#define CLI_DEFAULT_KL_COEF 0.2
+
 static void
 rdpo_args_defaults (RdpoArgs *a)
 {
@@ -87,22 +91,26 @@ rdpo_args_defaults (RdpoArgs *a)
 
   epd_rdpo_options_init (&o);
   a->iters = o.iters;
-  a->group = o.group;
-  a->batch = o.batch;
-  a->latents = o.latents;
+  /* 0: chosen by the warm-up (epd-rdpo-auto.h). */
+  a->group = 0;
+  a->batch = 0;
+  a->latents = 0;
   a->epochs = o.epochs;
   a->concentration = o.policy.concentration;
   a->lr = o.lr;
   a->weight_decay = o.weight_decay;
-  a->kl_coef = o.kl_coef;
+  /* Not the reference trainer's 0.05 (the library's default): with the warm-up's
+   * sizes, 0.05 lets exact-reward runs contract the modes, and 0.5 held one of
+   * seven development mixtures at its start table (BENCHMARKS.md). */
+  a->kl_coef = CLI_DEFAULT_KL_COEF;
   a->entropy_coef = o.entropy_coef;
   a->clip = o.clip;
   a->max_grad_norm = o.max_grad_norm;
   a->seed = o.seed;
   a->mlp_hidden = o.policy.mlp_hidden;
   a->val_every = o.val_every;
-  a->val_seeds = o.val_seeds;
-  a->val_latents = o.val_latents;
+  a->val_seeds = 0;
+  a->val_latents = 0;
   a->val_seed = o.val_seed;
   a->checkpoint_every = 10;
   a->timeout = 60.0;
@@ -117,25 +125,28 @@ rdpo_context (RdpoArgs *a)
     { "reward", 'r', 0, G_OPTION_ARG_STRING, &a->reward,
       "NAME[=WEIGHT],...: logdensity, teacher, classifier, sharpness, command:CMD (required)", "SPEC" },
     { "iters", 0, 0, G_OPTION_ARG_INT, &a->iters, "PPO iterations (default 100)", "N" },
-    { "group", 0, 0, G_OPTION_ARG_INT, &a->group, "rollouts per noise seed, leave-one-out (default 4)", "G" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noise seeds per iteration (default 4)", "B" },
-    { "latents", 0, 0, G_OPTION_ARG_INT, &a->latents, "samples per rollout (default 1)", "L" },
+    { "group", 0, 0, G_OPTION_ARG_INT, &a->group, "rollouts per noise seed, leave-one-out (default: warm-up)", "G" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, "noise seeds per iteration (default: warm-up)", "B" },
+    { "latents", 0, 0, G_OPTION_ARG_INT, &a->latents, "samples per rollout (default: warm-up)", "L" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &a->epochs, "PPO epochs per iteration (default 4)", "E" },
     { "concentration", 'c', 0, G_OPTION_ARG_DOUBLE, &a->concentration, "Dirichlet concentration c (default 10)", "C" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, "AdamW learning rate (default 0.01)", "X" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &a->weight_decay, "AdamW weight decay (default 0)", "X" },
-    { "kl-coef", 0, 0, G_OPTION_ARG_DOUBLE, &a->kl_coef, "KL-to-start coefficient (default 0.05)", "K" },
+    { "kl-coef", 0, 0, G_OPTION_ARG_DOUBLE, &a->kl_coef, "KL-to-start coefficient (default " G_STRINGIFY (CLI_DEFAULT_KL_COEF) ")", "K" },
     { "entropy-coef", 0, 0, G_OPTION_ARG_DOUBLE, &a->entropy_coef, "entropy bonus (default 0)", "E" },
     { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &a->clip, "PPO ratio clip (default 0.2)", "X" },
     { "max-grad-norm", 0, 0, G_OPTION_ARG_DOUBLE, &a->max_grad_norm, "gradient-norm clip, 0 off (default 1)", "X" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed (default 1)", "S" },
     { "unconstrained", 0, 0, G_OPTION_ARG_NONE, &a->unconstrained,
       "baseline: free mean, fixed concentration, no KL or decay", NULL },
+    { "allow-coverage-loss", 0, 0, G_OPTION_ARG_NONE, &a->allow_coverage_loss,
+      "keep the best held-out reward even where its mode coverage fell more than 2 standard "
+      "errors below the start table's (by default such a table is never kept)", NULL },
     { "mlp", 0, 0, G_OPTION_ARG_NONE, &a->mlp, "residual from a step-embedding MLP instead of a table", NULL },
     { "mlp-hidden", 0, 0, G_OPTION_ARG_INT, &a->mlp_hidden, "MLP width (default 32)", "H" },
     { "val-every", 0, 0, G_OPTION_ARG_INT, &a->val_every, "held-out evaluation period (default 10)", "N" },
-    { "val-seeds", 0, 0, G_OPTION_ARG_INT, &a->val_seeds, "held-out seeds (default 8)", "N" },
-    { "val-latents", 0, 0, G_OPTION_ARG_INT, &a->val_latents, "samples per held-out seed (default 32)", "N" },
+    { "val-seeds", 0, 0, G_OPTION_ARG_INT, &a->val_seeds, "held-out seeds (default: warm-up)", "N" },
+    { "val-latents", 0, 0, G_OPTION_ARG_INT, &a->val_latents, "samples per held-out seed (default: warm-up)", "N" },
     { "val-seed", 0, 0, G_OPTION_ARG_INT, &a->val_seed, "first held-out seed (default 1000000)", "S" },
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &a->timeout, "seconds allowed to a command: reward (default 60)", "S" },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &a->checkpoint, "checkpoint file, written atomically", "CKPT" },
@@ -153,8 +164,25 @@ rdpo_context (RdpoArgs *a)
     "Treats the table as a Dirichlet policy centred on --init (concentration c times its\n"
     "positions' segments and weights, residual on the log-concentrations), samples one\n"
     "table per rollout, and improves the reward with PPO-clip and leave-one-out\n"
-    "advantages. Writes the best policy mean on held-out seeds. Ctrl-C stops early,\n"
-    "writes the best table so far and a checkpoint (with --checkpoint).");
+    "advantages. Writes the best policy mean on held-out seeds, among those whose held-out\n"
+    "mode coverage is within 2 standard errors of the start table's (--allow-coverage-loss\n"
+    "drops that condition). Ctrl-C stops early, writes the best table so far and a\n"
+    "checkpoint (with --checkpoint).\n"
+    "\n"
+    "Sizes not given are chosen by a warm-up at the start table: " G_STRINGIFY (EPD_RDPO_WARMUP_TABLES)
+    " tables from the\n"
+    "start policy solve the same " G_STRINGIFY (EPD_RDPO_WARMUP_LATENTS)
+    " latents; the rewards split into the table effect\n"
+    "(sd_table, what an advantage must detect) and the table-by-latent noise (sd_noise).\n"
+    "  --latents     power of two >= 4 (sd_noise/sd_table)^2, in [4, 64] (a rollout's\n"
+    "                noise at most half the table effect)\n"
+    "  --group       4\n"
+    "  --batch       256 / (group x latents), in [2, 16] (about 256 samples an iteration)\n"
+    "  held-out      power of two >= 512 (sd_noise/sd_table)^2 samples, in [1024, 4096],\n"
+    "                over 16 --val-seeds (ranks tables an eighth of sd_table apart)\n"
+    "Where one iteration's rollouts would take over 0.5 s (or the held-out set over 2 s),\n"
+    "batch, then latents (held-out samples) are reduced; those sizes then depend on\n"
+    "the machine's speed, so give them explicitly for a reproducible run.");
   g_option_context_add_main_entries (context, entries, NULL);
   return context;
 }
@@ -167,17 +195,33 @@ bad_value (GError    **error,
   return FALSE;
 }
 
-/* Checked before training, so that a long run is not lost to a typo. */
+/* Checked before training, so that a long run is not lost to a typo: each
+ * output can be written, and none would overwrite an input or another. */
 static gboolean
-output_folder_exists (const char *path,
-                      GError    **error)
+check_outputs (const RdpoArgs  *a,
+               GError         **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
+  const struct { const char *option, *path; } outputs[] = {
+    { "--out", a->out }, { "--log", a->log }, { "--checkpoint", a->checkpoint },
+  };
+  const struct { const char *option, *path; } inputs[] = { { "--init", a->init }, { "--resume", a->resume } };
 
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_set_error (error, EPD_ERROR, EPD_ERROR_IO, "cannot write %s: folder %s does not exist", path, dir);
-  return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (outputs); i++)
+    {
+      if (outputs[i].path == NULL)
+        continue;
+      if (!epd_cli_check_output (outputs[i].option, outputs[i].path, NULL, error))
+        return FALSE;
+      for (guint j = i + 1; j < G_N_ELEMENTS (outputs); j++)
+        if (!epd_cli_check_distinct (outputs[i].option, outputs[i].path, outputs[j].option, outputs[j].path, error))
+          return FALSE;
+      /* --out may replace --init, and --checkpoint continue --resume. */
+      for (guint j = 0; j < G_N_ELEMENTS (inputs); j++)
+        if (!(i == 0 && j == 0) && !(i == 2 && j == 1) &&
+            !epd_cli_check_distinct (outputs[i].option, outputs[i].path, inputs[j].option, inputs[j].path, error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -188,16 +232,18 @@ options_from_args (const RdpoArgs  *a,
   epd_rdpo_options_init (o);
   if (a->init == NULL || a->reward == NULL || a->out == NULL)
     return bad_value (error, "--init TABLE, --reward SPEC and --out TABLE are required");
-  if (a->iters < 0 || a->group < 2 || a->batch < 1 || a->latents < 1 || a->epochs < 1 || a->seed < 0
-      || a->mlp_hidden < 1 || a->val_every < 0 || a->val_seeds < 1 || a->val_latents < 1
+  if (a->iters < 0 || a->group == 1 || a->group < 0 || a->batch < 0 || a->latents < 0 || a->epochs < 1
+      || a->seed < 0 || a->mlp_hidden < 1 || a->val_every < 0 || a->val_seeds < 0 || a->val_latents < 0
       || a->val_seed < 0 || a->checkpoint_every < 0)
     return bad_value (error, "--group must be >= 2; --batch, --latents, --epochs, --mlp-hidden, "
                       "--val-seeds and --val-latents >= 1; --iters, --seed, --val-every, "
                       "--val-seed and --checkpoint-every must not be negative");
-  if (!output_folder_exists (a->out, error) || (a->log != NULL && !output_folder_exists (a->log, error))
-      || (a->checkpoint != NULL && !output_folder_exists (a->checkpoint, error)))
+  if (!(a->timeout > 0.0 && isfinite (a->timeout)))
+    return bad_value (error, "--timeout must be a positive number of seconds");
+  if (!check_outputs (a, error))
     return FALSE;
   o->iters = a->iters;
+  /* 0 (not given) is filled in by the warm-up. */
   o->group = a->group;
   o->batch = a->batch;
   o->latents = a->latents;
@@ -213,6 +259,7 @@ options_from_args (const RdpoArgs  *a,
   o->val_seeds = a->val_seeds;
   o->val_latents = a->val_latents;
   o->val_seed = a->val_seed;
+  o->keep_coverage = !a->allow_coverage_loss;
   o->policy.concentration = a->concentration;
   o->policy.unconstrained = a->unconstrained;
   o->policy.residual = a->mlp ? EPD_POLICY_MLP : EPD_POLICY_TABULAR;
@@ -286,7 +333,7 @@ append_log (RdpoRun             *run,
             const EpdRdpoRecord *r)
 {
   g_autoptr(JsonNode) node = epd_rdpo_record_to_json (r);
-  g_autofree char *line = json_to_string (node, FALSE);
+  g_autofree char *line = epd_json_to_data (node, FALSE, NULL);
   g_autofree char *text = g_strconcat (line, "\n", NULL);
 
   /* One write per line, flushed: a crash loses at most the line being written. */
@@ -387,6 +434,43 @@ print_eval (const char        *what,
            what, e->reward_mean, pm, e->reward_std, pm, e->n_seeds, diversity, spread);
 }
 
+static gboolean
+sizes_needed (const EpdRdpoOptions *o)
+{
+  return o->group == 0 || o->batch == 0 || o->latents == 0 || o->val_seeds == 0 || o->val_latents == 0;
+}
+
+/* Fills the sizes not given from a warm-up at the start table (epd-rdpo-auto.h). */
+static gboolean
+choose_sizes (EpdRdpoEnv     *env,
+              const EpdTable *init,
+              EpdRdpoOptions *o,
+              GError        **error)
+{
+  EpdRdpoWarmup w;
+  EpdRdpoSizes s;
+
+  if (!sizes_needed (o))
+    return TRUE;
+  if (!epd_rdpo_warmup (env, init, o, &w, epd_cli_interrupt_cancellable (), error))
+    {
+      g_prefix_error (error, "choosing the sizes (give --group, --batch, --latents, --val-seeds "
+                      "and --val-latents to skip it): ");
+      return FALSE;
+    }
+  epd_rdpo_auto_choose (&w, &s);
+  o->group = o->group ? o->group : s.group;
+  o->batch = o->batch ? o->batch : s.batch;
+  o->latents = o->latents ? o->latents : s.latents;
+  o->val_seeds = o->val_seeds ? o->val_seeds : s.val_seeds;
+  o->val_latents = o->val_latents ? o->val_latents : s.val_latents;
+  g_printerr ("epd: warm-up (%u tables x %u latents, %.3g ms a sample): reward sd_table %.4g, "
+              "sd_noise %.4g -> --latents %u --group %u --batch %u --val-seeds %u --val-latents %u\n",
+              EPD_RDPO_WARMUP_TABLES, EPD_RDPO_WARMUP_LATENTS, 1e3 * w.seconds_per_sample, w.sd_table,
+              w.sd_noise, o->latents, o->group, o->batch, o->val_seeds, o->val_latents);
+  return TRUE;
+}
+
 /* The trainer, resumed if asked, with the model environment it runs in. */
 static EpdRdpo *
 open_trainer (const RdpoArgs        *a,
@@ -433,14 +517,7 @@ finish (EpdRdpo           *rdpo,
     }
   if (run->log_error != NULL)
     return epd_cli_fail (run->log_error);
-  if (!epd_rdpo_evaluate (rdpo, best, &after, NULL, &error))
-    return epd_cli_fail (error);
-  print_eval ("start table", before);
-  print_eval ("best table ", &after);
-  g_print ("wrote %s: best policy mean at iteration %" G_GINT64_FORMAT " of %u; wall time %.2f s\n",
-           a->out, json_object_get_int_member (json_object_get_object_member (best->metadata, "rdpo"),
-                                               "iterations"),
-           epd_rdpo_get_step (rdpo), wall_s);
+  /* Interrupted: no evaluation (it would run the reward again). */
   if (cancelled)
     {
       g_printerr ("epd: interrupted after %u of %d iterations: wrote the best table so far to %s%s%s\n",
@@ -449,6 +526,14 @@ finish (EpdRdpo           *rdpo,
                   a->checkpoint != NULL ? a->checkpoint : "");
       return 130;
     }
+  if (!epd_rdpo_evaluate (rdpo, best, &after, NULL, &error))
+    return epd_cli_fail (error);
+  print_eval ("start table", before);
+  print_eval ("best table ", &after);
+  g_print ("wrote %s: best policy mean at iteration %" G_GINT64_FORMAT " of %u; wall time %.2f s\n",
+           a->out, json_object_get_int_member (json_object_get_object_member (best->metadata, "rdpo"),
+                                               "iterations"),
+           epd_rdpo_get_step (rdpo), wall_s);
   return 0;
 }
 
@@ -467,6 +552,20 @@ open_reward (const RdpoArgs  *a,
   context.solve = &solve;
   context.timeout_s = a->timeout;
   return epd_reward_parse (a->reward, &context, error);
+}
+
+/* Interrupted in the warm-up or while scoring the start table: the start
+ * table is the best so far. */
+static int
+interrupted_before_training (const EpdTable *start,
+                             const RdpoArgs *a)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!epd_table_save (start, a->out, &error))
+    return epd_cli_fail (error);
+  g_printerr ("epd: interrupted before training: wrote the start table to %s\n", a->out);
+  return 130;
 }
 
 /* Trains, then writes the best table and reports; returns the exit status. */
@@ -514,6 +613,9 @@ epd_cmd_rdpo (int    argc,
   EpdRdpoOptions o;
   EpdRdpoEval before;
 
+  /* From the start: Ctrl-C or SIGTERM while a reward command runs must still
+   * stop it, remove its folder and write --out. */
+  epd_cli_catch_interrupt (NULL);
   if (!epd_cli_parse (context, &argc, &argv, &error) || !options_from_args (&a, &o, &error))
     return epd_cli_fail (error);
   if (a.model == NULL)
@@ -526,10 +628,17 @@ epd_cmd_rdpo (int    argc,
     return epd_cli_fail (error);
   o.command = command;
   env = epd_rdpo_env_new_model_with_reference (model, cpu_model, reward);
+  if (!choose_sizes (env, init, &o, &error))
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+           ? interrupted_before_training (init, &a) : epd_cli_fail (error);
   rdpo = open_trainer (&a, &o, init, env, &error);
   /* The start table on the held-out seeds, for the before/after summary. */
-  if (rdpo == NULL || !epd_rdpo_evaluate (rdpo, epd_policy_get_start (epd_rdpo_get_policy (rdpo)),
-                                          &before, NULL, &error))
+  if (rdpo == NULL)
     return epd_cli_fail (error);
+  if (!epd_rdpo_evaluate (rdpo, epd_policy_get_start (epd_rdpo_get_policy (rdpo)),
+                          &before, epd_cli_interrupt_cancellable (), &error))
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+           ? interrupted_before_training (epd_policy_get_start (epd_rdpo_get_policy (rdpo)), &a)
+           : epd_cli_fail (error);
   return train (rdpo, &a, &before);
 }

@@ -165,6 +165,18 @@ print_summary (EpdDenoiser           *denoiser,
               nfe->latency, nfe->total, batch, 1e3 * seconds);
 }
 
+/* --batch 2147483647 would end in GLib's abort on allocation. */
+static gboolean
+check_batch_memory (guint                  batch,
+                    guint                  dim,
+                    const EpdSolveOptions *o,
+                    GError               **error)
+{
+  g_autofree char *what = g_strdup_printf ("--batch %u (samples of %u values)", batch, dim);
+
+  return epd_memory_check_solve (what, batch, dim, o->table != NULL ? o->table->n_points : 1, error);
+}
+
 static gboolean
 run_sample (SampleArgs  *a,
             GError     **error)
@@ -190,6 +202,8 @@ run_sample (SampleArgs  *a,
       return FALSE;
     }
   dim = epd_denoiser_get_dim (denoiser);
+  if (a->latents == NULL && !check_batch_memory (a->sampling.common.batch, dim, &o, error))
+    return FALSE;
   z = load_latents (a, dim, &batch, error);
   if (z == NULL)
     return FALSE;

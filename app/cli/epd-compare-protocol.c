@@ -270,12 +270,14 @@ cache_path (const Protocol          *p,
   g_autofree char *settings = NULL, *digest = NULL, *name = NULL;
 
   settings = g_strdup_printf ("%s|%s|%u|%u|%d|%u|%d|%.17g|%.17g|%.17g|%.17g|%u|%.17g|%.17g|"
-                              "%u|%u|%u|%u|%u|%.17g|%.17g|%.17g|%d",
+                              "%u|%u|%u|%u|%u|%.17g|%.17g|%.17g|%d|%u|%u|%u|%.17g|%u",
                               p->args->model, epd_solver_kind_to_string (o->solver), o->steps,
                               o->n_points, o->afs, o->max_order, sc->kind, sc->sigma_min,
                               sc->sigma_max, sc->rho, sc->shift, o->iterations, o->learning_rate,
                               o->lr_final, o->train_seed, o->val_seed, o->n_train, o->n_val,
-                              o->batch, o->teacher_rtol, o->scale_dir_range, o->scale_time_range, o->loss);
+                              o->batch, o->teacher_rtol, o->scale_dir_range, o->scale_time_range, o->loss,
+                              o->final_iterations, o->final_n_train, o->final_batch, o->final_lr,
+                              o->final_patience);
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, settings, -1);
   digest[8] = '\0';
   g_strcanon (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", '_');
@@ -321,6 +323,28 @@ metadata_number_is (JsonObject *m,
          json_object_get_double_member (m, name) == value;
 }
 
+/* The final stage ran with these settings (and was not cancelled), or was off. */
+static gboolean
+final_stage_fits (JsonObject              *m,
+                  const EpdDistillOptions *o,
+                  guint                    dim)
+{
+  guint iterations = epd_distill_final_iterations (o, dim);
+  JsonObject *f;
+
+  if (iterations == 0)
+    return !json_object_has_member (m, "final_stage");
+  if (!json_object_has_member (m, "final_stage") ||
+      json_object_get_boolean_member_with_default (m, "cancelled", TRUE))
+    return FALSE;
+  f = json_object_get_object_member (m, "final_stage");
+  return f != NULL && metadata_number_is (f, "iterations", iterations) &&
+         metadata_number_is (f, "n_train", o->final_n_train) &&
+         metadata_number_is (f, "batch", o->final_batch) &&
+         metadata_number_is (f, "learning_rate", o->final_lr) &&
+         metadata_number_is (f, "patience", o->final_patience);
+}
+
 /* A cached table is used only when it was distilled, to the end, for this very
  * configuration: model, shape, schedule and training settings. */
 static gboolean
@@ -347,7 +371,8 @@ cached_table_fits (const Protocol          *p,
          metadata_number_is (m, "batch", o->batch ? o->batch : o->n_train) &&
          metadata_number_is (m, "teacher_rtol", o->teacher_rtol) &&
          metadata_number_is (m, "scale_dir_range", o->scale_dir_range) &&
-         metadata_number_is (m, "scale_time_range", o->scale_time_range);
+         metadata_number_is (m, "scale_time_range", o->scale_time_range) &&
+         final_stage_fits (m, o, p->dim);
 }
 
 static gboolean
@@ -704,15 +729,21 @@ static void
 print_header (const Protocol *p)
 {
   const ProtocolArgs *a = p->args;
+  EpdDistillOptions o;
 
+  epd_distill_options_init (&o);
+  /* Already applied once without error. */
+  epd_cli_distill_apply (&a->train, &o, NULL);
   g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
            "tables distilled on %d + %d noises (seeds %d, %d), %d iterations, lr %g, "
-           "scale ranges %g (dir), %g (time).\n"
+           "scale ranges %g (dir), %g (time); final stage %u iterations on %d noises.\n"
            "Mean L2 error to the teacher's final samples %s standard deviation (median) over the noises.\n%s",
            a->model, epd_denoiser_describe (p->denoiser), p->batch,
            a->seed + TEST_SEED_OFFSET, a->train.rtol, epd_schedule_kind_to_string (p->schedule.kind),
            a->train.n_train, a->train.n_val, a->seed, a->seed + 1, a->train.iters, a->train.lr,
-           a->train.scale_dir, a->train.scale_time, epd_cli_plus_minus (), a->markdown ? "\n" : "");
+           a->train.scale_dir, a->train.scale_time, epd_distill_final_iterations (&o, p->dim),
+           a->train.final_train,
+           epd_cli_plus_minus (), a->markdown ? "\n" : "");
 }
 
 /* Whether a cell of rows [from, to) ran with AFS switched (a footnote mark). */

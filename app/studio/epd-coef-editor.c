@@ -15,12 +15,14 @@ struct _EpdCoefEditor
 
   GtkWidget      *box;
   GtkWidget      *area;
+  GtkWidget      *reset_button;
   GtkWidget      *step_spin;
   GtkWidget      *point_spin;
   GtkWidget      *r_spin;
   GtkWidget      *weight_spin;
   GtkWidget      *overlay_label;
   GtkWidget      *overlay_drop;
+  GtkWidget      *overlay_file_button;
   GtkStringList  *overlay_sources;
 
   EpdTable       *table;
@@ -308,29 +310,6 @@ selection_edited (EpdCoefEditor *self)
   sync_controls (self);
 }
 
-static GtkWidget *
-labelled (GtkWidget  *box,
-          const char *text,
-          GtkWidget  *widget)
-{
-  gtk_box_append (GTK_BOX (box), gtk_label_new (text));
-  gtk_box_append (GTK_BOX (box), widget);
-  return widget;
-}
-
-static GtkWidget *
-spin (double lo,
-      double hi,
-      double step,
-      guint  digits)
-{
-  GtkWidget *button = gtk_spin_button_new_with_range (lo, hi, step);
-
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (button), digits);
-  gtk_editable_set_width_chars (GTK_EDITABLE (button), digits > 0 ? 6 : 2);
-  return button;
-}
-
 #define NO_OVERLAY "no overlay"
 
 static void
@@ -364,11 +343,10 @@ overlay_file_clicked (EpdCoefEditor *self)
                                 GTK_DROP_DOWN (self->overlay_drop));
 }
 
-static GtkWidget *
-build_overlay_row (EpdCoefEditor *self)
+/* "no overlay", then every shipped table; files join the list when chosen. */
+static void
+setup_overlay_sources (EpdCoefEditor *self)
 {
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *file = gtk_button_new_with_label ("Overlay file…");
   g_auto(GStrv) names = epd_table_builtin_names ();
 
   self->overlay_sources = gtk_string_list_new (NULL);
@@ -378,49 +356,7 @@ build_overlay_row (EpdCoefEditor *self)
       g_autofree char *spec = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
       gtk_string_list_append (self->overlay_sources, spec);
     }
-  self->overlay_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->overlay_sources)), NULL);
-  gtk_widget_set_tooltip_text (self->overlay_drop, "A second table drawn over this one (same steps and K)");
-  g_signal_connect_swapped (self->overlay_drop, "notify::selected", G_CALLBACK (overlay_selected), self);
-  g_signal_connect_swapped (file, "clicked", G_CALLBACK (overlay_file_clicked), self);
-  self->overlay_label = gtk_label_new ("No overlay");
-  gtk_widget_set_hexpand (self->overlay_label, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->overlay_label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->overlay_label), PANGO_ELLIPSIZE_END);
-  gtk_box_append (GTK_BOX (row), gtk_label_new ("Overlay"));
-  gtk_box_append (GTK_BOX (row), self->overlay_drop);
-  gtk_box_append (GTK_BOX (row), file);
-  gtk_box_append (GTK_BOX (row), self->overlay_label);
-  return row;
-}
-
-static GtkWidget *
-build_toolbar (EpdCoefEditor *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *reset = gtk_button_new_with_label ("Reset step");
-
-  GtkWidget *undo = gtk_button_new_from_icon_name ("edit-undo-symbolic");
-  GtkWidget *redo = gtk_button_new_from_icon_name ("edit-redo-symbolic");
-
-  /* Sensitive exactly when the action is enabled (sync_history). */
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (undo), "editor.undo");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (redo), "editor.redo");
-  gtk_widget_set_tooltip_text (undo, "Undo (Ctrl+Z)");
-  gtk_widget_set_tooltip_text (redo, "Redo (Shift+Ctrl+Z)");
-  gtk_widget_set_tooltip_text (reset, "Back to the loaded table's values for the selected step");
-  g_signal_connect_swapped (reset, "clicked", G_CALLBACK (epd_coef_editor_reset_step), self);
-  gtk_box_append (GTK_BOX (bar), undo);
-  gtk_box_append (GTK_BOX (bar), redo);
-  gtk_box_append (GTK_BOX (bar), reset);
-  self->step_spin = labelled (bar, "Step", spin (1, 1, 1, 0));
-  self->point_spin = labelled (bar, "Point", spin (1, 1, 1, 0));
-  self->r_spin = labelled (bar, "r", spin (EPD_COEF_R_MIN, 1 - EPD_COEF_R_MIN, 0.01, 4));
-  self->weight_spin = labelled (bar, "weight", spin (0, 1, 0.01, 4));
-  g_signal_connect_swapped (self->step_spin, "value-changed", G_CALLBACK (selection_edited), self);
-  g_signal_connect_swapped (self->point_spin, "value-changed", G_CALLBACK (selection_edited), self);
-  g_signal_connect_swapped (self->r_spin, "value-changed", G_CALLBACK (spin_edited), self);
-  g_signal_connect_swapped (self->weight_spin, "value-changed", G_CALLBACK (spin_edited), self);
-  return bar;
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->overlay_drop), G_LIST_MODEL (self->overlay_sources));
 }
 
 static void
@@ -428,7 +364,7 @@ epd_coef_editor_dispose (GObject *object)
 {
   EpdCoefEditor *self = EPD_COEF_EDITOR (object);
 
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template (GTK_WIDGET (object), EPD_TYPE_COEF_EDITOR);
   g_clear_pointer (&self->table, epd_table_free);
   g_clear_pointer (&self->original, epd_table_free);
   g_clear_pointer (&self->overlay, epd_table_free);
@@ -493,6 +429,17 @@ epd_coef_editor_class_init (EpdCoefEditorClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_install_action (widget_class, "editor.undo", NULL, undo_activated);
   gtk_widget_class_install_action (widget_class, "editor.redo", NULL, redo_activated);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/epdstudio/EpdStudio/gtk/epd-coef-editor.ui");
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, box);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, area);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, reset_button);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, step_spin);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, point_spin);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, r_spin);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, weight_spin);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, overlay_drop);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, overlay_file_button);
+  gtk_widget_class_bind_template_child (widget_class, EpdCoefEditor, overlay_label);
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
   /* Emitted after every edit of the table (drag motion, typed value, undo...). */
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -504,19 +451,23 @@ epd_coef_editor_init (EpdCoefEditor *self)
 {
   GtkGesture *drag = gtk_gesture_drag_new ();
 
+  gtk_widget_init_template (GTK_WIDGET (self));
   self->history = epd_coef_history_new (HISTORY_LIMIT);
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-  self->area = gtk_drawing_area_new ();
-  gtk_widget_set_vexpand (self->area, TRUE);
+  /* One definition of r's range: epd-coef-edit.h. */
+  gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->r_spin), EPD_COEF_R_MIN, 1 - EPD_COEF_R_MIN);
   epd_studio_timing_set_draw_func (self->area, "coefficients",
                                    EPD_STUDIO_DRAW_FUNC (epd_coef_editor_draw), self);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update), self);
   gtk_widget_add_controller (self->area, GTK_EVENT_CONTROLLER (drag));
-  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
-  gtk_box_append (GTK_BOX (self->box), build_overlay_row (self));
-  gtk_box_append (GTK_BOX (self->box), self->area);
+  setup_overlay_sources (self);
+  g_signal_connect_swapped (self->overlay_drop, "notify::selected", G_CALLBACK (overlay_selected), self);
+  g_signal_connect_swapped (self->overlay_file_button, "clicked", G_CALLBACK (overlay_file_clicked), self);
+  g_signal_connect_swapped (self->reset_button, "clicked", G_CALLBACK (epd_coef_editor_reset_step), self);
+  g_signal_connect_swapped (self->step_spin, "value-changed", G_CALLBACK (selection_edited), self);
+  g_signal_connect_swapped (self->point_spin, "value-changed", G_CALLBACK (selection_edited), self);
+  g_signal_connect_swapped (self->r_spin, "value-changed", G_CALLBACK (spin_edited), self);
+  g_signal_connect_swapped (self->weight_spin, "value-changed", G_CALLBACK (spin_edited), self);
   sync_history (self);
 }
 

@@ -26,6 +26,8 @@ struct _EpdCompareView
   GtkWidget       *area;
   GtkWidget       *a_drop;
   GtkWidget       *b_drop;
+  GtkWidget       *open_b_button;
+  GtkWidget       *run_button;
   GtkStringList   *sources;
   GtkWidget       *status;
 
@@ -533,15 +535,14 @@ epd_compare_view_draw (EpdCompareView *self,
 
 /* ---- widget ---------------------------------------------------------- */
 
-static GtkWidget *
-source_drop (EpdCompareView *self,
-             guint           selected)
+static void
+setup_source_drop (EpdCompareView *self,
+                   GtkWidget      *drop,
+                   guint           selected)
 {
-  GtkWidget *drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->sources)), NULL);
-
+  gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (self->sources));
   gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), selected);
   g_signal_connect_swapped (drop, "notify::selected", G_CALLBACK (run_compare), self);
-  return drop;
 }
 
 static guint
@@ -568,32 +569,6 @@ open_b_clicked (EpdCompareView *self)
   epd_window_choose_table_into (GTK_WIDGET (self), "Open Table B", self->sources, GTK_DROP_DOWN (self->b_drop));
 }
 
-static GtkWidget *
-build_toolbar (EpdCompareView *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *open_b = gtk_button_new_with_label ("B from file…");
-  GtkWidget *run = gtk_button_new_with_label ("Compare");
-  guint best = fill_sources (self);
-
-  self->a_drop = source_drop (self, 0);
-  self->b_drop = source_drop (self, best);
-  g_signal_connect_swapped (open_b, "clicked", G_CALLBACK (open_b_clicked), self);
-  g_signal_connect_swapped (run, "clicked", G_CALLBACK (run_compare), self);
-  self->status = gtk_label_new ("");
-  gtk_widget_set_hexpand (self->status, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_END);
-  gtk_box_append (GTK_BOX (bar), gtk_label_new ("A"));
-  gtk_box_append (GTK_BOX (bar), self->a_drop);
-  gtk_box_append (GTK_BOX (bar), gtk_label_new ("B"));
-  gtk_box_append (GTK_BOX (bar), self->b_drop);
-  gtk_box_append (GTK_BOX (bar), open_b);
-  gtk_box_append (GTK_BOX (bar), run);
-  gtk_box_append (GTK_BOX (bar), self->status);
-  return bar;
-}
-
 static void
 epd_compare_view_dispose (GObject *object)
 {
@@ -601,7 +576,7 @@ epd_compare_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template (GTK_WIDGET (object), EPD_TYPE_COMPARE_VIEW);
   g_clear_object (&self->model);
   g_clear_object (&self->mixture);
   g_clear_object (&self->sources);
@@ -620,21 +595,34 @@ epd_compare_view_class_init (EpdCompareViewClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = epd_compare_view_dispose;
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (GTK_WIDGET_CLASS (klass),
+                                               "/org/epdstudio/EpdStudio/gtk/epd-compare-view.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (GTK_WIDGET_CLASS (klass), EpdCompareView, name)
+  BIND (box);
+  BIND (area);
+  BIND (a_drop);
+  BIND (b_drop);
+  BIND (open_b_button);
+  BIND (run_button);
+  BIND (status);
+#undef BIND
 }
 
 static void
 epd_compare_view_init (EpdCompareView *self)
 {
+  guint best;
+
   for (guint i = 0; i < 3; i++)
     self->rewards[i] = NAN;
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-  self->area = gtk_drawing_area_new ();
-  gtk_widget_set_vexpand (self->area, TRUE);
+  gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "compare",
                                    EPD_STUDIO_DRAW_FUNC (epd_compare_view_draw), self);
-  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
-  gtk_box_append (GTK_BOX (self->box), self->area);
+  best = fill_sources (self);
+  setup_source_drop (self, self->a_drop, 0);
+  setup_source_drop (self, self->b_drop, best);
+  g_signal_connect_swapped (self->open_b_button, "clicked", G_CALLBACK (open_b_clicked), self);
+  g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (run_compare), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (run_compare), self);
 }
 

@@ -469,41 +469,6 @@ cancel_clicked (EpdTrainingPanel *self)
   gtk_label_set_text (GTK_LABEL (self->status), "Cancelling: the best table so far will be kept…");
 }
 
-static GtkWidget *
-build_toolbar (EpdTrainingPanel *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *log_button = gtk_button_new_with_label ("Open RDPO log…");
-
-  self->distill_button = gtk_button_new_with_label ("Distil (Stage 1)");
-  self->rdpo_button = gtk_button_new_with_label ("RDPO (Stage 2)");
-  self->cancel_button = gtk_button_new_with_label ("Cancel");
-  self->iterations_spin = gtk_spin_button_new_with_range (1, 100000, 10);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->iterations_spin), 200);
-  gtk_widget_set_tooltip_text (self->iterations_spin, "Iterations");
-  gtk_widget_set_tooltip_text (self->distill_button,
-                               "Fit the table to the teacher on the current model, grid and K");
-  gtk_widget_set_tooltip_text (self->rdpo_button,
-                               "Improve the edited table for a reward (log-density for mixtures, "
-                               "classifier confidence for images)");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (log_button), "win.open-log");
-  self->progress = gtk_progress_bar_new ();
-  gtk_widget_set_hexpand (self->progress, TRUE);
-  gtk_widget_set_valign (self->progress, GTK_ALIGN_CENTER);
-  gtk_widget_set_sensitive (self->cancel_button, FALSE);
-  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
-  g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
-  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
-  gtk_box_append (GTK_BOX (bar), self->distill_button);
-  gtk_box_append (GTK_BOX (bar), self->rdpo_button);
-  gtk_box_append (GTK_BOX (bar), gtk_label_new ("iterations"));
-  gtk_box_append (GTK_BOX (bar), self->iterations_spin);
-  gtk_box_append (GTK_BOX (bar), self->progress);
-  gtk_box_append (GTK_BOX (bar), self->cancel_button);
-  gtk_box_append (GTK_BOX (bar), log_button);
-  return bar;
-}
-
 static void
 epd_training_panel_dispose (GObject *object)
 {
@@ -511,7 +476,7 @@ epd_training_panel_dispose (GObject *object)
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template (GTK_WIDGET (object), EPD_TYPE_TRAINING_PANEL);
   g_clear_object (&self->model);
   G_OBJECT_CLASS (epd_training_panel_parent_class)->dispose (object);
 }
@@ -536,6 +501,18 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   G_OBJECT_CLASS (klass)->dispose = epd_training_panel_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_training_panel_finalize;
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (GTK_WIDGET_CLASS (klass),
+                                               "/org/epdstudio/EpdStudio/gtk/epd-training-panel.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (GTK_WIDGET_CLASS (klass), EpdTrainingPanel, name)
+  BIND (box);
+  BIND (area);
+  BIND (distill_button);
+  BIND (rdpo_button);
+  BIND (cancel_button);
+  BIND (iterations_spin);
+  BIND (progress);
+  BIND (status);
+#undef BIND
   /* The trained table, borrowed for the emission (static scope: not copied). */
   signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1,
@@ -545,17 +522,12 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
 static void
 epd_training_panel_init (EpdTrainingPanel *self)
 {
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-  self->area = gtk_drawing_area_new ();
-  gtk_widget_set_vexpand (self->area, TRUE);
+  gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "training",
                                    EPD_STUDIO_DRAW_FUNC (epd_training_panel_draw), self);
-  self->status = gtk_label_new ("");
-  gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
-  gtk_box_append (GTK_BOX (self->box), self->status);
-  gtk_box_append (GTK_BOX (self->box), self->area);
+  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
+  g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
+  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
 }
 
 GtkWidget *

@@ -22,6 +22,9 @@ struct _EpdTrajectoryView
   GtkWidget       *play_button;
   GtkWidget       *label;
   GtkWidget       *teacher_check;
+  GtkWidget       *back_button;
+  GtkWidget       *forward_button;
+  GtkWidget       *fit_button;
 
   EpdDenoiser     *model;
   EpdGmm          *mixture;
@@ -485,16 +488,6 @@ add_controllers (EpdTrajectoryView *self)
   g_signal_connect (self->area, "query-tooltip", G_CALLBACK (query_tooltip), self);
 }
 
-static GtkWidget *
-icon_button (const char *icon,
-             const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  return button;
-}
-
 static void
 step_back (EpdTrajectoryView *self)
 {
@@ -507,46 +500,13 @@ step_forward (EpdTrajectoryView *self)
   epd_trajectory_view_step (self, 1);
 }
 
-static GtkWidget *
-build_toolbar (EpdTrajectoryView *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *back = icon_button ("media-skip-backward-symbolic", "Previous grid point (Left)");
-  GtkWidget *forward = icon_button ("media-skip-forward-symbolic", "Next grid point (Right)");
-  GtkWidget *reset = gtk_button_new_with_label ("Fit");
-
-  gtk_widget_set_tooltip_text (reset, "Fit the view to the samples (Ctrl+0)");
-
-  self->play_button = icon_button ("media-playback-start-symbolic", "Play / pause (Space)");
-  self->scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
-  gtk_scale_set_digits (GTK_SCALE (self->scale), 0);
-  gtk_widget_set_hexpand (self->scale, TRUE);
-  self->label = gtk_label_new ("0 / 0");
-  self->teacher_check = gtk_check_button_new_with_label ("Teacher paths");
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->teacher_check), TRUE);
-  g_signal_connect_swapped (back, "clicked", G_CALLBACK (step_back), self);
-  g_signal_connect_swapped (forward, "clicked", G_CALLBACK (step_forward), self);
-  g_signal_connect_swapped (self->play_button, "clicked", G_CALLBACK (epd_trajectory_view_toggle_play), self);
-  g_signal_connect_swapped (reset, "clicked", G_CALLBACK (epd_trajectory_view_reset_zoom), self);
-  g_signal_connect (self->scale, "value-changed", G_CALLBACK (scale_changed), self);
-  g_signal_connect_swapped (self->teacher_check, "toggled", G_CALLBACK (gtk_widget_queue_draw), self->area);
-  gtk_box_append (GTK_BOX (bar), back);
-  gtk_box_append (GTK_BOX (bar), self->play_button);
-  gtk_box_append (GTK_BOX (bar), forward);
-  gtk_box_append (GTK_BOX (bar), self->scale);
-  gtk_box_append (GTK_BOX (bar), self->label);
-  gtk_box_append (GTK_BOX (bar), self->teacher_check);
-  gtk_box_append (GTK_BOX (bar), reset);
-  return bar;
-}
-
 static void
 epd_trajectory_view_dispose (GObject *object)
 {
   EpdTrajectoryView *self = EPD_TRAJECTORY_VIEW (object);
 
   g_clear_handle_id (&self->play_id, g_source_remove);
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  gtk_widget_dispose_template (GTK_WIDGET (object), EPD_TYPE_TRAJECTORY_VIEW);
   g_clear_object (&self->model);
   g_clear_object (&self->mixture);
   g_clear_pointer (&self->pca, epd_pca_free);
@@ -559,24 +519,36 @@ epd_trajectory_view_class_init (EpdTrajectoryViewClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = epd_trajectory_view_dispose;
   gtk_widget_class_set_layout_manager_type (GTK_WIDGET_CLASS (klass), GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (GTK_WIDGET_CLASS (klass),
+                                               "/org/epdstudio/EpdStudio/gtk/epd-trajectory-view.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (GTK_WIDGET_CLASS (klass), EpdTrajectoryView, name)
+  BIND (box);
+  BIND (area);
+  BIND (filmstrip);
+  BIND (back_button);
+  BIND (play_button);
+  BIND (forward_button);
+  BIND (scale);
+  BIND (label);
+  BIND (teacher_check);
+  BIND (fit_button);
+#undef BIND
 }
 
 static void
 epd_trajectory_view_init (EpdTrajectoryView *self)
 {
   self->selected = -1;
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-  self->area = gtk_drawing_area_new ();
-  gtk_widget_set_vexpand (self->area, TRUE);
+  gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "trajectories",
                                    EPD_STUDIO_DRAW_FUNC (epd_trajectory_view_draw), self);
-  self->filmstrip = gtk_drawing_area_new ();
-  gtk_widget_set_visible (self->filmstrip, FALSE);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->filmstrip), filmstrip_draw, self, NULL);
-  gtk_box_append (GTK_BOX (self->box), build_toolbar (self));
-  gtk_box_append (GTK_BOX (self->box), self->area);
-  gtk_box_append (GTK_BOX (self->box), self->filmstrip);
+  g_signal_connect_swapped (self->back_button, "clicked", G_CALLBACK (step_back), self);
+  g_signal_connect_swapped (self->forward_button, "clicked", G_CALLBACK (step_forward), self);
+  g_signal_connect_swapped (self->play_button, "clicked", G_CALLBACK (epd_trajectory_view_toggle_play), self);
+  g_signal_connect_swapped (self->fit_button, "clicked", G_CALLBACK (epd_trajectory_view_reset_zoom), self);
+  g_signal_connect (self->scale, "value-changed", G_CALLBACK (scale_changed), self);
+  g_signal_connect_swapped (self->teacher_check, "toggled", G_CALLBACK (gtk_widget_queue_draw), self->area);
   add_controllers (self);
 }
 

@@ -60,6 +60,20 @@ struct _EpdWindow
   GPtrArray       *shipped_tables;   /* the builtin tables (EpdTable), loaded on first use */
   GStrv            shipped_names;    /* their names, in the same order */
 
+  /* The solve settings, as properties (epd-window.c) the panel's controls
+   * are bound to: code sets these, never the widgets. */
+  char            *solver;
+  guint            steps;
+  guint            points;
+  char            *schedule_kind;
+  double           sigma_min;
+  double           sigma_max;
+  double           rho;
+  double           shift;
+  gboolean         afs;
+  guint            seed;
+  guint            batch;
+
   /* Solves */
   GCancellable    *solve_cancellable;  /* the live request's generation token */
   EpdSolveResult  *result;             /* what the views show */

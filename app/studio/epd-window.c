@@ -26,7 +26,25 @@ G_DEFINE_FINAL_TYPE (EpdWindow, epd_window, GTK_TYPE_APPLICATION_WINDOW)
 enum { SOLVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static const char *device_names[] = { "auto", "cpu", "vulkan", NULL };
+/* The solve settings. The panel's controls are bound to them (bind_panel),
+ * and every change queues one re-solve. */
+enum {
+  PROP_0,
+  PROP_SOLVER,
+  PROP_STEPS,
+  PROP_POINTS,
+  PROP_SCHEDULE_KIND,
+  PROP_SIGMA_MIN,
+  PROP_SIGMA_MAX,
+  PROP_RHO,
+  PROP_SHIFT,
+  PROP_AFS,
+  PROP_SEED,
+  PROP_BATCH,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
 
 /* ---- banner ---------------------------------------------------------- */
 
@@ -99,37 +117,31 @@ epd_window_get_model_spec (EpdWindow *self)
   return drop_string (self->model_drop);
 }
 
-static double
-spin_value (GtkWidget *spin)
-{
-  return gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin));
-}
-
 void
 epd_window_read_options (EpdWindow       *self,
                          EpdSolveOptions *options)
 {
   epd_solve_options_init (options);
-  epd_solver_kind_from_string (drop_string (self->solver_drop), &options->solver, NULL);
-  options->steps = (guint) spin_value (self->steps_spin);
-  epd_schedule_kind_from_string (drop_string (self->schedule_drop), &options->schedule.kind, NULL);
-  options->schedule.sigma_min = spin_value (self->sigma_min_spin);
-  options->schedule.sigma_max = spin_value (self->sigma_max_spin);
-  options->schedule.rho = spin_value (self->rho_spin);
-  options->schedule.shift = spin_value (self->shift_spin);
-  options->afs = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->afs_check));
+  epd_solver_kind_from_string (self->solver, &options->solver, NULL);
+  options->steps = self->steps;
+  epd_schedule_kind_from_string (self->schedule_kind, &options->schedule.kind, NULL);
+  options->schedule.sigma_min = self->sigma_min;
+  options->schedule.sigma_max = self->sigma_max;
+  options->schedule.rho = self->rho;
+  options->schedule.shift = self->shift;
+  options->afs = self->afs;
 }
 
 guint32
 epd_window_get_seed (EpdWindow *self)
 {
-  return (guint32) spin_value (self->seed_spin);
+  return self->seed;
 }
 
 gsize
 epd_window_get_batch (EpdWindow *self)
 {
-  return (gsize) spin_value (self->batch_spin);
+  return self->batch;
 }
 
 void
@@ -232,7 +244,7 @@ update_table_label (EpdWindow *self)
                                                   epd_solver_kind_to_string (options.solver));
   gtk_label_set_text (GTK_LABEL (self->table_label), text);
   /* Offer the shipped table that fits when another one, or an edit of it, is in its place. */
-  if (find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name) != NULL)
+  if (find_shipped_table (self, &options, self->points, &shipped_name) != NULL)
     offered = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
   if (offered != NULL && g_strcmp0 (offered, self->table_name) == 0 && epd_table_equal (table, self->table_loaded))
     g_clear_pointer (&offered, g_free);
@@ -267,7 +279,7 @@ choose_table (EpdWindow             *self,
               const EpdSolveOptions *options)
 {
   const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
-  guint k = (guint) spin_value (self->points_spin);
+  guint k = self->points;
   gboolean fits = table != NULL && table->steps == options->steps && table->n_points == k;
   const char *shipped_name = NULL;
   const EpdTable *shipped = NULL;
@@ -298,7 +310,7 @@ table_button_clicked (EpdWindow *self)
   const EpdTable *shipped;
 
   epd_window_read_options (self, &options);
-  shipped = find_shipped_table (self, &options, (guint) spin_value (self->points_spin), &shipped_name);
+  shipped = find_shipped_table (self, &options, self->points, &shipped_name);
   if (shipped != NULL)
     {
       g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
@@ -480,11 +492,9 @@ table_edited (EpdWindow *self)
   self->table_auto = FALSE;
   /* Undo and redo may bring back a table of another shape (the one a change
    * of steps or K replaced): the settings follow it, rather than replace it again. */
-  if (table->steps != (guint) spin_value (self->steps_spin) ||
-      table->n_points != (guint) spin_value (self->points_spin))
+  if (table->steps != self->steps || table->n_points != self->points)
     {
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
+      g_object_set (self, "steps", table->steps, "points", table->n_points, NULL);
       g_free (self->table_name);
       self->table_name = g_strdup ("restored by undo");
       g_clear_pointer (&self->table_loaded, epd_table_free);
@@ -630,12 +640,12 @@ open_done (GObject      *source,
   if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > IMAGE_BATCH)
     {
       self->points_batch = epd_window_get_batch (self);
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), IMAGE_BATCH);
+      g_object_set (self, "batch", IMAGE_BATCH, NULL);
     }
   else if (epd_denoiser_get_dim (model) <= 64 && self->points_batch > 0)
     {
       if (epd_window_get_batch (self) == IMAGE_BATCH)
-        gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), self->points_batch);
+        g_object_set (self, "batch", (guint) self->points_batch, NULL);
       self->points_batch = 0;
     }
   epd_window_solve (self, 0);
@@ -662,31 +672,26 @@ open_model (EpdWindow *self)
 
 /* ---- the panel ------------------------------------------------------- */
 
-static GtkWidget *
-string_drop (const char * const *strings)
-{
-  return gtk_drop_down_new_from_strings (strings);
-}
-
-static GtkWidget *
-solver_drop_new (void)
+/* The drop-downs that list enums get their items from the enums' names. */
+static void
+set_solver_items (GtkWidget *drop)
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
   for (int k = 0; k < EPD_N_SOLVERS; k++)
     if (k != EPD_SOLVER_TEACHER)
       gtk_string_list_append (list, epd_solver_kind_to_string (k));
-  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (list));
 }
 
-static GtkWidget *
-schedule_drop_new (void)
+static void
+set_schedule_items (GtkWidget *drop)
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
   for (int k = EPD_SCHEDULE_POLYNOMIAL; k <= EPD_SCHEDULE_FLOWMATCH; k++)
     gtk_string_list_append (list, epd_schedule_kind_to_string (k));
-  return gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (list));
 }
 
 static void
@@ -706,15 +711,15 @@ select_string (GtkWidget  *drop,
     }
 }
 
+/* The kind first: its notify resets the parameters to the kind's defaults,
+ * which the second call then replaces. */
 static void
-set_schedule_controls (EpdWindow         *self,
-                       const EpdSchedule *schedule)
+set_schedule (EpdWindow         *self,
+              const EpdSchedule *schedule)
 {
-  select_string (self->schedule_drop, epd_schedule_kind_to_string (schedule->kind));
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_min_spin), schedule->sigma_min);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->sigma_max_spin), schedule->sigma_max);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->rho_spin), schedule->rho);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->shift_spin), schedule->shift);
+  g_object_set (self, "schedule-kind", epd_schedule_kind_to_string (schedule->kind), NULL);
+  g_object_set (self, "sigma-min", schedule->sigma_min, "sigma-max", schedule->sigma_max,
+                "rho", schedule->rho, "shift", schedule->shift, NULL);
 }
 
 static void
@@ -723,12 +728,12 @@ schedule_kind_changed (EpdWindow *self)
   EpdSchedule schedule;
   EpdScheduleKind kind;
 
-  if (!epd_schedule_kind_from_string (drop_string (self->schedule_drop), &kind, NULL))
+  if (!epd_schedule_kind_from_string (self->schedule_kind, &kind, NULL))
     return;
-  /* A new kind starts from its own defaults; a table's settings set the kind
-   * first and its parameters after (set_schedule_controls), so they win. */
+  /* A new kind starts from its own defaults. */
   epd_schedule_init (&schedule, kind);
-  set_schedule_controls (self, &schedule);
+  g_object_set (self, "sigma-min", schedule.sigma_min, "sigma-max", schedule.sigma_max,
+                "rho", schedule.rho, "shift", schedule.shift, NULL);
   controls_changed (self);
 }
 
@@ -736,50 +741,83 @@ void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
-  select_string (self->solver_drop, table->solver);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->steps_spin), table->steps);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->points_spin), table->n_points);
-  set_schedule_controls (self, &table->schedule);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), table->afs);
+  g_object_set (self, "solver", table->solver, "steps", table->steps, "points", table->n_points,
+                "afs", table->afs, NULL);
+  set_schedule (self, &table->schedule);
 }
 
-static GtkWidget *
-spin_new (double lo,
-          double hi,
-          double step,
-          guint  digits,
-          double value)
+/* A drop-down's selected position as its item's string, and back. */
+static gboolean
+selected_to_string (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      drop)
 {
-  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, step);
+  GListModel *model = gtk_drop_down_get_model (drop);
+  guint position = g_value_get_uint (from);
+  g_autoptr(GtkStringObject) item = NULL;
 
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
-  return spin;
+  if (model == NULL || position >= g_list_model_get_n_items (model))
+    return FALSE;
+  item = g_list_model_get_item (model, position);
+  g_value_set_string (to, gtk_string_object_get_string (item));
+  return TRUE;
+}
+
+static gboolean
+string_to_selected (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      drop)
+{
+  GListModel *model = gtk_drop_down_get_model (drop);
+
+  for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gtk_string_object_get_string (item), g_value_get_string (from)) == 0)
+        {
+          g_value_set_uint (to, i);
+          return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 static void
-grid_row (GtkWidget  *grid,
-          int         row,
-          const char *label,
-          GtkWidget  *widget,
-          const char *tooltip)
+bind_spin (EpdWindow  *self,
+           GtkWidget  *spin,
+           const char *property)
 {
-  GtkWidget *text = gtk_label_new (label);
-
-  gtk_label_set_xalign (GTK_LABEL (text), 0);
-  gtk_grid_attach (GTK_GRID (grid), text, 0, row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), widget, 1, row, 1, 1);
-  gtk_widget_set_hexpand (widget, TRUE);
-  if (tooltip != NULL)
-    gtk_widget_set_tooltip_text (widget, tooltip);
+  /* The template's values are the defaults. */
+  g_object_bind_property (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin)), "value", self, property,
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 }
 
 static void
-connect_live (EpdWindow  *self,
-              GtkWidget  *widget,
-              const char *signal)
+bind_drop (EpdWindow  *self,
+           GtkWidget  *drop,
+           const char *property)
 {
-  g_signal_connect_swapped (widget, signal, G_CALLBACK (controls_changed), self);
+  g_object_bind_property_full (self, property, drop, "selected", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                               string_to_selected, selected_to_string, drop, NULL);
+}
+
+static void
+bind_panel (EpdWindow *self)
+{
+  bind_drop (self, self->solver_drop, "solver");
+  bind_drop (self, self->schedule_drop, "schedule-kind");
+  bind_spin (self, self->steps_spin, "steps");
+  bind_spin (self, self->points_spin, "points");
+  bind_spin (self, self->sigma_min_spin, "sigma-min");
+  bind_spin (self, self->sigma_max_spin, "sigma-max");
+  bind_spin (self, self->rho_spin, "rho");
+  bind_spin (self, self->shift_spin, "shift");
+  bind_spin (self, self->seed_spin, "seed");
+  bind_spin (self, self->batch_spin, "batch");
+  g_object_bind_property (self->afs_check, "active", self, "afs", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 }
 
 static void
@@ -788,8 +826,8 @@ model_changed (EpdWindow *self)
   open_model (self);
 }
 
-static GtkWidget *
-build_model_drop (EpdWindow *self)
+static void
+setup_model_drop (EpdWindow *self)
 {
   const char * const *presets = epd_gmm_preset_names ();
 
@@ -800,77 +838,29 @@ build_model_drop (EpdWindow *self)
       gtk_string_list_append (self->model_specs, spec);
     }
   gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
-  self->model_drop = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_specs)), NULL);
+  gtk_drop_down_set_model (GTK_DROP_DOWN (self->model_drop), G_LIST_MODEL (self->model_specs));
   select_string (self->model_drop, EPD_DEFAULT_MODEL);
   g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
-  return self->model_drop;
 }
 
-static GtkWidget *
-build_panel (EpdWindow *self)
+/* The panel's widgets come from the template (gtk/epd-window.ui); their
+ * lists and handlers from here. */
+static void
+setup_panel (EpdWindow *self)
 {
-  GtkWidget *grid = gtk_grid_new ();
-  GtkWidget *model_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *mixture = gtk_button_new_with_label ("Mixture file…");
-  GtkWidget *folder = gtk_button_new_with_label ("Image folder…");
-  int row = 0;
+  static const char *live[] = { "notify::solver", "notify::steps", "notify::points", "notify::sigma-min",
+                                 "notify::sigma-max", "notify::rho", "notify::shift", "notify::afs",
+                                 "notify::seed", "notify::batch" };
 
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
-  gtk_widget_set_margin_start (grid, 10);
-  gtk_widget_set_margin_end (grid, 10);
-  gtk_widget_set_margin_top (grid, 10);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (mixture), "win.open-mixture");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (folder), "win.open-folder");
-  gtk_box_append (GTK_BOX (model_buttons), mixture);
-  gtk_box_append (GTK_BOX (model_buttons), folder);
-  grid_row (grid, row++, "Model", build_model_drop (self), "2-D mixture presets, Fashion-MNIST, or a file");
-  gtk_grid_attach (GTK_GRID (grid), model_buttons, 0, row++, 2, 1);
-  grid_row (grid, row++, "Device", self->device_drop = string_drop (device_names),
-            "auto: a real GPU if there is one, else the CPU path");
-  grid_row (grid, row++, "Solver", self->solver_drop = solver_drop_new (), NULL);
-  grid_row (grid, row++, "Steps", self->steps_spin = spin_new (1, 40, 1, 0, 3),
-            "Grid intervals (grid points − 1)");
-  grid_row (grid, row++, "K points", self->points_spin = spin_new (1, 8, 1, 0, 2),
-            "EPD's parallel points per step");
-  grid_row (grid, row++, "Schedule", self->schedule_drop = schedule_drop_new (), NULL);
-  grid_row (grid, row++, "σ min", self->sigma_min_spin = spin_new (1e-4, 10, 0.001, 4, 0.002), NULL);
-  grid_row (grid, row++, "σ max", self->sigma_max_spin = spin_new (0.1, 1000, 1, 2, 80), NULL);
-  grid_row (grid, row++, "ρ", self->rho_spin = spin_new (0.5, 20, 0.5, 2, 7), "Polynomial schedule's exponent");
-  grid_row (grid, row++, "Shift", self->shift_spin = spin_new (0.1, 10, 0.1, 2, 3), "Flow-matching shift");
-  grid_row (grid, row++, "", self->afs_check = gtk_check_button_new_with_label ("Analytical first step (AFS)"), NULL);
-  grid_row (grid, row++, "Seed", self->seed_spin = spin_new (0, G_MAXINT32, 1, 0, 0), NULL);
-  grid_row (grid, row++, "Batch", self->batch_spin = spin_new (1, 4096, 16, 0, 256), "Samples solved at once");
-  self->nfe_label = gtk_label_new ("");
-  gtk_label_set_xalign (GTK_LABEL (self->nfe_label), 0);
-  /* A longer number must not widen the panel. */
-  gtk_label_set_wrap (GTK_LABEL (self->nfe_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->nfe_label), 30);
-  gtk_grid_attach (GTK_GRID (grid), self->nfe_label, 0, row++, 2, 1);
-  self->table_label = gtk_label_new ("");
-  gtk_label_set_wrap (GTK_LABEL (self->table_label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (self->table_label), 30);
-  gtk_label_set_xalign (GTK_LABEL (self->table_label), 0);
-  gtk_widget_set_tooltip_text (self->table_label,
-                               "The coefficient table EPD solves with. Shipped tables made for the model "
-                               "and these settings load by themselves; otherwise the uniform table");
-  gtk_grid_attach (GTK_GRID (grid), self->table_label, 0, row++, 2, 1);
-  self->table_button = gtk_button_new ();
-  gtk_widget_set_visible (self->table_button, FALSE);
-  gtk_widget_set_tooltip_text (self->table_button, "Load the shipped table made for this model and these settings");
+  setup_model_drop (self);
+  set_solver_items (self->solver_drop);
+  set_schedule_items (self->schedule_drop);
+  bind_panel (self);
   g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
-  gtk_grid_attach (GTK_GRID (grid), self->table_button, 0, row++, 2, 1);
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->afs_check), TRUE);
-  select_string (self->solver_drop, "epd");
-  g_signal_connect_swapped (self->schedule_drop, "notify::selected", G_CALLBACK (schedule_kind_changed), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
-  connect_live (self, self->solver_drop, "notify::selected");
-  connect_live (self, self->afs_check, "toggled");
-  for (GtkWidget **s = (GtkWidget *[]) { self->steps_spin, self->points_spin, self->sigma_min_spin,
-                                         self->sigma_max_spin, self->rho_spin, self->shift_spin,
-                                         self->seed_spin, self->batch_spin, NULL }; *s != NULL; s++)
-    connect_live (self, *s, "value-changed");
-  return grid;
+  g_signal_connect (self, "notify::schedule-kind", G_CALLBACK (schedule_kind_changed), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (live); i++)
+    g_signal_connect (self, live[i], G_CALLBACK (controls_changed), NULL);
 }
 
 /* ---- the views ------------------------------------------------------- */
@@ -885,14 +875,6 @@ training_table_ready (EpdWindow      *self,
   epd_window_set_table (self, table, "trained in the Training view", FALSE);
   epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
   epd_window_solve (self, 0);
-}
-
-static void
-append_page (EpdWindow  *self,
-             GtkWidget  *page,
-             const char *title)
-{
-  gtk_notebook_append_page (GTK_NOTEBOOK (self->notebook), page, gtk_label_new (title));
 }
 
 /* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
@@ -919,138 +901,19 @@ undo_activated (GtkWidget  *widget,
     epd_coef_editor_redo (editor);
 }
 
-/* The editor over a live view of the paths: each edit shows its solve. */
-static GtkWidget *
-build_coefficients_page (EpdWindow *self)
+static void
+setup_views (EpdWindow *self)
 {
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
-
-  self->coef_editor = epd_coef_editor_new ();
   g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
-  self->coef_preview = epd_trajectory_view_new ();
-  gtk_paned_set_start_child (GTK_PANED (paned), self->coef_editor);
-  gtk_paned_set_end_child (GTK_PANED (paned), self->coef_preview);
-  gtk_paned_set_position (GTK_PANED (paned), 400);
-  gtk_widget_set_size_request (self->coef_editor, -1, 260);
-  gtk_widget_set_size_request (self->coef_preview, -1, 200);
-  return paned;
-}
-
-static GtkWidget *
-build_views (EpdWindow *self)
-{
-  self->notebook = gtk_notebook_new ();
-  gtk_widget_set_hexpand (self->notebook, TRUE);
-  gtk_widget_set_vexpand (self->notebook, TRUE);
-  self->trajectory_view = epd_trajectory_view_new ();
-  self->error_view = epd_error_view_new ();
-  self->compare_view = epd_compare_view_new ();
-  self->training_panel = epd_training_panel_new ();
-  append_page (self, self->trajectory_view, "Trajectories");
-  append_page (self, build_coefficients_page (self), "Coefficients");
-  append_page (self, self->error_view, "Error");
-  append_page (self, self->compare_view, "Compare");
-  append_page (self, self->training_panel, "Training");
   /* A training job keeps its panel alive after the window closed: the
    * handlers must go with the window. */
   g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
                            G_CONNECT_SWAPPED);
-  return self->notebook;
-}
-
-static GtkWidget *
-build_banner (EpdWindow *self)
-{
-  self->banner = gtk_info_bar_new ();
-  self->banner_label = gtk_label_new ("");
-  gtk_label_set_wrap (GTK_LABEL (self->banner_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->banner_label), 0);
-  gtk_info_bar_add_child (GTK_INFO_BAR (self->banner), self->banner_label);
-  gtk_info_bar_set_show_close_button (GTK_INFO_BAR (self->banner), TRUE);
-  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
-  gtk_widget_set_valign (self->banner, GTK_ALIGN_END);
-  return self->banner;
-}
-
-static GtkWidget *
-header_button (const char *icon,
-               const char *action,
-               const char *tooltip)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
-  gtk_widget_set_tooltip_text (button, tooltip);
-  return button;
-}
-
-static GtkWidget *
-build_menu_button (void)
-{
-  g_autoptr(GMenu) menu = g_menu_new ();
-  GtkWidget *button = gtk_menu_button_new ();
-
-  g_menu_append (menu, "Export View…", "win.export-view");
-  g_menu_append (menu, "Export Error Data (CSV)…", "win.export-csv");
-  g_menu_append (menu, "Open RDPO Log…", "win.open-log");
-  g_menu_append (menu, "Keyboard Shortcuts", "win.show-help-overlay");
-  g_menu_append (menu, "About EPD Studio", "app.about");
-  g_menu_append (menu, "Quit", "app.quit");
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
-  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
-  return button;
-}
-
-static void
-build_header (EpdWindow *self)
-{
-  GtkWidget *header = gtk_header_bar_new ();
-
-  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
-                             header_button ("document-open-symbolic", "win.open-table", "Open a table (Ctrl+O)"));
-  gtk_header_bar_pack_start (GTK_HEADER_BAR (header),
-                             header_button ("document-save-symbolic", "win.save-table", "Save the table (Ctrl+S)"));
-  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), build_menu_button ());
-  self->spinner = gtk_spinner_new ();
-  gtk_widget_set_tooltip_text (self->spinner, "Solving");
-  gtk_header_bar_pack_end (GTK_HEADER_BAR (header), self->spinner);
-  gtk_window_set_titlebar (GTK_WINDOW (self), header);
-}
-
-static void
-build_ui (EpdWindow *self)
-{
-  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
-  GtkWidget *overlay = gtk_overlay_new ();
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-
-  build_header (self);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), build_panel (self));
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (scroller, 270, -1);
-  gtk_paned_set_start_child (GTK_PANED (paned), scroller);
-  gtk_paned_set_end_child (GTK_PANED (paned), build_views (self));
-  gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
-  self->status_label = gtk_label_new ("Opening the model…");
-  gtk_label_set_xalign (GTK_LABEL (self->status_label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status_label), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_margin_start (self->status_label, 8);
-  gtk_widget_set_margin_top (self->status_label, 3);
-  gtk_widget_set_margin_bottom (self->status_label, 3);
-  /* Over the foot of the views, not above them: a notice must neither push
-   * the window down nor hide the model and the tabs. */
-  gtk_overlay_set_child (GTK_OVERLAY (overlay), paned);
-  gtk_overlay_add_overlay (GTK_OVERLAY (overlay), build_banner (self));
-  gtk_box_append (GTK_BOX (outer), overlay);
-  gtk_box_append (GTK_BOX (outer), self->status_label);
-  gtk_widget_set_vexpand (overlay, TRUE);
-  gtk_window_set_child (GTK_WINDOW (self), outer);
 }
 
 /* ---- view actions ---------------------------------------------------- */
@@ -1140,18 +1003,156 @@ epd_window_finalize (GObject *object)
   g_free (self->model_key);
   g_clear_pointer (&self->table_loaded, epd_table_free);
   g_free (self->table_name);
+  g_free (self->solver);
+  g_free (self->schedule_kind);
   g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
   g_strfreev (self->shipped_names);
   G_OBJECT_CLASS (epd_window_parent_class)->finalize (object);
 }
 
 static void
+epd_window_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOLVER: g_value_set_string (value, self->solver); break;
+    case PROP_STEPS: g_value_set_uint (value, self->steps); break;
+    case PROP_POINTS: g_value_set_uint (value, self->points); break;
+    case PROP_SCHEDULE_KIND: g_value_set_string (value, self->schedule_kind); break;
+    case PROP_SIGMA_MIN: g_value_set_double (value, self->sigma_min); break;
+    case PROP_SIGMA_MAX: g_value_set_double (value, self->sigma_max); break;
+    case PROP_RHO: g_value_set_double (value, self->rho); break;
+    case PROP_SHIFT: g_value_set_double (value, self->shift); break;
+    case PROP_AFS: g_value_set_boolean (value, self->afs); break;
+    case PROP_SEED: g_value_set_uint (value, self->seed); break;
+    case PROP_BATCH: g_value_set_uint (value, self->batch); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+/* Each setter notifies only on a change, so bindings and re-solves settle. */
+static void
+set_string (EpdWindow  *self,
+            char      **field,
+            const char *value,
+            guint       prop)
+{
+  /* (g_set_str() is GLib 2.76, past the 2.74 this builds against.) */
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+#define SET_FIELD(field, value, prop) \
+  G_STMT_START { \
+    if (self->field != (value)) \
+      { \
+        self->field = (value); \
+        g_object_notify_by_pspec (object, properties[prop]); \
+      } \
+  } G_STMT_END
+
+static void
+epd_window_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  EpdWindow *self = EPD_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOLVER: set_string (self, &self->solver, g_value_get_string (value), prop_id); break;
+    case PROP_STEPS: SET_FIELD (steps, g_value_get_uint (value), prop_id); break;
+    case PROP_POINTS: SET_FIELD (points, g_value_get_uint (value), prop_id); break;
+    case PROP_SCHEDULE_KIND: set_string (self, &self->schedule_kind, g_value_get_string (value), prop_id); break;
+    case PROP_SIGMA_MIN: SET_FIELD (sigma_min, g_value_get_double (value), prop_id); break;
+    case PROP_SIGMA_MAX: SET_FIELD (sigma_max, g_value_get_double (value), prop_id); break;
+    case PROP_RHO: SET_FIELD (rho, g_value_get_double (value), prop_id); break;
+    case PROP_SHIFT: SET_FIELD (shift, g_value_get_double (value), prop_id); break;
+    case PROP_AFS: SET_FIELD (afs, g_value_get_boolean (value), prop_id); break;
+    case PROP_SEED: SET_FIELD (seed, g_value_get_uint (value), prop_id); break;
+    case PROP_BATCH: SET_FIELD (batch, g_value_get_uint (value), prop_id); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+#undef SET_FIELD
+
+static void
+install_properties (GObjectClass *object_class)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  properties[PROP_SOLVER] = g_param_spec_string ("solver", NULL, NULL, "epd", flags);
+  properties[PROP_STEPS] = g_param_spec_uint ("steps", NULL, NULL, 1, G_MAXUINT, 3, flags);
+  properties[PROP_POINTS] = g_param_spec_uint ("points", NULL, NULL, 1, G_MAXUINT, 2, flags);
+  properties[PROP_SCHEDULE_KIND] = g_param_spec_string ("schedule-kind", NULL, NULL, "polynomial", flags);
+  properties[PROP_SIGMA_MIN] = g_param_spec_double ("sigma-min", NULL, NULL, 0, G_MAXDOUBLE, 0.002, flags);
+  properties[PROP_SIGMA_MAX] = g_param_spec_double ("sigma-max", NULL, NULL, 0, G_MAXDOUBLE, 80, flags);
+  properties[PROP_RHO] = g_param_spec_double ("rho", NULL, NULL, 0, G_MAXDOUBLE, 7, flags);
+  properties[PROP_SHIFT] = g_param_spec_double ("shift", NULL, NULL, 0, G_MAXDOUBLE, 3, flags);
+  properties[PROP_AFS] = g_param_spec_boolean ("afs", NULL, NULL, TRUE, flags);
+  properties[PROP_SEED] = g_param_spec_uint ("seed", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_BATCH] = g_param_spec_uint ("batch", NULL, NULL, 1, G_MAXUINT, 256, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
 epd_window_class_init (EpdWindowClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = epd_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = epd_window_finalize;
-  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.undo", NULL, undo_activated);
-  gtk_widget_class_install_action (GTK_WIDGET_CLASS (klass), "win.redo", NULL, undo_activated);
+  G_OBJECT_CLASS (klass)->get_property = epd_window_get_property;
+  G_OBJECT_CLASS (klass)->set_property = epd_window_set_property;
+  install_properties (G_OBJECT_CLASS (klass));
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_activated);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, undo_activated);
+
+  g_type_ensure (EPD_TYPE_TRAJECTORY_VIEW);
+  g_type_ensure (EPD_TYPE_COEF_EDITOR);
+  g_type_ensure (EPD_TYPE_ERROR_VIEW);
+  g_type_ensure (EPD_TYPE_COMPARE_VIEW);
+  g_type_ensure (EPD_TYPE_TRAINING_PANEL);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/epdstudio/EpdStudio/gtk/epd-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, EpdWindow, name)
+  BIND (model_drop);
+  BIND (device_drop);
+  BIND (solver_drop);
+  BIND (steps_spin);
+  BIND (points_spin);
+  BIND (schedule_drop);
+  BIND (sigma_min_spin);
+  BIND (sigma_max_spin);
+  BIND (rho_spin);
+  BIND (shift_spin);
+  BIND (afs_check);
+  BIND (seed_spin);
+  BIND (batch_spin);
+  BIND (nfe_label);
+  BIND (table_label);
+  BIND (table_button);
+  BIND (notebook);
+  BIND (trajectory_view);
+  BIND (coef_editor);
+  BIND (coef_preview);
+  BIND (error_view);
+  BIND (compare_view);
+  BIND (training_panel);
+  BIND (spinner);
+  BIND (status_label);
+  BIND (banner);
+  BIND (banner_label);
+#undef BIND
 
   /* A solve with its teacher is on screen (scripts and tests wait for it). */
   signals[SOLVED] = g_signal_new ("solved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1161,10 +1162,12 @@ epd_window_class_init (EpdWindowClass *klass)
 static void
 epd_window_init (EpdWindow *self)
 {
-  gtk_window_set_title (GTK_WINDOW (self), "EPD Studio");
-  gtk_window_set_default_size (GTK_WINDOW (self), 1280, 820);
-  gtk_window_set_icon_name (GTK_WINDOW (self), "org.epdstudio.EpdStudio");
-  build_ui (self);
+  /* The properties' defaults; the template's controls take them over. */
+  self->solver = g_strdup ("epd");
+  self->schedule_kind = g_strdup ("polynomial");
+  gtk_widget_init_template (GTK_WIDGET (self));
+  setup_panel (self);
+  setup_views (self);
   install_view_actions (self);
   sync_undo_actions (self);
   epd_window_install_file_actions (self);

@@ -3,7 +3,9 @@
  *
  * Policy: "cpu" is the CPU path. "auto" takes a real GPU (discrete, then
  * integrated) and otherwise stays on the CPU: a CPU implementation of Vulkan
- * such as lavapipe computes these kernels far slower than OpenBLAS does.
+ * such as lavapipe computes these kernels far slower than OpenBLAS does. When
+ * the kernel shows no GPU device node, "auto" does not even create a Vulkan
+ * instance (which loads every installed driver).
  * "vulkan", an INDEX or a NAME must name an existing device, else it is an
  * error (a typo should not silently run elsewhere); once the device is chosen,
  * any failure to use it (creating the device, holding the model) falls back
@@ -30,10 +32,14 @@ choose_device (const char  *device,
 {
   g_autofree char *reason = NULL;
   g_autoptr(GError) list_error = NULL;
-  g_autoptr(GPtrArray) devices = epd_vk_list_devices (&reason, &list_error);
+  g_autoptr(GPtrArray) devices = NULL;
   guint position;
   int chosen;
 
+  /* The common case, no GPU: decided without loading a Vulkan driver. */
+  if (g_str_equal (device, "auto") && !epd_vk_auto_may_find_gpu (why))
+    return -1;
+  devices = epd_vk_list_devices (&reason, &list_error);
   if (devices == NULL && g_str_equal (device, "auto"))
     {
       *why = g_strdup_printf ("Vulkan failed, using the CPU path (%s)", list_error->message);

@@ -405,6 +405,16 @@ epd_vk_list_devices (char   **reason,
   return devices;
 }
 
+gboolean
+epd_vk_auto_may_find_gpu (char **why)
+{
+  if (epd_vk_gpu_node_present ())
+    return TRUE;
+  *why = g_strdup ("no Vulkan GPU (the kernel shows no GPU device; --device vulkan runs on a CPU "
+                   "implementation of Vulkan if one is installed)");
+  return FALSE;
+}
+
 /* Pipelines compiled by an earlier run, kept per device in the user's cache
  * folder: a CPU implementation compiles each shader with LLVM, which is slow. */
 static char *
@@ -605,8 +615,8 @@ create_device (EpdVkContext *self,
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_DEVICE, (guint64) (guintptr) self->device, "epd device");
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_QUEUE, (guint64) (guintptr) self->queue, "epd compute queue");
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_POOL, (guint64) self->pool, "epd command pool");
-  epd_vk_context_set_name (self, VK_OBJECT_TYPE_COMMAND_BUFFER, (guint64) (guintptr) self->commands,
-                           "epd submission");
+  /* Not the command buffer: freed with its pool, its copied name would leak
+   * in lavapipe. */
   epd_vk_context_set_name (self, VK_OBJECT_TYPE_FENCE, (guint64) self->fence, "epd submission fence");
   return create_pipeline_cache (self, error);
 
@@ -805,7 +815,7 @@ record_step (EpdVkContext    *self,
 
   if (step->kernel == NULL)
     {
-      VkBufferCopy region = { .size = step->size };
+      VkBufferCopy region = { .srcOffset = step->src_offset, .dstOffset = step->dst_offset, .size = step->size };
 
       vk->CmdCopyBuffer (self->commands, epd_vk_buffer_get_handle (step->src),
                          epd_vk_buffer_get_handle (step->dst), 1, &region);

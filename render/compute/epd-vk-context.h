@@ -54,6 +54,15 @@ GPtrArray        *epd_vk_list_devices          (char           **reason,
                                                 GError         **error);
 /* What "auto" picks from such a list: the position in the array, or -1. */
 int               epd_vk_choose_auto           (GPtrArray       *devices);
+/* Whether the kernel shows a GPU: a DRM render node (/dev/dri/renderD*),
+ * NVIDIA's /dev/nvidia0 or WSL's /dev/dxg. Without one no Vulkan device but a
+ * CPU implementation can exist, so "auto" need not load the drivers (Mesa's
+ * lavapipe brings LLVM: tens of ms and ~60 MiB a command). $EPD_GPU_NODES
+ * (a ':'-separated list of paths) replaces the list, for tests. */
+gboolean          epd_vk_gpu_node_present      (void);
+/* FALSE, with *why, when "auto" is sure to stay on the CPU path without
+ * creating a Vulkan instance: no GPU device node, or a build without Vulkan. */
+gboolean          epd_vk_auto_may_find_gpu     (char           **why);
 /* Why "auto" stays on the CPU path (g_free() it), or NULL when it picks a
  * device; reason is what epd_vk_list_devices() said, or NULL. */
 char             *epd_vk_explain_auto          (GPtrArray       *devices,
@@ -83,7 +92,8 @@ typedef struct _EpdVkBuffer EpdVkBuffer;
 typedef struct _EpdVkKernel EpdVkKernel;
 
 /* One step of a submission: a dispatch of kernel with push constants, or
- * (kernel NULL) a copy of size bytes src -> dst. */
+ * (kernel NULL) a copy of size bytes from src at src_offset to dst at
+ * dst_offset. */
 typedef struct
 {
   EpdVkKernel  *kernel;
@@ -93,6 +103,8 @@ typedef struct
   EpdVkBuffer  *src;
   EpdVkBuffer  *dst;
   gsize         size;
+  gsize         src_offset;
+  gsize         dst_offset;
 } EpdVkStep;
 
 /* Records the steps into one command buffer, submits it and waits, checking

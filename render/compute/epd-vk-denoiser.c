@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* epd-vk-denoiser.c: Gaussian-mixture and empirical denoisers in Vulkan compute. */
+/* epd-vk-denoiser.c: Gaussian-mixture, empirical and UNet denoisers in Vulkan compute. */
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 #include "epd-kernel-interface.h"
@@ -9,6 +9,8 @@
 
 #include "epd-empirical.h"
 #include "epd-gmm.h"
+#include "epd-unet.h"
+#include "epd-vk-unet.h"
 
 /* Images per partial sum of the empirical weighted sum (a multiple of 16). */
 #define EMP_CHUNK 512
@@ -40,6 +42,7 @@ struct _EpdVkDenoiser
   gsize          pass_rows;  /* rows per pass of the scratch buffers */
   EpdVkBuffer   *params[N_PARAMS];
   EpdVkKernel   *kernels[N_KERNELS];
+  EpdVkUnet     *unet;       /* a UNet's executor (epd-vk-unet.c), or NULL */
 
   /* Per call, grown to the largest batch seen (scratch: to one pass of it). */
   gsize          capacity;
@@ -70,6 +73,8 @@ free_io (EpdVkDenoiser *self)
   g_clear_pointer (&self->row_sum, epd_vk_buffer_free);
   g_clear_pointer (&self->partial, epd_vk_buffer_free);
   self->capacity = 0;
+  if (self->unet != NULL)
+    epd_vk_unet_release (self->unet);
 }
 
 static void
@@ -78,6 +83,7 @@ epd_vk_denoiser_finalize (GObject *object)
   EpdVkDenoiser *self = EPD_VK_DENOISER (object);
 
   free_io (self);
+  g_clear_pointer (&self->unet, epd_vk_unet_free);
   for (guint i = 0; i < N_PARAMS; i++)
     g_clear_pointer (&self->params[i], epd_vk_buffer_free);
   for (guint i = 0; i < N_KERNELS; i++)
@@ -232,7 +238,7 @@ epd_vk_denoiser_new (EpdVkContext *context,
 
   g_return_val_if_fail (EPD_IS_VK_CONTEXT (context), NULL);
   g_return_val_if_fail (EPD_IS_DENOISER (cpu_model), NULL);
-  if (!EPD_IS_GMM (cpu_model) && !EPD_IS_EMPIRICAL (cpu_model))
+  if (!EPD_IS_GMM (cpu_model) && !EPD_IS_EMPIRICAL (cpu_model) && !EPD_IS_UNET (cpu_model))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED, "no Vulkan kernel for the model %s",
                    epd_denoiser_describe (cpu_model));
@@ -251,7 +257,9 @@ epd_vk_denoiser_new (EpdVkContext *context,
   self->cpu = g_object_ref (cpu_model);
   self->dim = epd_denoiser_get_dim (cpu_model);
   self->is_gmm = EPD_IS_GMM (cpu_model);
-  if (self->is_gmm)
+  if (EPD_IS_UNET (cpu_model))
+    ok = (self->unet = epd_vk_unet_new (context, epd_unet_get_plan (EPD_UNET (cpu_model)), error)) != NULL;
+  else if (self->is_gmm)
     {
       self->k = epd_gmm_get_n_components (EPD_GMM (cpu_model));
       /* The per-row component scratch [rows][k] must fit one buffer. */
@@ -519,6 +527,9 @@ run_device_split (EpdVkDenoiser *self,
 {
   gsize step = max_call_rows (self);
 
+  /* A UNet splits its batch into passes itself, within one submission. */
+  if (self->unet != NULL)
+    return epd_vk_unet_denoise (self->unet, EPD_UNET (self->cpu), x, sigma, batch, out, cancellable, error);
   for (gsize row0 = 0; row0 < batch; row0 += step)
     {
       gsize rows = MIN (step, batch - row0);
@@ -566,7 +577,9 @@ epd_vk_denoiser_denoise (EpdDenoiser  *denoiser,
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GError) device_error = NULL;
 
-  if (!check_sigma (self, sigma, batch, error))
+  /* Bad rows are the caller's error, not the device's: no fallback for them. */
+  if (!check_sigma (self, sigma, batch, error) ||
+      (self->unet != NULL && !epd_vk_unet_check_rows (x, batch * self->dim, error)))
     return FALSE;
   locker = g_mutex_locker_new (&self->lock);
   if (g_atomic_int_get (&self->fell_back))
@@ -622,6 +635,15 @@ epd_vk_denoiser_get_image_shape (EpdDenoiser *denoiser,
   return epd_denoiser_get_image_shape (EPD_VK_DENOISER (denoiser)->cpu, side, channels);
 }
 
+/* A UNet's trained range: the schedule must not start where it was never trained. */
+static gboolean
+epd_vk_denoiser_get_sigma_range (EpdDenoiser *denoiser,
+                                 double      *sigma_min,
+                                 double      *sigma_max)
+{
+  return epd_denoiser_get_sigma_range (EPD_VK_DENOISER (denoiser)->cpu, sigma_min, sigma_max);
+}
+
 static void
 epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface)
 {
@@ -630,6 +652,7 @@ epd_vk_denoiser_iface_init (EpdDenoiserInterface *iface)
   iface->denoise = epd_vk_denoiser_denoise;
   iface->denoise_jvp = epd_vk_denoiser_denoise_jvp;
   iface->get_image_shape = epd_vk_denoiser_get_image_shape;
+  iface->get_sigma_range = epd_vk_denoiser_get_sigma_range;
 }
 
 EpdVkContext *
@@ -657,5 +680,5 @@ guint64
 epd_vk_denoiser_get_n_submits (EpdVkDenoiser *self)
 {
   g_return_val_if_fail (EPD_IS_VK_DENOISER (self), 0);
-  return self->n_submits;
+  return self->n_submits + (self->unet != NULL ? epd_vk_unet_get_n_submits (self->unet) : 0);
 }

@@ -93,6 +93,34 @@ epd_vk_explain_auto (GPtrArray  *devices,
 }
 
 static gboolean
+dri_render_node_present (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/dev/dri", 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "renderD"))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+epd_vk_gpu_node_present (void)
+{
+  const char *nodes = g_getenv ("EPD_GPU_NODES");
+  g_auto(GStrv) paths = NULL;
+
+  if (nodes == NULL)
+    return dri_render_node_present () || g_file_test ("/dev/nvidia0", G_FILE_TEST_EXISTS) ||
+           g_file_test ("/dev/dxg", G_FILE_TEST_EXISTS);
+  paths = g_strsplit (nodes, ":", -1);
+  for (guint i = 0; paths[i] != NULL; i++)
+    if (*paths[i] != '\0' && g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
 select_failed (GError    **error,
                const char *selector,
                const char *why)

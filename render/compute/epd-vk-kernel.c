@@ -144,8 +144,9 @@ name_objects (EpdVkKernel *self,
   epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (guint64) self->set_layout, name);
   epd_vk_context_set_name (c, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (guint64) self->layout, name);
   epd_vk_context_set_name (c, VK_OBJECT_TYPE_PIPELINE, (guint64) self->pipeline, name);
+  /* Not the descriptor set: it is freed with its pool, and lavapipe then
+   * leaks the name it copied. */
   epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (guint64) self->pool, name);
-  epd_vk_context_set_name (c, VK_OBJECT_TYPE_DESCRIPTOR_SET, (guint64) self->set, name);
 }
 
 EpdVkKernel *

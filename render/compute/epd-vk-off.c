@@ -51,6 +51,13 @@ epd_vk_list_devices (char   **reason,
   return g_ptr_array_new_with_free_func ((GDestroyNotify) epd_vk_device_info_free);
 }
 
+gboolean
+epd_vk_auto_may_find_gpu (char **why)
+{
+  *why = g_strdup (NO_VULKAN);
+  return FALSE;
+}
+
 EpdVkContext *
 epd_vk_context_new (const char *selector,
                     GError    **error)

@@ -9,6 +9,8 @@
 #include <cairo-svg.h>
 
 #define EPD_PLOT_FONT "Sans"
+/* The smallest value a log axis shows: log10 stays finite and far from subnormals. */
+#define LOG_AXIS_MIN 1e-300
 
 void
 epd_plot_viewport_init (EpdPlotViewport *self,
@@ -194,8 +196,8 @@ epd_plot_range_fit (const double *values,
     {
       double la = log10 (a), lb = log10 (b);
       double pad = MAX (lb - la, 0.5) * margin;
-      *lo = pow (10.0, la - pad);
-      *hi = pow (10.0, lb + pad);
+      *lo = MAX (pow (10.0, la - pad), LOG_AXIS_MIN);
+      *hi = MAX (pow (10.0, lb + pad), 10 * LOG_AXIS_MIN);
       return;
     }
   if (b - a < 1e-12)
@@ -233,8 +235,16 @@ log_ticks (double  a,
 {
   static const double fine[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
   static const double coarse[] = { 1, 2, 5 };
-  int e0 = (int) floor (log10 (a)), e1 = (int) floor (log10 (b) + 1e-9);
+  int e0, e1;
   guint n = 0;
+
+  /* Log axes stop at 1e-300 (as axis values are mapped): below it, and at 0,
+   * log10 is -inf or subnormal and the decade loops would run 2^31 times. */
+  a = MAX (a, LOG_AXIS_MIN);
+  if (!(b >= a))
+    return 0;
+  e0 = (int) floor (log10 (a));
+  e1 = (int) floor (log10 (b) + 1e-9);
 
   if (e1 - e0 >= 2)
     {

@@ -7,7 +7,9 @@
 #include <cairo.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define N_IMAGES 12
 #define SIDE 4
@@ -210,6 +212,52 @@ test_idx_huge_header (Fixture *f, gconstpointer data)
   test_write_raw (path, header, sizeof header);
   g_assert_null (epd_dataset_load_idx (path, NULL, NULL, &error));
   assert_error_names (error, EPD_ERROR_PARSE, path, "truncated: image 0 needs 16777216 bytes, the file has 4");
+}
+
+/* 1000 images of 4096 x 4096 promised, one there: the loader reserved
+ * 64 images (4 GiB) before reading the first. Under a 1 GiB address space
+ * limit it must still say "truncated" rather than abort on allocation. */
+static void
+test_idx_huge_images (void)
+{
+  /* The child runs this function again: the parent's pid names the file. */
+  g_autofree char *name = g_strdup_printf ("epd-test-idx-huge-%d.gz",
+                                           (int) (g_test_subprocess () ? getppid () : getpid ()));
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), name, NULL);
+
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("AddressSanitizer reserves more address space than the limit");
+  return;
+#endif
+  if (!g_test_subprocess ())
+    {
+      g_autofree guint8 *image = g_new0 (guint8, 4096 * 4096);
+      g_autoptr(GBytes) idx = NULL;
+      g_autoptr(GBytes) gz = NULL;
+      guint32 dims[3] = { 1, 4096, 4096 };
+      guint8 *header;
+      gsize len;
+
+      idx = test_idx_bytes (image, dims, 3);
+      header = g_bytes_unref_to_data (g_steal_pointer (&idx), &len);
+      header[7] = 0xe8;  /* n = 1000 (0x3e8) */
+      header[6] = 0x03;
+      idx = g_bytes_new_take (header, len);
+      gz = test_gzip (idx);
+      test_write_raw (path, g_bytes_get_data (gz, NULL), g_bytes_get_size (gz));
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_unlink (path);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  {
+    struct rlimit limit = { (rlim_t) 1 << 30, (rlim_t) 1 << 30 };
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+    g_assert_null (epd_dataset_load_idx (path, NULL, NULL, &error));
+    assert_error_names (error, EPD_ERROR_PARSE, path, "truncated: image 1 needs 16777216 bytes, the file has 0");
+  }
 }
 
 /* Labels promising 2^31 - 1 entries and holding 100. */
@@ -508,6 +556,29 @@ test_png_huge_header (Fixture *f, gconstpointer data)
   assert_error_names (error, EPD_ERROR_UNSUPPORTED, path, "a PNG of 100000 x 100000 pixels is larger than");
 }
 
+/* A tEXt chunk declaring 2 GB in a file of a few hundred bytes: libpng
+ * allocated the declared size (2 GB of memory) before finding it missing. */
+static void
+test_png_huge_chunk (Fixture *f, gconstpointer data)
+{
+  static const guint8 text[] = { 0x77, 0x35, 0x94, 0x00, 't', 'E', 'X', 't', 'C', 'o', 'm', 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "text.png", NULL);
+  g_autofree guint8 *png = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  gsize len;
+
+  test_write_png_solid (path, 2, 2, 1, 0, 0);
+  g_assert_true (g_file_get_contents (path, (char **) &png, &len, NULL));
+  /* After the signature (8 bytes) and IHDR (25). */
+  g_byte_array_append (bytes, png, 33);
+  g_byte_array_append (bytes, text, sizeof text);
+  g_byte_array_append (bytes, png + 33, len - 33);
+  test_write_raw (path, bytes->data, bytes->len);
+  g_assert_null (epd_dataset_load_png_dir (f->dir, 4, 1, &error));
+  assert_error_names (error, EPD_ERROR_PARSE, path, "a PNG chunk declares 2000000000 bytes");
+}
+
 static void
 test_new_from_data (void)
 {
@@ -543,7 +614,9 @@ main (int argc, char *argv[])
   ADD ("/dataset/png/errors", test_png_errors);
   ADD ("/dataset/special-files", test_special_files);
   ADD ("/dataset/png/huge-header", test_png_huge_header);
+  ADD ("/dataset/png/huge-chunk", test_png_huge_chunk);
 #undef ADD
+  g_test_add_func ("/dataset/idx/huge-images", test_idx_huge_images);
   g_test_add_func ("/dataset/fashion/real", test_fashion_real);
   g_test_add_func ("/dataset/new-from-data", test_new_from_data);
   return g_test_run ();

@@ -4,6 +4,7 @@
 #include "epd-empirical.h"
 #include "test-data-util.h"
 
+#include <cblas.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -191,6 +192,99 @@ test_jvp (void)
     }
 }
 
+/* The JVP directly in long double: dl_i = -(x - y_i).dx / s^2 + |x - y_i|^2 ds / s^3,
+ * dD = sum_i p_i (dl_i - sum_j p_j dl_j) y_i. */
+static void
+naive_jvp (const float *y, const double *x, double s, const double *dx, double ds, double *dout)
+{
+  long double l[N_DATA], dl[N_DATA], max = -INFINITY, sum = 0.0L, mean = 0.0L, acc[DIM] = { 0 };
+
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      long double d2 = 0.0L, ed = 0.0L;
+
+      for (guint j = 0; j < DIM; j++)
+        {
+          long double e = (long double) x[j] - y[i * DIM + j];
+
+          d2 += e * e;
+          ed += e * dx[j];
+        }
+      l[i] = -d2 / (2.0L * s * s);
+      dl[i] = -ed / ((long double) s * s) + d2 * ds / ((long double) s * s * s);
+      max = MAX (max, l[i]);
+    }
+  for (guint i = 0; i < N_DATA; i++)
+    {
+      l[i] = expl (l[i] - max);
+      sum += l[i];
+    }
+  for (guint i = 0; i < N_DATA; i++)
+    mean += l[i] / sum * dl[i];
+  for (guint i = 0; i < N_DATA; i++)
+    for (guint j = 0; j < DIM; j++)
+      acc[j] += l[i] / sum * (dl[i] - mean) * y[i * DIM + j];
+  for (guint j = 0; j < DIM; j++)
+    dout[j] = (double) acc[j];
+}
+
+/* From sharp (one image dominates, huge logits) to smooth: the JVP, centred
+ * at the running maximum's image, agrees with the direct sum. x lies between
+ * the two closest images so that the derivative is not zero even at small
+ * sigma. */
+static void
+test_jvp_sharp (void)
+{
+  g_autoptr(EpdEmpirical) model = random_model (13);
+  const float *y = epd_empirical_get_data (model);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  static const double sigmas[] = { 0.002, 0.01, 0.05, 0.3, 5.0 };
+  enum { B = G_N_ELEMENTS (sigmas) };
+  double x[B * DIM], dx[B * DIM], s[B], ds[B], out[B * DIM], dout[B * DIM];
+  g_autoptr(GError) error = NULL;
+  guint a = 0, b = 1;
+  double best = INFINITY;
+
+  /* the closest pair of images: nothing lies nearer their midpoint */
+  for (guint i = 0; i < N_DATA; i++)
+    for (guint k = i + 1; k < N_DATA; k++)
+      {
+        double d2 = 0.0;
+
+        for (guint j = 0; j < DIM; j++)
+          d2 += ((double) y[i * DIM + j] - y[k * DIM + j]) * ((double) y[i * DIM + j] - y[k * DIM + j]);
+        if (d2 < best)
+          {
+            best = d2;
+            a = i;
+            b = k;
+          }
+      }
+  for (guint r = 0; r < B; r++)
+    {
+      s[r] = sigmas[r];
+      ds[r] = 0.7 * sigmas[r];
+      for (guint j = 0; j < DIM; j++)
+        {
+          /* halfway between images a and b, nudged off the tie */
+          x[r * DIM + j] = 0.5 * (y[a * DIM + j] + y[b * DIM + j]) + 1e-3 * s[r] * epd_random_normal (rand);
+          dx[r * DIM + j] = epd_random_normal (rand);
+        }
+    }
+  g_assert_true (epd_denoiser_denoise_jvp (EPD_DENOISER (model), x, s, dx, ds, B, out, dout, &error));
+  g_assert_no_error (error);
+  for (guint r = 0; r < B; r++)
+    {
+      double ref[DIM], diff, scale;
+
+      naive_jvp (y, x + r * DIM, s[r], dx + r * DIM, ds[r], ref);
+      diff = max_abs_diff (dout + r * DIM, ref, DIM, &scale);
+      g_test_message ("sigma %g: max |JVP - direct| = %.3g (scale %.3g)", s[r], diff, scale);
+      g_assert_cmpfloat (scale, >, 1e-3);
+      g_assert_cmpfloat (diff, <=, 1e-9 * scale);
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -211,20 +305,19 @@ test_bad_input (void)
 
 /* ---- determinism ---------------------------------------------------------- */
 
-enum { DET_N = 400, DET_SIDE = 14, DET_DIM = DET_SIDE * DET_SIDE, DET_B = 37 };
-
-/* Large enough that OpenBLAS uses its blocked, threaded kernels. */
+/* n images of side x side: d = side^2 need not be a multiple of 16. */
 static EpdEmpirical *
-determinism_model (void)
+determinism_model (guint n, guint side)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdDataset) ds = NULL;
-  g_autofree float *pixels = g_new (float, DET_N * DET_DIM);
+  guint dim = side * side;
+  g_autofree float *pixels = g_new (float, n * dim);
 
-  for (guint i = 0; i < DET_N * DET_DIM; i++)
+  for (guint i = 0; i < n * dim; i++)
     pixels[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-  ds = epd_dataset_new_from_data ("random", pixels, NULL, DET_N, DET_SIDE, 1, &error);
+  ds = epd_dataset_new_from_data ("random", pixels, NULL, n, side, 1, &error);
   g_assert_no_error (error);
   return epd_empirical_new (ds);
 }
@@ -232,10 +325,10 @@ determinism_model (void)
 /* Denoises rows [r0, r0 + rows) of x (and their JVP along dx) as one call. */
 static void
 denoise_rows (EpdDenoiser *model, const double *x, const double *s, const double *dx,
-              const double *ds, gsize r0, gsize rows, double *out, double *dout)
+              const double *ds, guint dim, gsize r0, gsize rows, double *out, double *dout)
 {
   g_autoptr(GError) error = NULL;
-  gsize o = r0 * DET_DIM;
+  gsize o = r0 * dim;
 
   g_assert_true (epd_denoiser_denoise_jvp (model, x + o, s + r0, dx + o, ds + r0, rows,
                                            out + o, dout + o, &error));
@@ -245,45 +338,77 @@ denoise_rows (EpdDenoiser *model, const double *x, const double *s, const double
 }
 
 /* A row's result is bit-identical whatever the batch around it: the same
- * call twice, and the batch cut into calls of 1, 5, 16 and 17 rows, issued
- * back to front. */
-static void
-test_determinism (void)
+ * call twice, and the batch cut into calls of each split, issued back to
+ * front. Returns the denoised batch. */
+static double *
+check_splits (EpdEmpirical *model, gsize batch, const gsize *splits, guint n_splits)
 {
-  g_autoptr(EpdEmpirical) model = determinism_model ();
   g_autoptr(GRand) rand = g_rand_new_with_seed (12);
-  static const gsize splits[] = { DET_B, 1, 5, 16, 17 };
-  gsize n = DET_B * DET_DIM;
+  EpdDenoiser *d = EPD_DENOISER (model);
+  guint dim = epd_empirical_get_dim (model);
+  gsize n = batch * dim;
   g_autofree double *x = g_new (double, n), *dx = g_new (double, n);
   g_autofree double *ref = g_new (double, n), *dref = g_new (double, n);
   g_autofree double *out = g_new (double, n), *dout = g_new (double, n);
-  double s[DET_B], ds[DET_B];
+  g_autofree double *s = g_new (double, batch), *ds = g_new (double, batch);
 
   for (gsize i = 0; i < n; i++)
     {
       x[i] = 2.0 * epd_random_normal (rand);
       dx[i] = epd_random_normal (rand);
     }
-  for (guint r = 0; r < DET_B; r++)
+  for (gsize r = 0; r < batch; r++)
     {
-      s[r] = 0.5 + 0.25 * r;
+      /* from sharp (one image dominates) to smooth */
+      s[r] = 0.05 + 0.25 * (r % 37);
       ds[r] = 0.1;
     }
-  denoise_rows (EPD_DENOISER (model), x, s, dx, ds, 0, DET_B, ref, dref);
-  for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+  denoise_rows (d, x, s, dx, ds, dim, 0, batch, ref, dref);
+  for (guint k = 0; k <= n_splits; k++)
     {
-      gsize last = (DET_B - 1) / splits[k] * splits[k];
+      gsize split = k < n_splits ? splits[k] : batch;
+      gsize last = (batch - 1) / split * split;
 
-      for (gsize r0 = last + splits[k]; r0 > 0; )
+      for (gsize r0 = last + split; r0 > 0; )
         {
-          r0 -= splits[k];
-          denoise_rows (EPD_DENOISER (model), x, s, dx, ds, r0, MIN (splits[k], DET_B - r0),
-                        out, dout);
+          r0 -= split;
+          denoise_rows (d, x, s, dx, ds, dim, r0, MIN (split, batch - r0), out, dout);
         }
-      g_test_message ("calls of %" G_GSIZE_FORMAT " rows", splits[k]);
+      g_test_message ("%u images of %u: %" G_GSIZE_FORMAT " rows in calls of %" G_GSIZE_FORMAT,
+                      (guint) epd_empirical_get_n (model), dim, batch, split);
       g_assert_cmpmem (out, n * sizeof (double), ref, n * sizeof (double));
       g_assert_cmpmem (dout, n * sizeof (double), dref, n * sizeof (double));
     }
+  return g_steal_pointer (&ref);
+}
+
+/* Small enough for OpenBLAS's small-matrix kernels: rows in groups of 16. */
+static void
+test_determinism_small (void)
+{
+  g_autoptr(EpdEmpirical) model = determinism_model (N_DATA, SIDE);
+  static const gsize splits[] = { 1, 5, 16, 17 };
+
+  g_free (check_splits (model, 37, splits, G_N_ELEMENTS (splits)));
+}
+
+/* d = 225 (padded to 240), 900 images in two blocks (the last one padded),
+ * run on threads: groups of up to 256 rows, so 300 rows take two groups.
+ * OpenBLAS's own thread count does not matter either. */
+static void
+test_determinism_large (void)
+{
+  g_autoptr(EpdEmpirical) model = determinism_model (900, 15);
+  static const gsize splits[] = { 1, 5, 16, 17 }, big_splits[] = { 37, 256 };
+
+  g_autofree double *two = NULL, *one = NULL;
+
+  g_free (check_splits (model, 37, splits, G_N_ELEMENTS (splits)));
+  openblas_set_num_threads (2);
+  two = check_splits (model, 300, big_splits, G_N_ELEMENTS (big_splits));
+  openblas_set_num_threads (1);
+  one = check_splits (model, 300, big_splits, 1);
+  g_assert_cmpmem (one, 300 * 225 * sizeof (double), two, 300 * 225 * sizeof (double));
 }
 
 /* ---- specs ---------------------------------------------------------------- */
@@ -432,8 +557,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/empirical/parity", test_parity);
   g_test_add_func ("/empirical/sharp-mixture", test_sharp_mixture);
   g_test_add_func ("/empirical/jvp", test_jvp);
+  g_test_add_func ("/empirical/jvp-sharp", test_jvp_sharp);
   g_test_add_func ("/empirical/bad-input", test_bad_input);
-  g_test_add_func ("/empirical/determinism", test_determinism);
+  g_test_add_func ("/empirical/determinism/small", test_determinism_small);
+  g_test_add_func ("/empirical/determinism/large", test_determinism_large);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/empirical/spec/fashion", test_spec_fashion);
   ADD ("/empirical/spec/png", test_spec_png);

@@ -123,6 +123,26 @@ test_scale_samples (void)
   g_assert_cmpfloat_with_epsilon (sqrt (m2 - m * m), 0.05, 0.002);
 }
 
+/* A rollout's table carries no provenance; the mean table, which may become
+ * the best table written out, keeps the start's. */
+static void
+test_sample_metadata (void)
+{
+  EpdTable *start = make_start ();
+  g_autoptr(EpdPolicy) policy = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (9);
+  g_autoptr(EpdTable) sampled = NULL, mean = NULL;
+  g_autofree double *log_x = NULL;
+
+  json_object_set_string_member (start->metadata, "source", "distill");
+  policy = make_policy_from (start, EPD_POLICY_TABULAR, FALSE);
+  log_x = g_new (double, 3 * epd_policy_sample_dim (policy));
+  sampled = epd_policy_sample (policy, rand, log_x);
+  mean = epd_policy_mean_table (policy);
+  g_assert_cmpuint (json_object_get_size (sampled->metadata), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (mean->metadata, "source"), ==, "distill");
+}
+
 /* Concentration c: the alphas sum to c per Dirichlet at start. */
 static void
 test_concentration (void)
@@ -322,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rl/policy/mean-is-start", test_mean_is_start);
   g_test_add_func ("/rl/policy/mean-scales-are-start", test_mean_scales_are_start);
   g_test_add_func ("/rl/policy/scale-samples", test_scale_samples);
+  g_test_add_func ("/rl/policy/sample-metadata", test_sample_metadata);
   g_test_add_func ("/rl/policy/concentration", test_concentration);
   g_test_add_func ("/rl/policy/gradients", test_gradients);
   g_test_add_func ("/rl/policy/samples", test_samples);

@@ -3,8 +3,10 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "epd-test-cli.h"
 #include "epd.h"
@@ -205,9 +207,10 @@ test_deep_scorer (Fixture      *f,
   int status;
 
   g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts, evaluation). */
+  /* One sample per call: 1 before training, then 4 per iteration (start, 2 rollouts,
+   * evaluation). Every size is given, so no warm-up runs. */
   status = run_rdpo (&err, "--init", f->start, "--iters", "5", "--val-every", "1", "--val-seeds", "1",
-                     "--val-latents", "1", "--batch", "1", "--group", "2", "--out", out,
+                     "--val-latents", "1", "--batch", "1", "--group", "2", "--latents", "1", "--out", out,
                      "--reward", reward, NULL);
   g_test_message ("%s", err);
   g_assert_cmpint (status, ==, 1);
@@ -221,13 +224,200 @@ test_deep_scorer (Fixture      *f,
   g_assert_nonnull (strstr (json_object_get_string_member (table->metadata, "command"), "--init"));
 }
 
+/* --timeout 0, -1 and nan silently became 60 s. */
+static void
+test_bad_timeout (Fixture *f, gconstpointer data)
+{
+  const char *bad[] = { "0", "-1", "nan", "inf" };
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *err = NULL;
+
+      g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "1",
+                                 "--out", out, "--timeout", bad[i], NULL), ==, 2);
+      g_assert_nonnull (strstr (err, "epd: error: --timeout must be a positive number of seconds"));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* Outputs are checked before training: none may overwrite an input or
+ * another output, be a folder, or be a symbolic link (an atomic write would
+ * replace the link, not write through it). */
+static void
+test_outputs (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *ckpt = g_build_filename (f->dir, "ckpt.json", NULL);
+  g_autofree char *link = g_build_filename (f->dir, "link.json", NULL);
+  g_autofree char *start_text = read_text (f->start);
+  const struct { const char *option, *path, *other_option, *other_path, *message; } cases[] = {
+    { "--log", f->start, "--checkpoint", ckpt, "--log and --init are the same file" },
+    { "--checkpoint", out, "--log", ckpt, "--out and --checkpoint are the same file" },
+    { "--log", out, "--checkpoint", ckpt, "--out and --log are the same file" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+      g_autofree char *after = NULL;
+
+      g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "1",
+                                 "--out", out, cases[i].option, cases[i].path,
+                                 cases[i].other_option, cases[i].other_path, NULL), ==, 2);
+      g_test_message ("%s", err);
+      g_assert_nonnull (strstr (err, cases[i].message));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+      after = read_text (f->start);
+      g_assert_cmpstr (after, ==, start_text);
+    }
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "1",
+                               "--out", f->dir, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "is a folder, not a file"));
+    g_assert_null (strstr (err, "iter "));
+  }
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (symlink (ckpt, link), ==, 0);
+    g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "1",
+                               "--out", link, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "is a symbolic link, not a regular file"));
+    g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  }
+}
+
+/* Whether a live (not zombie) process of group pgid remains, after up to 2 s. */
+static gboolean
+group_lingers (long long pgid)
+{
+  for (guint tries = 0; tries < 200; tries++, g_usleep (10000))
+    {
+      g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+      const char *name;
+      gboolean found = FALSE;
+
+      while (proc != NULL && (name = g_dir_read_name (proc)) != NULL && !found)
+        {
+          g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
+          g_autofree char *stat = NULL;
+          const char *rest;
+          long long group;
+          char state;
+
+          found = g_ascii_isdigit (name[0]) && g_file_get_contents (path, &stat, NULL, NULL) &&
+                  (rest = strrchr (stat, ')')) != NULL && sscanf (rest, ") %c %*d %lld", &state, &group) == 2 &&
+                  group == pgid && state != 'Z' && state != 'X';
+        }
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* SIGTERM while the reward command scores the start table (before Ctrl-C
+ * was caught): the scorer's group and its /tmp/epd-reward-* folder were left
+ * behind and --out never written. */
+static void
+test_sigterm_scorer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *epd = epd_test_cli_path ();
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *tmp = g_build_filename (f->dir, "tmp", NULL);
+  g_autofree char *script = g_build_filename (f->dir, "slow.sh", NULL);
+  g_autofree char *pgid_path = g_build_filename (f->dir, "pgid", NULL);
+  g_autofree char *text = g_strdup_printf ("read -r _ _ _ _ group _ < /proc/$$/stat; echo \"$group\" > '%s'\n"
+                                           "sleep 600\n", pgid_path);
+  g_autofree char *reward = g_strdup_printf ("command:sh '%s'", script);
+  const char *argv[] = { epd, "rdpo", "--init", f->start, "--reward", reward, "--iters", "3",
+                         "--out", out, NULL };
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "TMPDIR", tmp, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) left = NULL;
+  g_autofree char *pgid_text = NULL;
+  GPid pid;
+  int status;
+
+  g_assert_cmpint (g_mkdir (tmp, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_true (g_spawn_async (NULL, (char **) argv, envp,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 600 && !g_file_test (pgid_path, G_FILE_TEST_EXISTS); i++)
+    g_usleep (50000);
+  g_assert_true (g_file_get_contents (pgid_path, &pgid_text, NULL, NULL));
+  kill (pid, SIGTERM);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 130);
+  g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  left = g_dir_open (tmp, 0, NULL);
+  g_assert_null (g_dir_read_name (left));
+  g_assert_false (group_lingers (g_ascii_strtoll (pgid_text, NULL, 10)));
+  g_rmdir (tmp);
+}
+
+/* Sizes not given come from the warm-up, which says what it chose; the table
+ * records the sizes the run used, and a size given on the command line wins. */
+static void
+test_warmup_sizes (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autofree char *out = g_build_filename (f->dir, "out.json", NULL);
+  g_autofree char *err = NULL, *err2 = NULL;
+  g_autoptr(EpdTable) table = NULL, table2 = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *r;
+  const char *chosen;
+  guint latents = 0, group = 0, batch = 0, val_seeds = 0, val_latents = 0;
+
+  g_assert_cmpint (run_rdpo (&err, "--init", f->start, "--reward", "logdensity", "--iters", "2",
+                             "--out", out, NULL), ==, 0);
+  chosen = strstr (err, "-> --latents");
+  g_assert_nonnull (chosen);
+  g_assert_cmpint (sscanf (chosen, "-> --latents %u --group %u --batch %u --val-seeds %u --val-latents %u",
+                           &latents, &group, &batch, &val_seeds, &val_latents), ==, 5);
+  g_assert_cmpuint (group, ==, 4);
+  /* Powers of two in the rule's ranges, about 256 samples an iteration. */
+  g_assert_cmpuint (latents & (latents - 1), ==, 0);
+  g_assert_cmpuint (latents, >=, 4);
+  g_assert_cmpuint (latents, <=, 64);
+  g_assert_cmpuint (batch, ==, CLAMP (256 / (4 * latents), 2, 16));
+  g_assert_cmpuint (val_seeds, ==, 16);
+  table = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  r = json_object_get_object_member (table->metadata, "rdpo");
+  g_assert_cmpint (json_object_get_int_member (r, "latents"), ==, latents);
+  g_assert_cmpint (json_object_get_int_member (r, "batch"), ==, batch);
+  g_assert_cmpint (json_object_get_int_member (r, "val_seeds"), ==, val_seeds);
+  g_assert_cmpint (json_object_get_int_member (r, "val_latents"), ==, val_latents);
+  g_assert_cmpfloat (json_object_get_double_member (r, "kl_coef"), ==, 0.2);
+  g_assert_cmpint (run_rdpo (&err2, "--init", f->start, "--reward", "logdensity", "--iters", "2",
+                             "--latents", "2", "--out", out, NULL), ==, 0);
+  g_assert_nonnull (strstr (err2, "-> --latents 2 "));
+  table2 = epd_table_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (table2->metadata, "rdpo"),
+                                               "latents"), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/rl/rdpo-cli/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/log-and-resume", Fixture, NULL, fixture_setup, test_log_and_resume, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/warmup-sizes", Fixture, NULL, fixture_setup, test_warmup_sizes, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/deep-scorer", Fixture, NULL, fixture_setup, test_deep_scorer, fixture_teardown);
   g_test_add ("/rl/rdpo-cli/interrupt", Fixture, NULL, fixture_setup, test_interrupt, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/bad-timeout", Fixture, NULL, fixture_setup, test_bad_timeout, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/outputs", Fixture, NULL, fixture_setup, test_outputs, fixture_teardown);
+  g_test_add ("/rl/rdpo-cli/sigterm-scorer", Fixture, NULL, fixture_setup, test_sigterm_scorer, fixture_teardown);
   return g_test_run ();
 }

@@ -408,6 +408,90 @@ test_bad_checkpoints (void)
   g_rmdir (dir);
 }
 
+/* Sets one number of the checkpoint at path (member of root, or of "best"). */
+static void
+set_checkpoint_number (const char *path,
+                       const char *object,
+                       const char *member,
+                       double      value)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (object != NULL)
+    root = json_object_get_object_member (root, object);
+  json_object_set_double_member (root, member, value);
+  g_assert_true (epd_json_save (json_parser_get_root (parser), path, NULL));
+}
+
+/* Counts past what guint / guint64 hold were cast (undefined behaviour). */
+static void
+test_checkpoint_ranges (void)
+{
+  const struct { const char *object, *member; double value; } bad[] = {
+    { "best", "step", 1e20 }, { "best", "step", -5 }, { "best", "step", 1.5 },
+    { NULL, "adam_t", 1e30 }, { NULL, "adam_t", -1 }, { NULL, "step", 4294967296.0 },
+  };
+  EpdRdpoOptions o;
+  g_autoptr(EpdRdpo) a = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("epd-rdpo-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "good.json", NULL);
+  g_autofree char *path = g_build_filename (dir, "ckpt.json", NULL);
+  g_autofree char *text = NULL;
+
+  toy_options (&o);
+  o.iters = 2;
+  o.val_every = 1;
+  a = make_trainer (&o);
+  g_assert_true (epd_rdpo_run (a, good, 1, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (good, &text, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(EpdRdpo) b = make_trainer (&o);
+
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+      set_checkpoint_number (path, bad[i].object, bad[i].member, bad[i].value);
+      g_assert_false (epd_rdpo_load_checkpoint (b, path, &error));
+      g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+      g_assert_nonnull (strstr (error->message, bad[i].member));
+      g_clear_error (&error);
+    }
+  g_unlink (path);
+  g_unlink (good);
+  g_rmdir (dir);
+}
+
+/* Large parameters were written as "1e+17.0", which is not JSON. */
+static void
+test_checkpoint_exponents (void)
+{
+  EpdRdpoOptions o;
+  g_autoptr(EpdRdpo) a = NULL;
+  g_autoptr(EpdRdpo) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("epd-rdpo-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ckpt.json", NULL);
+  g_autofree char *text = NULL;
+
+  toy_options (&o);
+  a = make_trainer (&o);
+  b = make_trainer (&o);
+  epd_policy_get_params (epd_rdpo_get_policy (a))[0] = 1e17;
+  g_assert_true (epd_rdpo_save_checkpoint (a, path, &error));
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_null (strstr (text, "e+17.0"));
+  g_assert_nonnull (strstr (text, "1e+17"));
+  g_assert_true (epd_rdpo_load_checkpoint (b, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (epd_policy_get_params (epd_rdpo_get_policy (b))[0], ==, 1e17);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_bad_options (void)
 {
@@ -419,6 +503,13 @@ test_bad_options (void)
   o.group = 1;
   g_assert_null (epd_rdpo_new (&toy_env, start, &o, &error));
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_clear_error (&error);
+  /* --kl-coef inf was accepted and written to the table's metadata as "inf.0". */
+  toy_options (&o);
+  o.kl_coef = INFINITY;
+  g_assert_null (epd_rdpo_new (&toy_env, start, &o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "bad value inf"));
 }
 
 static void
@@ -556,6 +647,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rl/rdpo/determinism", test_determinism);
   g_test_add_func ("/rl/rdpo/cancel", test_cancel);
   g_test_add_func ("/rl/rdpo/bad-checkpoints", test_bad_checkpoints);
+  g_test_add_func ("/rl/rdpo/checkpoint-ranges", test_checkpoint_ranges);
+  g_test_add_func ("/rl/rdpo/checkpoint-exponents", test_checkpoint_exponents);
   g_test_add_func ("/rl/rdpo/bad-options", test_bad_options);
   g_test_add_func ("/rl/rdpo/record-json", test_record_json);
   g_test_add_func ("/rl/rdpo/async", test_async);

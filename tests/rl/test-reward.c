@@ -277,7 +277,7 @@ static void
 command_teardown (CommandFixture *f,
                   gconstpointer   data)
 {
-  const char *names[] = { "score.sh", "seen-dir", "pgid", NULL };
+  const char *names[] = { "score.sh", "seen-dir", "pgid", "late", NULL };
 
   for (guint i = 0; names[i]; i++)
     {
@@ -487,6 +487,31 @@ test_command_timeout (CommandFixture *f,
   assert_group_gone (read_pgid (f));
 }
 
+/* A process that leaves the group (setsid) and keeps stdout open: the run
+ * waited for its end (25 s with --timeout 2) instead of the timeout. It
+ * writes "late" when it ends, so the reward must return before that. */
+static void
+test_command_timeout_escaped (CommandFixture *f,
+                              gconstpointer   data)
+{
+  g_autofree char *late = g_build_filename (f->dir, "late", NULL);
+
+  assert_command_fails (f, "setsid sh -c 'sleep 4; echo > \"$1\"' sh \"${0%/*}/late\" &\nsleep 600", 1,
+                        EPD_ERROR_IO, "within 1 s");
+  g_assert_false (g_file_test (late, G_FILE_TEST_EXISTS));
+  /* Let the escaped process finish before the fixture removes its folder. */
+  for (guint i = 0; i < 1000 && !g_file_test (late, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+}
+
+/* A scorer that prints without end: its output was kept whole (2 GB in 10 s). */
+static void
+test_command_stdout_cap (CommandFixture *f,
+                         gconstpointer   data)
+{
+  assert_command_fails (f, "yes", 3, EPD_ERROR_IO, "wrote more than 16 MiB to its standard output");
+}
+
 typedef struct
 {
   GCancellable *cancellable;
@@ -571,6 +596,10 @@ main (int argc, char **argv)
               test_command_wrong_length, command_teardown);
   g_test_add ("/reward/command/exit", CommandFixture, NULL, command_setup,
               test_command_exit, command_teardown);
+  g_test_add ("/reward/command/timeout-escaped", CommandFixture, NULL, command_setup,
+              test_command_timeout_escaped, command_teardown);
+  g_test_add ("/reward/command/stdout-cap", CommandFixture, NULL, command_setup,
+              test_command_stdout_cap, command_teardown);
   g_test_add ("/reward/command/timeout", CommandFixture, NULL, command_setup,
               test_command_timeout, command_teardown);
   g_test_add ("/reward/command/cancel", CommandFixture, NULL, command_setup,

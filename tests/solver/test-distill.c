@@ -32,6 +32,10 @@ small_options (EpdDistillOptions *o,
   o->iterations = 60;
   o->teacher_rtol = 1e-7;
   o->model_spec = "gmm:ring8";
+  /* The step-wise stage alone, with the scales off, unless a test asks for more. */
+  o->final_iterations = 0;
+  o->scale_dir_range = 0;
+  o->scale_time_range = 0;
 }
 
 /* Analytic gradient against central differences of the loss for the LAST step's
@@ -319,6 +323,7 @@ typedef struct
   guint calls;
   guint cancel_at;
   GCancellable *cancellable;
+  const char *cancel_phase;   /* cancel only in this phase; NULL: any */
 } ProgressLog;
 
 static void
@@ -329,7 +334,8 @@ on_progress (const EpdDistillProgress *p,
 
   log->calls++;
   g_assert_cmpuint (p->iteration, <=, p->iterations);
-  if (log->cancellable != NULL && p->iteration == log->cancel_at)
+  if (log->cancellable != NULL && p->iteration == log->cancel_at &&
+      (log->cancel_phase == NULL || g_str_equal (p->phase, log->cancel_phase)))
     g_cancellable_cancel (log->cancellable);
 }
 
@@ -629,6 +635,198 @@ test_distill_async (void)
   g_main_loop_unref (run.loop);
 }
 
+/* A 2-D mixture of six components of different widths, which no default was
+ * tuned on. */
+static EpdDenoiser *
+open_small_mixture (void)
+{
+  static const double weights[] = { 0.25, 0.2, 0.15, 0.15, 0.15, 0.1 };
+  static const double means[] = {
+     1.5,  0.2,  -1.0,  1.3,   0.4, -1.6,
+    -1.7, -0.9,   0.2,  1.9,   1.8, -1.4,
+  };
+  static const double stds[] = { 0.05, 0.3, 0.1, 0.2, 0.08, 0.4 };
+
+  return EPD_DENOISER (epd_gmm_new (6, 2, weights, means, stds, "test-mix6", NULL));
+}
+
+/* Mean L2 error of a table on n noises of a seed that neither stage saw. */
+static double
+held_out_error (EpdDenoiser       *denoiser,
+                const EpdTable    *table,
+                guint32            seed,
+                guint              n)
+{
+  guint dim = epd_denoiser_get_dim (denoiser);
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autofree double *x = NULL, *teacher = NULL;
+  double err;
+
+  epd_distill_options_init (&o);
+  o.steps = table->steps;
+  o.schedule = table->schedule;
+  o.teacher_rtol = 1e-7;
+  x = epd_distill_initial_states (&o, seed, n, dim);
+  teacher = epd_distill_teacher_states (denoiser, &o, x, n, NULL, &error);
+  g_assert_no_error (error);
+  err = epd_distill_table_error (denoiser, table, x, teacher, n, NULL, &error);
+  g_assert_no_error (error);
+  return err;
+}
+
+static void
+final_options (EpdDistillOptions *o)
+{
+  small_options (o, EPD_SOLVER_EPD);
+  o->model_spec = "gmm:test-mix6";
+  o->n_train = 32;
+  o->n_val = 64;
+  o->iterations = 300;
+  o->scale_dir_range = EPD_DISTILL_DEFAULT_SCALE_DIR;
+  o->scale_time_range = EPD_DISTILL_DEFAULT_SCALE_TIME;
+  o->final_n_train = 128;
+  o->final_batch = 128;
+  o->final_iterations = 100;
+}
+
+/* The final stage lowers the error on held-out noises below the step-wise
+ * stage's own, from the same start and settings. */
+static void
+test_final_stage_lowers_held_out (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_small_mixture ();
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) stepwise = NULL, both = NULL;
+  JsonObject *f;
+  double e_step, e_final;
+
+  final_options (&o);
+  o.final_iterations = 0;
+  stepwise = distill_small (denoiser, &o, &log);
+  g_assert_false (json_object_has_member (stepwise->metadata, "final_stage"));
+  final_options (&o);
+  both = distill_small (denoiser, &o, &log);
+  f = json_object_get_object_member (both->metadata, "final_stage");
+  g_assert_nonnull (f);
+  /* The final stage starts from the step-wise stage's best table. */
+  g_assert_cmpfloat (json_object_get_double_member (f, "val_error_start"), ==,
+                     metadata_double (stepwise, "val_error"));
+  g_assert_cmpstr (json_object_get_string_member (both->metadata, "best_stage"), ==, "final");
+  /* The top-level records stay the step-wise stage's (epd compare --protocol's cache
+   * compares them); the final stage's are its own. */
+  g_assert_cmpint (json_object_get_int_member (both->metadata, "batch"), ==, o.n_train);
+  g_assert_cmpint (json_object_get_int_member (both->metadata, "iterations_done"), ==, o.iterations);
+  g_assert_cmpint (json_object_get_int_member (f, "batch"), ==, o.final_batch);
+  e_step = held_out_error (denoiser, stepwise, 4242, 256);
+  e_final = held_out_error (denoiser, both, 4242, 256);
+  g_test_message ("held-out error: step-wise %g, with the final stage %g", e_step, e_final);
+  g_assert_cmpfloat (e_final, <, 0.8 * e_step);
+}
+
+/* The final stage's gradient: zero for disabled scales, and a small step
+ * against it lowers the final error it differentiates. */
+static void
+test_final_gradient_descends (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_small_mixture ();
+  guint dim = epd_denoiser_get_dim (denoiser);
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autofree double *x = NULL, *teacher = NULL, *theta = NULL, *grad = NULL, *step = NULL;
+  gsize n_par, n;
+  double loss, moved, norm = 0.0;
+
+  final_options (&o);
+  o.scale_time_range = 0;
+  n_par = epd_distill_n_params (&o);
+  n = (gsize) o.steps * o.n_points;
+  x = epd_distill_initial_states (&o, 7, 64, dim);
+  teacher = epd_distill_teacher_states (denoiser, &o, x, 64, NULL, &error);
+  g_assert_no_error (error);
+  theta = g_new0 (double, n_par);
+  grad = g_new (double, n_par);
+  g_assert_true (epd_distill_final_loss_grad (denoiser, &o, theta, x, teacher + (o.steps - 1) * 64 * dim,
+                                              64, &loss, grad, &error));
+  g_assert_no_error (error);
+  for (gsize i = 3 * n; i < 4 * n; i++)
+    g_assert_cmpfloat (grad[i], ==, 0.0);
+  for (gsize i = 0; i < n_par; i++)
+    norm += grad[i] * grad[i];
+  g_assert_cmpfloat (norm, >, 0.0);
+  step = g_new (double, n_par);
+  for (gsize i = 0; i < n_par; i++)
+    step[i] = theta[i] - 1e-3 * grad[i] / sqrt (norm);
+  g_assert_true (epd_distill_final_loss_grad (denoiser, &o, step, x, teacher + (o.steps - 1) * 64 * dim,
+                                              64, &moved, NULL, &error));
+  /* First order: the loss drops by about 1e-3 |grad|. */
+  g_test_message ("final error %g -> %g, |grad| %g", loss, moved, sqrt (norm));
+  g_assert_cmpfloat (fabs ((loss - moved) - 1e-3 * sqrt (norm)), <, 0.05 * 1e-3 * sqrt (norm));
+}
+
+/* Cancelled during the final stage, the run still returns the best table of
+ * both stages, no worse than the step-wise stage's. */
+static void
+test_final_cancel_keeps_best (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_small_mixture ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  EpdDistillOptions o;
+  ProgressLog log = { 0, 15, cancellable, "final" };
+  g_autoptr(EpdTable) table = NULL;
+  JsonObject *f;
+
+  final_options (&o);
+  table = distill_small (denoiser, &o, &log);
+  g_assert_true (json_object_get_boolean_member (table->metadata, "cancelled"));
+  f = json_object_get_object_member (table->metadata, "final_stage");
+  g_assert_cmpint (json_object_get_int_member (f, "iterations_done"), ==, 15);
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "iterations_done"), ==, o.iterations);
+  g_assert_cmpfloat (metadata_double (table, "val_error"), <=, json_object_get_double_member (f, "val_error_start"));
+}
+
+/* The grid search distils on three grids and keeps the one with the lowest
+ * validation error; the run is deterministic. */
+static void
+test_schedule_search (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_small_mixture ();
+  EpdDistillOptions o;
+  ProgressLog log = { 0 };
+  g_autoptr(EpdTable) a = NULL, b = NULL;
+  JsonArray *tried;
+  double lowest = INFINITY;
+  gsize n;
+
+  final_options (&o);
+  o.iterations = 100;
+  o.final_iterations = 20;
+  o.search_schedule = TRUE;
+  a = distill_small (denoiser, &o, &log);
+  b = distill_small (denoiser, &o, &log);
+  tried = json_object_get_array_member (a->metadata, "schedule_search");
+  g_assert_cmpuint (json_array_get_length (tried), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *e = json_array_get_object_element (tried, i);
+
+      if (json_object_get_double_member (e, "val_error") < lowest)
+        {
+          lowest = json_object_get_double_member (e, "val_error");
+          g_assert_true (epd_schedule_kind_from_string (json_object_get_string_member (e, "schedule"),
+                                                        &o.schedule.kind, NULL));
+        }
+    }
+  g_assert_cmpint (a->schedule.kind, ==, o.schedule.kind);
+  g_assert_cmpfloat (metadata_double (a, "val_error"), <=, lowest);
+  /* The step-wise records of the chosen grid are kept. */
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (a->metadata, "loss_curve")), ==, 100);
+  n = (gsize) o.steps * o.n_points;
+  g_assert_cmpmem (a->r, n * sizeof (double), b->r, n * sizeof (double));
+  g_assert_cmpmem (a->scale_dir, n * sizeof (double), b->scale_dir, n * sizeof (double));
+}
+
 static void
 test_bad_options (void)
 {
@@ -671,5 +869,9 @@ main (int    argc,
   g_test_add_func ("/distill/huge-learning-rate", test_huge_learning_rate);
   g_test_add_func ("/distill/async", test_distill_async);
   g_test_add_func ("/distill/bad-options", test_bad_options);
+  g_test_add_func ("/distill/final/lowers-held-out", test_final_stage_lowers_held_out);
+  g_test_add_func ("/distill/final/gradient-descends", test_final_gradient_descends);
+  g_test_add_func ("/distill/final/cancel-keeps-best", test_final_cancel_keeps_best);
+  g_test_add_func ("/distill/schedule-search", test_schedule_search);
   return g_test_run ();
 }

@@ -202,12 +202,39 @@ test_rejects (void)
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
 }
 
+/* --schedule discrete --sigma-max 1e300: sigma^2 overflowed, the grid's
+ * times became NaN and were cast to int (undefined). The outer segment
+ * extends to any finite sigma_max. */
+static void
+test_discrete_huge_sigma (void)
+{
+  const double sigma_max[] = { 1e300, 1e200, 1e160 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sigma_max); i++)
+    {
+      EpdSchedule s;
+      g_autoptr(GError) error = NULL;
+      g_autofree double *grid = NULL;
+
+      epd_schedule_init (&s, EPD_SCHEDULE_DISCRETE);
+      s.sigma_max = sigma_max[i];
+      grid = epd_schedule_grid (&s, 4, &error);
+      g_assert_no_error (error);
+      g_assert_cmpfloat_with_epsilon (grid[0] / sigma_max[i], 1, 1e-9);
+      for (guint k = 0; k <= 4; k++)
+        g_assert_true (isfinite (grid[k]));
+      for (guint k = 0; k < 4; k++)
+        g_assert_cmpfloat (grid[k], >, grid[k + 1]);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/schedule/monotone", test_monotone_all_kinds);
+  g_test_add_func ("/schedule/discrete-huge-sigma", test_discrete_huge_sigma);
   g_test_add_func ("/schedule/polynomial", test_polynomial_known);
   g_test_add_func ("/schedule/logsnr", test_logsnr_known);
   g_test_add_func ("/schedule/time-uniform", test_time_uniform_known);

@@ -393,6 +393,23 @@ test_table_equal_bits (void)
   g_assert_false (epd_table_equal (a, b));
 }
 
+/* A bare copy has every value and an empty, owned metadata object. */
+static void
+test_table_copy_bare (void)
+{
+  g_autoptr(EpdTable) a = make_rich_table ();
+  g_autoptr(EpdTable) bare = epd_table_copy_bare (a);
+
+  g_assert_cmpuint (json_object_get_size (a->metadata), >, 0);
+  g_assert_nonnull (bare->metadata);
+  g_assert_cmpuint (json_object_get_size (bare->metadata), ==, 0);
+  g_assert_false (epd_table_equal (a, bare));
+  json_object_unref (bare->metadata);
+  bare->metadata = json_object_ref (a->metadata);
+  g_assert_true (epd_table_equal (a, bare));
+  g_assert_true (bare->r != a->r && bare->scale_dir != a->scale_dir);
+}
+
 static void
 test_table_new_uniform (void)
 {
@@ -515,6 +532,92 @@ test_table_oversize (void)
   g_unlink (path);
 }
 
+/* JSON tables stop at 100,000 steps; .npz ones did not (60,000,000 steps
+ * fit in 1.4 MB and took 13 s and 1.9 GB to validate). */
+static void
+test_table_npz_cap (void)
+{
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 100001, 1);
+  g_autoptr(EpdTable) fine = epd_table_new ("epd", 100000, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = epd_table_to_npz_bytes (table, &error);
+  g_autoptr(GBytes) fine_bytes = epd_table_to_npz_bytes (fine, &error);
+  g_autoptr(EpdTable) back = NULL;
+  g_autoptr(GHashTable) members = NULL;
+
+  g_assert_no_error (error);
+  g_assert_null (epd_table_from_npz_bytes (bytes, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "array 'r' has 100001 x 1 cells; tables have at most 100000 steps"));
+  g_clear_error (&error);
+  back = epd_table_from_npz_bytes (fine_bytes, &error);
+  g_assert_no_error (error);
+  g_assert_true (epd_table_equal (back, fine));
+  /* Members over the limit are refused from the directory, before inflating. */
+  g_assert_null (epd_npz_parse_limited (fine_bytes, 4096, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "bytes uncompressed, more than the 4096 this reader takes"));
+  members = epd_npz_parse_limited (fine_bytes, 1 << 20, NULL);
+  g_assert_nonnull (members);
+}
+
+/* What epd reads it must write back: json-glib took 1e999 as inf (written
+ * "inf.0") and "\301" as a byte that is not UTF-8. */
+static void
+test_json_unwritable (void)
+{
+  const char *bad[] = {
+    "{\"rho\": -1e999}", "[1e999]", "{\"a\": \"\\301\"}", "{\"\\377\\376\": 1}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (epd_json_parse (bad[i], strlen (bad[i]), "bad", &error));
+      g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+      g_assert_true (strstr (error->message, "not finite") || strstr (error->message, "not valid UTF-8"));
+    }
+}
+
+/* A valid table's .npz with one member replaced or added. */
+static GBytes *
+npz_with_member (const char *name,
+                 JsonNode   *value)
+{
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 2, 2);
+  g_autoptr(GBytes) bytes = epd_table_to_npz_bytes (table, NULL);
+  g_autoptr(GHashTable) members = epd_npz_parse (bytes, NULL);
+  g_autoptr(JsonNode) node = value;
+
+  g_hash_table_insert (members, g_strdup (name), epd_npy_serialize_scalar (node));
+  return epd_npz_serialize (members);
+}
+
+/* A member named \xff\xfe became a metadata key, and a NaN schedule_rho a
+ * "nan.0" in the JSON written from the table. */
+static void
+test_npz_unwritable (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bad_name = npz_with_member ("\xff\xfe", json_node_init_int (json_node_alloc (), 1));
+  g_autoptr(GBytes) nan_rho = npz_with_member ("schedule_rho", json_node_init_double (json_node_alloc (), NAN));
+  g_autoptr(GBytes) good = npz_with_member ("note", json_node_init_int (json_node_alloc (), 1));
+  g_autoptr(EpdTable) table = NULL;
+
+  g_assert_null (epd_table_from_npz_bytes (bad_name, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "member name that is not valid UTF-8"));
+  g_clear_error (&error);
+  g_assert_null (epd_table_from_npz_bytes (nan_rho, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, "not finite"));
+  g_clear_error (&error);
+  table = epd_table_from_npz_bytes (good, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (table->metadata, "note"), ==, 1);
+}
+
 /* Empty files say so; a damaged .npz gets a zip error, not a JSON one. */
 static void
 test_table_empty_and_named_npz (void)
@@ -568,10 +671,14 @@ main (int    argc,
   g_test_add_func ("/table/truncated-npz", test_table_truncated_npz);
   g_test_add_func ("/table/save-refuses-invalid", test_table_save_refuses_invalid);
   g_test_add_func ("/table/equal-bits", test_table_equal_bits);
+  g_test_add_func ("/table/copy-bare", test_table_copy_bare);
   g_test_add_func ("/table/new-uniform", test_table_new_uniform);
   g_test_add_func ("/table/deep-json", test_table_deep_json);
   g_test_add_func ("/table/special-files", test_table_special_files);
   g_test_add_func ("/table/oversize", test_table_oversize);
+  g_test_add_func ("/table/npz-cap", test_table_npz_cap);
+  g_test_add_func ("/table/json-unwritable", test_json_unwritable);
+  g_test_add_func ("/table/npz-unwritable", test_npz_unwritable);
   g_test_add_func ("/table/empty-and-named-npz", test_table_empty_and_named_npz);
   return g_test_run ();
 }

@@ -152,7 +152,12 @@ test_model_open (void)
 
   g_autoptr(GPtrArray) devices = epd_vk_list_devices (NULL, NULL);
 
-  if (epd_vk_choose_auto (devices) < 0)
+  if (!epd_vk_gpu_node_present ())
+    {
+      g_assert_false (EPD_IS_VK_DENOISER (on_auto));
+      g_assert_nonnull (strstr (notice_auto, "the kernel shows no GPU device"));
+    }
+  else if (epd_vk_choose_auto (devices) < 0)
     {
       g_autofree char *why = epd_vk_explain_auto (devices, NULL);
 
@@ -225,6 +230,7 @@ test_no_driver (void)
   if (g_test_subprocess ())
     {
       /* Both spellings of the loader's driver list, before any instance. */
+      g_setenv ("EPD_GPU_NODES", "/dev/null", TRUE);
       g_setenv ("VK_ICD_FILENAMES", "/nonexistent/icd.json", TRUE);
       g_setenv ("VK_DRIVER_FILES", "/nonexistent/icd.json", TRUE);
       check_without_vulkan ();
@@ -239,8 +245,48 @@ test_no_loader (void)
 {
   if (g_test_subprocess ())
     {
+      g_setenv ("EPD_GPU_NODES", "/dev/null", TRUE);
       g_setenv ("EPD_VK_LOADER", "/nonexistent/libvulkan.so.1", TRUE);
       check_without_vulkan ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static gboolean
+vulkan_loader_mapped (void)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, "libvulkan") != NULL;
+}
+
+/* Without a GPU device node, "auto" decides without loading Vulkan at all;
+ * with one (here /dev/null stands in), it asks the drivers. */
+static void
+test_auto_without_gpu_node (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *notice = NULL;
+      g_autoptr(EpdDenoiser) on_auto = NULL;
+      g_autoptr(EpdDenoiser) asked = NULL;
+
+      g_setenv ("EPD_GPU_NODES", "/nonexistent/renderD128", TRUE);
+      g_assert_false (epd_vk_gpu_node_present ());
+      on_auto = epd_model_open ("gmm:ring8", "auto", &notice, &error);
+      g_assert_no_error (error);
+      g_assert_false (EPD_IS_VK_DENOISER (on_auto));
+      g_assert_nonnull (strstr (notice, "no Vulkan GPU (the kernel shows no GPU device"));
+      g_assert_false (vulkan_loader_mapped ());
+      g_setenv ("EPD_GPU_NODES", "/nonexistent:/dev/null", TRUE);
+      g_assert_true (epd_vk_gpu_node_present ());
+      asked = epd_model_open ("gmm:ring8", "auto", NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (vulkan_loader_mapped ());
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
@@ -336,6 +382,7 @@ main (int    argc,
   g_test_add_func ("/vk/device/pipeline-cache", test_pipeline_cache);
   g_test_add_func ("/vk/device/no-driver", test_no_driver);
   g_test_add_func ("/vk/device/no-loader", test_no_loader);
+  g_test_add_func ("/vk/device/auto-without-gpu-node", test_auto_without_gpu_node);
   status = g_test_run ();
   if (cache != NULL)
     {

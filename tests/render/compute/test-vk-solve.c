@@ -3,13 +3,15 @@
  *
  * The float32 device path follows the float64 path through every step, from
  * sigma 80 to 0.002; the samples must agree to SOLVE_TOL relative to their
- * scale (measured on lavapipe: 1.1e-6 for ring8, 6e-8 for the data set; see
+ * scale (measured on lavapipe: 1.1e-6 for ring8, 6e-8 for the data set,
+ * 2.7e-7 for the grey-attn UNet fixture; see
  * --verbose). Each EPD step's K points must reach the device as one
  * submission: submissions == latency NFE. */
 #include <math.h>
 
 #include "epd-empirical.h"
 #include "epd-gmm.h"
+#include "epd-unet.h"
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 
@@ -93,6 +95,18 @@ test_solve_empirical (void)
   solve_both (EPD_DENOISER (empirical), 8, 4, 3, FALSE);
 }
 
+/* A UNet fixture (tests/data/unet): the network runs once per step for both points. */
+static void
+test_solve_unet (void)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "unet", "grey-attn", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdUnet) unet = epd_unet_load (dir, &error);
+
+  g_assert_no_error (error);
+  solve_both (EPD_DENOISER (unet), 3, 3, 2, FALSE);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -102,6 +116,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vk/solve/gmm", test_solve_gmm);
   g_test_add_func ("/vk/solve/empirical", test_solve_empirical);
+  g_test_add_func ("/vk/solve/unet", test_solve_unet);
   status = g_test_run ();
   /* Registered again with EPD_VK_VALIDATION=1: whole solves, teardown
    * included, must leave the validation layer silent. */

@@ -92,6 +92,28 @@ test_ticks (void)
   g_assert_cmpuint (epd_plot_ticks (NAN, 1, FALSE, ticks, 8), ==, 0);
 }
 
+/* A loss of 1e-310 (subnormal) once padded a log axis down to 0, whose
+ * log10 cast to int was undefined and made the tick loop run 2^31 times. */
+static void
+test_ticks_tiny (void)
+{
+  const double loss[] = { 1, 1e-310 };
+  double ticks[16], lo, hi;
+  guint n;
+
+  epd_plot_range_fit (loss, G_N_ELEMENTS (loss), TRUE, 0.05, &lo, &hi);
+  g_assert_cmpfloat (lo, >=, 1e-300);
+  g_assert_cmpfloat (hi, >, 1);
+  n = epd_plot_ticks (0, 1, TRUE, ticks, 8);
+  g_assert_cmpuint (n, >=, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpfloat (ticks[i], >=, 1e-300);
+      g_assert_cmpfloat (ticks[i], <=, 1);
+    }
+  g_assert_cmpuint (epd_plot_ticks (0, 1e-320, TRUE, ticks, 8), ==, 0);
+}
+
 static void
 draw_square (cairo_t  *cr,
              double    width,
@@ -317,6 +339,7 @@ main (int    argc,
   g_test_add_func ("/plot/viewport/zoom-pan", test_viewport_zoom_pan);
   g_test_add_func ("/plot/viewport/equal-aspect", test_viewport_equal_aspect);
   g_test_add_func ("/plot/ticks", test_ticks);
+  g_test_add_func ("/plot/ticks/tiny", test_ticks_tiny);
   g_test_add_func ("/plot/export", test_export);
   g_test_add_func ("/plot/lines/pixels", test_line_pixels);
   g_test_add_func ("/plot/error/report", test_error_report);
