@@ -6,6 +6,7 @@
 
 #include "epd-cli.h"
 #include "epd-epd-step.h"
+#include "epd-memory.h"
 #include "epd-sample-quality.h"
 
 void
@@ -188,9 +189,16 @@ epd_cli_sample_quality (EpdDenoiser           *denoiser,
 {
   guint dim = epd_denoiser_get_dim (denoiser);
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autofree double *z = g_try_malloc_n (chunk, dim * sizeof (double));
-  g_autofree double *x = g_try_malloc_n (chunk, dim * sizeof (double));
+  g_autofree double *z = NULL, *x = NULL;
+  g_autofree char *what = NULL;
 
+  chunk = MIN (chunk, n);
+  what = g_strdup_printf ("--batch %" G_GSIZE_FORMAT " (samples of %u values)", chunk, dim);
+  /* The solver's own scratch grows with the chunk: refuse before it would abort. */
+  if (!epd_memory_check_solve (what, chunk, dim, o->table != NULL ? o->table->n_points : 1, error))
+    return FALSE;
+  z = g_try_malloc_n (chunk, dim * sizeof (double));
+  x = g_try_malloc_n (chunk, dim * sizeof (double));
   if (z == NULL || x == NULL)
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "not enough memory for a chunk of %"
