@@ -407,12 +407,15 @@ group_finish (const Group *grp,
 
   for (gsize r = 0; r < grp->rows; r++)
     {
-      const double *s = part->acc + r * dp, *t = part->acc + (grp->rows_pad + r) * dp;
+      const double *s = part->acc + r * dp, *t;
       double inv_z = 1.0 / part->z[r], mean = part->a[r] * inv_z;
 
       for (gsize j = 0; j < d; j++)
         out[r * d + j] = s[j] * inv_z;
-      for (gsize j = 0; dout != NULL && j < d; j++)
+      if (dout == NULL)
+        continue;
+      t = part->acc + (grp->rows_pad + r) * dp;
+      for (gsize j = 0; j < d; j++)
         dout[r * d + j] = t[j] * inv_z - mean * out[r * d + j];
     }
 }
@@ -439,7 +442,8 @@ group_clear (Group *grp)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Group, group_clear)
 
-/* Threads pay off from a few milliseconds of work on. */
+/* Threads pay off from PARALLEL_MIN_WORK multiply-adds (a few tenths of a
+ * millisecond) on; below, starting them costs more than they save. */
 static guint
 group_workers (const Group *grp)
 {
