@@ -655,20 +655,19 @@ epd_classifier_train_fashion_mnist (const EpdClassifierSettings *settings,
 }
 
 EpdClassifier *
-epd_classifier_get_default (GCancellable *cancellable,
-                            GError      **error)
+epd_classifier_get_cached (const EpdClassifierSettings *settings,
+                           GCancellable                *cancellable,
+                           GError                     **error)
 {
-  EpdClassifierSettings settings;
   g_autofree char *path = NULL;
   g_autofree char *dir = NULL;
   g_autoptr(EpdClassifier) self = NULL;
 
-  epd_classifier_settings_init (&settings);
-  path = epd_classifier_cache_path (&settings);
+  path = epd_classifier_cache_path (settings);
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     return epd_classifier_load (path, error);
   g_message ("training the Fashion-MNIST classifier once; it is cached in %s", path);
-  self = epd_classifier_train_fashion_mnist (&settings, NULL, NULL, cancellable, error);
+  self = epd_classifier_train_fashion_mnist (settings, NULL, NULL, cancellable, error);
   if (self == NULL)
     return NULL;
   dir = g_path_get_dirname (path);
@@ -681,4 +680,14 @@ epd_classifier_get_default (GCancellable *cancellable,
   if (!epd_classifier_save (self, path, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+EpdClassifier *
+epd_classifier_get_default (GCancellable *cancellable,
+                            GError      **error)
+{
+  EpdClassifierSettings settings;
+
+  epd_classifier_settings_init (&settings);
+  return epd_classifier_get_cached (&settings, cancellable, error);
 }

@@ -92,6 +92,10 @@ EpdClassifier  *epd_classifier_train_fashion_mnist (const EpdClassifierSettings 
                                                     GError                     **error);
 EpdClassifier  *epd_classifier_get_default (GCancellable               *cancellable,
                                             GError                    **error);
+/* The same for other settings (e.g. another seed: a second, independent classifier). */
+EpdClassifier  *epd_classifier_get_cached  (const EpdClassifierSettings *settings,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdClassifier, epd_classifier_free)
 

@@ -93,10 +93,12 @@ denoise_jvp_fd (EpdDenoiser  *self,
   g_autofree double *ss = g_new (double, 2 * batch);
   g_autofree double *ys = g_new (double, 2 * n);
   g_autofree double *h = g_new (double, batch);
+  EpdDenoiserInterface *iface = EPD_DENOISER_GET_IFACE (self);
+  double step = iface->fd_step != NULL ? iface->fd_step (self) : 1e-6;
 
   for (gsize b = 0; b < batch; b++)
     {
-      h[b] = 1e-6 * MAX (sigma[b], 1e-3);
+      h[b] = step * MAX (sigma[b], 1e-3);
       ss[b] = sigma[b] + h[b] * (dsigma ? dsigma[b] : 0.0);
       ss[batch + b] = sigma[b] - h[b] * (dsigma ? dsigma[b] : 0.0);
       for (guint j = 0; j < dim; j++)

@@ -41,6 +41,10 @@ struct _EpdDenoiserInterface
                                double       *out,
                                double       *dout,
                                GError      **error);
+  /* Optional: the relative step h / max(sigma, 1e-3) of the central finite differences
+   * that stand in for denoise_jvp. Default 1e-6, right for float64 models; a float32
+   * network needs a larger step, or rounding noise swamps the difference. */
+  double       (*fd_step)     (EpdDenoiser *self);
   /* Optional: TRUE for image models, with x rows laid out [side][side][channels]
    * in [-1, 1]. */
   gboolean     (*get_image_shape) (EpdDenoiser *self,

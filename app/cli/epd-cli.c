@@ -21,6 +21,7 @@ static const EpdCommand commands[] = {
   { "bench",   epd_cmd_bench,   "measure denoiser throughput on each device" },
   { "distill", epd_cmd_distill, "Stage 1: distil an EPD table from a teacher" },
   { "rdpo",    epd_cmd_rdpo,    "Stage 2: improve a table for a reward with RDPO" },
+  { "fd",      epd_cmd_fd,      "Frechet distance in classifier features (not Inception FID) on Fashion-MNIST" },
   { "classifier", epd_cmd_classifier, "train or evaluate the Fashion-MNIST reward classifier" },
   { "eval",    epd_cmd_eval,    "evaluate D(x, sigma) of a model on rows from .npy" },
 };

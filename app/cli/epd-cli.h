@@ -18,6 +18,7 @@ int epd_cmd_bench    (int argc, char **argv);
 int epd_cmd_distill  (int argc, char **argv);
 int epd_cmd_rdpo     (int argc, char **argv);
 int epd_cmd_classifier (int argc, char **argv);
+int epd_cmd_fd       (int argc, char **argv);
 int epd_cmd_eval     (int argc, char **argv);
 
 /* `epd compare` has three modes, each in its own file:
@@ -88,6 +89,55 @@ void          epd_cli_solve_args_add     (GOptionContext  *context,
 gboolean      epd_cli_solve_args_resolve (EpdCliSolveArgs *args,
                                           GError         **error);
 void          epd_cli_solve_args_clear   (EpdCliSolveArgs *args);
+
+/* The solver options of a command that samples with one configuration (`epd sample`,
+ * `epd fd`): --solver --steps --table --afs --max-order, the options of
+ * EpdCliSolveArgs and the schedule group. A table's settings are used where it is
+ * given; an option that disagrees with it is an error. */
+typedef struct
+{
+  char    *solver;
+  char    *steps_text;
+  guint    steps;       /* 0: not given */
+  char    *table;
+  gboolean afs;
+  char    *max_order_text;
+  guint    max_order;   /* 0: not given */
+  EpdCliSolveArgs    common;
+  EpdCliScheduleArgs sched;
+  EpdTable *loaded;     /* the --table, once resolved */
+  EpdTable *uniform;    /* the uniform table an EPD solver uses without --table */
+} EpdCliSamplingArgs;
+
+void          epd_cli_sampling_add        (GOptionContext     *context,
+                                           EpdCliSamplingArgs *args,
+                                           guint               default_batch,
+                                           double              default_rtol);
+/* Checks the numbers, loads the table and fills o (which borrows args' tables). */
+gboolean      epd_cli_sampling_resolve    (EpdCliSamplingArgs *args,
+                                           EpdSolveOptions    *o,
+                                           GError            **error);
+void          epd_cli_sampling_args_clear (EpdCliSamplingArgs *args);
+/* Without a table, sigma_min / sigma_max not given on the command line come from
+ * the model's trained range (epd_cli_schedule_fit_model), as `epd sample` does. */
+gboolean      epd_cli_sampling_fit_model  (const EpdCliSamplingArgs *args,
+                                           EpdDenoiser              *denoiser,
+                                           EpdSolveOptions          *o,
+                                           GError                  **error);
+
+/* Samples n images with o in chunks of chunk rows from the noise stream of seed
+ * (so the images do not depend on the chunk size) into quality, an
+ * EpdSampleQuality (rl/epd-sample-quality.h), and into keep [n][dim] unless it
+ * is NULL. Ctrl-C stops it with an error. */
+struct _EpdSampleQuality;
+gboolean      epd_cli_sample_quality      (EpdDenoiser              *denoiser,
+                                           const EpdSolveOptions    *o,
+                                           guint32                   seed,
+                                           gsize                     n,
+                                           gsize                     chunk,
+                                           struct _EpdSampleQuality *quality,
+                                           double                   *keep,
+                                           GError                  **error);
 
 /* TEXT of OPTION (e.g. "--steps") as an integer in min..max, or a usage error
  * "--steps must be a positive integer (got 0)". */

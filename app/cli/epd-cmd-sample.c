@@ -6,53 +6,31 @@
 #include "epd-cli.h"
 #include "epd-model.h"
 #include "epd-image-grid.h"
-#include "epd-epd-step.h"
 #include "epd-numeric.h"
 
 typedef struct
 {
-  char   *solver;
-  char   *steps_text;
-  guint   steps;       /* 0: not given */
-  char   *table;
-  gboolean afs;
-  char   *max_order_text;
-  guint   max_order;   /* 0: not given */
   char   *latents;
   char   *out;
   char   *trace;
   char   *png;
-  EpdCliSolveArgs common;
-  EpdCliScheduleArgs sched;
+  EpdCliSamplingArgs sampling;
 } SampleArgs;
 
 static void
 sample_args_clear (SampleArgs *a)
 {
-  g_free (a->solver);
-  g_free (a->steps_text);
-  g_free (a->table);
-  g_free (a->max_order_text);
   g_free (a->latents);
   g_free (a->out);
   g_free (a->trace);
   g_free (a->png);
-  epd_cli_solve_args_clear (&a->common);
-  epd_cli_schedule_args_clear (&a->sched);
+  epd_cli_sampling_args_clear (&a->sampling);
 }
 
 static GOptionContext *
 sample_context (SampleArgs *a)
 {
   const GOptionEntry entries[] = {
-    { "solver", 's', 0, G_OPTION_ARG_STRING, &a->solver,
-      "euler heun dpm2 dpmpp2m dpmpp3m ipndm epd epd-plugin teacher (default: the table's, else epd)", "NAME" },
-    { "steps", 'n', 0, G_OPTION_ARG_STRING, &a->steps_text, "intervals of the grid (default: the table's, else 4)", "N" },
-    { "table", 't', 0, G_OPTION_ARG_FILENAME, &a->table,
-      "EPD coefficient table (.json, the reference's .npz, or builtin:NAME)", "FILE" },
-    { "afs", 0, 0, G_OPTION_ARG_NONE, &a->afs, "analytical first step d = x / sqrt(1 + t^2)", NULL },
-    { "max-order", 0, 0, G_OPTION_ARG_STRING, &a->max_order_text,
-      "iPNDM order for ipndm and epd-plugin, 1 to 4 (default 4)", "M" },
     { "latents", 'z', 0, G_OPTION_ARG_FILENAME, &a->latents, "standard-normal latents, float64 .npy (B, d)", "Z.npy" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a->out, "samples as float64 .npy (B, d)", "X.npy" },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &a->trace, "the whole solve as JSON", "T.json" },
@@ -71,107 +49,8 @@ sample_context (SampleArgs *a)
     "data: the data scale is x / (1 - t_min) (t_min = 1/111 for SD3: 0.9 % larger). The\n"
     "trace's \"x_final_scale\" says which. Other schedules end at sigma_min on the data scale.");
   g_option_context_add_main_entries (context, entries, NULL);
-  epd_cli_solve_args_add (context, &a->common, 16, 1e-8);
-  g_option_context_add_group (context, epd_cli_schedule_group (&a->sched));
+  epd_cli_sampling_add (context, &a->sampling, 16, 1e-8);
   return context;
-}
-
-/* An explicit option that disagrees with the table is an error. */
-static gboolean
-check_same (double       given,
-            double       in_table,
-            const char  *name,
-            GError     **error)
-{
-  if (isnan (given) || given == in_table)
-    return TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "--%s %g disagrees with the table's %g (leave it out to use the table's)",
-               name, given, in_table);
-  return FALSE;
-}
-
-static gboolean
-resolve_from_table (const SampleArgs  *a,
-                    const EpdTable    *table,
-                    EpdSolveOptions   *o,
-                    GError           **error)
-{
-  EpdScheduleKind kind;
-
-  if (a->solver != NULL && g_strcmp0 (a->solver, table->solver) != 0)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--solver %s disagrees with the table's solver %s", a->solver, table->solver);
-      return FALSE;
-    }
-  if (!epd_solver_kind_from_string (table->solver, &o->solver, error))
-    return FALSE;
-  if (a->steps > 0 && a->steps != table->steps)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--steps %u disagrees with the table's %u steps (%u grid points)",
-                   a->steps, table->steps, table->steps + 1);
-      return FALSE;
-    }
-  if (a->afs && !table->afs)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--afs given but the table was made without the analytical first step");
-      return FALSE;
-    }
-  if (a->sched.schedule != NULL &&
-      (!epd_schedule_kind_from_string (a->sched.schedule, &kind, error) || kind != table->schedule.kind))
-    {
-      if (error && *error == NULL)
-        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "--schedule %s disagrees with the table's %s schedule", a->sched.schedule,
-                     epd_schedule_kind_to_string (table->schedule.kind));
-      return FALSE;
-    }
-  if (!check_same (a->sched.sigma_min, table->schedule.sigma_min, "sigma-min", error) ||
-      !check_same (a->sched.sigma_max, table->schedule.sigma_max, "sigma-max", error) ||
-      !check_same (a->sched.rho, table->schedule.rho, "rho", error) ||
-      !check_same (a->sched.shift, table->schedule.shift, "shift", error) ||
-      !check_same (a->max_order > 0 ? (double) a->max_order : NAN, table->max_order, "max-order", error))
-    return FALSE;
-  o->steps = table->steps;
-  o->schedule = table->schedule;
-  o->afs = table->afs;
-  o->max_order = table->max_order;
-  o->table = table;
-  return TRUE;
-}
-
-/* Options from the command line, the table's where one is given. *uniform
- * receives the uniform table an EPD solver uses without --table. */
-static gboolean
-resolve_options (const SampleArgs  *a,
-                 EpdTable          *table,
-                 EpdTable         **uniform,
-                 EpdSolveOptions   *o,
-                 GError           **error)
-{
-  epd_solve_options_init (o);
-  o->teacher_rtol = a->common.rtol;
-  if (table != NULL)
-    return resolve_from_table (a, table, o, error);
-  if (a->solver != NULL && !epd_solver_kind_from_string (a->solver, &o->solver, error))
-    return FALSE;
-  if (!epd_cli_schedule_resolve (&a->sched, &o->schedule, error))
-    return FALSE;
-  o->steps = a->steps > 0 ? a->steps : 4;
-  o->afs = a->afs;
-  if (a->max_order > 0)
-    o->max_order = a->max_order;
-  if (o->solver == EPD_SOLVER_EPD || o->solver == EPD_SOLVER_EPD_PLUGIN)
-    {
-      *uniform = epd_table_new (epd_solver_kind_to_string (o->solver), o->steps, a->common.points);
-      o->table = *uniform;
-      g_printerr ("epd: no --table: using the uniform table (K = %u, r evenly spread, equal weights)\n",
-                  a->common.points);
-    }
-  return TRUE;
 }
 
 /* The first non-finite value of the latents, named by file, row and column. */
@@ -208,8 +87,8 @@ load_latents (const SampleArgs  *a,
 
   if (a->latents == NULL)
     {
-      *batch = a->common.batch;
-      return epd_random_latents (a->common.seed, *batch, dim);
+      *batch = a->sampling.common.batch;
+      return epd_random_latents (a->sampling.common.seed, *batch, dim);
     }
   z = epd_npy_load (a->latents, error);
   if (z == NULL)
@@ -286,17 +165,6 @@ print_summary (EpdDenoiser           *denoiser,
               nfe->latency, nfe->total, batch, 1e3 * seconds);
 }
 
-/* The numbers typed as text, checked: a bad value is an error, never a default. */
-static gboolean
-parse_numbers (SampleArgs  *a,
-               GError     **error)
-{
-  return epd_cli_solve_args_resolve (&a->common, error) &&
-         (a->steps_text == NULL || epd_cli_parse_uint ("--steps", a->steps_text, 1, G_MAXINT, &a->steps, error)) &&
-         (a->max_order_text == NULL ||
-          epd_cli_parse_uint ("--max-order", a->max_order_text, 1, EPD_IPNDM_MAX_ORDER, &a->max_order, error));
-}
-
 /* --batch 2147483647 would end in GLib's abort on allocation. */
 static gboolean
 check_batch_memory (guint                  batch,
@@ -313,8 +181,6 @@ static gboolean
 run_sample (SampleArgs  *a,
             GError     **error)
 {
-  g_autoptr(EpdTable) table = NULL;
-  g_autoptr(EpdTable) uniform = NULL;
   g_autoptr(EpdDenoiser) denoiser = NULL;
   g_autoptr(EpdTrace) trace = NULL;
   g_autofree double *z = NULL, *x = NULL;
@@ -324,23 +190,19 @@ run_sample (SampleArgs  *a,
   gsize batch = 0;
   guint dim, side, channels;
 
-  if (!parse_numbers (a, error) || !check_outputs (a, error))
+  if (!check_outputs (a, error) || !epd_cli_sampling_resolve (&a->sampling, &o, error))
     return FALSE;
-  if (a->table != NULL && (table = epd_table_load (a->table, error)) == NULL)
-    return FALSE;
-  if (!resolve_options (a, table, &uniform, &o, error))
-    return FALSE;
-  denoiser = epd_cli_open_model (a->common.model, a->common.device, error);
-  if (denoiser == NULL || (table == NULL && !epd_cli_schedule_fit_model (&a->sched, denoiser, &o.schedule, error)))
+  denoiser = epd_cli_open_model (a->sampling.common.model, a->sampling.common.device, error);
+  if (denoiser == NULL || !epd_cli_sampling_fit_model (&a->sampling, denoiser, &o, error))
     return FALSE;
   if (a->png != NULL && !epd_denoiser_get_image_shape (denoiser, &side, &channels))
     {
       g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
-                   "--png needs an image model; %s is not one", a->common.model);
+                   "--png needs an image model; %s is not one", a->sampling.common.model);
       return FALSE;
     }
   dim = epd_denoiser_get_dim (denoiser);
-  if (a->latents == NULL && !check_batch_memory (a->common.batch, dim, &o, error))
+  if (a->latents == NULL && !check_batch_memory (a->sampling.common.batch, dim, &o, error))
     return FALSE;
   z = load_latents (a, dim, &batch, error);
   if (z == NULL)

@@ -12,9 +12,14 @@
 #include "epd-distill-options.h"
 #include "epd-model.h"
 #include "epd-distill.h"
+#include "epd-sample-quality.h"
 
-/* Held-out test noises come from seed + TEST_SEED_OFFSET; training uses seed, validation seed + 1. */
+/* Held-out test noises come from seed + TEST_SEED_OFFSET; training uses seed, validation seed + 1;
+ * the FD samples come from the noise stream of seed + FD_SEED_OFFSET. */
 #define TEST_SEED_OFFSET 1000
+#define FD_SEED_OFFSET   2000
+/* Rows solved at a time for the FD samples. */
+#define FD_CHUNK         64
 
 typedef struct
 {
@@ -26,6 +31,7 @@ typedef struct
   gboolean           markdown;
   int                n_seeds;
   int                seed;
+  int                fd_samples;  /* 0: no FD */
   char              *command;     /* recorded in the distilled tables' metadata */
   EpdCliDistillArgs  train;
   EpdCliScheduleArgs schedule;
@@ -54,6 +60,7 @@ typedef struct
   double   mean;
   double   std;
   double   median;
+  double   fd;          /* NAN unless measured */
   double   distill_s;   /* < 0: not distilled here (a baseline, or loaded from the cache) */
 } Cell;
 
@@ -75,6 +82,7 @@ static const ProtocolRow protocol_rows[] = {
   { EPD_SOLVER_EULER, FALSE, "DDIM/Euler" },
   { EPD_SOLVER_HEUN, FALSE, "Heun" },
   { EPD_SOLVER_DPM2, FALSE, "DPM-Solver-2" },
+  { EPD_SOLVER_DPMPP2M, FALSE, "DPM-Solver++(2M)" },
   { EPD_SOLVER_DPMPP3M, FALSE, "DPM-Solver++(3M)" },
   { EPD_SOLVER_IPNDM, FALSE, "iPNDM" },
   { EPD_SOLVER_IPNDM, TRUE, "iPNDM (AFS)" },
@@ -98,6 +106,10 @@ typedef struct
   guint               teacher_steps;  /* grid of the shared teacher states, 0 = none yet */
   double             *teacher_train;  /* shared by the EPD and EPD-Plugin distillations */
   double             *teacher_val;
+  EpdClassifier      *classifier;     /* FD only */
+  EpdDataset         *train;
+  EpdFeatureStats    *test_stats;
+  double              fd_floor;       /* FD of fd_samples training images */
 } Protocol;
 
 static void
@@ -109,6 +121,9 @@ protocol_clear (Protocol *p)
   g_free (p->cells);
   g_free (p->teacher_train);
   g_free (p->teacher_val);
+  g_clear_pointer (&p->classifier, epd_classifier_free);
+  g_clear_pointer (&p->train, epd_dataset_unref);
+  g_clear_pointer (&p->test_stats, epd_feature_stats_free);
 }
 
 static gboolean
@@ -200,6 +215,25 @@ error_stats (const Protocol *p,
   cell->std = p->batch > 1 ? sqrt (MAX (0.0, (sum2 - sum * cell->mean) / (p->batch - 1))) : 0.0;
 }
 
+/* FD of fd_samples images of this solver against the test set. */
+static gboolean
+measure_fd (const Protocol        *p,
+            const EpdSolveOptions *so,
+            double                *fd,
+            GError               **error)
+{
+  g_autoptr(EpdSampleQuality) q = epd_sample_quality_new (p->classifier, NULL, 0);
+  EpdQualityReport r;
+
+  if (!epd_cli_sample_quality (p->denoiser, so, (guint32) p->args->seed + FD_SEED_OFFSET,
+                               p->args->fd_samples, FD_CHUNK, q, NULL, error) ||
+      !epd_sample_quality_report (q, p->test_stats, &r, error))
+    return FALSE;
+  *fd = r.fd;
+  epd_quality_report_clear (&r);
+  return TRUE;
+}
+
 static gboolean
 measure (Protocol       *p,
          EpdSolverKind   solver,
@@ -216,6 +250,9 @@ measure (Protocol       *p,
   if (!epd_solve (p->denoiser, &so, p->x_init, p->batch, x, NULL, NULL, NULL, error))
     return FALSE;
   error_stats (p, x, cell);
+  cell->fd = NAN;
+  if (p->args->fd_samples > 0 && !measure_fd (p, &so, &cell->fd, error))
+    return FALSE;
   cell->ran = TRUE;
   cell->steps = steps;
   return TRUE;
@@ -490,6 +527,44 @@ run_cell (Protocol *p,
   return measure (p, row->solver, steps, afs, table, cell, error);
 }
 
+/* The classifier, the test set's statistics and the floor: FD of the first
+ * fd_samples training images, the same N as the samples (FD is biased upward at small N). */
+static gboolean
+fd_setup (Protocol *p,
+          GError  **error)
+{
+  g_autoptr(EpdDataset) test = NULL;
+  g_autoptr(EpdFeatureStats) floor_stats = NULL;
+
+  if (p->args->fd_samples < 2)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--fd-samples must be at least 2");
+      return FALSE;
+    }
+  if (p->dim != 784)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_UNSUPPORTED,
+                   "--fd-samples needs a 28x28 grey image model (Fashion-MNIST); %s has %u dimensions",
+                   p->args->model, p->dim);
+      return FALSE;
+    }
+  p->classifier = epd_classifier_get_default (NULL, error);
+  if (p->classifier == NULL)
+    return FALSE;
+  p->train = epd_dataset_load_fashion_mnist (EPD_DATASET_SPLIT_TRAIN, NULL, error);
+  test = p->train ? epd_dataset_load_fashion_mnist (EPD_DATASET_SPLIT_TEST, NULL, error) : NULL;
+  if (test == NULL)
+    return FALSE;
+  p->test_stats = epd_feature_stats_of_dataset (p->classifier, test, 0, error);
+  if (p->test_stats == NULL)
+    return FALSE;
+  floor_stats = epd_feature_stats_of_dataset (p->classifier, p->train, p->args->fd_samples, error);
+  if (floor_stats == NULL)
+    return FALSE;
+  p->fd_floor = epd_frechet_distance (floor_stats, p->test_stats);
+  return TRUE;
+}
+
 static gboolean
 protocol_setup (Protocol *p,
                 GError  **error)
@@ -510,6 +585,8 @@ protocol_setup (Protocol *p,
   if (p->denoiser == NULL)
     return FALSE;
   p->dim = epd_denoiser_get_dim (p->denoiser);
+  if (a->fd_samples != 0 && !fd_setup (p, error))
+    return FALSE;
   p->batch = a->n_seeds;
   p->cells = g_new0 (Cell, N_PROTOCOL_SOLVERS * p->n_nfe);
   z = epd_random_latents ((guint32) a->seed + TEST_SEED_OFFSET, p->batch, p->dim);
@@ -521,10 +598,19 @@ protocol_setup (Protocol *p,
   return epd_solve (p->denoiser, &so, p->x_init, p->batch, p->reference, NULL, NULL, NULL, error);
 }
 
-/* The baseline with the lowest mean error at NFE column i, or -1. */
+/* The figure a table shows: the mean L2 error, or the FD. */
+static double
+cell_value (const Cell *c,
+            gboolean    fd)
+{
+  return fd ? c->fd : c->mean;
+}
+
+/* The baseline with the lowest value at NFE column i, or -1. */
 static int
 best_baseline (const Protocol *p,
-               guint           i)
+               guint           i,
+               gboolean        fd)
 {
   int best = -1;
 
@@ -532,7 +618,7 @@ best_baseline (const Protocol *p,
     {
       const Cell *c = &p->cells[s * p->n_nfe + i];
 
-      if (c->ran && (best < 0 || c->mean < p->cells[best * p->n_nfe + i].mean))
+      if (c->ran && (best < 0 || cell_value (c, fd) < cell_value (&p->cells[best * p->n_nfe + i], fd)))
         best = s;
     }
   return best;
@@ -540,25 +626,30 @@ best_baseline (const Protocol *p,
 
 static char *
 cell_text (const Cell *c,
-           gboolean    distilled)
+           gboolean    distilled,
+           gboolean    fd)
 {
+  const char *mark = !c->afs_changed ? "" : distilled ? epd_cli_symbol (" \xe2\x80\xa0", " +") : " *";
+
   if (!c->ran)
     return g_strdup ("-");
-  return g_strdup_printf ("%.4g %s %.3g (med %.3g)%s", c->mean, epd_cli_plus_minus (), c->std, c->median,
-                          !c->afs_changed ? "" : distilled ? epd_cli_symbol (" \xe2\x80\xa0", " +") : " *");
+  if (fd)
+    return g_strdup_printf ("%.4g%s", c->fd, mark);
+  return g_strdup_printf ("%.4g %s %.3g (med %.3g)%s", c->mean, epd_cli_plus_minus (), c->std, c->median, mark);
 }
 
 static char *
 ratio_text (const Protocol *p,
             guint           s,
-            guint           i)
+            guint           i,
+            gboolean        fd)
 {
-  int b = best_baseline (p, i);
+  int b = best_baseline (p, i, fd);
   const Cell *c = &p->cells[s * p->n_nfe + i];
 
   if (b < 0 || !c->ran)
     return g_strdup ("-");
-  return g_strdup_printf ("%.3f (vs %s)", c->mean / p->cells[b * p->n_nfe + i].mean,
+  return g_strdup_printf ("%.3f (vs %s)", cell_value (c, fd) / cell_value (&p->cells[b * p->n_nfe + i], fd),
                           protocol_rows[b].label);
 }
 
@@ -610,7 +701,8 @@ print_grid (gboolean   markdown,
 }
 
 static void
-print_results (const Protocol *p)
+print_results (const Protocol *p,
+               gboolean        fd)
 {
   guint n_cols = p->n_nfe + 1, n_rows = 1 + N_PROTOCOL_SOLVERS + N_DISTILLED;
   g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
@@ -622,13 +714,13 @@ print_results (const Protocol *p)
     {
       g_ptr_array_add (cells, g_strdup (protocol_rows[s].label));
       for (guint i = 0; i < p->n_nfe; i++)
-        g_ptr_array_add (cells, cell_text (&p->cells[s * p->n_nfe + i], s < N_DISTILLED));
+        g_ptr_array_add (cells, cell_text (&p->cells[s * p->n_nfe + i], s < N_DISTILLED, fd));
     }
   for (guint s = 0; s < N_DISTILLED; s++)
     {
       g_ptr_array_add (cells, g_strdup_printf ("%s / best baseline", s == 0 ? "EPD" : "EPD-Plugin"));
       for (guint i = 0; i < p->n_nfe; i++)
-        g_ptr_array_add (cells, ratio_text (p, s, i));
+        g_ptr_array_add (cells, ratio_text (p, s, i, fd));
     }
   print_grid (p->args->markdown, (char **) cells->pdata, n_rows, n_cols);
 }
@@ -705,6 +797,8 @@ protocol_context (ProtocolArgs *a)
     { "seed", 0, 0, G_OPTION_ARG_INT, &a->seed, "training seed S; validation S+1, test S+1000 (default 0)", "S" },
     { "tables-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->tables_dir, "load distilled tables from DIR, caching new ones there", "DIR" },
     { "markdown", 0, 0, G_OPTION_ARG_NONE, &a->markdown, "print a Markdown table", NULL },
+    { "fd-samples", 0, 0, G_OPTION_ARG_INT, &a->fd_samples,
+      "also the FD of N samples per solver in the Fashion-MNIST classifier's features (not Inception FID)", "N" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &a->device, "auto, cpu, vulkan, INDEX or NAME (default auto)", "D" },
     { NULL }
   };
@@ -751,7 +845,15 @@ epd_compare_protocol (int    argc,
       double wall_s = (g_get_monotonic_time () - start) / 1e6;
 
       print_header (&p);
-      print_results (&p);
+      print_results (&p, FALSE);
+      if (a.fd_samples > 0)
+        {
+          g_print ("%sFD in the feature space of the project's Fashion-MNIST classifier (not Inception FID) "
+                   "of %d samples per solver (noise seed %d) against the 10000 test images; the data's "
+                   "floor, FD of the first %d training images, is %.4g.\n%s", a.markdown ? "\n" : "",
+                   a.fd_samples, a.seed + FD_SEED_OFFSET, a.fd_samples, p.fd_floor, a.markdown ? "\n" : "");
+          print_results (&p, TRUE);
+        }
       print_footer (&p, wall_s);
     }
   g_clear_object (&p.denoiser);

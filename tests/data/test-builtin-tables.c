@@ -15,6 +15,11 @@ static const char *published[] = {
 };
 /* Ours, made by scripts/make-builtin-tables for these presets. */
 static const char *distilled_presets[] = { "ring8", "grid25", "spiral", "moons" };
+/* Ours, made by scripts/make-fmnist-tables for unet:fashion-mnist. */
+static const char *fmnist_tables[] = {
+  "fashion-mnist-epd-nfe5", "fashion-mnist-epd-nfe5-rdpo", "fashion-mnist-epd-nfe7",
+};
+#define FMNIST_PREFIX "fashion-mnist-"
 
 #define DISTILLED_SUFFIX "-epd-nfe5"
 /* Neither a training (0) nor a validation (1) seed of the distillation. */
@@ -26,8 +31,11 @@ test_builtin_names (void)
 {
   g_auto(GStrv) names = epd_table_builtin_names ();
 
-  g_assert_cmpuint (g_strv_length (names), ==, G_N_ELEMENTS (published) + G_N_ELEMENTS (distilled_presets));
-  g_assert_cmpstr (names[0], ==, "flux-best");
+  g_assert_cmpuint (g_strv_length (names), ==,
+                    G_N_ELEMENTS (published) + G_N_ELEMENTS (distilled_presets) + G_N_ELEMENTS (fmnist_tables));
+  for (guint i = 0; i < G_N_ELEMENTS (fmnist_tables); i++)
+    g_assert_true (g_strv_contains ((const char * const *) names, fmnist_tables[i]));
+  g_assert_cmpstr (names[0], ==, "fashion-mnist-epd-nfe5");
   for (guint i = 0; i < G_N_ELEMENTS (published); i++)
     g_assert_true (g_strv_contains ((const char * const *) names, published[i]));
   for (guint i = 0; i < G_N_ELEMENTS (distilled_presets); i++)
@@ -72,6 +80,29 @@ check_distilled (const char     *name,
   g_assert_cmpint (json_object_get_int_member (t->metadata, "val_seed"), !=, HELD_OUT_SEED);
 }
 
+/* The learned Fashion-MNIST model's tables: EPD with K = 2 and AFS for the model, their
+ * latency NFE, how they were made and on which snapshot of the model. */
+static void
+check_fmnist (const char     *name,
+              const EpdTable *t)
+{
+  gboolean rdpo = g_str_has_suffix (name, "-rdpo");
+  guint nfe = strstr (name, "nfe7") ? 7 : 5;
+
+  g_assert_cmpstr (t->solver, ==, "epd");
+  g_assert_cmpuint (t->steps, ==, (nfe + 1) / 2);
+  g_assert_cmpuint (t->n_points, ==, 2);
+  g_assert_true (t->afs);
+  g_assert_cmpint (t->schedule.kind, ==, EPD_SCHEDULE_POLYNOMIAL);
+  g_assert_cmpstr (json_object_get_string_member (t->metadata, "model"), ==, "unet:fashion-mnist");
+  g_assert_cmpstr (json_object_get_string_member (t->metadata, "created_by"), ==,
+                   rdpo ? "epd rdpo (Stage 2)" : "epd distill (Stage 1)");
+  g_assert_nonnull (strstr (json_object_get_string_member (t->metadata, "origin"), "not a published table"));
+  g_assert_cmpint (json_object_get_int_member (t->metadata, "latency_nfe"), ==, nfe);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (t->metadata, "model_snapshot"),
+                                   "data/models/fashion-mnist, training step "));
+}
+
 /* Each builtin loads, validates, and is bit-identical to its source file. */
 static void
 test_builtin_tables_load (void)
@@ -90,7 +121,9 @@ test_builtin_tables_load (void)
 
       g_assert_no_error (error);
       g_assert_true (epd_table_validate (t, &error));
-      if (g_str_has_suffix (names[i], DISTILLED_SUFFIX))
+      if (g_str_has_prefix (names[i], FMNIST_PREFIX))
+        check_fmnist (names[i], t);
+      else if (g_str_has_suffix (names[i], DISTILLED_SUFFIX))
         check_distilled (names[i], t);
       else
         check_published (names[i], t);
