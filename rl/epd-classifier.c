@@ -399,12 +399,16 @@ epd_classifier_train (EpdClassifier               *self,
   return ok;
 }
 
-void
-epd_classifier_predict (const EpdClassifier *self,
-                        const double        *x,
-                        gsize                n,
-                        double              *probs)
+/* Runs the network over n rows in chunks; copies the hidden activations
+ * (hidden == TRUE, [n][hidden]) or the probabilities ([n][n_classes]) to out. */
+static void
+forward_rows (const EpdClassifier *self,
+              const double        *x,
+              gsize                n,
+              gboolean             hidden,
+              double              *out)
 {
+  guint cols = hidden ? self->hidden : self->n_classes;
   Scratch s;
 
   if (n == 0)
@@ -413,14 +417,24 @@ epd_classifier_predict (const EpdClassifier *self,
   for (gsize start = 0; start < n; start += s.rows)
     {
       gsize m = MIN (s.rows, n - start);
+      const float *src = hidden ? s.h : s.p;
 
       for (gsize i = 0; i < m * self->n_inputs; i++)
         s.x[i] = (float) x[start * self->n_inputs + i];
       forward (self, &s, m);
-      for (gsize i = 0; i < m * self->n_classes; i++)
-        probs[start * self->n_classes + i] = s.p[i];
+      for (gsize i = 0; i < m * cols; i++)
+        out[start * cols + i] = src[i];
     }
   scratch_clear (&s);
+}
+
+void
+epd_classifier_predict (const EpdClassifier *self,
+                        const double        *x,
+                        gsize                n,
+                        double              *probs)
+{
+  forward_rows (self, x, n, FALSE, probs);
 }
 
 void
@@ -429,22 +443,7 @@ epd_classifier_features (const EpdClassifier *self,
                          gsize                n,
                          double              *features)
 {
-  Scratch s;
-
-  if (n == 0)
-    return;
-  scratch_init (&s, self, MIN (n, PREDICT_CHUNK));
-  for (gsize start = 0; start < n; start += s.rows)
-    {
-      gsize m = MIN (s.rows, n - start);
-
-      for (gsize i = 0; i < m * self->n_inputs; i++)
-        s.x[i] = (float) x[start * self->n_inputs + i];
-      forward (self, &s, m);
-      for (gsize i = 0; i < m * self->hidden; i++)
-        features[start * self->hidden + i] = s.h[i];
-    }
-  scratch_clear (&s);
+  forward_rows (self, x, n, TRUE, features);
 }
 
 guint
