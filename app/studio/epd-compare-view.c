@@ -300,7 +300,7 @@ epd_compare_view_set_context (EpdCompareView        *self,
   self->batch = batch;
   /* Only while shown; small models compare live, image models when asked. */
   if (model != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)) &&
-      (new_model || epd_denoiser_get_dim (model) <= 64))
+      (new_model || !epd_studio_is_image_model (model)))
     run_compare (self);
 }
 

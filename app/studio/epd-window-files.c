@@ -224,6 +224,15 @@ folder_chosen (EpdWindow  *self,
   epd_window_set_model_spec (self, spec);
 }
 
+static void
+unet_chosen (EpdWindow  *self,
+             const char *path)
+{
+  g_autofree char *spec = g_strdup_printf ("unet:%s", path);
+
+  epd_window_set_model_spec (self, spec);
+}
+
 static gboolean
 open_log (EpdWindow  *self,
           const char *path)
@@ -351,13 +360,15 @@ file_action (GSimpleAction *action,
     choose (self, "Open a Gaussian Mixture (JSON)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL, mixture_chosen);
   else if (g_str_equal (name, "open-folder"))
     choose (self, "Open a Folder of PNG Images", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, NULL, folder_chosen);
+  else if (g_str_equal (name, "open-unet"))
+    choose (self, "Open a Diffusers UNet Folder", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, NULL, unet_chosen);
 }
 
 void
 epd_window_install_file_actions (EpdWindow *self)
 {
   static const char *names[] = { "open-table", "save-table", "export-view", "export-csv",
-                                 "open-log", "open-mixture", "open-folder" };
+                                 "open-log", "open-mixture", "open-folder", "open-unet" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
