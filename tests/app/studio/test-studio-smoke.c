@@ -5,7 +5,8 @@
  * with its shipped table, a weight edit re-solves, tables save and load back
  * equal in both formats, the view exports, malformed files are refused, a
  * change of steps swaps tables, and a trained table survives a concurrent
- * change of settings and undo. */
+ * change of settings and undo; a UNet folder that does not load stays out of
+ * the model menu with an error, and a real one loads and solves as images. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -270,6 +271,8 @@ smoke_check_trained (EpdWindow  *self,
   return NULL;
 }
 
+static void smoke_start_models (EpdWindow *self);
+
 /* The result of a run is never lost: it arrives while the settings say 4
  * steps (stage 5), stays through its solve (6); a change of steps replaces
  * it (7), and undo brings it back for good (8). TRUE while going on. */
@@ -297,8 +300,81 @@ smoke_trained_step (EpdWindow  *self,
       return TRUE;
     default:
       *failure = smoke_check_trained (self, "after undo");
-      return FALSE;
+      if (*failure == NULL)
+        smoke_start_models (self);
+      return *failure == NULL;
     }
+}
+
+/* ---- learned models ---------------------------------------------------- */
+
+#define SMOKE_BAD_UNET "unet:/nonexistent/epd-smoke-unet"
+
+static gboolean
+smoke_menu_has (EpdWindow  *self,
+                const char *spec)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->model_specs)); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->model_specs, i), spec) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A folder that does not load leaves an error and the menu as it was; then a
+ * real (random-weight, 12x12 RGB) UNet fixture loads and solves (stage 10). */
+static gboolean
+smoke_bad_unet_settled (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  g_autofree char *dir = NULL;
+  g_autofree char *spec = NULL;
+
+  if (epd_window_is_busy (self))
+    return G_SOURCE_CONTINUE;
+  g_test_message ("bad UNet folder: %s", gtk_label_get_text (GTK_LABEL (self->banner_label)));
+  if (!gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)) ||
+      gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) != GTK_MESSAGE_ERROR ||
+      strstr (gtk_label_get_text (GTK_LABEL (self->banner_label)), "epd-smoke-unet") == NULL)
+    smoke_finish (self, "a UNet folder that does not load showed no error naming it");
+  else if (smoke_menu_has (self, SMOKE_BAD_UNET))
+    smoke_finish (self, "a UNet folder that does not load entered the model menu");
+  else
+    {
+      dir = g_test_build_filename (G_TEST_DIST, "data", "unet", "rgb", "unet", NULL);
+      spec = g_strconcat ("unet:", dir, NULL);
+      smoke.stage = 10;
+      epd_window_set_model_spec (self, spec);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+smoke_start_models (EpdWindow *self)
+{
+  smoke.stage = 9;
+  epd_window_set_model_spec (self, SMOKE_BAD_UNET);
+  g_timeout_add (50, smoke_bad_unet_settled, self);
+}
+
+static char *
+smoke_check_unet (EpdWindow *self)
+{
+  const char *spec = epd_window_get_model_spec (self);
+  guint side = 0, channels = 0;
+
+  g_test_message ("UNet solved: %s", gtk_label_get_text (GTK_LABEL (self->status_label)));
+  if (!g_str_has_prefix (spec, "unet:") || !smoke_menu_has (self, spec))
+    return g_strdup_printf ("the loaded UNet is not the menu's choice (%s)", spec);
+  if (gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)) &&
+      gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) == GTK_MESSAGE_ERROR)
+    return g_strdup ("the error of the failed load stayed after a successful one");
+  if (!epd_denoiser_get_image_shape (self->model, &side, &channels) || side != 12 || channels != 3)
+    return g_strdup_printf ("the UNet fixture is not 12x12 RGB (side %u, %u channels)", side, channels);
+  if (epd_window_get_batch (self) != 16 || self->result->trace->batch != 16 ||
+      !isfinite (self->result->final_error))
+    return g_strdup_printf ("an image model solves a batch of %zu, final error %g",
+                            (size_t) self->result->trace->batch, self->result->final_error);
+  return NULL;
 }
 
 static void
@@ -379,6 +455,10 @@ smoke_step (EpdWindow *self)
           return;
         }
     }
+  else if (smoke.stage == 9)
+    return;  /* the bad folder's error is polled for */
+  else if (smoke.stage == 10)
+    failure = smoke_check_unet (self);
   else if (smoke.stage >= 5)
     {
       if (smoke_trained_step (self, &failure))
