@@ -17,6 +17,7 @@
 #include "epd-window.h"
 
 #define EDITED_TABLE "edited table"
+#define UNIFORM_TABLE "uniform table"
 
 struct _EpdCompareView
 {
@@ -32,6 +33,9 @@ struct _EpdCompareView
   GtkWidget       *status;
 
   EpdDenoiser     *model;
+  char            *model_spec;
+  gboolean         b_chosen;      /* the user picked B: it no longer follows the model */
+  gboolean         setting_b;     /* B changes from here, not from the user */
   EpdGmm          *mixture;
   EpdSolveOptions  options;
   EpdTable        *edited;
@@ -193,6 +197,18 @@ compare_done (GObject      *source,
   gtk_widget_queue_draw (self->area);
 }
 
+/* The uniform table of the edited table's shape, on the current grid. */
+static EpdTable *
+uniform_table (EpdCompareView *self)
+{
+  EpdTable *table = self->edited != NULL
+                    ? epd_table_new (self->edited->solver, self->edited->steps, self->edited->n_points)
+                    : epd_table_new ("epd", self->options.steps, 2);
+
+  table->schedule = self->options.schedule;
+  return table;
+}
+
 static EpdTable *
 load_source (EpdCompareView *self,
              const char     *source,
@@ -204,6 +220,8 @@ load_source (EpdCompareView *self,
         g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "there is no edited table yet");
       return self->edited != NULL ? epd_table_copy (self->edited) : NULL;
     }
+  if (g_strcmp0 (source, UNIFORM_TABLE) == 0)
+    return uniform_table (self);
   return epd_table_load (source, error);
 }
 
@@ -279,9 +297,68 @@ run_compare (EpdCompareView *self)
   g_task_run_in_thread (task, compare_in_thread);
 }
 
+/* B's default: the shipped table that fits the model and the grid
+ * (app/core's policy, as the window picks its own), else the uniform table. */
+static void
+select_default_b (EpdCompareView *self)
+{
+  g_autofree char *name = NULL;
+  g_autoptr(EpdTable) shipped = NULL;
+  const char *want = UNIFORM_TABLE;
+  EpdSolverKind solver = EPD_SOLVER_EPD;
+
+  if (self->edited != NULL && self->model_spec != NULL &&
+      epd_solver_kind_from_string (self->edited->solver, &solver, NULL))
+    shipped = epd_find_shipped_table (self->model_spec, solver, self->edited->steps, self->edited->n_points,
+                                      self->options.afs, &self->options.schedule, &name);
+  if (shipped != NULL)
+    want = name;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->sources)); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->sources, i), want) == 0 &&
+        gtk_drop_down_get_selected (GTK_DROP_DOWN (self->b_drop)) != i)
+      {
+        self->setting_b = TRUE;
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->b_drop), i);
+        self->setting_b = FALSE;
+      }
+}
+
+/* The sources: the edited table, the uniform one, the shipped tables made for
+ * this model (a published table for another model does not fit it), and the
+ * files opened so far. */
+static void
+fill_sources (EpdCompareView *self)
+{
+  g_auto(GStrv) names = epd_table_builtin_names ();
+  GListModel *list = G_LIST_MODEL (self->sources);
+  guint n = 0;
+
+  self->setting_b = TRUE;
+  for (guint i = g_list_model_get_n_items (list); i-- > 0;)
+    if (g_str_has_prefix (gtk_string_list_get_string (self->sources, i), EPD_TABLE_BUILTIN_PREFIX))
+      gtk_string_list_remove (self->sources, i);
+  if (g_list_model_get_n_items (list) == 0)
+    {
+      gtk_string_list_append (self->sources, EDITED_TABLE);
+      gtk_string_list_append (self->sources, UNIFORM_TABLE);
+    }
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
+      g_autoptr(EpdTable) table = epd_table_load (source, NULL);
+      const char *made_for = table != NULL
+                             ? json_object_get_string_member_with_default (table->metadata, "model", NULL) : NULL;
+
+      if (self->model_spec != NULL && g_strcmp0 (made_for, self->model_spec) == 0)
+        gtk_string_list_splice (self->sources, 2 + n++, 0, (const char * const[]) { source, NULL });
+    }
+  self->setting_b = FALSE;
+}
+
 void
 epd_compare_view_set_context (EpdCompareView        *self,
                               EpdDenoiser           *model,
+                              const char            *model_spec,
                               EpdGmm                *mixture,
                               const EpdSolveOptions *options,
                               const EpdTable        *table,
@@ -298,10 +375,26 @@ epd_compare_view_set_context (EpdCompareView        *self,
   self->edited = table != NULL ? epd_table_copy (table) : NULL;
   self->seed = seed;
   self->batch = batch;
+  if (g_strcmp0 (model_spec, self->model_spec) != 0)
+    {
+      g_free (self->model_spec);
+      self->model_spec = g_strdup (model_spec);
+      self->b_chosen = FALSE;
+      fill_sources (self);
+    }
+  if (!self->b_chosen)
+    select_default_b (self);
   /* Only while shown; small models compare live, image models when asked. */
   if (model != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)) &&
       (new_model || !epd_studio_is_image_model (model)))
     run_compare (self);
+}
+
+const char *
+epd_compare_view_get_source (EpdCompareView *self,
+                             guint           column)
+{
+  return drop_string (column == 0 ? self->a_drop : self->b_drop);
 }
 
 /* ---- drawing --------------------------------------------------------- */
@@ -536,31 +629,25 @@ epd_compare_view_draw (EpdCompareView *self,
 /* ---- widget ---------------------------------------------------------- */
 
 static void
+source_changed (EpdCompareView *self,
+                GParamSpec     *pspec,
+                GtkDropDown    *drop)
+{
+  if (self->setting_b)
+    return;
+  if (GTK_WIDGET (drop) == self->b_drop)
+    self->b_chosen = TRUE;
+  run_compare (self);
+}
+
+static void
 setup_source_drop (EpdCompareView *self,
                    GtkWidget      *drop,
                    guint           selected)
 {
   gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (self->sources));
   gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), selected);
-  g_signal_connect_swapped (drop, "notify::selected", G_CALLBACK (run_compare), self);
-}
-
-static guint
-fill_sources (EpdCompareView *self)
-{
-  g_auto(GStrv) names = epd_table_builtin_names ();
-  guint best = 0;
-
-  self->sources = gtk_string_list_new (NULL);
-  gtk_string_list_append (self->sources, EDITED_TABLE);
-  for (guint i = 0; names != NULL && names[i] != NULL; i++)
-    {
-      g_autofree char *spec = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
-      gtk_string_list_append (self->sources, spec);
-      if (g_str_equal (names[i], "sd15-best"))
-        best = i + 1;
-    }
-  return best;
+  g_signal_connect_object (drop, "notify::selected", G_CALLBACK (source_changed), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -587,6 +674,7 @@ epd_compare_view_dispose (GObject *object)
     }
   g_clear_pointer (&self->edited, epd_table_free);
   g_clear_pointer (&self->reward_name, g_free);
+  g_clear_pointer (&self->model_spec, g_free);
   G_OBJECT_CLASS (epd_compare_view_parent_class)->dispose (object);
 }
 
@@ -611,16 +699,15 @@ epd_compare_view_class_init (EpdCompareViewClass *klass)
 static void
 epd_compare_view_init (EpdCompareView *self)
 {
-  guint best;
-
   for (guint i = 0; i < 3; i++)
     self->rewards[i] = NAN;
   gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "compare",
                                    EPD_STUDIO_DRAW_FUNC (epd_compare_view_draw), self);
-  best = fill_sources (self);
+  self->sources = gtk_string_list_new (NULL);
+  fill_sources (self);
   setup_source_drop (self, self->a_drop, 0);
-  setup_source_drop (self, self->b_drop, best);
+  setup_source_drop (self, self->b_drop, 1);
   g_signal_connect_swapped (self->open_b_button, "clicked", G_CALLBACK (open_b_clicked), self);
   g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (run_compare), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (run_compare), self);

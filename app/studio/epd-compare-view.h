@@ -19,8 +19,12 @@ G_DECLARE_FINAL_TYPE (EpdCompareView, epd_compare_view, EPD, COMPARE_VIEW, GtkWi
 GtkWidget *epd_compare_view_new         (void);
 /* The current model (and its CPU mixture for the heat maps, or NULL), solve
  * settings and edited table (all copied / referenced). */
+/* model_spec picks B's default (the shipped table that fits, else the
+ * uniform table) and the shipped tables listed; B follows the model until
+ * the user picks one. */
 void       epd_compare_view_set_context (EpdCompareView        *self,
                                          EpdDenoiser           *model,
+                                         const char            *model_spec,
                                          EpdGmm                *mixture,
                                          const EpdSolveOptions *options,
                                          const EpdTable        *table,
@@ -38,5 +42,10 @@ void       epd_compare_view_draw        (EpdCompareView        *self,
                                          cairo_t               *cr,
                                          double                 width,
                                          double                 height);
+
+/* The source a column (0: A, 1: B) shows: "edited table", "uniform table",
+ * "builtin:NAME" or a file's path. */
+const char *epd_compare_view_get_source (EpdCompareView        *self,
+                                         guint                  column);
 
 G_END_DECLS

@@ -514,7 +514,8 @@ solve_with_teacher (EpdWindow *self,
   busy_start (self, teacher_wanted && self->teacher == NULL ? "Solving with the teacher" : "Solving");
   epd_studio_jobs_add (self->solve_cancellable);
   epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
-  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, self->mixture, &options,
+  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model,
+                                epd_window_get_model_spec (self), self->mixture, &options,
                                 table, epd_window_get_seed (self), epd_window_get_batch (self));
   epd_training_panel_set_context (EPD_TRAINING_PANEL (self->training_panel), self->model,
                                   epd_window_get_model_spec (self), &options, table);

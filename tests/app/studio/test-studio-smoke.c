@@ -273,6 +273,20 @@ smoke_check_trained (EpdWindow  *self,
 
 static void smoke_start_models (EpdWindow *self);
 
+/* Compare's B follows the model and the grid: the shipped table that fits,
+ * else the uniform table. */
+static char *
+smoke_check_compare_b (EpdWindow  *self,
+                       const char *expected)
+{
+  const char *b = epd_compare_view_get_source (EPD_COMPARE_VIEW (self->compare_view), 1);
+
+  g_test_message ("compare B: %s", b);
+  if (g_strcmp0 (b, expected) != 0)
+    return g_strdup_printf ("compare B is %s, not %s", b, expected);
+  return NULL;
+}
+
 /* The result of a run is never lost: it arrives while the settings say 4
  * steps (stage 5), stays through its solve (6); a change of steps replaces
  * it (7), and undo brings it back for good (8). TRUE while going on. */
@@ -374,7 +388,7 @@ smoke_check_unet (EpdWindow *self)
       !isfinite (self->result->final_error))
     return g_strdup_printf ("an image model solves a batch of %zu, final error %g",
                             (size_t) self->result->trace->batch, self->result->final_error);
-  return NULL;
+  return smoke_check_compare_b (self, "uniform table");
 }
 
 static void
@@ -387,7 +401,8 @@ smoke_step (EpdWindow *self)
     {
       if (epd_trace_n_steps (result->trace) == 0 || !isfinite (result->final_error))
         failure = g_strdup ("the first solve gave no trace or no error to the teacher");
-      else if ((failure = smoke_check_start_table (self)) == NULL)
+      else if ((failure = smoke_check_start_table (self)) == NULL &&
+               (failure = smoke_check_compare_b (self, self->table_name)) == NULL)
         {
           g_test_message ("solved, final error %.4g", result->final_error);
           smoke.stage = 2;
