@@ -18,6 +18,9 @@
 
 #define EDITED_TABLE "edited table"
 #define UNIFORM_TABLE "uniform table"
+/* Compare before/after: the last training run's two tables. */
+#define RUN_START "training run: start"
+#define RUN_RESULT "training run: result"
 
 struct _EpdCompareView
 {
@@ -42,6 +45,7 @@ struct _EpdCompareView
   guint32          seed;
   gsize            batch;
 
+  EpdTable        *pair[2];       /* RUN_START, RUN_RESULT, or NULL */
   EpdTable        *tables[2];
   EpdSolveResult  *results[2];
   double           rewards[3];    /* A, B, teacher: mean reward, NaN if none */
@@ -222,6 +226,9 @@ load_source (EpdCompareView *self,
     }
   if (g_strcmp0 (source, UNIFORM_TABLE) == 0)
     return uniform_table (self);
+  for (guint i = 0; i < 2; i++)
+    if (g_strcmp0 (source, i == 0 ? RUN_START : RUN_RESULT) == 0 && self->pair[i] != NULL)
+      return epd_table_copy (self->pair[i]);
   return epd_table_load (source, error);
 }
 
@@ -388,6 +395,50 @@ epd_compare_view_set_context (EpdCompareView        *self,
   if (model != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)) &&
       (new_model || !epd_studio_is_image_model (model)))
     run_compare (self);
+}
+
+static void
+select_source (EpdCompareView *self,
+               GtkWidget      *drop,
+               const char     *source)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sources));
+  guint i = 0;
+
+  while (i < n && g_strcmp0 (gtk_string_list_get_string (self->sources, i), source) != 0)
+    i++;
+  if (i == n)
+    gtk_string_list_append (self->sources, source);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), i);
+}
+
+void
+epd_compare_view_show_pair (EpdCompareView *self,
+                            const EpdTable *start,
+                            const EpdTable *result)
+{
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&self->pair[i], epd_table_free);
+  self->pair[0] = epd_table_copy (start);
+  self->pair[1] = epd_table_copy (result);
+  self->setting_b = TRUE;
+  select_source (self, self->a_drop, RUN_START);
+  select_source (self, self->b_drop, RUN_RESULT);
+  self->setting_b = FALSE;
+  /* B is the user's choice now: it no longer follows the model. */
+  self->b_chosen = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    run_compare (self);
+}
+
+const EpdSolveResult *
+epd_compare_view_get_result (EpdCompareView *self,
+                             guint           column,
+                             double         *reward)
+{
+  if (reward != NULL)
+    *reward = self->rewards[MIN (column, 2)];
+  return column < 2 ? self->results[column] : NULL;
 }
 
 const char *
@@ -675,6 +726,8 @@ epd_compare_view_dispose (GObject *object)
   g_clear_pointer (&self->edited, epd_table_free);
   g_clear_pointer (&self->reward_name, g_free);
   g_clear_pointer (&self->model_spec, g_free);
+  g_clear_pointer (&self->pair[0], epd_table_free);
+  g_clear_pointer (&self->pair[1], epd_table_free);
   G_OBJECT_CLASS (epd_compare_view_parent_class)->dispose (object);
 }
 

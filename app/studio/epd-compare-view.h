@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "epd.h"
+#include "epd-solve-job.h"
 #include "epd-gmm.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,16 @@ void       epd_compare_view_draw        (EpdCompareView        *self,
                                          double                 width,
                                          double                 height);
 
+/* A = a training run's start table, B = its result (both copied), on the
+ * same noises; compares at once when shown. */
+void       epd_compare_view_show_pair   (EpdCompareView        *self,
+                                         const EpdTable        *start,
+                                         const EpdTable        *result);
+/* The last comparison's result for a column (0: A, 1: B; NULL while it
+ * runs) and its mean reward (column 2: the teacher's; NaN if none). */
+const EpdSolveResult *epd_compare_view_get_result (EpdCompareView *self,
+                                                   guint           column,
+                                                   double         *reward);
 /* The source a column (0: A, 1: B) shows: "edited table", "uniform table",
  * "builtin:NAME" or a file's path. */
 const char *epd_compare_view_get_source (EpdCompareView        *self,

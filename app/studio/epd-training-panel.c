@@ -20,6 +20,7 @@ struct _EpdTrainingPanel
   GtkWidget       *distill_button;
   GtkWidget       *rdpo_button;
   GtkWidget       *cancel_button;
+  GtkWidget       *compare_button;
   GtkWidget       *iterations_spin;
   GtkWidget       *progress;
   GtkWidget       *status;
@@ -34,6 +35,8 @@ struct _EpdTrainingPanel
   GCancellable    *cancellable;   /* of the running job, NULL when idle */
   EpdSolveOptions  job_options;   /* the settings the running job trains for */
   guint            job_iterations;
+  EpdTable        *start_table;   /* every run keeps the table it started from */
+  EpdTable        *result_table;  /* and its result, for Compare before/after */
 
   /* Touched only by the running job's worker thread (one run at a time). */
   GPtrArray       *pending;       /* JsonObject records not yet posted */
@@ -41,7 +44,7 @@ struct _EpdTrainingPanel
   gint64           posted_us;
 };
 
-enum { TABLE_READY, N_SIGNALS };
+enum { TABLE_READY, COMPARE_REQUESTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (EpdTrainingPanel, epd_training_panel, GTK_TYPE_WIDGET)
@@ -117,6 +120,20 @@ epd_training_panel_set_context (EpdTrainingPanel      *self,
   self->table = table != NULL ? epd_table_copy (table) : NULL;
 }
 
+/* The table a run starts from, on the grid and first step the run uses. */
+static void
+keep_start_table (EpdTrainingPanel *self)
+{
+  g_clear_pointer (&self->start_table, epd_table_free);
+  g_clear_pointer (&self->result_table, epd_table_free);
+  gtk_widget_set_sensitive (self->compare_button, FALSE);
+  if (self->table == NULL)
+    return;
+  self->start_table = epd_table_copy (self->table);
+  self->start_table->schedule = self->job_options.schedule;
+  self->start_table->afs = self->job_options.afs;
+}
+
 static void
 set_running (EpdTrainingPanel *self,
              gboolean          running)
@@ -131,7 +148,10 @@ set_running (EpdTrainingPanel *self,
     }
   self->posted_us = 0;
   if (running)
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+    {
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+      keep_start_table (self);
+    }
   gtk_widget_set_sensitive (self->distill_button, !running);
   gtk_widget_set_sensitive (self->rdpo_button, !running);
   gtk_widget_set_sensitive (self->cancel_button, running);
@@ -229,6 +249,15 @@ distill_progress (const EpdDistillProgress *progress,
 }
 
 static void
+keep_result_table (EpdTrainingPanel *self,
+                   const EpdTable   *table)
+{
+  g_clear_pointer (&self->result_table, epd_table_free);
+  self->result_table = epd_table_copy (table);
+  gtk_widget_set_sensitive (self->compare_button, self->start_table != NULL);
+}
+
+static void
 hand_over (EpdTrainingPanel *self,
            EpdTable         *table,
            const char       *what)
@@ -239,6 +268,7 @@ hand_over (EpdTrainingPanel *self,
    * applies them, whatever the settings became during the run. */
   table->schedule = self->job_options.schedule;
   table->afs = self->job_options.afs;
+  keep_result_table (self, table);
   gtk_label_set_text (GTK_LABEL (self->status), text);
   g_signal_emit (self, signals[TABLE_READY], 0, table);
 }
@@ -353,6 +383,7 @@ typedef struct
   EpdRdpoEnv       *env;
   EpdRdpo          *rdpo;
   guint             iterations;
+  gboolean          found_better;  /* an evaluation beat the start table (worker thread) */
 } RdpoRun;
 
 static void
@@ -374,10 +405,29 @@ rdpo_progress (const EpdRdpoRecord *record,
   JsonObject *object = json_object_ref (json_node_get_object (node));
 
   json_node_unref (node);
+  if (record->best)
+    run->found_better = TRUE;
   post_progress (run->panel, object, (double) record->step / MAX (run->iterations, 1),
                  g_strdup_printf ("RDPO: iteration %u of %u, reward %.4g, KL %.3g", record->step,
                                   run->iterations, record->mixed_reward_mean, record->kl),
                  record->step >= run->iterations);
+}
+
+/* The best table is then the start table, perhaps with its points reordered:
+ * it is not presented as a new one. Compare still shows the two. */
+static void
+report_nothing_better (EpdTrainingPanel *self,
+                       EpdTable         *best,
+                       gboolean          complete)
+{
+  best->schedule = self->job_options.schedule;
+  best->afs = self->job_options.afs;
+  keep_result_table (self, best);
+  gtk_label_set_text (GTK_LABEL (self->status),
+                      complete ? "RDPO found no table better than the start on the held-out seeds: "
+                                 "the edited table is unchanged."
+                               : "RDPO (cancelled) had found no table better than the start: "
+                                 "the edited table is unchanged.");
 }
 
 static void
@@ -400,6 +450,8 @@ rdpo_done (GObject      *source,
           g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);
           gtk_label_set_text (GTK_LABEL (self->status), text);
         }
+      else if (best != NULL && !run->found_better)
+        report_nothing_better (self, best, ok);
       else if (best != NULL)
         hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
     }
@@ -461,6 +513,23 @@ start_rdpo (EpdTrainingPanel *self)
   epd_rdpo_run_async (run->rdpo, NULL, 0, rdpo_progress, run, self->cancellable, rdpo_done, run);
 }
 
+gboolean
+epd_training_panel_get_before_after (EpdTrainingPanel  *self,
+                                     const EpdTable   **start,
+                                     const EpdTable   **result)
+{
+  *start = self->start_table;
+  *result = self->result_table;
+  return self->start_table != NULL && self->result_table != NULL;
+}
+
+static void
+compare_clicked (EpdTrainingPanel *self)
+{
+  if (self->start_table != NULL && self->result_table != NULL)
+    g_signal_emit (self, signals[COMPARE_REQUESTED], 0);
+}
+
 static void
 cancel_clicked (EpdTrainingPanel *self)
 {
@@ -489,6 +558,8 @@ epd_training_panel_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->log, epd_curve_log_free);
   g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->start_table, epd_table_free);
+  g_clear_pointer (&self->result_table, epd_table_free);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_free (self->log_title);
   g_free (self->model_spec);
@@ -509,6 +580,7 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   BIND (distill_button);
   BIND (rdpo_button);
   BIND (cancel_button);
+  BIND (compare_button);
   BIND (iterations_spin);
   BIND (progress);
   BIND (status);
@@ -517,6 +589,9 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                        EPD_TYPE_TABLE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* Compare before/after: the window shows epd_training_panel_get_before_after (). */
+  signals[COMPARE_REQUESTED] = g_signal_new ("compare-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                             0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -528,6 +603,7 @@ epd_training_panel_init (EpdTrainingPanel *self)
   g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
   g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
+  g_signal_connect_swapped (self->compare_button, "clicked", G_CALLBACK (compare_clicked), self);
 }
 
 GtkWidget *

@@ -1054,6 +1054,18 @@ training_table_ready (EpdWindow      *self,
   epd_window_solve (self, 0);
 }
 
+/* Compare before/after: the run's start table (A) and its result (B). */
+static void
+training_compare (EpdWindow *self)
+{
+  const EpdTable *start, *result;
+
+  if (!epd_training_panel_get_before_after (EPD_TRAINING_PANEL (self->training_panel), &start, &result))
+    return;
+  epd_compare_view_show_pair (EPD_COMPARE_VIEW (self->compare_view), start, result);
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), 3);
+}
+
 /* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
 static void
 sync_undo_actions (EpdWindow *self)
@@ -1089,6 +1101,8 @@ setup_views (EpdWindow *self)
    * handlers must go with the window. */
   g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->training_panel, "compare-requested", G_CALLBACK (training_compare), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
 }

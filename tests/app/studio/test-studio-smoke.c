@@ -6,7 +6,9 @@
  * equal in both formats, the view exports, malformed files are refused, a
  * change of steps swaps tables, and a trained table survives a concurrent
  * change of settings and undo; a UNet folder that does not load stays out of
- * the model menu with an error, and a real one loads and solves as images. */
+ * the model menu with an error, and a real one loads and solves as images;
+ * distil -> RDPO -> Compare before/after shows the run's start (A) against
+ * its result (B) on the same noises, each with a reward. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,9 +20,10 @@
 #include "epd-compare-view.h"
 #include "epd-model.h"
 #include "epd-studio-jobs.h"
+#include "epd-training-panel.h"
 #include "epd-window-private.h"
 
-#define SMOKE_TIMEOUT_S 120
+#define SMOKE_TIMEOUT_S 160
 
 static struct
 {
@@ -272,6 +275,7 @@ smoke_check_trained (EpdWindow  *self,
 }
 
 static void smoke_start_models (EpdWindow *self);
+static void smoke_start_training (EpdWindow *self);
 
 /* Compare's B follows the model and the grid: the shipped table that fits,
  * else the uniform table. */
@@ -315,9 +319,135 @@ smoke_trained_step (EpdWindow  *self,
     default:
       *failure = smoke_check_trained (self, "after undo");
       if (*failure == NULL)
-        smoke_start_models (self);
+        smoke_start_training (self);
       return *failure == NULL;
     }
+}
+
+/* ---- distil -> RDPO -> compare before/after ---------------------------- */
+
+#define SMOKE_TRAIN_ITERATIONS 20
+
+/* The first widget under root of type type (with this label, for buttons). */
+static GtkWidget *
+smoke_find (GtkWidget  *root,
+            GType       type,
+            const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = smoke_find (child, type, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+smoke_click (EpdWindow  *self,
+             const char *label)
+{
+  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, label);
+
+  if (button == NULL || !gtk_widget_get_sensitive (button))
+    return FALSE;
+  g_signal_emit_by_name (button, "clicked");
+  return TRUE;
+}
+
+/* The run is over when Compare before/after becomes available. */
+static gboolean
+smoke_run_over (EpdWindow *self)
+{
+  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, "Compare before/after");
+
+  return button != NULL && gtk_widget_get_sensitive (button);
+}
+
+static char *
+smoke_check_pair (EpdWindow *self)
+{
+  EpdCompareView *view = EPD_COMPARE_VIEW (self->compare_view);
+  const EpdTable *start, *result;
+  const EpdSolveResult *a, *b;
+  double ra, rb, rt;
+
+  if (!epd_training_panel_get_before_after (EPD_TRAINING_PANEL (self->training_panel), &start, &result))
+    return g_strdup ("the run kept no start table or no result");
+  if (gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)) != 3)
+    return g_strdup ("Compare before/after did not show the Compare view");
+  if (g_strcmp0 (epd_compare_view_get_source (view, 0), "training run: start") != 0 ||
+      g_strcmp0 (epd_compare_view_get_source (view, 1), "training run: result") != 0)
+    return g_strdup_printf ("Compare shows %s against %s, not the run's start against its result",
+                            epd_compare_view_get_source (view, 0), epd_compare_view_get_source (view, 1));
+  a = epd_compare_view_get_result (view, 0, &ra);
+  b = epd_compare_view_get_result (view, 1, &rb);
+  epd_compare_view_get_result (view, 2, &rt);
+  g_test_message ("before/after: reward A %.4f, B %.4f, teacher %.4f", ra, rb, rt);
+  if (a->trace->batch != b->trace->batch || !isfinite (ra) || !isfinite (rb) || !isfinite (rt))
+    return g_strdup ("the before/after panels lack a reward or differ in batch");
+  /* Same noises: both columns start from the same x_T. */
+  if (epd_trace_n_steps (a->trace) == 0 || epd_trace_n_steps (b->trace) == 0 ||
+      memcmp (epd_trace_get_step (a->trace, 0)->x, epd_trace_get_step (b->trace, 0)->x,
+              a->trace->batch * a->trace->dim * sizeof (double)) != 0)
+    return g_strdup ("the before/after columns do not start from the same noise");
+  return NULL;
+}
+
+static gboolean
+smoke_training_poll (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  EpdCompareView *view = EPD_COMPARE_VIEW (self->compare_view);
+  g_autofree char *failure = NULL;
+
+  if (smoke.stage == 0)
+    return G_SOURCE_REMOVE;
+  if (smoke.stage == 11 && smoke_run_over (self))
+    {
+      g_test_message ("distilled: %s", gtk_label_get_text (GTK_LABEL (self->table_label)));
+      smoke.stage = 12;
+      if (!smoke_click (self, "RDPO (Stage 2)"))
+        failure = g_strdup ("RDPO could not be started after distillation");
+    }
+  else if (smoke.stage == 12 && smoke_run_over (self))
+    {
+      smoke.stage = 13;
+      if (!smoke_click (self, "Compare before/after"))
+        failure = g_strdup ("Compare before/after is not available after RDPO");
+    }
+  else if (smoke.stage == 13 && epd_compare_view_get_result (view, 0, NULL) != NULL &&
+           epd_compare_view_get_result (view, 1, NULL) != NULL)
+    {
+      if ((failure = smoke_check_pair (self)) == NULL)
+        {
+          smoke_start_models (self);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  if (failure == NULL)
+    return G_SOURCE_CONTINUE;
+  smoke_finish (self, failure);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+smoke_start_training (EpdWindow *self)
+{
+  GtkWidget *spin = smoke_find (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL);
+
+  smoke.stage = 11;
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), SMOKE_TRAIN_ITERATIONS);
+  if (!smoke_click (self, "Distil (Stage 1)"))
+    {
+      smoke_finish (self, "the distil button is missing or insensitive");
+      return;
+    }
+  g_timeout_add (100, smoke_training_poll, self);
 }
 
 /* ---- learned models ---------------------------------------------------- */
@@ -470,8 +600,8 @@ smoke_step (EpdWindow *self)
           return;
         }
     }
-  else if (smoke.stage == 9)
-    return;  /* the bad folder's error is polled for */
+  else if (smoke.stage == 9 || smoke.stage >= 11)
+    return;  /* polled for: the bad folder's error, the training runs */
   else if (smoke.stage == 10)
     failure = smoke_check_unet (self);
   else if (smoke.stage >= 5)
