@@ -49,6 +49,7 @@ struct _EpdCompareView
   EpdTable        *tables[2];
   EpdSolveResult  *results[2];
   double           rewards[3];    /* A, B, teacher: mean reward, NaN if none */
+  double           reward_sds[3]; /* their standard deviations over the samples */
   char            *reward_name;
   GCancellable    *cancellable;
 };
@@ -64,6 +65,7 @@ typedef struct
   EpdDenoiser     *reward_model;  /* the CPU mixture, or the model */
   const char      *reward_spec;   /* static */
   double           rewards[3];
+  double           reward_sds[3];
   char            *reward_error;
 } CompareJob;
 
@@ -91,6 +93,19 @@ mean (const double *v,
   return n > 0 ? s / n : NAN;
 }
 
+/* The sample standard deviation (n - 1), NaN below two values. */
+static double
+standard_deviation (const double *v,
+                    gsize         n,
+                    double        m)
+{
+  double s = 0;
+
+  for (gsize i = 0; i < n; i++)
+    s += (v[i] - m) * (v[i] - m);
+  return n > 1 ? sqrt (s / (n - 1)) : NAN;
+}
+
 /* Mean reward of A, B and the teacher on the same noise. */
 static gboolean
 score_samples (CompareJob    *job,
@@ -110,12 +125,13 @@ score_samples (CompareJob    *job,
     return FALSE;
   for (guint i = 0; i < 3; i++)
     {
-      job->rewards[i] = NAN;
+      job->rewards[i] = job->reward_sds[i] = NAN;
       if (samples[i] == NULL)
         continue;
       if (!epd_reward_score (reward, samples[i], z, trace->batch, scores, NULL, cancellable, error))
         return FALSE;
       job->rewards[i] = mean (scores, trace->batch);
+      job->reward_sds[i] = standard_deviation (scores, trace->batch, job->rewards[i]);
     }
   return TRUE;
 }
@@ -191,6 +207,7 @@ compare_done (GObject      *source,
       self->results[i] = g_steal_pointer (&job->results[i]);
     }
   memcpy (self->rewards, job->rewards, sizeof self->rewards);
+  memcpy (self->reward_sds, job->reward_sds, sizeof self->reward_sds);
   if (job->reward_error != NULL)
     {
       g_autofree char *text = g_strdup_printf ("No %s reward: %s", job->reward_spec, job->reward_error);
@@ -491,9 +508,10 @@ panel_title (EpdCompareView       *self,
   if (result != NULL && !isnan (result->final_error))
     g_string_append_printf (title, " · err %.3g", result->final_error);
   if (!isnan (self->rewards[which]))
-    g_string_append_printf (title, " · %s %.3g",
-                            g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" : "conf.",
-                            self->rewards[which]);
+    g_string_append_printf (title, " · %s %.3g ± %.2g",
+                            g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" :
+                            g_strcmp0 (self->reward_name, "classifier") == 0 ? "conf." : "reward",
+                            self->rewards[which], self->reward_sds[which]);
   return g_string_free (title, FALSE);
 }
 
@@ -621,15 +639,21 @@ draw_images (EpdCompareView *self,
   g_autofree char *ta = panel_title (self, "A", self->results[0], 0);
   g_autofree char *tb = panel_title (self, "B", self->results[1], 1);
   g_autofree char *tt = panel_title (self, "teacher", NULL, 2);
+  g_autofree char *td = NULL;
+  double largest = 0;
 
-  /* |A - B| on [0, 2] mapped to [-1, 1]: black where they agree. */
+  /* |A - B| rescaled to its largest value: black where they agree, white at
+   * the largest difference, which the title gives. */
   for (gsize i = 0; i < n; i++)
-    diff[i] = fabs (a->x_final[i] - b->x_final[i]) - 1;
+    largest = MAX (largest, fabs (a->x_final[i] - b->x_final[i]));
+  for (gsize i = 0; i < n; i++)
+    diff[i] = largest > 0 ? 2 * fabs (a->x_final[i] - b->x_final[i]) / largest - 1 : -1;
+  td = g_strdup_printf ("|A − B|, white = %.3g", largest);
   draw_grid (cr, 0, panel, height, a->x_final, a->batch, side, channels, ta);
   draw_grid (cr, panel, panel, height, b->x_final, b->batch, side, channels, tb);
   if (self->results[0]->teacher != NULL)
     draw_grid (cr, 2 * panel, panel, height, self->results[0]->teacher->trace->x_final, a->batch, side, channels, tt);
-  draw_grid (cr, 3 * panel, panel, height, diff, MIN (a->batch, b->batch), side, channels, "|A − B|");
+  draw_grid (cr, 3 * panel, panel, height, diff, MIN (a->batch, b->batch), side, channels, td);
 }
 
 static void

@@ -199,9 +199,15 @@ table_save_chosen (EpdWindow  *self,
                    const char *path)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
 
   if (!epd_window_save_table (self, path, &error))
-    epd_window_show_error (self, "Cannot save the table", error);
+    {
+      epd_window_show_error (self, "Cannot save the table", error);
+      return;
+    }
+  text = g_strdup_printf ("Saved the table to %s", path);
+  epd_window_show_notice (self, text);
 }
 
 /* ---- models ---------------------------------------------------------- */
@@ -312,9 +318,15 @@ export_chosen (EpdWindow  *self,
                const char *path)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
 
   if (!epd_window_export_view (self, path, &error))
-    epd_window_show_error (self, "Cannot export the view", error);
+    {
+      epd_window_show_error (self, "Cannot export the view", error);
+      return;
+    }
+  text = g_strdup_printf ("Exported the view to %s", path);
+  epd_window_show_notice (self, text);
 }
 
 static void
@@ -332,6 +344,11 @@ csv_chosen (EpdWindow  *self,
   csv = epd_error_report_to_csv (self->result->errors);
   if (!epd_file_write_atomic (path, csv, -1, &error))
     epd_window_show_error (self, "Cannot write the CSV file", error);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("Saved the error data to %s", path);
+      epd_window_show_notice (self, text);
+    }
 }
 
 /* ---- actions --------------------------------------------------------- */

@@ -1002,9 +1002,37 @@ model_changed (EpdWindow *self)
   open_model (self);
 }
 
+/* Model specs can be long paths: shown ellipsized in the middle, so the
+ * sidebar keeps its width; the tooltip has the whole spec. */
+static void
+spec_item_setup (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_width_chars (GTK_LABEL (label), 12);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+spec_item_bind (GtkSignalListItemFactory *factory,
+                GtkListItem              *item)
+{
+  const char *spec = gtk_string_object_get_string (gtk_list_item_get_item (item));
+  GtkWidget *label = gtk_list_item_get_child (item);
+
+  gtk_label_set_text (GTK_LABEL (label), spec);
+  gtk_widget_set_tooltip_text (label, spec);
+}
+
 static void
 setup_model_drop (EpdWindow *self)
 {
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
   const char * const *presets = epd_gmm_preset_names ();
 
   self->model_specs = gtk_string_list_new (NULL);
@@ -1014,6 +1042,9 @@ setup_model_drop (EpdWindow *self)
       gtk_string_list_append (self->model_specs, spec);
     }
   gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
+  g_signal_connect (factory, "setup", G_CALLBACK (spec_item_setup), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (spec_item_bind), NULL);
+  gtk_drop_down_set_factory (GTK_DROP_DOWN (self->model_drop), factory);
   gtk_drop_down_set_model (GTK_DROP_DOWN (self->model_drop), G_LIST_MODEL (self->model_specs));
   select_string (self->model_drop, EPD_DEFAULT_MODEL);
   g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
