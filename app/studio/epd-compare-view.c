@@ -507,8 +507,9 @@ panel_title (EpdCompareView       *self,
     g_string_append_printf (title, " · NFE %u", result->nfe.latency);
   if (result != NULL && !isnan (result->final_error))
     g_string_append_printf (title, " · err %.3g", result->final_error);
+  /* The reward on its own line: four panels share the width. */
   if (!isnan (self->rewards[which]))
-    g_string_append_printf (title, " · %s %.3g ± %.2g",
+    g_string_append_printf (title, "\n%s %.3g ± %.2g",
                             g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" :
                             g_strcmp0 (self->reward_name, "classifier") == 0 ? "conf." : "reward",
                             self->rewards[which], self->reward_sds[which]);
@@ -534,6 +535,21 @@ scatter_viewport (const EpdSamplesPlot *plot,
   epd_plot_viewport_equal_aspect (vp);
 }
 
+#define TITLE_LINE 15.0
+
+/* A panel's title, one line per '\n'. */
+static void
+draw_panel_title (cairo_t    *cr,
+                  double      x,
+                  double      y,
+                  const char *title)
+{
+  g_auto(GStrv) lines = g_strsplit (title, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    epd_plot_draw_title (cr, x, y + i * TITLE_LINE, lines[i]);
+}
+
 static void
 draw_scatter (EpdCompareView *self,
               cairo_t        *cr,
@@ -551,10 +567,11 @@ draw_scatter (EpdCompareView *self,
                          self->results[0]->trace->batch, self->results[0]->trace->dim);
   plot.colour = colour;
   cairo_save (cr);
-  cairo_translate (cr, x, 0);
-  scatter_viewport (&plot, panel, height, &vp);
+  /* Below the title's second line. */
+  cairo_translate (cr, x, TITLE_LINE);
+  scatter_viewport (&plot, panel, height - TITLE_LINE, &vp);
   epd_samples_plot_draw (cr, &vp, &plot);
-  epd_plot_draw_title (cr, vp.left, 6, title);
+  draw_panel_title (cr, vp.left, 6 - TITLE_LINE, title);
   cairo_restore (cr);
 }
 
@@ -573,10 +590,10 @@ draw_displacements (EpdCompareView *self,
   epd_samples_plot_init (&plot, self->mixture,
                          a->x_final, a->batch, a->dim);
   cairo_save (cr);
-  cairo_translate (cr, x, 0);
-  scatter_viewport (&plot, panel, height, &vp);
+  cairo_translate (cr, x, TITLE_LINE);
+  scatter_viewport (&plot, panel, height - TITLE_LINE, &vp);
   epd_plot_draw_axes (cr, &vp, NULL, NULL);
-  epd_plot_draw_title (cr, vp.left, 4, "A → B, same noise");
+  epd_plot_draw_title (cr, vp.left, 4 - TITLE_LINE, "A → B, same noise");
   cairo_rectangle (cr, vp.left, vp.top, vp.width, vp.height);
   cairo_clip (cr);
   cairo_set_line_width (cr, 1);
@@ -610,13 +627,13 @@ draw_grid (cairo_t      *cr,
   cairo_surface_t *grid = epd_image_grid_render (images, n, side, channels, 0, 1, NULL);
   double fit;
 
-  epd_plot_draw_title (cr, x + GRID_GAP / 2, 4, title);
+  draw_panel_title (cr, x + GRID_GAP / 2, 4, title);
   if (grid == NULL)
     return;
   fit = MIN ((panel - GRID_GAP) / cairo_image_surface_get_width (grid),
-             (height - 30) / cairo_image_surface_get_height (grid));
+             (height - 30 - TITLE_LINE) / cairo_image_surface_get_height (grid));
   cairo_save (cr);
-  cairo_translate (cr, x + GRID_GAP / 2, 24);
+  cairo_translate (cr, x + GRID_GAP / 2, 24 + TITLE_LINE);
   cairo_scale (cr, fit, fit);
   cairo_set_source_surface (cr, grid, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
