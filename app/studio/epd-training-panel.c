@@ -21,7 +21,8 @@ struct _EpdTrainingPanel
   GtkWidget       *rdpo_button;
   GtkWidget       *cancel_button;
   GtkWidget       *compare_button;
-  GtkWidget       *iterations_spin;
+  GtkWidget       *iterations_spin;          /* RDPO's */
+  GtkWidget       *distill_iterations_spin;
   GtkWidget       *progress;
   GtkWidget       *status;
 
@@ -354,7 +355,11 @@ start_distill (EpdTrainingPanel *self)
   init.n_points = self->table != NULL ? self->table->n_points : 2;
   init.schedule = self->options.schedule;
   init.afs = self->options.afs;
-  init.iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->iterations_spin));
+  init.iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->distill_iterations_spin));
+  /* From the edited table when it has this shape: a run refines the work so far. */
+  if (self->table != NULL && self->table->steps == init.steps && self->table->n_points == init.n_points &&
+      g_strcmp0 (self->table->solver, epd_solver_kind_to_string (init.solver)) == 0)
+    init.init = self->table;
   init.model_spec = self->model_spec;
   if (!epd_distill_options_validate (&init, &error))
     {
@@ -582,6 +587,7 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   BIND (cancel_button);
   BIND (compare_button);
   BIND (iterations_spin);
+  BIND (distill_iterations_spin);
   BIND (progress);
   BIND (status);
 #undef BIND

@@ -438,10 +438,17 @@ smoke_training_poll (gpointer user_data)
 static void
 smoke_start_training (EpdWindow *self)
 {
-  GtkWidget *spin = smoke_find (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL);
+  GtkWidget *row = gtk_widget_get_parent (smoke_find (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL));
 
   smoke.stage = 11;
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), SMOKE_TRAIN_ITERATIONS);
+  /* Distillation's and RDPO's iterations: every spin button of the panel. */
+  for (GtkWidget *child = gtk_widget_get_first_child (gtk_widget_get_parent (row)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *spin = smoke_find (child, GTK_TYPE_SPIN_BUTTON, NULL);
+      if (spin != NULL)
+        gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), SMOKE_TRAIN_ITERATIONS);
+    }
   if (!smoke_click (self, "Distil (Stage 1)"))
     {
       smoke_finish (self, "the distil button is missing or insensitive");
