@@ -36,6 +36,7 @@ struct _EpdTrainingPanel
   GCancellable    *cancellable;   /* of the running job, NULL when idle */
   EpdSolveOptions  job_options;   /* the settings the running job trains for */
   guint            job_iterations;
+  gint64           job_started_us;
   EpdTable        *start_table;   /* every run keeps the table it started from */
   EpdTable        *result_table;  /* and its result, for Compare before/after */
 
@@ -151,6 +152,7 @@ set_running (EpdTrainingPanel *self,
   if (running)
     {
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+      self->job_started_us = g_get_monotonic_time ();
       keep_start_table (self);
     }
   gtk_widget_set_sensitive (self->distill_button, !running);
@@ -172,6 +174,19 @@ typedef struct
   char             *text;
 } ProgressUpdate;
 
+/* The time left, from the pace so far, once a run has gone a second and 2 %. */
+static char *
+with_eta (EpdTrainingPanel *self,
+          const char       *text,
+          double            fraction)
+{
+  double elapsed = (g_get_monotonic_time () - self->job_started_us) / 1e6;
+
+  if (elapsed < 1 || fraction < 0.02 || fraction >= 1)
+    return g_strdup (text);
+  return g_strdup_printf ("%s · about %.0f s left", text, elapsed * (1 - fraction) / fraction);
+}
+
 static gboolean
 apply_progress (gpointer data)
 {
@@ -182,8 +197,10 @@ apply_progress (gpointer data)
     {
       for (guint i = 0; i < update->records->len; i++)
         epd_curve_log_append (self->log, update->records->pdata[i]);
+      g_autofree char *text = with_eta (self, update->text, update->fraction);
+
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), update->fraction);
-      gtk_label_set_text (GTK_LABEL (self->status), update->text);
+      gtk_label_set_text (GTK_LABEL (self->status), text);
       gtk_widget_queue_draw (self->area);
     }
   g_object_unref (update->panel);
