@@ -961,11 +961,47 @@ string_to_selected (GBinding     *binding,
   return FALSE;
 }
 
+/* A typed value outside the control's range is shown invalid, with the range,
+ * and not applied (nor clamped) until corrected. */
+static void
+spin_text_changed (GtkEditable *editable,
+                   GtkWidget   *spin)
+{
+  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+  const char *text = gtk_editable_get_text (editable);
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+  gboolean valid = end != text && *end == '\0' && isfinite (value) &&
+                   value >= gtk_adjustment_get_lower (adjustment) &&
+                   value <= gtk_adjustment_get_upper (adjustment);
+  g_autofree char *range = NULL;
+
+  /* The template's tooltip is kept aside while the range replaces it. */
+  if (g_object_get_data (G_OBJECT (spin), "epd-tooltip") == NULL)
+    g_object_set_data_full (G_OBJECT (spin), "epd-tooltip",
+                            g_strdup (gtk_widget_get_tooltip_text (spin) ? gtk_widget_get_tooltip_text (spin) : ""),
+                            g_free);
+  if (valid)
+    {
+      const char *tooltip = g_object_get_data (G_OBJECT (spin), "epd-tooltip");
+
+      gtk_widget_remove_css_class (spin, "error");
+      gtk_widget_set_tooltip_text (spin, *tooltip != '\0' ? tooltip : NULL);
+      return;
+    }
+  range = g_strdup_printf ("Allowed: %g to %g", gtk_adjustment_get_lower (adjustment),
+                           gtk_adjustment_get_upper (adjustment));
+  gtk_widget_add_css_class (spin, "error");
+  gtk_widget_set_tooltip_text (spin, range);
+}
+
 static void
 bind_spin (EpdWindow  *self,
            GtkWidget  *spin,
            const char *property)
 {
+  gtk_spin_button_set_update_policy (GTK_SPIN_BUTTON (spin), GTK_UPDATE_IF_VALID);
+  g_signal_connect (spin, "changed", G_CALLBACK (spin_text_changed), spin);
   /* The template's values are the defaults. */
   g_object_bind_property (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin)), "value", self, property,
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);

@@ -275,6 +275,32 @@ smoke_check_trained (EpdWindow  *self,
 }
 
 static void smoke_start_models (EpdWindow *self);
+
+/* A typed value out of range is shown invalid with the range, and applied
+ * neither as typed nor clamped; a valid one clears the mark. */
+static char *
+smoke_check_invalid_input (EpdWindow *self)
+{
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (self->steps_spin);
+  guint steps = 0;
+  g_autofree char *tooltip = NULL;
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), "-7");
+  tooltip = g_strdup (gtk_widget_get_tooltip_text (GTK_WIDGET (spin)));
+  g_test_message ("steps typed -7: tooltip %s", tooltip);
+  if (!gtk_widget_has_css_class (GTK_WIDGET (spin), "error") || tooltip == NULL ||
+      !g_str_has_prefix (tooltip, "Allowed: "))
+    return g_strdup ("an out-of-range step count was not shown invalid with its range");
+  /* Enter: the typed value is refused, not clamped to the lower bound. */
+  gtk_spin_button_update (spin);
+  g_object_get (self, "steps", &steps, NULL);
+  if (steps != 3)
+    return g_strdup_printf ("an out-of-range step count was applied as %u", steps);
+  gtk_editable_set_text (GTK_EDITABLE (spin), "3");
+  if (gtk_widget_has_css_class (GTK_WIDGET (spin), "error"))
+    return g_strdup ("a valid step count is still shown invalid");
+  return NULL;
+}
 static void smoke_start_training (EpdWindow *self);
 
 /* Compare's B follows the model and the grid: the shipped table that fits,
@@ -557,6 +583,7 @@ smoke_step (EpdWindow *self)
       if (epd_trace_n_steps (result->trace) == 0 || !isfinite (result->final_error))
         failure = g_strdup ("the first solve gave no trace or no error to the teacher");
       else if ((failure = smoke_check_start_table (self)) == NULL &&
+               (failure = smoke_check_invalid_input (self)) == NULL &&
                (failure = smoke_check_compare_b (self, self->table_name)) == NULL)
         {
           g_test_message ("solved, final error %.4g", result->final_error);
