@@ -72,14 +72,24 @@ about_activated (GSimpleAction *action,
                  GVariant      *parameter,
                  gpointer       user_data)
 {
+  static const char *papers[] = {
+    "EPD-Solver (arXiv 2507.14797) https://arxiv.org/abs/2507.14797",
+    "RDPO (arXiv 2512.22796) https://arxiv.org/abs/2512.22796",
+    NULL
+  };
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  GtkWidget *about = g_object_new (GTK_TYPE_ABOUT_DIALOG,
+                                   "program-name", "EPD Studio",
+                                   "version", EPD_STUDIO_VERSION,
+                                   "logo-icon-name", "org.epdstudio.EpdStudio",
+                                   "comments", "A workbench for parallel diffusion solvers (EPD-Solver, RDPO)",
+                                   "license-type", GTK_LICENSE_MIT_X11,
+                                   "transient-for", window,
+                                   "modal", TRUE,
+                                   NULL);
 
-  gtk_show_about_dialog (window,
-                         "program-name", "EPD Studio",
-                         "logo-icon-name", "org.epdstudio.EpdStudio",
-                         "comments", "A workbench for parallel diffusion solvers (EPD-Solver, RDPO)",
-                         "license-type", GTK_LICENSE_MIT_X11,
-                         NULL);
+  gtk_about_dialog_add_credit_section (GTK_ABOUT_DIALOG (about), "Papers", papers);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 static void

@@ -17,6 +17,10 @@
 #include "epd-window.h"
 
 #define EDITED_TABLE "edited table"
+#define UNIFORM_TABLE "uniform table"
+/* Compare before/after: the last training run's two tables. */
+#define RUN_START "training run: start"
+#define RUN_RESULT "training run: result"
 
 struct _EpdCompareView
 {
@@ -32,15 +36,20 @@ struct _EpdCompareView
   GtkWidget       *status;
 
   EpdDenoiser     *model;
+  char            *model_spec;
+  gboolean         b_chosen;      /* the user picked B: it no longer follows the model */
+  gboolean         setting_b;     /* B changes from here, not from the user */
   EpdGmm          *mixture;
   EpdSolveOptions  options;
   EpdTable        *edited;
   guint32          seed;
   gsize            batch;
 
+  EpdTable        *pair[2];       /* RUN_START, RUN_RESULT, or NULL */
   EpdTable        *tables[2];
   EpdSolveResult  *results[2];
   double           rewards[3];    /* A, B, teacher: mean reward, NaN if none */
+  double           reward_sds[3]; /* their standard deviations over the samples */
   char            *reward_name;
   GCancellable    *cancellable;
 };
@@ -56,6 +65,7 @@ typedef struct
   EpdDenoiser     *reward_model;  /* the CPU mixture, or the model */
   const char      *reward_spec;   /* static */
   double           rewards[3];
+  double           reward_sds[3];
   char            *reward_error;
 } CompareJob;
 
@@ -83,6 +93,19 @@ mean (const double *v,
   return n > 0 ? s / n : NAN;
 }
 
+/* The sample standard deviation (n - 1), NaN below two values. */
+static double
+standard_deviation (const double *v,
+                    gsize         n,
+                    double        m)
+{
+  double s = 0;
+
+  for (gsize i = 0; i < n; i++)
+    s += (v[i] - m) * (v[i] - m);
+  return n > 1 ? sqrt (s / (n - 1)) : NAN;
+}
+
 /* Mean reward of A, B and the teacher on the same noise. */
 static gboolean
 score_samples (CompareJob    *job,
@@ -102,12 +125,13 @@ score_samples (CompareJob    *job,
     return FALSE;
   for (guint i = 0; i < 3; i++)
     {
-      job->rewards[i] = NAN;
+      job->rewards[i] = job->reward_sds[i] = NAN;
       if (samples[i] == NULL)
         continue;
       if (!epd_reward_score (reward, samples[i], z, trace->batch, scores, NULL, cancellable, error))
         return FALSE;
       job->rewards[i] = mean (scores, trace->batch);
+      job->reward_sds[i] = standard_deviation (scores, trace->batch, job->rewards[i]);
     }
   return TRUE;
 }
@@ -183,6 +207,7 @@ compare_done (GObject      *source,
       self->results[i] = g_steal_pointer (&job->results[i]);
     }
   memcpy (self->rewards, job->rewards, sizeof self->rewards);
+  memcpy (self->reward_sds, job->reward_sds, sizeof self->reward_sds);
   if (job->reward_error != NULL)
     {
       g_autofree char *text = g_strdup_printf ("No %s reward: %s", job->reward_spec, job->reward_error);
@@ -191,6 +216,18 @@ compare_done (GObject      *source,
   else
     gtk_label_set_text (GTK_LABEL (self->status), "Same seeds, same schedule; each table on its own grid.");
   gtk_widget_queue_draw (self->area);
+}
+
+/* The uniform table of the edited table's shape, on the current grid. */
+static EpdTable *
+uniform_table (EpdCompareView *self)
+{
+  EpdTable *table = self->edited != NULL
+                    ? epd_table_new (self->edited->solver, self->edited->steps, self->edited->n_points)
+                    : epd_table_new ("epd", self->options.steps, 2);
+
+  table->schedule = self->options.schedule;
+  return table;
 }
 
 static EpdTable *
@@ -204,6 +241,11 @@ load_source (EpdCompareView *self,
         g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID, "there is no edited table yet");
       return self->edited != NULL ? epd_table_copy (self->edited) : NULL;
     }
+  if (g_strcmp0 (source, UNIFORM_TABLE) == 0)
+    return uniform_table (self);
+  for (guint i = 0; i < 2; i++)
+    if (g_strcmp0 (source, i == 0 ? RUN_START : RUN_RESULT) == 0 && self->pair[i] != NULL)
+      return epd_table_copy (self->pair[i]);
   return epd_table_load (source, error);
 }
 
@@ -279,9 +321,68 @@ run_compare (EpdCompareView *self)
   g_task_run_in_thread (task, compare_in_thread);
 }
 
+/* B's default: the shipped table that fits the model and the grid
+ * (app/core's policy, as the window picks its own), else the uniform table. */
+static void
+select_default_b (EpdCompareView *self)
+{
+  g_autofree char *name = NULL;
+  g_autoptr(EpdTable) shipped = NULL;
+  const char *want = UNIFORM_TABLE;
+  EpdSolverKind solver = EPD_SOLVER_EPD;
+
+  if (self->edited != NULL && self->model_spec != NULL &&
+      epd_solver_kind_from_string (self->edited->solver, &solver, NULL))
+    shipped = epd_find_shipped_table (self->model_spec, solver, self->edited->steps, self->edited->n_points,
+                                      self->options.afs, &self->options.schedule, &name);
+  if (shipped != NULL)
+    want = name;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->sources)); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->sources, i), want) == 0 &&
+        gtk_drop_down_get_selected (GTK_DROP_DOWN (self->b_drop)) != i)
+      {
+        self->setting_b = TRUE;
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->b_drop), i);
+        self->setting_b = FALSE;
+      }
+}
+
+/* The sources: the edited table, the uniform one, the shipped tables made for
+ * this model (a published table for another model does not fit it), and the
+ * files opened so far. */
+static void
+fill_sources (EpdCompareView *self)
+{
+  g_auto(GStrv) names = epd_table_builtin_names ();
+  GListModel *list = G_LIST_MODEL (self->sources);
+  guint n = 0;
+
+  self->setting_b = TRUE;
+  for (guint i = g_list_model_get_n_items (list); i-- > 0;)
+    if (g_str_has_prefix (gtk_string_list_get_string (self->sources, i), EPD_TABLE_BUILTIN_PREFIX))
+      gtk_string_list_remove (self->sources, i);
+  if (g_list_model_get_n_items (list) == 0)
+    {
+      gtk_string_list_append (self->sources, EDITED_TABLE);
+      gtk_string_list_append (self->sources, UNIFORM_TABLE);
+    }
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
+      g_autoptr(EpdTable) table = epd_table_load (source, NULL);
+      const char *made_for = table != NULL
+                             ? json_object_get_string_member_with_default (table->metadata, "model", NULL) : NULL;
+
+      if (self->model_spec != NULL && g_strcmp0 (made_for, self->model_spec) == 0)
+        gtk_string_list_splice (self->sources, 2 + n++, 0, (const char * const[]) { source, NULL });
+    }
+  self->setting_b = FALSE;
+}
+
 void
 epd_compare_view_set_context (EpdCompareView        *self,
                               EpdDenoiser           *model,
+                              const char            *model_spec,
                               EpdGmm                *mixture,
                               const EpdSolveOptions *options,
                               const EpdTable        *table,
@@ -298,10 +399,70 @@ epd_compare_view_set_context (EpdCompareView        *self,
   self->edited = table != NULL ? epd_table_copy (table) : NULL;
   self->seed = seed;
   self->batch = batch;
+  if (g_strcmp0 (model_spec, self->model_spec) != 0)
+    {
+      g_free (self->model_spec);
+      self->model_spec = g_strdup (model_spec);
+      self->b_chosen = FALSE;
+      fill_sources (self);
+    }
+  if (!self->b_chosen)
+    select_default_b (self);
   /* Only while shown; small models compare live, image models when asked. */
   if (model != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)) &&
-      (new_model || epd_denoiser_get_dim (model) <= 64))
+      (new_model || !epd_studio_is_image_model (model)))
     run_compare (self);
+}
+
+static void
+select_source (EpdCompareView *self,
+               GtkWidget      *drop,
+               const char     *source)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sources));
+  guint i = 0;
+
+  while (i < n && g_strcmp0 (gtk_string_list_get_string (self->sources, i), source) != 0)
+    i++;
+  if (i == n)
+    gtk_string_list_append (self->sources, source);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), i);
+}
+
+void
+epd_compare_view_show_pair (EpdCompareView *self,
+                            const EpdTable *start,
+                            const EpdTable *result)
+{
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&self->pair[i], epd_table_free);
+  self->pair[0] = epd_table_copy (start);
+  self->pair[1] = epd_table_copy (result);
+  self->setting_b = TRUE;
+  select_source (self, self->a_drop, RUN_START);
+  select_source (self, self->b_drop, RUN_RESULT);
+  self->setting_b = FALSE;
+  /* B is the user's choice now: it no longer follows the model. */
+  self->b_chosen = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    run_compare (self);
+}
+
+const EpdSolveResult *
+epd_compare_view_get_result (EpdCompareView *self,
+                             guint           column,
+                             double         *reward)
+{
+  if (reward != NULL)
+    *reward = self->rewards[MIN (column, 2)];
+  return column < 2 ? self->results[column] : NULL;
+}
+
+const char *
+epd_compare_view_get_source (EpdCompareView *self,
+                             guint           column)
+{
+  return drop_string (column == 0 ? self->a_drop : self->b_drop);
 }
 
 /* ---- drawing --------------------------------------------------------- */
@@ -346,10 +507,12 @@ panel_title (EpdCompareView       *self,
     g_string_append_printf (title, " · NFE %u", result->nfe.latency);
   if (result != NULL && !isnan (result->final_error))
     g_string_append_printf (title, " · err %.3g", result->final_error);
+  /* The reward on its own line: four panels share the width. */
   if (!isnan (self->rewards[which]))
-    g_string_append_printf (title, " · %s %.3g",
-                            g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" : "conf.",
-                            self->rewards[which]);
+    g_string_append_printf (title, "\n%s %.3g ± %.2g",
+                            g_strcmp0 (self->reward_name, "logdensity") == 0 ? "log p" :
+                            g_strcmp0 (self->reward_name, "classifier") == 0 ? "conf." : "reward",
+                            self->rewards[which], self->reward_sds[which]);
   return g_string_free (title, FALSE);
 }
 
@@ -372,6 +535,21 @@ scatter_viewport (const EpdSamplesPlot *plot,
   epd_plot_viewport_equal_aspect (vp);
 }
 
+#define TITLE_LINE 15.0
+
+/* A panel's title, one line per '\n'. */
+static void
+draw_panel_title (cairo_t    *cr,
+                  double      x,
+                  double      y,
+                  const char *title)
+{
+  g_auto(GStrv) lines = g_strsplit (title, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    epd_plot_draw_title (cr, x, y + i * TITLE_LINE, lines[i]);
+}
+
 static void
 draw_scatter (EpdCompareView *self,
               cairo_t        *cr,
@@ -389,10 +567,11 @@ draw_scatter (EpdCompareView *self,
                          self->results[0]->trace->batch, self->results[0]->trace->dim);
   plot.colour = colour;
   cairo_save (cr);
-  cairo_translate (cr, x, 0);
-  scatter_viewport (&plot, panel, height, &vp);
+  /* Below the title's second line. */
+  cairo_translate (cr, x, TITLE_LINE);
+  scatter_viewport (&plot, panel, height - TITLE_LINE, &vp);
   epd_samples_plot_draw (cr, &vp, &plot);
-  epd_plot_draw_title (cr, vp.left, 6, title);
+  draw_panel_title (cr, vp.left, 6 - TITLE_LINE, title);
   cairo_restore (cr);
 }
 
@@ -411,10 +590,10 @@ draw_displacements (EpdCompareView *self,
   epd_samples_plot_init (&plot, self->mixture,
                          a->x_final, a->batch, a->dim);
   cairo_save (cr);
-  cairo_translate (cr, x, 0);
-  scatter_viewport (&plot, panel, height, &vp);
+  cairo_translate (cr, x, TITLE_LINE);
+  scatter_viewport (&plot, panel, height - TITLE_LINE, &vp);
   epd_plot_draw_axes (cr, &vp, NULL, NULL);
-  epd_plot_draw_title (cr, vp.left, 4, "A → B, same noise");
+  epd_plot_draw_title (cr, vp.left, 4 - TITLE_LINE, "A → B, same noise");
   cairo_rectangle (cr, vp.left, vp.top, vp.width, vp.height);
   cairo_clip (cr);
   cairo_set_line_width (cr, 1);
@@ -448,13 +627,13 @@ draw_grid (cairo_t      *cr,
   cairo_surface_t *grid = epd_image_grid_render (images, n, side, channels, 0, 1, NULL);
   double fit;
 
-  epd_plot_draw_title (cr, x + GRID_GAP / 2, 4, title);
+  draw_panel_title (cr, x + GRID_GAP / 2, 4, title);
   if (grid == NULL)
     return;
   fit = MIN ((panel - GRID_GAP) / cairo_image_surface_get_width (grid),
-             (height - 30) / cairo_image_surface_get_height (grid));
+             (height - 30 - TITLE_LINE) / cairo_image_surface_get_height (grid));
   cairo_save (cr);
-  cairo_translate (cr, x + GRID_GAP / 2, 24);
+  cairo_translate (cr, x + GRID_GAP / 2, 24 + TITLE_LINE);
   cairo_scale (cr, fit, fit);
   cairo_set_source_surface (cr, grid, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
@@ -477,15 +656,21 @@ draw_images (EpdCompareView *self,
   g_autofree char *ta = panel_title (self, "A", self->results[0], 0);
   g_autofree char *tb = panel_title (self, "B", self->results[1], 1);
   g_autofree char *tt = panel_title (self, "teacher", NULL, 2);
+  g_autofree char *td = NULL;
+  double largest = 0;
 
-  /* |A - B| on [0, 2] mapped to [-1, 1]: black where they agree. */
+  /* |A - B| rescaled to its largest value: black where they agree, white at
+   * the largest difference, which the title gives. */
   for (gsize i = 0; i < n; i++)
-    diff[i] = fabs (a->x_final[i] - b->x_final[i]) - 1;
+    largest = MAX (largest, fabs (a->x_final[i] - b->x_final[i]));
+  for (gsize i = 0; i < n; i++)
+    diff[i] = largest > 0 ? 2 * fabs (a->x_final[i] - b->x_final[i]) / largest - 1 : -1;
+  td = g_strdup_printf ("|A − B|, white = %.3g", largest);
   draw_grid (cr, 0, panel, height, a->x_final, a->batch, side, channels, ta);
   draw_grid (cr, panel, panel, height, b->x_final, b->batch, side, channels, tb);
   if (self->results[0]->teacher != NULL)
     draw_grid (cr, 2 * panel, panel, height, self->results[0]->teacher->trace->x_final, a->batch, side, channels, tt);
-  draw_grid (cr, 3 * panel, panel, height, diff, MIN (a->batch, b->batch), side, channels, "|A − B|");
+  draw_grid (cr, 3 * panel, panel, height, diff, MIN (a->batch, b->batch), side, channels, td);
 }
 
 static void
@@ -536,31 +721,25 @@ epd_compare_view_draw (EpdCompareView *self,
 /* ---- widget ---------------------------------------------------------- */
 
 static void
+source_changed (EpdCompareView *self,
+                GParamSpec     *pspec,
+                GtkDropDown    *drop)
+{
+  if (self->setting_b)
+    return;
+  if (GTK_WIDGET (drop) == self->b_drop)
+    self->b_chosen = TRUE;
+  run_compare (self);
+}
+
+static void
 setup_source_drop (EpdCompareView *self,
                    GtkWidget      *drop,
                    guint           selected)
 {
   gtk_drop_down_set_model (GTK_DROP_DOWN (drop), G_LIST_MODEL (self->sources));
   gtk_drop_down_set_selected (GTK_DROP_DOWN (drop), selected);
-  g_signal_connect_swapped (drop, "notify::selected", G_CALLBACK (run_compare), self);
-}
-
-static guint
-fill_sources (EpdCompareView *self)
-{
-  g_auto(GStrv) names = epd_table_builtin_names ();
-  guint best = 0;
-
-  self->sources = gtk_string_list_new (NULL);
-  gtk_string_list_append (self->sources, EDITED_TABLE);
-  for (guint i = 0; names != NULL && names[i] != NULL; i++)
-    {
-      g_autofree char *spec = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
-      gtk_string_list_append (self->sources, spec);
-      if (g_str_equal (names[i], "sd15-best"))
-        best = i + 1;
-    }
-  return best;
+  g_signal_connect_object (drop, "notify::selected", G_CALLBACK (source_changed), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -587,6 +766,9 @@ epd_compare_view_dispose (GObject *object)
     }
   g_clear_pointer (&self->edited, epd_table_free);
   g_clear_pointer (&self->reward_name, g_free);
+  g_clear_pointer (&self->model_spec, g_free);
+  g_clear_pointer (&self->pair[0], epd_table_free);
+  g_clear_pointer (&self->pair[1], epd_table_free);
   G_OBJECT_CLASS (epd_compare_view_parent_class)->dispose (object);
 }
 
@@ -611,16 +793,15 @@ epd_compare_view_class_init (EpdCompareViewClass *klass)
 static void
 epd_compare_view_init (EpdCompareView *self)
 {
-  guint best;
-
   for (guint i = 0; i < 3; i++)
     self->rewards[i] = NAN;
   gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "compare",
                                    EPD_STUDIO_DRAW_FUNC (epd_compare_view_draw), self);
-  best = fill_sources (self);
+  self->sources = gtk_string_list_new (NULL);
+  fill_sources (self);
   setup_source_drop (self, self->a_drop, 0);
-  setup_source_drop (self, self->b_drop, best);
+  setup_source_drop (self, self->b_drop, 1);
   g_signal_connect_swapped (self->open_b_button, "clicked", G_CALLBACK (open_b_clicked), self);
   g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (run_compare), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (run_compare), self);

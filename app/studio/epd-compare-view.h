@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "epd.h"
+#include "epd-solve-job.h"
 #include "epd-gmm.h"
 
 G_BEGIN_DECLS
@@ -19,8 +20,12 @@ G_DECLARE_FINAL_TYPE (EpdCompareView, epd_compare_view, EPD, COMPARE_VIEW, GtkWi
 GtkWidget *epd_compare_view_new         (void);
 /* The current model (and its CPU mixture for the heat maps, or NULL), solve
  * settings and edited table (all copied / referenced). */
+/* model_spec picks B's default (the shipped table that fits, else the
+ * uniform table) and the shipped tables listed; B follows the model until
+ * the user picks one. */
 void       epd_compare_view_set_context (EpdCompareView        *self,
                                          EpdDenoiser           *model,
+                                         const char            *model_spec,
                                          EpdGmm                *mixture,
                                          const EpdSolveOptions *options,
                                          const EpdTable        *table,
@@ -38,5 +43,20 @@ void       epd_compare_view_draw        (EpdCompareView        *self,
                                          cairo_t               *cr,
                                          double                 width,
                                          double                 height);
+
+/* A = a training run's start table, B = its result (both copied), on the
+ * same noises; compares at once when shown. */
+void       epd_compare_view_show_pair   (EpdCompareView        *self,
+                                         const EpdTable        *start,
+                                         const EpdTable        *result);
+/* The last comparison's result for a column (0: A, 1: B; NULL while it
+ * runs) and its mean reward (column 2: the teacher's; NaN if none). */
+const EpdSolveResult *epd_compare_view_get_result (EpdCompareView *self,
+                                                   guint           column,
+                                                   double         *reward);
+/* The source a column (0: A, 1: B) shows: "edited table", "uniform table",
+ * "builtin:NAME" or a file's path. */
+const char *epd_compare_view_get_source (EpdCompareView        *self,
+                                         guint                  column);
 
 G_END_DECLS

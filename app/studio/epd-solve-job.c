@@ -321,3 +321,11 @@ epd_solve_request_run_finish (GAsyncResult  *result,
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+gboolean
+epd_studio_is_image_model (EpdDenoiser *model)
+{
+  guint side, channels;
+
+  return model != NULL && epd_denoiser_get_image_shape (model, &side, &channels);
+}

@@ -71,6 +71,10 @@ EpdSolveResult  *epd_solve_request_run    (EpdSolveRequest       *self,
                                            GError               **error);
 void             epd_solve_result_free    (EpdSolveResult        *self);
 
+/* An image model (any side, 1 or 3 channels) rather than points: the views
+ * draw its rows as images and its live solves use a small batch. */
+gboolean         epd_studio_is_image_model (EpdDenoiser      *model);
+
 /* In a GTask worker thread; the request is consumed. */
 void             epd_solve_request_run_async  (EpdSolveRequest     *self,
                                                GCancellable        *cancellable,

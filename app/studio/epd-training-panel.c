@@ -20,7 +20,9 @@ struct _EpdTrainingPanel
   GtkWidget       *distill_button;
   GtkWidget       *rdpo_button;
   GtkWidget       *cancel_button;
-  GtkWidget       *iterations_spin;
+  GtkWidget       *compare_button;
+  GtkWidget       *iterations_spin;          /* RDPO's */
+  GtkWidget       *distill_iterations_spin;
   GtkWidget       *progress;
   GtkWidget       *status;
 
@@ -34,6 +36,9 @@ struct _EpdTrainingPanel
   GCancellable    *cancellable;   /* of the running job, NULL when idle */
   EpdSolveOptions  job_options;   /* the settings the running job trains for */
   guint            job_iterations;
+  gint64           job_started_us;
+  EpdTable        *start_table;   /* every run keeps the table it started from */
+  EpdTable        *result_table;  /* and its result, for Compare before/after */
 
   /* Touched only by the running job's worker thread (one run at a time). */
   GPtrArray       *pending;       /* JsonObject records not yet posted */
@@ -41,7 +46,7 @@ struct _EpdTrainingPanel
   gint64           posted_us;
 };
 
-enum { TABLE_READY, N_SIGNALS };
+enum { TABLE_READY, COMPARE_REQUESTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (EpdTrainingPanel, epd_training_panel, GTK_TYPE_WIDGET)
@@ -117,6 +122,20 @@ epd_training_panel_set_context (EpdTrainingPanel      *self,
   self->table = table != NULL ? epd_table_copy (table) : NULL;
 }
 
+/* The table a run starts from, on the grid and first step the run uses. */
+static void
+keep_start_table (EpdTrainingPanel *self)
+{
+  g_clear_pointer (&self->start_table, epd_table_free);
+  g_clear_pointer (&self->result_table, epd_table_free);
+  gtk_widget_set_sensitive (self->compare_button, FALSE);
+  if (self->table == NULL)
+    return;
+  self->start_table = epd_table_copy (self->table);
+  self->start_table->schedule = self->job_options.schedule;
+  self->start_table->afs = self->job_options.afs;
+}
+
 static void
 set_running (EpdTrainingPanel *self,
              gboolean          running)
@@ -131,7 +150,11 @@ set_running (EpdTrainingPanel *self,
     }
   self->posted_us = 0;
   if (running)
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+    {
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+      self->job_started_us = g_get_monotonic_time ();
+      keep_start_table (self);
+    }
   gtk_widget_set_sensitive (self->distill_button, !running);
   gtk_widget_set_sensitive (self->rdpo_button, !running);
   gtk_widget_set_sensitive (self->cancel_button, running);
@@ -151,6 +174,19 @@ typedef struct
   char             *text;
 } ProgressUpdate;
 
+/* The time left, from the pace so far, once a run has gone a second and 2 %. */
+static char *
+with_eta (EpdTrainingPanel *self,
+          const char       *text,
+          double            fraction)
+{
+  double elapsed = (g_get_monotonic_time () - self->job_started_us) / 1e6;
+
+  if (elapsed < 1 || fraction < 0.02 || fraction >= 1)
+    return g_strdup (text);
+  return g_strdup_printf ("%s · about %.0f s left", text, elapsed * (1 - fraction) / fraction);
+}
+
 static gboolean
 apply_progress (gpointer data)
 {
@@ -161,8 +197,10 @@ apply_progress (gpointer data)
     {
       for (guint i = 0; i < update->records->len; i++)
         epd_curve_log_append (self->log, update->records->pdata[i]);
+      g_autofree char *text = with_eta (self, update->text, update->fraction);
+
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), update->fraction);
-      gtk_label_set_text (GTK_LABEL (self->status), update->text);
+      gtk_label_set_text (GTK_LABEL (self->status), text);
       gtk_widget_queue_draw (self->area);
     }
   g_object_unref (update->panel);
@@ -229,6 +267,15 @@ distill_progress (const EpdDistillProgress *progress,
 }
 
 static void
+keep_result_table (EpdTrainingPanel *self,
+                   const EpdTable   *table)
+{
+  g_clear_pointer (&self->result_table, epd_table_free);
+  self->result_table = epd_table_copy (table);
+  gtk_widget_set_sensitive (self->compare_button, self->start_table != NULL);
+}
+
+static void
 hand_over (EpdTrainingPanel *self,
            EpdTable         *table,
            const char       *what)
@@ -239,6 +286,7 @@ hand_over (EpdTrainingPanel *self,
    * applies them, whatever the settings became during the run. */
   table->schedule = self->job_options.schedule;
   table->afs = self->job_options.afs;
+  keep_result_table (self, table);
   gtk_label_set_text (GTK_LABEL (self->status), text);
   g_signal_emit (self, signals[TABLE_READY], 0, table);
 }
@@ -324,7 +372,11 @@ start_distill (EpdTrainingPanel *self)
   init.n_points = self->table != NULL ? self->table->n_points : 2;
   init.schedule = self->options.schedule;
   init.afs = self->options.afs;
-  init.iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->iterations_spin));
+  init.iterations = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->distill_iterations_spin));
+  /* From the edited table when it has this shape: a run refines the work so far. */
+  if (self->table != NULL && self->table->steps == init.steps && self->table->n_points == init.n_points &&
+      g_strcmp0 (self->table->solver, epd_solver_kind_to_string (init.solver)) == 0)
+    init.init = self->table;
   init.model_spec = self->model_spec;
   if (!epd_distill_options_validate (&init, &error))
     {
@@ -353,6 +405,7 @@ typedef struct
   EpdRdpoEnv       *env;
   EpdRdpo          *rdpo;
   guint             iterations;
+  gboolean          found_better;  /* an evaluation beat the start table (worker thread) */
 } RdpoRun;
 
 static void
@@ -374,10 +427,29 @@ rdpo_progress (const EpdRdpoRecord *record,
   JsonObject *object = json_object_ref (json_node_get_object (node));
 
   json_node_unref (node);
+  if (record->best)
+    run->found_better = TRUE;
   post_progress (run->panel, object, (double) record->step / MAX (run->iterations, 1),
                  g_strdup_printf ("RDPO: iteration %u of %u, reward %.4g, KL %.3g", record->step,
                                   run->iterations, record->mixed_reward_mean, record->kl),
                  record->step >= run->iterations);
+}
+
+/* The best table is then the start table, perhaps with its points reordered:
+ * it is not presented as a new one. Compare still shows the two. */
+static void
+report_nothing_better (EpdTrainingPanel *self,
+                       EpdTable         *best,
+                       gboolean          complete)
+{
+  best->schedule = self->job_options.schedule;
+  best->afs = self->job_options.afs;
+  keep_result_table (self, best);
+  gtk_label_set_text (GTK_LABEL (self->status),
+                      complete ? "RDPO found no table better than the start on the held-out seeds: "
+                                 "the edited table is unchanged."
+                               : "RDPO (cancelled) had found no table better than the start: "
+                                 "the edited table is unchanged.");
 }
 
 static void
@@ -400,6 +472,8 @@ rdpo_done (GObject      *source,
           g_autofree char *text = g_strdup_printf ("RDPO stopped: %s", error->message);
           gtk_label_set_text (GTK_LABEL (self->status), text);
         }
+      else if (best != NULL && !run->found_better)
+        report_nothing_better (self, best, ok);
       else if (best != NULL)
         hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
     }
@@ -461,6 +535,23 @@ start_rdpo (EpdTrainingPanel *self)
   epd_rdpo_run_async (run->rdpo, NULL, 0, rdpo_progress, run, self->cancellable, rdpo_done, run);
 }
 
+gboolean
+epd_training_panel_get_before_after (EpdTrainingPanel  *self,
+                                     const EpdTable   **start,
+                                     const EpdTable   **result)
+{
+  *start = self->start_table;
+  *result = self->result_table;
+  return self->start_table != NULL && self->result_table != NULL;
+}
+
+static void
+compare_clicked (EpdTrainingPanel *self)
+{
+  if (self->start_table != NULL && self->result_table != NULL)
+    g_signal_emit (self, signals[COMPARE_REQUESTED], 0);
+}
+
 static void
 cancel_clicked (EpdTrainingPanel *self)
 {
@@ -489,6 +580,8 @@ epd_training_panel_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->log, epd_curve_log_free);
   g_clear_pointer (&self->table, epd_table_free);
+  g_clear_pointer (&self->start_table, epd_table_free);
+  g_clear_pointer (&self->result_table, epd_table_free);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_free (self->log_title);
   g_free (self->model_spec);
@@ -509,7 +602,9 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   BIND (distill_button);
   BIND (rdpo_button);
   BIND (cancel_button);
+  BIND (compare_button);
   BIND (iterations_spin);
+  BIND (distill_iterations_spin);
   BIND (progress);
   BIND (status);
 #undef BIND
@@ -517,6 +612,9 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                        EPD_TYPE_TABLE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* Compare before/after: the window shows epd_training_panel_get_before_after (). */
+  signals[COMPARE_REQUESTED] = g_signal_new ("compare-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                             0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -528,6 +626,7 @@ epd_training_panel_init (EpdTrainingPanel *self)
   g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
   g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
+  g_signal_connect_swapped (self->compare_button, "clicked", G_CALLBACK (compare_clicked), self);
 }
 
 GtkWidget *

@@ -27,6 +27,12 @@ void       epd_training_panel_set_context (EpdTrainingPanel      *self,
 gboolean   epd_training_panel_open_log    (EpdTrainingPanel      *self,
                                            const char            *path,
                                            GError               **error);
+/* The last run's start table and its result (borrowed), FALSE before a run
+ * has ended. RDPO that found nothing better leaves its best (the start) here
+ * too, and says so instead of handing it over. */
+gboolean   epd_training_panel_get_before_after (EpdTrainingPanel  *self,
+                                                const EpdTable   **start,
+                                                const EpdTable   **result);
 void       epd_training_panel_draw        (EpdTrainingPanel      *self,
                                            cairo_t               *cr,
                                            double                 width,

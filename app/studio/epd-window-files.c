@@ -199,9 +199,15 @@ table_save_chosen (EpdWindow  *self,
                    const char *path)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
 
   if (!epd_window_save_table (self, path, &error))
-    epd_window_show_error (self, "Cannot save the table", error);
+    {
+      epd_window_show_error (self, "Cannot save the table", error);
+      return;
+    }
+  text = g_strdup_printf ("Saved the table to %s", path);
+  epd_window_show_notice (self, text);
 }
 
 /* ---- models ---------------------------------------------------------- */
@@ -220,6 +226,15 @@ folder_chosen (EpdWindow  *self,
                const char *path)
 {
   g_autofree char *spec = g_strdup_printf ("dataset:%s", path);
+
+  epd_window_set_model_spec (self, spec);
+}
+
+static void
+unet_chosen (EpdWindow  *self,
+             const char *path)
+{
+  g_autofree char *spec = g_strdup_printf ("unet:%s", path);
 
   epd_window_set_model_spec (self, spec);
 }
@@ -303,9 +318,15 @@ export_chosen (EpdWindow  *self,
                const char *path)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
 
   if (!epd_window_export_view (self, path, &error))
-    epd_window_show_error (self, "Cannot export the view", error);
+    {
+      epd_window_show_error (self, "Cannot export the view", error);
+      return;
+    }
+  text = g_strdup_printf ("Exported the view to %s", path);
+  epd_window_show_notice (self, text);
 }
 
 static void
@@ -323,6 +344,11 @@ csv_chosen (EpdWindow  *self,
   csv = epd_error_report_to_csv (self->result->errors);
   if (!epd_file_write_atomic (path, csv, -1, &error))
     epd_window_show_error (self, "Cannot write the CSV file", error);
+  else
+    {
+      g_autofree char *text = g_strdup_printf ("Saved the error data to %s", path);
+      epd_window_show_notice (self, text);
+    }
 }
 
 /* ---- actions --------------------------------------------------------- */
@@ -351,13 +377,15 @@ file_action (GSimpleAction *action,
     choose (self, "Open a Gaussian Mixture (JSON)", GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL, mixture_chosen);
   else if (g_str_equal (name, "open-folder"))
     choose (self, "Open a Folder of PNG Images", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, NULL, folder_chosen);
+  else if (g_str_equal (name, "open-unet"))
+    choose (self, "Open a Diffusers UNet Folder", GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL, NULL, unet_chosen);
 }
 
 void
 epd_window_install_file_actions (EpdWindow *self)
 {
   static const char *names[] = { "open-table", "save-table", "export-view", "export-csv",
-                                 "open-log", "open-mixture", "open-folder" };
+                                 "open-log", "open-mixture", "open-folder", "open-unet" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {

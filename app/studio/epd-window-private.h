@@ -40,6 +40,11 @@ struct _EpdWindow
   GtkWidget       *compare_view;
   GtkWidget       *training_panel;
   GtkWidget       *spinner;
+  GtkWidget       *stop_button;
+  GtkWidget       *busy_label;
+  guint            busy_timeout_id;  /* shows the stop button and the elapsed time */
+  gint64           busy_since_us;
+  char            *busy_what;
   GtkWidget       *status_label;
   GtkWidget       *banner;
   GtkWidget       *banner_label;
@@ -50,6 +55,7 @@ struct _EpdWindow
   EpdGmm          *mixture;       /* the CPU mixture of a gmm: model (heat maps), or NULL */
   char            *model_key;     /* spec|device of the open model */
   GCancellable    *open_cancellable;
+  GCancellable    *probe_cancellable;  /* the shipped UNets' probe */
   gsize            points_batch;  /* the batch an image model replaced, 0 if none */
   GCancellable    *devices_cancellable;  /* listing Vulkan devices; cancelled when the window closes */
 
@@ -97,6 +103,8 @@ gsize    epd_window_get_batch         (EpdWindow      *self);
 void     epd_window_apply_table_settings (EpdWindow      *self,
                                           const EpdTable *table);
 const char *epd_window_get_model_spec (EpdWindow      *self);
+/* A solve or a model load is running. */
+gboolean    epd_window_is_busy        (EpdWindow      *self);
 /* Puts table (copied) in the editor, the old one on its undo stack. name says
  * where it came from (NULL: the uniform table); automatic: the window chose it,
  * and replaces it when the settings change. */

@@ -101,6 +101,60 @@ banner_response (GtkInfoBar *bar,
   gtk_info_bar_set_revealed (bar, FALSE);
 }
 
+/* ---- busy ------------------------------------------------------------ */
+
+/* A job longer than a frame shows what runs, for how long, and a stop button. */
+#define BUSY_TICK_MS 100
+
+static gboolean
+busy_tick (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  double seconds = (g_get_monotonic_time () - self->busy_since_us) / 1e6;
+  g_autofree char *text = g_strdup_printf ("%s %.1f s", self->busy_what, seconds);
+
+  gtk_label_set_text (GTK_LABEL (self->busy_label), text);
+  gtk_widget_set_visible (self->busy_label, TRUE);
+  gtk_widget_set_visible (self->stop_button, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+busy_start (EpdWindow  *self,
+            const char *what)
+{
+  g_free (self->busy_what);
+  self->busy_what = g_strdup (what);
+  self->busy_since_us = g_get_monotonic_time ();
+  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  if (self->busy_timeout_id == 0)
+    self->busy_timeout_id = g_timeout_add (BUSY_TICK_MS, busy_tick, self);
+}
+
+static void
+busy_stop (EpdWindow *self)
+{
+  g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
+  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  gtk_widget_set_visible (self->busy_label, FALSE);
+  gtk_widget_set_visible (self->stop_button, FALSE);
+}
+
+gboolean
+epd_window_is_busy (EpdWindow *self)
+{
+  return gtk_spinner_get_spinning (GTK_SPINNER (self->spinner));
+}
+
+static void
+stop_clicked (EpdWindow *self)
+{
+  g_cancellable_cancel (self->solve_cancellable);
+  g_cancellable_cancel (self->open_cancellable);
+  busy_stop (self);
+  epd_window_show_notice (self, "Stopped. Change a setting to solve again.");
+}
+
 /* ---- reading the controls ------------------------------------------- */
 
 static const char *
@@ -144,20 +198,34 @@ epd_window_get_batch (EpdWindow *self)
   return self->batch;
 }
 
-void
-epd_window_set_model_spec (EpdWindow  *self,
-                           const char *spec)
+/* The position of spec in the model menu, or G_MAXUINT. */
+static guint
+model_spec_position (EpdWindow  *self,
+                     const char *spec)
 {
   GListModel *list = G_LIST_MODEL (self->model_specs);
 
   for (guint i = 0; i < g_list_model_get_n_items (list); i++)
     if (g_strcmp0 (gtk_string_list_get_string (self->model_specs, i), spec) == 0)
-      {
-        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), i);
-        return;
-      }
-  gtk_string_list_append (self->model_specs, spec);
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), g_list_model_get_n_items (list) - 1);
+      return i;
+  return G_MAXUINT;
+}
+
+static void open_spec (EpdWindow *self, const char *spec);
+static void open_spec_with (EpdWindow *self, const char *spec, gboolean clears_error);
+
+/* A spec the menu lacks (a file, a folder, the command line) enters it only
+ * once it has loaded. */
+void
+epd_window_set_model_spec (EpdWindow  *self,
+                           const char *spec)
+{
+  guint position = model_spec_position (self, spec);
+
+  if (position != G_MAXUINT)
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), position);
+  else
+    open_spec (self, spec);
 }
 
 static gboolean
@@ -396,13 +464,13 @@ solve_done (GObject      *source,
     g_clear_pointer (&result, epd_solve_result_free);
   else if (result == NULL)
     {
-      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      busy_stop (self);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         epd_window_show_error (self, "Solve failed", error);
     }
   else
     {
-      gtk_spinner_stop (GTK_SPINNER (self->spinner));
+      busy_stop (self);
       epd_studio_timing_result (data->edit_us, result->queued_ms, result->solve_ms, result->total_ms);
       show_result (self, result);
       if (result->teacher == NULL)
@@ -443,10 +511,11 @@ solve_with_teacher (EpdWindow *self,
   data = g_new0 (SolveData, 1);
   data->window = g_object_ref (self);
   data->edit_us = edit_us;
-  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  busy_start (self, teacher_wanted && self->teacher == NULL ? "Solving with the teacher" : "Solving");
   epd_studio_jobs_add (self->solve_cancellable);
   epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
-  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model, self->mixture, &options,
+  epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model,
+                                epd_window_get_model_spec (self), self->mixture, &options,
                                 table, epd_window_get_seed (self), epd_window_get_batch (self));
   epd_training_panel_set_context (EPD_TRAINING_PANEL (self->training_panel), self->model,
                                   epd_window_get_model_spec (self), &options, table);
@@ -456,7 +525,7 @@ void
 epd_window_solve (EpdWindow *self,
                   gint64     edit_us)
 {
-  gboolean small = self->model != NULL && epd_denoiser_get_dim (self->model) <= 64;
+  gboolean small = self->model != NULL && !epd_studio_is_image_model (self->model);
 
   /* This solve covers whatever the controls queued. */
   g_clear_handle_id (&self->solve_idle_id, g_source_remove);
@@ -572,6 +641,7 @@ typedef struct
   char        *device;
   char        *notice;
   EpdDenoiser *cpu_model;  /* gmm: specs, for the exact density */
+  gboolean     clears_error; /* FALSE for the reload after a failed load */
 } OpenData;
 
 static void
@@ -605,6 +675,38 @@ open_in_thread (GTask        *task,
     g_task_return_pointer (task, model, g_object_unref);
 }
 
+static void model_changed (EpdWindow *self);
+
+/* The loaded spec into the menu (without opening it again) and the view. */
+static void
+select_loaded_spec (EpdWindow  *self,
+                    const char *spec)
+{
+  guint position = model_spec_position (self, spec);
+
+  if (position == G_MAXUINT)
+    {
+      gtk_string_list_append (self->model_specs, spec);
+      position = g_list_model_get_n_items (G_LIST_MODEL (self->model_specs)) - 1;
+    }
+  g_signal_handlers_block_by_func (self->model_drop, model_changed, self);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->model_drop), position);
+  g_signal_handlers_unblock_by_func (self->model_drop, model_changed, self);
+}
+
+static void
+open_failed (EpdWindow    *self,
+             const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  epd_window_show_error (self, "Cannot open the model", error);
+  /* A failed new spec left the menu's model in place; if a cancelled open had
+   * dropped that one, open it again. */
+  if (self->model == NULL)
+    open_spec_with (self, epd_window_get_model_spec (self), FALSE);
+}
+
 static void
 open_done (GObject      *source,
            GAsyncResult *res,
@@ -618,13 +720,16 @@ open_done (GObject      *source,
   epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (res)));
   if (g_task_get_cancellable (G_TASK (res)) != self->open_cancellable)
     return;
-  gtk_spinner_stop (GTK_SPINNER (self->spinner));
+  busy_stop (self);
   if (model == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        epd_window_show_error (self, "Cannot open the model", error);
+      open_failed (self, error);
       return;
     }
+  select_loaded_spec (self, open->spec);
+  /* The error of an earlier load no longer holds. */
+  if (open->clears_error && gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) == GTK_MESSAGE_ERROR)
+    gtk_info_bar_set_revealed (GTK_INFO_BAR (self->banner), FALSE);
   g_set_object (&self->model, model);
   g_clear_object (&self->mixture);
   if (open->cpu_model != NULL && EPD_IS_GMM (open->cpu_model))
@@ -637,12 +742,12 @@ open_done (GObject      *source,
   epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model, self->mixture);
   /* Image models: a few samples; 2-D mixtures: a cloud of paths, the
    * batch they had before an image model took it down. */
-  if (epd_denoiser_get_dim (model) > 64 && epd_window_get_batch (self) > IMAGE_BATCH)
+  if (epd_studio_is_image_model (model) && epd_window_get_batch (self) > IMAGE_BATCH)
     {
       self->points_batch = epd_window_get_batch (self);
       g_object_set (self, "batch", IMAGE_BATCH, NULL);
     }
-  else if (epd_denoiser_get_dim (model) <= 64 && self->points_batch > 0)
+  else if (!epd_studio_is_image_model (model) && self->points_batch > 0)
     {
       if (epd_window_get_batch (self) == IMAGE_BATCH)
         g_object_set (self, "batch", (guint) self->points_batch, NULL);
@@ -652,22 +757,93 @@ open_done (GObject      *source,
 }
 
 static void
-open_model (EpdWindow *self)
+open_spec_with (EpdWindow  *self,
+                const char *spec,
+                gboolean    clears_error)
 {
   g_autoptr(GTask) task = NULL;
   OpenData *open = g_new0 (OpenData, 1);
 
-  open->spec = g_strdup (epd_window_get_model_spec (self));
+  open->spec = g_strdup (spec);
+  open->clears_error = clears_error;
   open->device = device_selector (self);
   g_cancellable_cancel (self->open_cancellable);
   g_clear_object (&self->open_cancellable);
   self->open_cancellable = g_cancellable_new ();
-  g_clear_object (&self->model);
+  /* The menu's choice replaces the model at once; a new spec keeps it until it loads. */
+  if (model_spec_position (self, spec) != G_MAXUINT)
+    g_clear_object (&self->model);
   task = g_task_new (self, self->open_cancellable, open_done, NULL);
   g_task_set_task_data (task, open, open_data_free);
-  gtk_spinner_start (GTK_SPINNER (self->spinner));
+  busy_start (self, "Loading the model");
   epd_studio_jobs_add (self->open_cancellable);
   g_task_run_in_thread (task, open_in_thread);
+}
+
+static void
+open_spec (EpdWindow  *self,
+           const char *spec)
+{
+  open_spec_with (self, spec, TRUE);
+}
+
+static void
+open_model (EpdWindow *self)
+{
+  open_spec (self, epd_window_get_model_spec (self));
+}
+
+/* ---- shipped learned models ----------------------------------------- */
+
+/* The shipped UNets enter the menu only where they load. */
+static const char *shipped_unets[] = { "unet:fashion-mnist" };
+
+static void
+probe_in_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (shipped_unets); i++)
+    {
+      g_autoptr(EpdDenoiser) model = epd_model_from_spec (shipped_unets[i], NULL);
+
+      if (model != NULL)
+        g_ptr_array_add (found, g_strdup (shipped_unets[i]));
+    }
+  g_task_return_pointer (task, found, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+probe_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  EpdWindow *self = EPD_WINDOW (source);
+  GCancellable *cancellable = g_task_get_cancellable (G_TASK (res));
+  g_autoptr(GPtrArray) found = g_task_propagate_pointer (G_TASK (res), NULL);
+
+  epd_studio_jobs_remove (cancellable);
+  if (g_cancellable_is_cancelled (cancellable) || found == NULL)
+    return;
+  for (guint i = 0; i < found->len; i++)
+    if (model_spec_position (self, g_ptr_array_index (found, i)) == G_MAXUINT)
+      gtk_string_list_append (self->model_specs, g_ptr_array_index (found, i));
+}
+
+static void
+probe_shipped_models (EpdWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  self->probe_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->probe_cancellable, probe_done, NULL);
+  /* Not cancellable itself: the token tells the callback that the window closed. */
+  g_task_set_check_cancellable (task, FALSE);
+  epd_studio_jobs_add (self->probe_cancellable);
+  g_task_run_in_thread (task, probe_in_thread);
 }
 
 /* ---- the panel ------------------------------------------------------- */
@@ -785,11 +961,47 @@ string_to_selected (GBinding     *binding,
   return FALSE;
 }
 
+/* A typed value outside the control's range is shown invalid, with the range,
+ * and not applied (nor clamped) until corrected. */
+static void
+spin_text_changed (GtkEditable *editable,
+                   GtkWidget   *spin)
+{
+  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin));
+  const char *text = gtk_editable_get_text (editable);
+  char *end = NULL;
+  double value = g_ascii_strtod (text, &end);
+  gboolean valid = end != text && *end == '\0' && isfinite (value) &&
+                   value >= gtk_adjustment_get_lower (adjustment) &&
+                   value <= gtk_adjustment_get_upper (adjustment);
+  g_autofree char *range = NULL;
+
+  /* The template's tooltip is kept aside while the range replaces it. */
+  if (g_object_get_data (G_OBJECT (spin), "epd-tooltip") == NULL)
+    g_object_set_data_full (G_OBJECT (spin), "epd-tooltip",
+                            g_strdup (gtk_widget_get_tooltip_text (spin) ? gtk_widget_get_tooltip_text (spin) : ""),
+                            g_free);
+  if (valid)
+    {
+      const char *tooltip = g_object_get_data (G_OBJECT (spin), "epd-tooltip");
+
+      gtk_widget_remove_css_class (spin, "error");
+      gtk_widget_set_tooltip_text (spin, *tooltip != '\0' ? tooltip : NULL);
+      return;
+    }
+  range = g_strdup_printf ("Allowed: %g to %g", gtk_adjustment_get_lower (adjustment),
+                           gtk_adjustment_get_upper (adjustment));
+  gtk_widget_add_css_class (spin, "error");
+  gtk_widget_set_tooltip_text (spin, range);
+}
+
 static void
 bind_spin (EpdWindow  *self,
            GtkWidget  *spin,
            const char *property)
 {
+  gtk_spin_button_set_update_policy (GTK_SPIN_BUTTON (spin), GTK_UPDATE_IF_VALID);
+  g_signal_connect (spin, "changed", G_CALLBACK (spin_text_changed), spin);
   /* The template's values are the defaults. */
   g_object_bind_property (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (spin)), "value", self, property,
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
@@ -826,9 +1038,37 @@ model_changed (EpdWindow *self)
   open_model (self);
 }
 
+/* Model specs can be long paths: shown ellipsized in the middle, so the
+ * sidebar keeps its width; the tooltip has the whole spec. */
+static void
+spec_item_setup (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_width_chars (GTK_LABEL (label), 12);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+spec_item_bind (GtkSignalListItemFactory *factory,
+                GtkListItem              *item)
+{
+  const char *spec = gtk_string_object_get_string (gtk_list_item_get_item (item));
+  GtkWidget *label = gtk_list_item_get_child (item);
+
+  gtk_label_set_text (GTK_LABEL (label), spec);
+  gtk_widget_set_tooltip_text (label, spec);
+}
+
 static void
 setup_model_drop (EpdWindow *self)
 {
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
   const char * const *presets = epd_gmm_preset_names ();
 
   self->model_specs = gtk_string_list_new (NULL);
@@ -838,6 +1078,9 @@ setup_model_drop (EpdWindow *self)
       gtk_string_list_append (self->model_specs, spec);
     }
   gtk_string_list_append (self->model_specs, FASHION_MNIST_SPEC);
+  g_signal_connect (factory, "setup", G_CALLBACK (spec_item_setup), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (spec_item_bind), NULL);
+  gtk_drop_down_set_factory (GTK_DROP_DOWN (self->model_drop), factory);
   gtk_drop_down_set_model (GTK_DROP_DOWN (self->model_drop), G_LIST_MODEL (self->model_specs));
   select_string (self->model_drop, EPD_DEFAULT_MODEL);
   g_signal_connect_swapped (self->model_drop, "notify::selected", G_CALLBACK (model_changed), self);
@@ -857,6 +1100,7 @@ setup_panel (EpdWindow *self)
   set_schedule_items (self->schedule_drop);
   bind_panel (self);
   g_signal_connect_swapped (self->table_button, "clicked", G_CALLBACK (table_button_clicked), self);
+  g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
   g_signal_connect (self, "notify::schedule-kind", G_CALLBACK (schedule_kind_changed), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (live); i++)
@@ -875,6 +1119,18 @@ training_table_ready (EpdWindow      *self,
   epd_window_set_table (self, table, "trained in the Training view", FALSE);
   epd_window_show_notice (self, "The trained table is now the edited table (Ctrl+Z goes back).");
   epd_window_solve (self, 0);
+}
+
+/* Compare before/after: the run's start table (A) and its result (B). */
+static void
+training_compare (EpdWindow *self)
+{
+  const EpdTable *start, *result;
+
+  if (!epd_training_panel_get_before_after (EPD_TRAINING_PANEL (self->training_panel), &start, &result))
+    return;
+  epd_compare_view_show_pair (EPD_COMPARE_VIEW (self->compare_view), start, result);
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), 3);
 }
 
 /* win.undo and win.redo (Ctrl+Z, Shift+Ctrl+Z) follow the editor's history. */
@@ -912,6 +1168,8 @@ setup_views (EpdWindow *self)
    * handlers must go with the window. */
   g_signal_connect_object (self->coef_editor, "changed", G_CALLBACK (table_edited), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->training_panel, "table-ready", G_CALLBACK (training_table_ready), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->training_panel, "compare-requested", G_CALLBACK (training_compare), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect (self->banner, "response", G_CALLBACK (banner_response), self);
 }
@@ -983,10 +1241,14 @@ epd_window_dispose (GObject *object)
   g_cancellable_cancel (self->solve_cancellable);
   g_cancellable_cancel (self->open_cancellable);
   g_cancellable_cancel (self->devices_cancellable);
+  g_cancellable_cancel (self->probe_cancellable);
   g_clear_handle_id (&self->banner_timeout_id, g_source_remove);
   g_clear_object (&self->solve_cancellable);
   g_clear_object (&self->open_cancellable);
   g_clear_object (&self->devices_cancellable);
+  g_clear_object (&self->probe_cancellable);
+  g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
+  g_clear_pointer (&self->busy_what, g_free);
   G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
 }
 
@@ -1149,6 +1411,8 @@ epd_window_class_init (EpdWindowClass *klass)
   BIND (compare_view);
   BIND (training_panel);
   BIND (spinner);
+  BIND (stop_button);
+  BIND (busy_label);
   BIND (status_label);
   BIND (banner);
   BIND (banner_label);
@@ -1173,6 +1437,7 @@ epd_window_init (EpdWindow *self)
   epd_window_install_file_actions (self);
   epd_window_setup_drop (self);
   list_devices (self);
+  probe_shipped_models (self);
   open_model (self);
 }
 

@@ -5,7 +5,10 @@
  * with its shipped table, a weight edit re-solves, tables save and load back
  * equal in both formats, the view exports, malformed files are refused, a
  * change of steps swaps tables, and a trained table survives a concurrent
- * change of settings and undo. */
+ * change of settings and undo; a UNet folder that does not load stays out of
+ * the model menu with an error, and a real one loads and solves as images;
+ * distil -> RDPO -> Compare before/after shows the run's start (A) against
+ * its result (B) on the same noises, each with a reward. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +20,10 @@
 #include "epd-compare-view.h"
 #include "epd-model.h"
 #include "epd-studio-jobs.h"
+#include "epd-training-panel.h"
 #include "epd-window-private.h"
 
-#define SMOKE_TIMEOUT_S 120
+#define SMOKE_TIMEOUT_S 160
 
 static struct
 {
@@ -270,6 +274,49 @@ smoke_check_trained (EpdWindow  *self,
   return NULL;
 }
 
+static void smoke_start_models (EpdWindow *self);
+
+/* A typed value out of range is shown invalid with the range, and applied
+ * neither as typed nor clamped; a valid one clears the mark. */
+static char *
+smoke_check_invalid_input (EpdWindow *self)
+{
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (self->steps_spin);
+  guint steps = 0;
+  g_autofree char *tooltip = NULL;
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), "-7");
+  tooltip = g_strdup (gtk_widget_get_tooltip_text (GTK_WIDGET (spin)));
+  g_test_message ("steps typed -7: tooltip %s", tooltip);
+  if (!gtk_widget_has_css_class (GTK_WIDGET (spin), "error") || tooltip == NULL ||
+      !g_str_has_prefix (tooltip, "Allowed: "))
+    return g_strdup ("an out-of-range step count was not shown invalid with its range");
+  /* Enter: the typed value is refused, not clamped to the lower bound. */
+  gtk_spin_button_update (spin);
+  g_object_get (self, "steps", &steps, NULL);
+  if (steps != 3)
+    return g_strdup_printf ("an out-of-range step count was applied as %u", steps);
+  gtk_editable_set_text (GTK_EDITABLE (spin), "3");
+  if (gtk_widget_has_css_class (GTK_WIDGET (spin), "error"))
+    return g_strdup ("a valid step count is still shown invalid");
+  return NULL;
+}
+static void smoke_start_training (EpdWindow *self);
+
+/* Compare's B follows the model and the grid: the shipped table that fits,
+ * else the uniform table. */
+static char *
+smoke_check_compare_b (EpdWindow  *self,
+                       const char *expected)
+{
+  const char *b = epd_compare_view_get_source (EPD_COMPARE_VIEW (self->compare_view), 1);
+
+  g_test_message ("compare B: %s", b);
+  if (g_strcmp0 (b, expected) != 0)
+    return g_strdup_printf ("compare B is %s, not %s", b, expected);
+  return NULL;
+}
+
 /* The result of a run is never lost: it arrives while the settings say 4
  * steps (stage 5), stays through its solve (6); a change of steps replaces
  * it (7), and undo brings it back for good (8). TRUE while going on. */
@@ -297,8 +344,232 @@ smoke_trained_step (EpdWindow  *self,
       return TRUE;
     default:
       *failure = smoke_check_trained (self, "after undo");
-      return FALSE;
+      if (*failure == NULL)
+        smoke_start_training (self);
+      return *failure == NULL;
     }
+}
+
+/* ---- distil -> RDPO -> compare before/after ---------------------------- */
+
+#define SMOKE_TRAIN_ITERATIONS 20
+
+/* The first widget under root of type type (with this label, for buttons). */
+static GtkWidget *
+smoke_find (GtkWidget  *root,
+            GType       type,
+            const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = smoke_find (child, type, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+smoke_click (EpdWindow  *self,
+             const char *label)
+{
+  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, label);
+
+  if (button == NULL || !gtk_widget_get_sensitive (button))
+    return FALSE;
+  g_signal_emit_by_name (button, "clicked");
+  return TRUE;
+}
+
+/* The run is over when Compare before/after becomes available. */
+static gboolean
+smoke_run_over (EpdWindow *self)
+{
+  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, "Compare before/after");
+
+  return button != NULL && gtk_widget_get_sensitive (button);
+}
+
+static char *
+smoke_check_pair (EpdWindow *self)
+{
+  EpdCompareView *view = EPD_COMPARE_VIEW (self->compare_view);
+  const EpdTable *start, *result;
+  const EpdSolveResult *a, *b;
+  double ra, rb, rt;
+
+  if (!epd_training_panel_get_before_after (EPD_TRAINING_PANEL (self->training_panel), &start, &result))
+    return g_strdup ("the run kept no start table or no result");
+  if (gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)) != 3)
+    return g_strdup ("Compare before/after did not show the Compare view");
+  if (g_strcmp0 (epd_compare_view_get_source (view, 0), "training run: start") != 0 ||
+      g_strcmp0 (epd_compare_view_get_source (view, 1), "training run: result") != 0)
+    return g_strdup_printf ("Compare shows %s against %s, not the run's start against its result",
+                            epd_compare_view_get_source (view, 0), epd_compare_view_get_source (view, 1));
+  a = epd_compare_view_get_result (view, 0, &ra);
+  b = epd_compare_view_get_result (view, 1, &rb);
+  epd_compare_view_get_result (view, 2, &rt);
+  g_test_message ("before/after: reward A %.4f, B %.4f, teacher %.4f", ra, rb, rt);
+  if (a->trace->batch != b->trace->batch || !isfinite (ra) || !isfinite (rb) || !isfinite (rt))
+    return g_strdup ("the before/after panels lack a reward or differ in batch");
+  /* Same noises: both columns start from the same x_T. */
+  if (epd_trace_n_steps (a->trace) == 0 || epd_trace_n_steps (b->trace) == 0 ||
+      memcmp (epd_trace_get_step (a->trace, 0)->x, epd_trace_get_step (b->trace, 0)->x,
+              a->trace->batch * a->trace->dim * sizeof (double)) != 0)
+    return g_strdup ("the before/after columns do not start from the same noise");
+  return NULL;
+}
+
+static gboolean
+smoke_training_poll (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  EpdCompareView *view = EPD_COMPARE_VIEW (self->compare_view);
+  g_autofree char *failure = NULL;
+
+  if (smoke.stage == 0)
+    return G_SOURCE_REMOVE;
+  if (smoke.stage == 11 && smoke_run_over (self))
+    {
+      g_test_message ("distilled: %s", gtk_label_get_text (GTK_LABEL (self->table_label)));
+      smoke.stage = 12;
+      if (!smoke_click (self, "RDPO (Stage 2)"))
+        failure = g_strdup ("RDPO could not be started after distillation");
+    }
+  else if (smoke.stage == 12 && smoke_run_over (self))
+    {
+      smoke.stage = 13;
+      if (!smoke_click (self, "Compare before/after"))
+        failure = g_strdup ("Compare before/after is not available after RDPO");
+    }
+  else if (smoke.stage == 13 && epd_compare_view_get_result (view, 0, NULL) != NULL &&
+           epd_compare_view_get_result (view, 1, NULL) != NULL)
+    {
+      if ((failure = smoke_check_pair (self)) == NULL)
+        {
+          smoke_start_models (self);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  if (failure == NULL)
+    return G_SOURCE_CONTINUE;
+  smoke_finish (self, failure);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+smoke_start_training (EpdWindow *self)
+{
+  GtkWidget *row = gtk_widget_get_parent (smoke_find (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL));
+
+  smoke.stage = 11;
+  /* Distillation's and RDPO's iterations: every spin button of the panel. */
+  for (GtkWidget *child = gtk_widget_get_first_child (gtk_widget_get_parent (row)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *spin = smoke_find (child, GTK_TYPE_SPIN_BUTTON, NULL);
+      if (spin != NULL)
+        gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), SMOKE_TRAIN_ITERATIONS);
+    }
+  if (!smoke_click (self, "Distil (Stage 1)"))
+    {
+      smoke_finish (self, "the distil button is missing or insensitive");
+      return;
+    }
+  g_timeout_add (100, smoke_training_poll, self);
+}
+
+/* ---- learned models ---------------------------------------------------- */
+
+#define SMOKE_BAD_UNET "unet:/nonexistent/epd-smoke-unet"
+
+static gboolean
+smoke_menu_has (EpdWindow  *self,
+                const char *spec)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->model_specs)); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->model_specs, i), spec) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The fixture's load failing ends the test at once rather than by the timeout. */
+static gboolean
+smoke_unet_failed (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  const char *text = gtk_label_get_text (GTK_LABEL (self->banner_label));
+
+  if (smoke.stage != 10)
+    return G_SOURCE_REMOVE;
+  if (epd_window_is_busy (self) || !gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)) ||
+      gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) != GTK_MESSAGE_ERROR ||
+      strstr (text, "epd-smoke-unet") != NULL)
+    return G_SOURCE_CONTINUE;
+  smoke_finish (self, text);
+  return G_SOURCE_REMOVE;
+}
+
+/* A folder that does not load leaves an error and the menu as it was; then a
+ * real (random-weight, 12x12 RGB) UNet fixture loads and solves (stage 10). */
+static gboolean
+smoke_bad_unet_settled (gpointer user_data)
+{
+  EpdWindow *self = user_data;
+  g_autofree char *dir = NULL;
+  g_autofree char *spec = NULL;
+
+  if (epd_window_is_busy (self))
+    return G_SOURCE_CONTINUE;
+  g_test_message ("bad UNet folder: %s", gtk_label_get_text (GTK_LABEL (self->banner_label)));
+  if (!gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)) ||
+      gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) != GTK_MESSAGE_ERROR ||
+      strstr (gtk_label_get_text (GTK_LABEL (self->banner_label)), "epd-smoke-unet") == NULL)
+    smoke_finish (self, "a UNet folder that does not load showed no error naming it");
+  else if (smoke_menu_has (self, SMOKE_BAD_UNET))
+    smoke_finish (self, "a UNet folder that does not load entered the model menu");
+  else
+    {
+      dir = g_test_build_filename (G_TEST_DIST, "data", "unet", "rgb", "unet", NULL);
+      spec = g_strconcat ("unet:", dir, NULL);
+      smoke.stage = 10;
+      epd_window_set_model_spec (self, spec);
+      g_timeout_add (50, smoke_unet_failed, self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+smoke_start_models (EpdWindow *self)
+{
+  smoke.stage = 9;
+  epd_window_set_model_spec (self, SMOKE_BAD_UNET);
+  g_timeout_add (50, smoke_bad_unet_settled, self);
+}
+
+static char *
+smoke_check_unet (EpdWindow *self)
+{
+  const char *spec = epd_window_get_model_spec (self);
+  guint side = 0, channels = 0;
+
+  g_test_message ("UNet solved: %s", gtk_label_get_text (GTK_LABEL (self->status_label)));
+  if (!g_str_has_prefix (spec, "unet:") || !smoke_menu_has (self, spec))
+    return g_strdup_printf ("the loaded UNet is not the menu's choice (%s)", spec);
+  if (gtk_info_bar_get_revealed (GTK_INFO_BAR (self->banner)) &&
+      gtk_info_bar_get_message_type (GTK_INFO_BAR (self->banner)) == GTK_MESSAGE_ERROR)
+    return g_strdup ("the error of the failed load stayed after a successful one");
+  if (!epd_denoiser_get_image_shape (self->model, &side, &channels) || side != 12 || channels != 3)
+    return g_strdup_printf ("the UNet fixture is not 12x12 RGB (side %u, %u channels)", side, channels);
+  if (epd_window_get_batch (self) != 16 || self->result->trace->batch != 16 ||
+      !isfinite (self->result->final_error))
+    return g_strdup_printf ("an image model solves a batch of %zu, final error %g",
+                            (size_t) self->result->trace->batch, self->result->final_error);
+  return smoke_check_compare_b (self, "uniform table");
 }
 
 static void
@@ -311,7 +582,9 @@ smoke_step (EpdWindow *self)
     {
       if (epd_trace_n_steps (result->trace) == 0 || !isfinite (result->final_error))
         failure = g_strdup ("the first solve gave no trace or no error to the teacher");
-      else if ((failure = smoke_check_start_table (self)) == NULL)
+      else if ((failure = smoke_check_start_table (self)) == NULL &&
+               (failure = smoke_check_invalid_input (self)) == NULL &&
+               (failure = smoke_check_compare_b (self, self->table_name)) == NULL)
         {
           g_test_message ("solved, final error %.4g", result->final_error);
           smoke.stage = 2;
@@ -379,6 +652,10 @@ smoke_step (EpdWindow *self)
           return;
         }
     }
+  else if (smoke.stage == 9 || smoke.stage >= 11)
+    return;  /* polled for: the bad folder's error, the training runs */
+  else if (smoke.stage == 10)
+    failure = smoke_check_unet (self);
   else if (smoke.stage >= 5)
     {
       if (smoke_trained_step (self, &failure))
