@@ -16,6 +16,7 @@
 
 #include "epd-empirical.h"
 #include "epd-gmm.h"
+#include "epd-test-vk.h"
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 
@@ -25,30 +26,6 @@
 static guint n_provoked;
 
 static const double sigmas[] = { 0.002, 0.005, 0.02, 0.1, 0.5, 1.0, 2.0, 5.0, 20.0, 80.0 };
-
-static EpdVkContext *
-open_context (void)
-{
-  g_autoptr(GError) error = NULL;
-  EpdVkContext *context = epd_vk_context_new ("vulkan", &error);
-
-  /* CI has lavapipe (mesa-vulkan-drivers): these tests must run, not skip. */
-  g_assert_no_error (error);
-  if (g_strcmp0 (g_getenv ("EPD_VK_VALIDATION"), "1") == 0)
-    g_assert_true (epd_vk_context_has_validation (context));
-  return context;
-}
-
-static void
-assert_no_validation_messages (EpdVkContext *context)
-{
-  guint n = 0;
-  const char * const *messages = epd_vk_context_get_messages (context, &n);
-
-  for (guint i = 0; i < n; i++)
-    g_printerr ("validation: %s\n", messages[i]);
-  g_assert_cmpuint (n, ==, 0);
-}
 
 /* Largest error per row relative to the row's scale. */
 static double
@@ -157,7 +134,7 @@ random_gmm (guint k,
 static void
 test_gmm_parity (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   const struct { guint k, dim; gsize batch; } cases[] = {
     { 8, 2, 40 },      /* the 2-D presets' shape */
     { 70, 5, 23 },     /* more components than a workgroup has threads */
@@ -171,7 +148,7 @@ test_gmm_parity (void)
 
       compare_models (context, EPD_DENOISER (gmm), epd_gmm_get_means (gmm), cases[i].k, cases[i].batch);
     }
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 static EpdEmpirical *
@@ -200,7 +177,7 @@ random_empirical (gsize  n,
 static void
 test_empirical_parity (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   const struct { gsize n; guint side, channels; gsize batch; } cases[] = {
     { 64, 4, 1, 8 },      /* the brief's tiny case: 64 images of 16 pixels */
     { 1100, 3, 3, 37 },   /* three weighted-sum chunks, ragged tiles */
@@ -214,7 +191,7 @@ test_empirical_parity (void)
 
       compare_models (context, EPD_DENOISER (empirical), centres, (guint) cases[i].n, cases[i].batch);
     }
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* The discrete-GPU path: device-local buffers, filled and read through
@@ -228,11 +205,11 @@ test_staged_parity (void)
   g_autoptr(EpdEmpirical) empirical = random_empirical (64, 4, 1, &centres);
 
   g_setenv ("EPD_VK_STAGING", "1", TRUE);
-  context = open_context ();
+  context = epd_test_vk_open_context ();
   g_unsetenv ("EPD_VK_STAGING");
   compare_models (context, EPD_DENOISER (gmm), epd_gmm_get_means (gmm), 8, 40);
   compare_models (context, EPD_DENOISER (empirical), centres, 64, 8);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* At the smallest sigma the softmax is one-hot: the output is the nearest
@@ -240,7 +217,7 @@ test_staged_parity (void)
 static void
 test_empirical_sharp (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autofree double *centres = NULL;
   g_autoptr(EpdEmpirical) empirical = random_empirical (64, 4, 1, &centres);
   g_autoptr(GError) error = NULL;
@@ -259,14 +236,14 @@ test_empirical_sharp (void)
   for (guint r = 0; r < 4; r++)
     for (guint j = 0; j < 16; j++)
       g_assert_cmpfloat_with_epsilon (out[r * 16 + j], centres[(10 * r + 3) * 16 + j], 1e-6);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* K parallel points of B rows go out as one submission, not K. */
 static void
 test_one_submission_per_call (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdGmm) gmm = random_gmm (8, 2);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (gmm), &error);
@@ -278,13 +255,13 @@ test_one_submission_per_call (void)
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), x, sigma, G_N_ELEMENTS (sigma), out, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 1);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 static void
 test_bad_sigma (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autofree double *centres = NULL;
   g_autoptr(EpdEmpirical) empirical = random_empirical (8, 2, 1, &centres);
   g_autoptr(GError) error = NULL;
@@ -299,14 +276,14 @@ test_bad_sigma (void)
   sigma[1] = NAN;
   g_assert_false (epd_denoiser_denoise (EPD_DENOISER (vk), x, sigma, 2, out, &error));
   g_assert_error (error, EPD_ERROR, EPD_ERROR_NUMERIC);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* Image shape and the exact JVP come from the CPU model (float64). */
 static void
 test_forwarding (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autofree double *centres = NULL;
   g_autoptr(EpdEmpirical) empirical = random_empirical (16, 3, 3, &centres);
   g_autoptr(GError) error = NULL;
@@ -332,7 +309,7 @@ test_forwarding (void)
       g_assert_cmpfloat (out[j], ==, want[j]);
       g_assert_cmpfloat (dout[j], ==, dwant[j]);
     }
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* A lost device moves the work to the CPU model: the call still succeeds,
@@ -340,7 +317,7 @@ test_forwarding (void)
 static void
 test_lost_device_fallback (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdGmm) gmm = random_gmm (8, 2);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (gmm), &error);
@@ -359,7 +336,7 @@ test_lost_device_fallback (void)
   for (guint i = 0; i < G_N_ELEMENTS (got); i++)
     g_assert_cmpfloat (got[i], ==, want[i]);
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 1);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* The messenger really records: a buffer of size 0 is invalid usage, which
@@ -377,7 +354,7 @@ test_validation_reports (void)
   VkBuffer buffer = VK_NULL_HANDLE;
   guint n = 0;
 
-  context = open_context ();
+  context = epd_test_vk_open_context ();
   vk = epd_vk_context_get_funcs (context);
   vk->CreateBuffer (epd_vk_context_get_device (context), &info, NULL, &buffer);
   if (buffer != VK_NULL_HANDLE)
@@ -392,7 +369,7 @@ test_validation_reports (void)
 static void
 test_debug_names (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(GError) error = NULL;
   EpdVkBuffer *buffer = epd_vk_buffer_new (context, 256, EPD_VK_MEMORY_DEVICE, &error);
   const EpdVkFuncs *vk = epd_vk_context_get_funcs (context);

@@ -17,36 +17,13 @@
 #include <string.h>
 
 #include "epd-unet.h"
+#include "epd-test-vk.h"
 #include "epd-vk-denoiser.h"
 #include "epd-vk-private.h"
 #include "epd-vk-unet.h"
 
 #define TOL 1e-4
 #define BATCH 3
-
-static EpdVkContext *
-open_context (void)
-{
-  g_autoptr(GError) error = NULL;
-  EpdVkContext *context = epd_vk_context_new ("vulkan", &error);
-
-  /* CI has lavapipe (mesa-vulkan-drivers): these tests must run, not skip. */
-  g_assert_no_error (error);
-  if (g_strcmp0 (g_getenv ("EPD_VK_VALIDATION"), "1") == 0)
-    g_assert_true (epd_vk_context_has_validation (context));
-  return context;
-}
-
-static void
-assert_no_validation_messages (EpdVkContext *context)
-{
-  guint n = 0;
-  const char * const *messages = epd_vk_context_get_messages (context, &n);
-
-  for (guint i = 0; i < n; i++)
-    g_printerr ("validation: %s\n", messages[i]);
-  g_assert_cmpuint (n, ==, 0);
-}
 
 /* max |a - b| / max |b| */
 static double
@@ -507,7 +484,7 @@ check_plan (EpdUnetPlan *plan,
             double       input_scale,
             const char  *what)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkUnet) vk = epd_vk_unet_new (context, plan, &error);
   Inputs in = make_inputs (plan, BATCH, input_scale);
@@ -534,7 +511,7 @@ check_plan (EpdUnetPlan *plan,
   g_free (in.input);
   g_free (in.timesteps);
   g_clear_pointer (&vk, epd_vk_unet_free);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
   return err;
 }
 
@@ -739,7 +716,7 @@ test_attention_one_head (void)
 static void
 test_unsupported (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   Builder *b = builder_new ();
   guint x = add_value (b, 2, 6, 6), t = add_value (b, 1, 1, 1);
   guint y = out_of (add_conv (b, x, 2, 5, 1, 2, 2, 2, 2));
@@ -791,7 +768,7 @@ static void
 test_fixture_network (gconstpointer data)
 {
   const char *name = data;
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture (name);
   EpdUnetPlan *plan = epd_unet_get_plan (unet);
   g_autoptr(EpdArray) x = load_reference (name, "net_x.npy");
@@ -833,7 +810,7 @@ test_fixture_network (gconstpointer data)
   g_free (in.input);
   g_free (in.timesteps);
   g_clear_pointer (&vk, epd_vk_unet_free);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 static void
@@ -855,7 +832,7 @@ static void
 test_fixture_denoise (gconstpointer data)
 {
   const char *name = data;
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture (name);
   g_autoptr(EpdArray) x = load_reference (name, "x.npy");
   g_autoptr(EpdArray) sigma = load_reference (name, "sigma.npy");
@@ -894,14 +871,14 @@ test_fixture_denoise (gconstpointer data)
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 2);
   g_assert_cmpmem (on_cpu, n * sizeof (double), on_vk, n * sizeof (double));
   g_clear_object (&vk);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* Rows the CPU path refuses are refused here too, without leaving the device. */
 static void
 test_denoise_bad_rows (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
@@ -920,14 +897,14 @@ test_denoise_bad_rows (void)
   g_assert_false (epd_vk_denoiser_fell_back (vk));
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 0);
   g_clear_object (&vk);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* A lost device moves the UNet to its CPU path: the same D as the CPU model. */
 static void
 test_denoise_fallback (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture ("rgb/unet");
   g_autoptr(EpdArray) x = load_reference ("rgb/unet", "x.npy");
   g_autoptr(EpdArray) sigma = load_reference ("rgb/unet", "sigma.npy");
@@ -944,7 +921,7 @@ test_denoise_fallback (void)
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x->data, sigma->data, b, on_cpu, &error));
   g_assert_cmpmem (on_vk, n * sizeof (double), on_cpu, n * sizeof (double));
   g_clear_object (&vk);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* A failure other than a lost device costs one call (the CPU path's exact
@@ -952,7 +929,7 @@ test_denoise_fallback (void)
 static void
 test_denoise_failure_per_call (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
   g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
   g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
@@ -973,7 +950,7 @@ test_denoise_failure_per_call (void)
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 2);
   g_assert_cmpmem (got, n * sizeof (double), first, n * sizeof (double));
   g_clear_object (&vk);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 static gboolean
@@ -997,7 +974,7 @@ run_cancel_loop (gpointer data)
 static void
 test_denoise_cancel_hung (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
   g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
   g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
@@ -1030,7 +1007,7 @@ test_denoise_cancel_hung (void)
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x->data, sigma->data, b, on_cpu, &error));
   g_assert_cmpfloat (relative_error (got, on_cpu, n), <=, TOL);
   g_clear_object (&vk);
-  assert_no_validation_messages (context);
+  epd_test_vk_assert_no_messages (context);
 }
 
 /* One sample's activations above the device's largest buffer: refused at
@@ -1038,7 +1015,7 @@ test_denoise_cancel_hung (void)
 static void
 test_buffer_limit (void)
 {
-  g_autoptr(EpdVkContext) context = open_context ();
+  g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
   g_autoptr(EpdUnet) unet = load_fixture ("rgb/unet");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkUnet) vk = NULL;
