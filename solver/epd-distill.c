@@ -703,6 +703,8 @@ epd_distill_options_validate (const EpdDistillOptions *o,
     bad = "training and validation seeds must differ";
   else if (!(o->teacher_rtol > 0 && o->teacher_rtol < 1))
     bad = "the teacher tolerance must lie in (0, 1)";
+  else if (o->teacher_heun_m > EPD_DISTILL_MAX_TEACHER_HEUN)
+    bad = "the Heun teacher takes at most " G_STRINGIFY (EPD_DISTILL_MAX_TEACHER_HEUN) " intermediate times per step";
   else if (o->final_iterations > 0 &&
            (o->final_n_train < 1 || o->final_batch < 1 || o->final_batch > o->final_n_train ||
             !(o->final_lr > 0 && isfinite (o->final_lr)) || o->final_patience < 1))
@@ -943,8 +945,8 @@ epd_distill_teacher_states (EpdDenoiser             *denoiser,
   if (grid == NULL)
     return NULL;
   epd_solve_options_init (&so);
-  so.solver = EPD_SOLVER_TEACHER;
-  so.steps = o->steps;
+  so.solver = o->teacher_heun_m > 0 ? EPD_SOLVER_HEUN : EPD_SOLVER_TEACHER;
+  so.steps = o->steps * (o->teacher_heun_m + 1);
   so.schedule = o->schedule;
   so.teacher_rtol = o->teacher_rtol;
   states = g_new (double, o->steps * nd);
@@ -1447,8 +1449,18 @@ distill_metadata (Distill        *d,
   json_object_set_string_member (m, "created_by", "epd distill (Stage 1)");
   json_object_set_string_member (m, "model", o->model_spec ? o->model_spec : "unknown");
   json_object_set_string_member (m, "model_description", epd_denoiser_describe (d->denoiser));
-  json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
-  json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
+  if (o->teacher_heun_m > 0)
+    {
+      g_autofree char *teacher = g_strdup_printf ("teacher: Heun with %u intermediate times per grid step",
+                                                  o->teacher_heun_m);
+      json_object_set_string_member (m, "teacher", teacher);
+      json_object_set_int_member (m, "teacher_heun_m", o->teacher_heun_m);
+    }
+  else
+    {
+      json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
+      json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
+    }
   json_object_set_string_member (m, "loss", o->loss == EPD_DISTILL_LOSS_L2 ?
                                  "L2 distance to the teacher state after every step (mean over noises), "
                                  "student on its own trajectory; the final step the same" :

@@ -39,6 +39,8 @@ typedef enum
   EPD_DISTILL_LOSS_L2,
 } EpdDistillLoss;
 
+#define EPD_DISTILL_MAX_TEACHER_HEUN 64
+
 typedef struct
 {
   EpdSolverKind   solver;            /* EPD_SOLVER_EPD or EPD_SOLVER_EPD_PLUGIN */
@@ -60,6 +62,11 @@ typedef struct
   guint32         train_seed;
   guint32         val_seed;          /* must differ from train_seed */
   double          teacher_rtol;
+  /* 0: the adaptive teacher (Dormand-Prince 5(4) at teacher_rtol). M > 0: Heun on
+   * the grid refined with M times between grid times (steps * (M + 1) intervals
+   * of the same schedule, which pass through every grid time), the paper's
+   * teacher with M = 3; at most EPD_DISTILL_MAX_TEACHER_HEUN. */
+  guint           teacher_heun_m;
   EpdDistillLoss  loss;
   const char     *model_spec;        /* recorded in the metadata; may be NULL */
   const EpdTable *init;              /* starting table; NULL = the uniform table */

@@ -848,6 +848,57 @@ test_bad_options (void)
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
 }
 
+/* The paper's teacher: Heun on the grid refined M times passes through every
+ * grid time; its states there are those of a plain Heun solve with steps * (M + 1)
+ * intervals, and close to (but not equal to) the adaptive teacher's. */
+static void
+test_heun_teacher (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTrace) trace = epd_trace_new ();
+  const gsize B = 8, dim = 2, nd = B * dim;
+  g_autofree double *z = epd_random_latents (5, B, dim);
+  g_autofree double *x0 = g_new (double, nd);
+  g_autofree double *heun = NULL, *adaptive = NULL;
+  g_autofree double *fine_out = g_new (double, nd);
+  EpdDistillOptions o;
+  EpdSolveOptions so;
+  double max_gap = 0.0;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.steps = 4;
+  o.teacher_rtol = 1e-10;
+  epd_solve_options_init (&so);
+  so.schedule = o.schedule;
+  so.steps = o.steps;
+  epd_solve_init_from_noise (&so, z, nd, x0);
+  adaptive = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+  g_assert_no_error (error);
+  o.teacher_heun_m = 3;
+  g_assert_true (epd_distill_options_validate (&o, &error));
+  heun = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+  g_assert_no_error (error);
+
+  so.solver = EPD_SOLVER_HEUN;
+  so.steps = 16;
+  g_assert_true (epd_solve (denoiser, &so, x0, B, fine_out, trace, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (guint n = 1; n < o.steps; n++)
+    g_assert_cmpmem (heun + (n - 1) * nd, nd * sizeof (double),
+                     epd_trace_get_step (trace, 4 * n)->x, nd * sizeof (double));
+  g_assert_cmpmem (heun + (o.steps - 1) * nd, nd * sizeof (double), fine_out, nd * sizeof (double));
+  for (gsize i = 0; i < o.steps * nd; i++)
+    max_gap = MAX (max_gap, fabs (heun[i] - adaptive[i]));
+  g_test_message ("Heun M=3 against the adaptive teacher: max gap %g", max_gap);
+  g_assert_cmpfloat (max_gap, >, 1e-8);
+  g_assert_cmpfloat (max_gap, <, 0.5);
+
+  o.teacher_heun_m = EPD_DISTILL_MAX_TEACHER_HEUN + 1;
+  g_assert_false (epd_distill_options_validate (&o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -873,5 +924,6 @@ main (int    argc,
   g_test_add_func ("/distill/final/gradient-descends", test_final_gradient_descends);
   g_test_add_func ("/distill/final/cancel-keeps-best", test_final_cancel_keeps_best);
   g_test_add_func ("/distill/schedule-search", test_schedule_search);
+  g_test_add_func ("/distill/heun-teacher", test_heun_teacher);
   return g_test_run ();
 }
