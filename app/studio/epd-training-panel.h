@@ -33,6 +33,12 @@ gboolean   epd_training_panel_open_log    (EpdTrainingPanel      *self,
 gboolean   epd_training_panel_get_before_after (EpdTrainingPanel  *self,
                                                 const EpdTable   **start,
                                                 const EpdTable   **result);
+/* A distilled table that validated worse than the edited table it would
+ * replace: offered ("Apply anyway"), not applied; NULL when none is. The two
+ * validation errors (mean final L2 error on the run's validation noises). */
+const EpdTable *epd_training_panel_get_offer (EpdTrainingPanel *self,
+                                              double           *result_val,
+                                              double           *replaced_val);
 void       epd_training_panel_draw        (EpdTrainingPanel      *self,
                                            cairo_t               *cr,
                                            double                 width,

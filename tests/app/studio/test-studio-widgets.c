@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-studio-widgets.c: the studio's widgets one at a time under Xvfb
+ * (tests/app/studio/meson.build): a distilled table that validates worse
+ * than the table it would replace is offered, not applied, with both errors;
+ * "Apply anyway" applies it; a better one is applied at once. */
+#include <math.h>
+#include <string.h>
+
+#include "epd-app-policy.h"
+#include "epd-model.h"
+#include "epd-studio-jobs.h"
+#include "epd-training-panel.h"
+
+#define WAIT_S 60
+
+/* The first widget under root of type type (with this label, for buttons). */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
+      (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+iterate_until_idle (void)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+
+  while (epd_studio_jobs_n_running () > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 0);
+}
+
+static void
+keep_table (EpdTrainingPanel *panel,
+            const EpdTable   *table,
+            EpdTable        **out)
+{
+  g_clear_pointer (out, epd_table_free);
+  *out = epd_table_copy (table);
+}
+
+typedef struct
+{
+  GtkWidget        *window;
+  EpdTrainingPanel *panel;
+  EpdDenoiser      *model;
+  EpdTable         *ready;    /* what "table-ready" handed over */
+  const char       *spec;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->spec = data;
+  f->model = epd_model_from_spec (f->spec, &error);
+  g_assert_no_error (error);
+  f->window = gtk_window_new ();
+  f->panel = EPD_TRAINING_PANEL (epd_training_panel_new ());
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->panel));
+  g_signal_connect (f->panel, "table-ready", G_CALLBACK (keep_table), &f->ready);
+  gtk_window_present (GTK_WINDOW (f->window));
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_clear_object (&f->model);
+  g_clear_pointer (&f->ready, epd_table_free);
+}
+
+/* Distils for solver on table's grid, from table where it has that solver. */
+static void
+distil_from (Fixture        *f,
+             EpdSolverKind   solver,
+             const EpdTable *table,
+             guint           iterations)
+{
+  EpdSolveOptions options;
+  GtkWidget *spin = find_widget (GTK_WIDGET (f->panel), GTK_TYPE_SPIN_BUTTON, NULL);
+  GtkWidget *button = find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Distil (Stage 1)");
+
+  epd_solve_options_init (&options);
+  options.solver = solver;
+  options.steps = table->steps;
+  options.schedule = table->schedule;
+  options.afs = table->afs;
+  epd_training_panel_set_context (f->panel, f->model, f->spec, &options, table);
+  /* The first spin button is distillation's iterations. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), iterations);
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  iterate_until_idle ();
+}
+
+/* On a 300-dimensional mixture (no final stage: distillation's own rule
+ * skips it above 256 dimensions), from the uniform table: a run improves it
+ * and is applied at once. A short run from that result finds nothing better
+ * (distillation validates its start first and keeps it): nothing is handed
+ * over and Compare's result is the start itself. EPD-Plugin (a new start, the
+ * uniform table) after 5 iterations validates worse than the EPD table it
+ * would replace: it is offered, not applied, with both errors, and "Apply
+ * anyway" applies it. */
+static void
+test_distil_offers_worse (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(EpdTable) uniform = epd_table_new ("epd", 3, 2);
+  g_autoptr(EpdTable) improved = NULL;
+  g_autoptr(EpdTable) kept = NULL;
+  const EpdTable *offered, *start, *result;
+  double result_val, replaced_val;
+
+  uniform->afs = TRUE;
+  distil_from (f, EPD_SOLVER_EPD, uniform, 100);
+  g_assert_null (epd_training_panel_get_offer (f->panel, NULL, NULL));
+  g_assert_nonnull (f->ready);
+  g_assert_false (epd_table_equal (f->ready, uniform));
+  improved = g_steal_pointer (&f->ready);
+
+  distil_from (f, EPD_SOLVER_EPD, improved, 5);
+  g_assert_null (f->ready);
+  g_assert_null (epd_training_panel_get_offer (f->panel, NULL, NULL));
+  g_assert_true (epd_training_panel_get_before_after (f->panel, &start, &result));
+  g_assert_true (epd_table_equal (start, improved));
+  g_assert_true (epd_table_equal (result, start));
+
+  distil_from (f, EPD_SOLVER_EPD_PLUGIN, improved, 5);
+  offered = epd_training_panel_get_offer (f->panel, &result_val, &replaced_val);
+  g_test_message ("EPD-Plugin, 5 iterations: validation %.5g against the EPD table's %.5g", result_val,
+                  replaced_val);
+  g_assert_nonnull (offered);
+  g_assert_cmpfloat (result_val, >, replaced_val);
+  g_assert_null (f->ready);
+  g_assert_true (epd_training_panel_get_before_after (f->panel, &start, &result));
+  g_assert_true (epd_table_equal (result, offered));
+  g_assert_cmpstr (result->solver, ==, "epd-plugin");
+  kept = epd_table_copy (offered);
+  gtk_info_bar_response (GTK_INFO_BAR (find_widget (GTK_WIDGET (f->panel), GTK_TYPE_INFO_BAR, NULL)),
+                         GTK_RESPONSE_ACCEPT);
+  g_assert_nonnull (f->ready);
+  g_assert_true (epd_table_equal (f->ready, kept));
+  g_assert_null (epd_training_panel_get_offer (f->panel, NULL, NULL));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  gtk_test_init (&argc, &argv, NULL);
+  /* GTK warns about a missing session bus under Xvfb; criticals stay fatal. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_test_add ("/studio/training/distil-offers-worse", Fixture, "gmm:hd:300", fixture_set_up,
+              test_distil_offers_worse, fixture_tear_down);
+  return g_test_run ();
+}
