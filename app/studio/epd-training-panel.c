@@ -515,8 +515,8 @@ replaced_table (EpdTrainingPanel        *self,
   return table;
 }
 
-static void
-start_distill (EpdTrainingPanel *self)
+void
+epd_training_panel_start_distill (EpdTrainingPanel *self)
 {
   EpdDistillOptions init;
   g_autoptr(GError) error = NULL;
@@ -805,7 +805,7 @@ epd_training_panel_init (EpdTrainingPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "training",
                                    EPD_STUDIO_DRAW_FUNC (epd_training_panel_draw), self);
-  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
+  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (epd_training_panel_start_distill), self);
   g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
   g_signal_connect_swapped (self->compare_button, "clicked", G_CALLBACK (compare_clicked), self);

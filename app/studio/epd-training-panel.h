@@ -23,6 +23,9 @@ void       epd_training_panel_set_context (EpdTrainingPanel      *self,
                                            const char            *model_spec,
                                            const EpdSolveOptions *options,
                                            const EpdTable        *table);
+/* Distils a table for the context's settings (the Distil button); nothing
+ * while a run is going on. */
+void       epd_training_panel_start_distill (EpdTrainingPanel *self);
 /* Plots a JSON-lines training log; errors are returned, the panel is unchanged. */
 gboolean   epd_training_panel_open_log    (EpdTrainingPanel      *self,
                                            const char            *path,

@@ -293,6 +293,17 @@ table_description (EpdWindow      *self,
                           edited ? ", edited" : "");
 }
 
+#define DISTIL_OFFER "Distil a table for these settings"
+
+/* No table made for these settings: the window's uniform stand-in says so,
+ * and distillation is offered. */
+static gboolean
+offers_distil (EpdWindow             *self,
+               const EpdSolveOptions *options)
+{
+  return uses_table (options) && self->table_auto && self->table_name == NULL;
+}
+
 static void
 update_table_label (EpdWindow *self)
 {
@@ -321,7 +332,9 @@ update_table_label (EpdWindow *self)
       g_autofree char *label = g_strdup_printf ("Use %s", offered);
       gtk_button_set_label (GTK_BUTTON (self->table_button), label);
     }
-  gtk_widget_set_visible (self->table_button, offered != NULL);
+  else if (offers_distil (self, &options))
+    gtk_button_set_label (GTK_BUTTON (self->table_button), DISTIL_OFFER);
+  gtk_widget_set_visible (self->table_button, offered != NULL || offers_distil (self, &options));
 }
 
 void
@@ -369,7 +382,8 @@ choose_table (EpdWindow             *self,
   epd_window_set_table (self, uniform, NULL, TRUE);
 }
 
-/* The offered shipped table becomes the window's choice again. */
+/* The offered shipped table becomes the window's choice again; where none
+ * fits, the Training view distils one. */
 static void
 table_button_clicked (EpdWindow *self)
 {
@@ -384,6 +398,11 @@ table_button_clicked (EpdWindow *self)
       g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
       epd_window_set_table (self, shipped, source, TRUE);
       epd_window_solve (self, 0);
+    }
+  else if (offers_distil (self, &options))
+    {
+      gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), 4);
+      epd_training_panel_start_distill (EPD_TRAINING_PANEL (self->training_panel));
     }
 }
 
@@ -917,9 +936,59 @@ void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
+  /* The table's solver comes with its own steps: no NFE to keep. */
+  self->applying_table = TRUE;
   g_object_set (self, "solver", table->solver, "steps", table->steps, "points", table->n_points,
                 "afs", table->afs, NULL);
+  self->applying_table = FALSE;
   set_schedule (self, &table->schedule);
+}
+
+guint
+epd_window_steps_for_latency (const EpdSolveOptions *options,
+                              guint                  latency,
+                              guint                  max_steps)
+{
+  EpdSolveOptions o = *options;
+  guint best = MAX (options->steps, 1), best_gap = G_MAXUINT;
+
+  for (o.steps = 1; o.steps <= max_steps; o.steps++)
+    {
+      guint nfe = epd_solve_options_nfe (&o).latency;
+      guint gap = nfe > latency ? nfe - latency : latency - nfe;
+
+      if (gap < best_gap)
+        {
+          best_gap = gap;
+          best = o.steps;
+        }
+    }
+  return best;
+}
+
+/* A new solver keeps the latency NFE (the budget a comparison is about):
+ * the steps become those whose latency NFE is nearest the old solver's. */
+static void
+solver_changed (EpdWindow *self)
+{
+  EpdSolveOptions options;
+  EpdSolverKind old;
+  guint latency, steps;
+
+  if (!self->applying_table && self->solver_shown != NULL &&
+      epd_solver_kind_from_string (self->solver_shown, &old, NULL))
+    {
+      epd_window_read_options (self, &options);
+      options.solver = old;
+      latency = epd_solve_options_nfe (&options).latency;
+      epd_window_read_options (self, &options);
+      steps = epd_window_steps_for_latency (&options, latency,
+                                            (guint) gtk_adjustment_get_upper (
+                                              gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (self->steps_spin))));
+      g_object_set (self, "steps", steps, NULL);
+    }
+  g_free (self->solver_shown);
+  self->solver_shown = g_strdup (self->solver);
 }
 
 /* A drop-down's selected position as its item's string, and back. */
@@ -1103,6 +1172,8 @@ setup_panel (EpdWindow *self)
   g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
   g_signal_connect (self, "notify::schedule-kind", G_CALLBACK (schedule_kind_changed), NULL);
+  self->solver_shown = g_strdup (self->solver);
+  g_signal_connect (self, "notify::solver", G_CALLBACK (solver_changed), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (live); i++)
     g_signal_connect (self, live[i], G_CALLBACK (controls_changed), NULL);
 }
@@ -1266,6 +1337,7 @@ epd_window_finalize (GObject *object)
   g_clear_pointer (&self->table_loaded, epd_table_free);
   g_free (self->table_name);
   g_free (self->solver);
+  g_free (self->solver_shown);
   g_free (self->schedule_kind);
   g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
   g_strfreev (self->shipped_names);

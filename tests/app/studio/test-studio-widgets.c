@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "epd-app-policy.h"
+#include "epd-coef-editor.h"
 #include "epd-model.h"
 #include "epd-studio-jobs.h"
 #include "epd-training-panel.h"
+#include "epd-window-private.h"
 
 #define WAIT_S 60
 
@@ -33,13 +35,22 @@ find_widget (GtkWidget  *root,
   return NULL;
 }
 
+static gboolean
+keep_going (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 iterate_until_idle (void)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  /* Wakes the loop up, so that the deadline is seen. */
+  guint tick = g_timeout_add (100, keep_going, NULL);
 
   while (epd_studio_jobs_n_running () > 0 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 0);
@@ -162,6 +173,94 @@ test_distil_offers_worse (Fixture       *f,
   g_assert_null (epd_training_panel_get_offer (f->panel, NULL, NULL));
 }
 
+/* ---- the window --------------------------------------------------------- */
+
+/* Runs the main loop until the window shows a solve with its teacher and
+ * nothing is queued or running. */
+static void
+wait_solved (EpdWindow *window)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  /* Wakes the loop up, so that the deadline is seen. */
+  guint tick = g_timeout_add (100, keep_going, NULL);
+
+  while ((window->result == NULL || window->result->teacher == NULL || window->solve_idle_id != 0 ||
+          epd_window_is_busy (window)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  g_assert_nonnull (window->result);
+  g_assert_false (epd_window_is_busy (window));
+}
+
+static guint
+latency_nfe (EpdWindow *window)
+{
+  EpdSolveOptions options;
+
+  epd_window_read_options (window, &options);
+  return epd_solve_options_nfe (&options).latency;
+}
+
+static EpdWindow *
+window_new (void)
+{
+  EpdWindow *window = EPD_WINDOW (epd_window_new (NULL));
+
+  gtk_window_present (GTK_WINDOW (window));
+  wait_solved (window);
+  return window;
+}
+
+/* A new solver keeps the latency NFE: EPD's 3 steps (NFE 5 with AFS) become
+ * Euler's 6, Heun's 3, and EPD's 3 again with its shipped table. */
+static void
+test_solver_keeps_nfe (void)
+{
+  EpdWindow *window = window_new ();
+  guint steps = 0;
+
+  g_assert_cmpuint (latency_nfe (window), ==, 5);
+  g_object_set (window, "solver", "euler", NULL);
+  g_object_get (window, "steps", &steps, NULL);
+  g_assert_cmpuint (steps, ==, 6);
+  g_assert_cmpuint (latency_nfe (window), ==, 5);
+  g_object_set (window, "solver", "heun", NULL);
+  g_object_get (window, "steps", &steps, NULL);
+  g_assert_cmpuint (steps, ==, 3);
+  g_object_set (window, "solver", "epd", NULL);
+  wait_solved (window);
+  g_assert_cmpuint (latency_nfe (window), ==, 5);
+  g_assert_cmpstr (window->table_name, ==, "builtin:ring8-epd-nfe5");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Steps where no table was made say so and offer to distil one; the offer
+ * distils from the uniform table and applies the result. */
+static void
+test_steps_offer_distil (void)
+{
+  EpdWindow *window = window_new ();
+  const char *label;
+
+  g_object_set (window, "steps", 4, NULL);
+  wait_solved (window);
+  label = gtk_label_get_text (GTK_LABEL (window->table_label));
+  g_test_message ("4 steps: %s; button: %s", label, gtk_button_get_label (GTK_BUTTON (window->table_button)));
+  g_assert_nonnull (strstr (label, "no shipped table fits"));
+  g_assert_true (gtk_widget_get_visible (window->table_button));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (window->table_button)), ==, "Distil a table for these settings");
+  g_signal_emit_by_name (window->table_button, "clicked");
+  g_assert_cmpint (gtk_notebook_get_current_page (GTK_NOTEBOOK (window->notebook)), ==, 4);
+  g_assert_cmpuint (epd_studio_jobs_n_running (), >, 0);
+  iterate_until_idle ();
+  wait_solved (window);
+  g_test_message ("after distilling: %s", gtk_label_get_text (GTK_LABEL (window->table_label)));
+  g_assert_cmpstr (window->table_name, ==, "trained in the Training view");
+  g_assert_cmpuint (epd_coef_editor_get_table (EPD_COEF_EDITOR (window->coef_editor))->steps, ==, 4);
+  g_assert_false (gtk_widget_get_visible (window->table_button));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -172,5 +271,7 @@ main (int    argc,
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_test_add ("/studio/training/distil-offers-worse", Fixture, "gmm:hd:300", fixture_set_up,
               test_distil_offers_worse, fixture_tear_down);
+  g_test_add_func ("/studio/window/solver-keeps-nfe", test_solver_keeps_nfe);
+  g_test_add_func ("/studio/window/steps-offer-distil", test_steps_offer_distil);
   return g_test_run ();
 }
