@@ -120,6 +120,11 @@ void     epd_window_set_table         (EpdWindow      *self,
                                        const char     *name,
                                        gboolean        automatic);
 
+/* The editor's table was saved to path: it is what edits show against now
+ * (the table label no longer says "edited"), and the file names it. */
+void     epd_window_table_saved       (EpdWindow      *self,
+                                       const char     *path);
+
 /* epd-window-files.c */
 void     epd_window_install_file_actions (EpdWindow   *self);
 void     epd_window_setup_drop        (EpdWindow      *self);

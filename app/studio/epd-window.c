@@ -352,6 +352,20 @@ epd_window_set_table (EpdWindow      *self,
   update_table_label (self);
 }
 
+void
+epd_window_table_saved (EpdWindow  *self,
+                        const char *path)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  self->table_loaded = epd_table_copy (table);
+  g_free (self->table_name);
+  self->table_name = g_filename_display_basename (path);
+  self->table_auto = FALSE;
+  update_table_label (self);
+}
+
 /* The window's own choice follows the settings: the shipped table made for them,
  * else a uniform one. The user's table (opened, trained or edited) stays while
  * its shape fits the grid. */

@@ -6,10 +6,12 @@
  * "Apply anyway" applies it; a better one is applied at once. */
 #include <math.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "epd-app-policy.h"
 #include "epd-coef-editor.h"
 #include "epd-model.h"
+#include "epd-plot-coef.h"
 #include "epd-studio-jobs.h"
 #include "epd-training-panel.h"
 #include "epd-window-private.h"
@@ -261,6 +263,102 @@ test_steps_offer_distil (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- the coefficient editor ------------------------------------------ */
+
+static GtkGesture *
+find_drag (GtkWidget *area)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (area);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_DRAG (controller))
+        return GTK_GESTURE (controller);
+    }
+  return NULL;
+}
+
+/* A drag of several motions is one undo step; a click that changes nothing
+ * is none. */
+static void
+test_drag_is_one_undo_step (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  EpdCoefEditor *editor = EPD_COEF_EDITOR (epd_coef_editor_new ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) shipped = epd_table_load ("builtin:ring8-epd-nfe5", &error);
+  GtkWidget *area;
+  GtkGesture *drag;
+  EpdCoefLayout layout;
+  double x, y, bar_width, bar_height, px, py;
+  gboolean can_undo = TRUE;
+
+  g_assert_no_error (error);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 600);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (editor));
+  epd_coef_editor_set_table (editor, shipped, FALSE);
+  gtk_window_present (GTK_WINDOW (window));
+  area = find_widget (GTK_WIDGET (editor), GTK_TYPE_DRAWING_AREA, NULL);
+  while (gtk_widget_get_width (area) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  drag = find_drag (area);
+  g_assert_nonnull (drag);
+  epd_coef_layout_compute (&layout, shipped->steps, shipped->n_points, gtk_widget_get_width (area),
+                           gtk_widget_get_height (area));
+
+  /* A click on step 2's first marker: no change, no undo step. */
+  epd_coef_layout_position (&layout, 1, 0, shipped->r[2], &px, &py);
+  g_signal_emit_by_name (drag, "drag-begin", px, py);
+  g_signal_emit_by_name (drag, "drag-end", 0.0, 0.0);
+  g_object_get (editor, "can-undo", &can_undo, NULL);
+  g_assert_false (can_undo);
+  g_assert_true (epd_table_equal (epd_coef_editor_get_table (editor), shipped));
+
+  /* Step 1's first weight bar dragged in three motions. */
+  epd_coef_layout_bar (&layout, 0, 0, shipped->weight[0], &x, &y, &bar_width, &bar_height);
+  g_signal_emit_by_name (drag, "drag-begin", x + bar_width / 2, y + 1);
+  for (guint i = 1; i <= 3; i++)
+    g_signal_emit_by_name (drag, "drag-update", 0.0, 10.0 * i);
+  g_signal_emit_by_name (drag, "drag-end", 0.0, 30.0);
+  g_object_get (editor, "can-undo", &can_undo, NULL);
+  g_assert_true (can_undo);
+  g_test_message ("weight dragged from %.4f to %.4f", shipped->weight[0], epd_coef_editor_get_table (editor)->weight[0]);
+  g_assert_cmpfloat (epd_coef_editor_get_table (editor)->weight[0], <, shipped->weight[0]);
+  epd_coef_editor_undo (editor);
+  g_assert_true (epd_table_equal (epd_coef_editor_get_table (editor), shipped));
+  g_object_get (editor, "can-undo", &can_undo, NULL);
+  g_assert_false (can_undo);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The table label says "edited" after an edit, and no longer once saved. */
+static void
+test_saved_is_not_edited (void)
+{
+  EpdWindow *window = window_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("epd-studio-widgets-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "mine.json", NULL);
+
+  g_assert_no_error (error);
+  epd_coef_editor_edit_weight (EPD_COEF_EDITOR (window->coef_editor), 0, 0, 0.8);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), ", edited"));
+  g_assert_true (epd_window_save_table (window, path, &error));
+  g_assert_no_error (error);
+  g_test_message ("saved: %s", gtk_label_get_text (GTK_LABEL (window->table_label)));
+  g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), "edited"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), "mine.json"));
+  /* A further edit shows again. */
+  epd_coef_editor_edit_weight (EPD_COEF_EDITOR (window->coef_editor), 0, 0, 0.7);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), ", edited"));
+  g_remove (path);
+  g_rmdir (dir);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -273,5 +371,7 @@ main (int    argc,
               test_distil_offers_worse, fixture_tear_down);
   g_test_add_func ("/studio/window/solver-keeps-nfe", test_solver_keeps_nfe);
   g_test_add_func ("/studio/window/steps-offer-distil", test_steps_offer_distil);
+  g_test_add_func ("/studio/editor/drag-is-one-undo-step", test_drag_is_one_undo_step);
+  g_test_add_func ("/studio/window/saved-is-not-edited", test_saved_is_not_edited);
   return g_test_run ();
 }
