@@ -42,6 +42,10 @@ struct _EpdWindow
   GtkWidget       *spinner;
   GtkWidget       *stop_button;
   GtkWidget       *busy_label;
+  GtkWidget       *busy_progress;   /* the live solve's phase: determinate */
+  EpdSolveProgress *solve_progress; /* the live request's, or NULL */
+  EpdSolvePhase    phase_shown;
+  gint64           phase_since_us;
   guint            busy_timeout_id;  /* shows the stop button and the elapsed time */
   gint64           busy_since_us;
   char            *busy_what;

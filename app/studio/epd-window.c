@@ -106,16 +106,46 @@ banner_response (GtkInfoBar *bar,
 /* A job longer than a frame shows what runs, for how long, and a stop button. */
 #define BUSY_TICK_MS 100
 
+/* The live solve's phase, how far it has come, and the time left from the
+ * pace of the phase so far (once it has gone a second and 5 %). */
+static char *
+progress_text (EpdWindow *self,
+               double    *fraction)
+{
+  EpdSolvePhase phase = epd_solve_progress_get (self->solve_progress, fraction);
+  gint64 now = g_get_monotonic_time ();
+  double elapsed;
+
+  if (phase != self->phase_shown)
+    {
+      self->phase_shown = phase;
+      self->phase_since_us = now;
+    }
+  elapsed = (now - self->phase_since_us) / 1e6;
+  if (phase == EPD_SOLVE_PHASE_WAITING || phase == EPD_SOLVE_PHASE_STUDENT)
+    return g_strdup (epd_solve_phase_describe (phase));
+  if (elapsed < 1 || *fraction < 0.05 || *fraction >= 1)
+    return g_strdup_printf ("%s %.0f %%", epd_solve_phase_describe (phase), 100 * *fraction);
+  return g_strdup_printf ("%s %.0f %%, about %.0f s left", epd_solve_phase_describe (phase), 100 * *fraction,
+                          elapsed * (1 - *fraction) / *fraction);
+}
+
 static gboolean
 busy_tick (gpointer user_data)
 {
   EpdWindow *self = user_data;
   double seconds = (g_get_monotonic_time () - self->busy_since_us) / 1e6;
-  g_autofree char *text = g_strdup_printf ("%s %.1f s", self->busy_what, seconds);
+  double fraction = 0;
+  g_autofree char *what = self->solve_progress != NULL ? progress_text (self, &fraction) : g_strdup (self->busy_what);
+  g_autofree char *text = g_strdup_printf ("%s · %.1f s", what, seconds);
 
   gtk_label_set_text (GTK_LABEL (self->busy_label), text);
   gtk_widget_set_visible (self->busy_label, TRUE);
   gtk_widget_set_visible (self->stop_button, TRUE);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->busy_progress), fraction);
+  gtk_widget_set_visible (self->busy_progress, self->solve_progress != NULL &&
+                                               (self->phase_shown == EPD_SOLVE_PHASE_TEACHER ||
+                                                self->phase_shown == EPD_SOLVE_PHASE_BASELINES));
   return G_SOURCE_CONTINUE;
 }
 
@@ -137,7 +167,9 @@ busy_stop (EpdWindow *self)
   g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
   gtk_spinner_stop (GTK_SPINNER (self->spinner));
   gtk_widget_set_visible (self->busy_label, FALSE);
+  gtk_widget_set_visible (self->busy_progress, FALSE);
   gtk_widget_set_visible (self->stop_button, FALSE);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
 }
 
 gboolean
@@ -476,6 +508,8 @@ show_result (EpdWindow      *self,
   epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->coef_preview), result->trace,
                                   result->teacher != NULL ? result->teacher->trace : NULL);
   epd_error_view_set_report (EPD_ERROR_VIEW (self->error_view), result->errors);
+  if (result->teacher != NULL)
+    epd_compare_view_set_teacher (EPD_COMPARE_VIEW (self->compare_view), self->model_key, result->teacher);
   update_status (self);
 }
 
@@ -541,6 +575,11 @@ solve_with_teacher (EpdWindow *self,
                                    self->teacher);
   /* Image models answer first without the (slow) teacher; it follows in a second job. */
   request->teacher_wanted = teacher_wanted;
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
+  self->solve_progress = epd_solve_progress_new ();
+  self->phase_shown = EPD_SOLVE_PHASE_WAITING;
+  self->phase_since_us = g_get_monotonic_time ();
+  request->progress = epd_solve_progress_ref (self->solve_progress);
   data = g_new0 (SolveData, 1);
   data->window = g_object_ref (self);
   data->edit_us = edit_us;
@@ -808,6 +847,7 @@ open_spec_with (EpdWindow  *self,
     g_clear_object (&self->model);
   task = g_task_new (self, self->open_cancellable, open_done, NULL);
   g_task_set_task_data (task, open, open_data_free);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
   busy_start (self, "Loading the model");
   epd_studio_jobs_add (self->open_cancellable);
   g_task_run_in_thread (task, open_in_thread);
@@ -1334,6 +1374,7 @@ epd_window_dispose (GObject *object)
   g_clear_object (&self->probe_cancellable);
   g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
   g_clear_pointer (&self->busy_what, g_free);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
   G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
 }
 
@@ -1499,6 +1540,7 @@ epd_window_class_init (EpdWindowClass *klass)
   BIND (spinner);
   BIND (stop_button);
   BIND (busy_label);
+  BIND (busy_progress);
   BIND (status_label);
   BIND (banner);
   BIND (banner_label);

@@ -10,6 +10,7 @@
 
 #include "epd-app-policy.h"
 #include "epd-coef-editor.h"
+#include "epd-compare-view.h"
 #include "epd-model.h"
 #include "epd-plot-coef.h"
 #include "epd-studio-jobs.h"
@@ -359,6 +360,29 @@ test_saved_is_not_edited (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Compare shows its progress while it runs, and column A reuses the
+ * window's teacher rather than solving it again (minutes on a UNet). */
+static void
+test_compare_reuses_teacher (void)
+{
+  EpdWindow *window = window_new ();
+  EpdCompareView *view = EPD_COMPARE_VIEW (window->compare_view);
+  GtkWidget *bar = find_widget (window->compare_view, GTK_TYPE_PROGRESS_BAR, NULL);
+  const EpdSolveResult *a;
+
+  gtk_notebook_set_current_page (GTK_NOTEBOOK (window->notebook), 3);
+  g_assert_true (epd_compare_view_is_running (view));
+  g_assert_true (gtk_widget_get_visible (bar));
+  iterate_until_idle ();
+  g_assert_false (epd_compare_view_is_running (view));
+  g_assert_false (gtk_widget_get_visible (bar));
+  a = epd_compare_view_get_result (view, 0, NULL);
+  g_assert_nonnull (a);
+  g_assert_true (a->teacher == window->teacher);
+  g_assert_true (epd_compare_view_get_result (view, 1, NULL)->teacher == window->teacher);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -373,5 +397,6 @@ main (int    argc,
   g_test_add_func ("/studio/window/steps-offer-distil", test_steps_offer_distil);
   g_test_add_func ("/studio/editor/drag-is-one-undo-step", test_drag_is_one_undo_step);
   g_test_add_func ("/studio/window/saved-is-not-edited", test_saved_is_not_edited);
+  g_test_add_func ("/studio/window/compare-reuses-teacher", test_compare_reuses_teacher);
   return g_test_run ();
 }
