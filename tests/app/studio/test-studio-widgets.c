@@ -383,6 +383,43 @@ test_compare_reuses_teacher (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The window fits 1024x640: its minimum size (which is set) is within it,
+ * and every page's too, so none is clipped; Compare's drawing keeps a legible
+ * minimum and scrolls below it. */
+static void
+test_fits_1024x640 (void)
+{
+  EpdWindow *window = window_new ();
+  GtkNotebook *notebook = GTK_NOTEBOOK (window->notebook);
+  GtkWidget *paned = gtk_widget_get_ancestor (window->notebook, GTK_TYPE_PANED);
+  int min_width, min_height, request_width, request_height, sidebar;
+
+  gtk_widget_get_size_request (GTK_WIDGET (window), &request_width, &request_height);
+  g_assert_cmpint (request_width, >, 0);
+  g_assert_cmpint (request_height, >, 0);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, min_width, &min_height, NULL, NULL, NULL);
+  /* The paned may squeeze the notebook below its minimum: that is the clipping. */
+  gtk_widget_measure (gtk_paned_get_start_child (GTK_PANED (paned)), GTK_ORIENTATION_HORIZONTAL, -1, &sidebar,
+                      NULL, NULL, NULL);
+  g_test_message ("window: size request %dx%d, minimum %dx%d, sidebar %d", request_width, request_height,
+                  min_width, min_height, sidebar);
+  for (int i = 0; i < gtk_notebook_get_n_pages (notebook); i++)
+    {
+      int page_width, page_height;
+      GtkWidget *page = gtk_notebook_get_nth_page (notebook, i);
+
+      gtk_widget_measure (page, GTK_ORIENTATION_HORIZONTAL, -1, &page_width, NULL, NULL, NULL);
+      gtk_widget_measure (page, GTK_ORIENTATION_VERTICAL, -1, &page_height, NULL, NULL, NULL);
+      g_test_message ("page %d: minimum %dx%d", i + 1, page_width, page_height);
+      g_assert_cmpint (sidebar + page_width, <=, 1024 - 20);
+    }
+  g_assert_cmpint (min_width, <=, 1024);
+  g_assert_cmpint (min_height, <=, 640);
+  g_assert_true (GTK_IS_SCROLLED_WINDOW (gtk_widget_get_parent (gtk_widget_get_parent (window->compare_view))));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -398,5 +435,6 @@ main (int    argc,
   g_test_add_func ("/studio/editor/drag-is-one-undo-step", test_drag_is_one_undo_step);
   g_test_add_func ("/studio/window/saved-is-not-edited", test_saved_is_not_edited);
   g_test_add_func ("/studio/window/compare-reuses-teacher", test_compare_reuses_teacher);
+  g_test_add_func ("/studio/window/fits-1024x640", test_fits_1024x640);
   return g_test_run ();
 }
