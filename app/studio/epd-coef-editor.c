@@ -35,6 +35,9 @@ struct _EpdCoefEditor
 
   EpdCoefLayout   layout;
   EpdCoefPart     drag_part;
+  EpdTable       *drag_before;  /* the table as the drag found it */
+  double          drag_x0;      /* where it started */
+  double          drag_y0;
   guint           drag_step;
   guint           drag_k;
   guint           selected_step;
@@ -250,8 +253,12 @@ drag_begin (GtkGestureDrag *gesture,
     return;
   self->selected_step = self->drag_step;
   self->selected_k = self->drag_k;
-  /* One undo entry per drag, however many motions it has. */
-  epd_coef_history_push (self->history, self->table);
+  self->drag_x0 = x;
+  self->drag_y0 = y;
+  /* One undo entry per drag, however many motions it has, pushed when it
+   * ends and only if it changed the table (a click on a marker does not). */
+  g_clear_pointer (&self->drag_before, epd_table_free);
+  self->drag_before = epd_table_copy (self->table);
   if (self->drag_part == EPD_COEF_PART_WEIGHT)
     {
       epd_table_edit_weight (self->table, self->drag_step, self->drag_k,
@@ -268,11 +275,10 @@ drag_update (GtkGestureDrag *gesture,
              double          dy,
              EpdCoefEditor  *self)
 {
-  double x0, y0;
+  double x0 = self->drag_x0, y0 = self->drag_y0;
 
   if (self->drag_part == EPD_COEF_PART_NONE)
     return;
-  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
   if (self->drag_part == EPD_COEF_PART_WEIGHT)
     epd_table_edit_weight (self->table, self->drag_step, self->drag_k,
                            epd_coef_layout_weight_at (&self->layout, y0 + dy));
@@ -280,6 +286,22 @@ drag_update (GtkGestureDrag *gesture,
     epd_table_edit_position (self->table, self->drag_step, self->drag_k,
                              epd_coef_layout_r_at (&self->layout, self->drag_step, x0 + dx));
   emit_changed (self);
+}
+
+static void
+drag_end (GtkGestureDrag *gesture,
+          double          dx,
+          double          dy,
+          EpdCoefEditor  *self)
+{
+  g_autoptr(EpdTable) before = g_steal_pointer (&self->drag_before);
+
+  self->drag_part = EPD_COEF_PART_NONE;
+  if (before != NULL && self->table != NULL && !epd_table_equal (before, self->table))
+    {
+      epd_coef_history_push (self->history, before);
+      sync_history (self);
+    }
 }
 
 static void
@@ -371,6 +393,7 @@ epd_coef_editor_dispose (GObject *object)
   g_clear_pointer (&self->overlay_title, g_free);
   g_clear_pointer (&self->grid, g_free);
   g_clear_pointer (&self->history, epd_coef_history_free);
+  g_clear_pointer (&self->drag_before, epd_table_free);
   g_clear_object (&self->overlay_sources);
   G_OBJECT_CLASS (epd_coef_editor_parent_class)->dispose (object);
 }
@@ -459,6 +482,7 @@ epd_coef_editor_init (EpdCoefEditor *self)
                                    EPD_STUDIO_DRAW_FUNC (epd_coef_editor_draw), self);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end), self);
   gtk_widget_add_controller (self->area, GTK_EVENT_CONTROLLER (drag));
   setup_overlay_sources (self);
   g_signal_connect_swapped (self->overlay_drop, "notify::selected", G_CALLBACK (overlay_selected), self);

@@ -34,8 +34,14 @@ struct _EpdCompareView
   GtkWidget       *run_button;
   GtkStringList   *sources;
   GtkWidget       *status;
+  GtkWidget       *stop_button;
+  GtkWidget       *progress;
 
   EpdDenoiser     *model;
+  char            *model_key;     /* the window's, with its teacher: A reuses it where it fits */
+  EpdTeacherRun   *teacher;
+  EpdSolveProgress *column_progress[2];  /* of the running comparison, or NULL */
+  guint            progress_id;
   char            *model_spec;
   gboolean         b_chosen;      /* the user picked B: it no longer follows the model */
   gboolean         setting_b;     /* B changes from here, not from the user */
@@ -183,6 +189,64 @@ column_options (EpdCompareView  *self,
     options->afs = table->afs;
 }
 
+/* The running comparison says which column it solves and how far it is:
+ * the teacher of a learned model takes minutes. */
+static gboolean
+show_progress (gpointer user_data)
+{
+  EpdCompareView *self = user_data;
+  double fraction = 0;
+  EpdSolvePhase phase = EPD_SOLVE_PHASE_DONE;
+  guint column = 0;
+  g_autofree char *text = NULL;
+
+  for (column = 0; column < 2; column++)
+    if ((phase = epd_solve_progress_get (self->column_progress[column], &fraction)) != EPD_SOLVE_PHASE_DONE)
+      break;
+  if (column == 2)
+    text = g_strdup ("Scoring the samples…");
+  else if (phase == EPD_SOLVE_PHASE_TEACHER || phase == EPD_SOLVE_PHASE_BASELINES)
+    text = g_strdup_printf ("%s: %s %.0f %%…", column == 0 ? "A" : "B", epd_solve_phase_describe (phase),
+                            100 * fraction);
+  else
+    text = g_strdup_printf ("%s: %s…", column == 0 ? "A" : "B", epd_solve_phase_describe (phase));
+  gtk_label_set_text (GTK_LABEL (self->status), text);
+  /* Two columns, each its own run: the bar covers both. */
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), MIN (column + fraction, 2) / 2);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_running (EpdCompareView *self,
+             gboolean        running)
+{
+  if (!running)
+    {
+      g_clear_handle_id (&self->progress_id, g_source_remove);
+      for (guint i = 0; i < 2; i++)
+        g_clear_pointer (&self->column_progress[i], epd_solve_progress_unref);
+    }
+  else if (self->progress_id == 0)
+    self->progress_id = g_timeout_add (100, show_progress, self);
+  gtk_widget_set_visible (self->progress, running);
+  gtk_widget_set_visible (self->stop_button, running);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
+}
+
+static void
+stop_clicked (EpdCompareView *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  set_running (self, FALSE);
+  gtk_label_set_text (GTK_LABEL (self->status), "Stopped. Compare runs it again.");
+}
+
+gboolean
+epd_compare_view_is_running (EpdCompareView *self)
+{
+  return self->progress_id != 0;
+}
+
 static void
 compare_done (GObject      *source,
               GAsyncResult *result,
@@ -195,6 +259,7 @@ compare_done (GObject      *source,
   epd_studio_jobs_remove (g_task_get_cancellable (G_TASK (result)));
   if (g_task_get_cancellable (G_TASK (result)) != self->cancellable)
     return;
+  set_running (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -300,8 +365,13 @@ run_compare (EpdCompareView *self)
     {
       EpdSolveOptions options;
       column_options (self, self->tables[i], g_strcmp0 (drop_string (drops[i]), EDITED_TABLE) == 0, &options);
-      job->requests[i] = epd_solve_request_new (self->model, "compare", &options, self->tables[i],
-                                                self->seed, self->batch, NULL);
+      /* Under the window's key, A reuses the window's teacher where the grids agree. */
+      job->requests[i] = epd_solve_request_new (self->model, self->model_key != NULL ? self->model_key : "compare",
+                                                &options, self->tables[i], self->seed, self->batch,
+                                                i == 0 ? self->teacher : NULL);
+      g_clear_pointer (&self->column_progress[i], epd_solve_progress_unref);
+      self->column_progress[i] = epd_solve_progress_new ();
+      job->requests[i]->progress = epd_solve_progress_ref (self->column_progress[i]);
     }
   /* The shared default (app/core); a mixture's log-density runs on its CPU twin. */
   job->reward_spec = epd_default_reward (self->model);
@@ -316,6 +386,7 @@ run_compare (EpdCompareView *self)
   task = g_task_new (self, self->cancellable, compare_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) compare_job_free);
   gtk_label_set_text (GTK_LABEL (self->status), "Solving both tables…");
+  set_running (self, TRUE);
   gtk_widget_queue_draw (self->area);
   epd_studio_jobs_add (self->cancellable);
   g_task_run_in_thread (task, compare_in_thread);
@@ -391,6 +462,9 @@ epd_compare_view_set_context (EpdCompareView        *self,
 {
   gboolean new_model = self->model != model;
 
+  /* The teacher of another model must not be taken for this one's. */
+  if (new_model)
+    epd_compare_view_set_teacher (self, NULL, NULL);
   g_set_object (&self->model, model);
   g_set_object (&self->mixture, mixture);
   self->options = *options;
@@ -412,6 +486,17 @@ epd_compare_view_set_context (EpdCompareView        *self,
   if (model != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)) &&
       (new_model || !epd_studio_is_image_model (model)))
     run_compare (self);
+}
+
+void
+epd_compare_view_set_teacher (EpdCompareView *self,
+                              const char     *model_key,
+                              EpdTeacherRun  *teacher)
+{
+  g_free (self->model_key);
+  self->model_key = g_strdup (model_key);
+  g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+  self->teacher = teacher != NULL ? epd_teacher_run_ref (teacher) : NULL;
 }
 
 static void
@@ -755,6 +840,11 @@ epd_compare_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->progress_id, g_source_remove);
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&self->column_progress[i], epd_solve_progress_unref);
+  g_clear_pointer (&self->model_key, g_free);
+  g_clear_pointer (&self->teacher, epd_teacher_run_unref);
   gtk_widget_dispose_template (GTK_WIDGET (object), EPD_TYPE_COMPARE_VIEW);
   g_clear_object (&self->model);
   g_clear_object (&self->mixture);
@@ -787,6 +877,8 @@ epd_compare_view_class_init (EpdCompareViewClass *klass)
   BIND (open_b_button);
   BIND (run_button);
   BIND (status);
+  BIND (stop_button);
+  BIND (progress);
 #undef BIND
 }
 
@@ -804,6 +896,7 @@ epd_compare_view_init (EpdCompareView *self)
   setup_source_drop (self, self->b_drop, 1);
   g_signal_connect_swapped (self->open_b_button, "clicked", G_CALLBACK (open_b_clicked), self);
   g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (run_compare), self);
+  g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (run_compare), self);
 }
 

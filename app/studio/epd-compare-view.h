@@ -31,6 +31,14 @@ void       epd_compare_view_set_context (EpdCompareView        *self,
                                          const EpdTable        *table,
                                          guint32                seed,
                                          gsize                  batch);
+/* The window's model key and its latest teacher (referenced; NULL clears):
+ * column A reuses the teacher where its grid, seed and batch agree. A new
+ * model in set_context clears it. */
+void       epd_compare_view_set_teacher (EpdCompareView        *self,
+                                         const char            *model_key,
+                                         EpdTeacherRun         *teacher);
+/* A comparison is running (its progress shows). */
+gboolean   epd_compare_view_is_running  (EpdCompareView        *self);
 /* The settings column (0: A, 1: B) solves with, as Compare would run it
  * now: the edited table with the window's AFS and schedule, other tables
  * with their own AFS (options->table is NULL). FALSE when its table cannot

@@ -17,6 +17,182 @@ static const guint sweep_steps_images[] = { 2, 4, 6 };
 
 static void teacher_run_clear (gpointer data);
 
+/* ---- progress ---------------------------------------------------------- */
+
+struct _EpdSolveProgress
+{
+  gint phase;     /* EpdSolvePhase */
+  gint permille;  /* how far the phase has come, 0..1000 */
+  gint reached[EPD_SOLVE_PHASE_DONE + 1];  /* where each phase ended (worker thread) */
+};
+
+EpdSolveProgress *
+epd_solve_progress_new (void)
+{
+  return g_atomic_rc_box_new0 (EpdSolveProgress);
+}
+
+EpdSolveProgress *
+epd_solve_progress_ref (EpdSolveProgress *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+void
+epd_solve_progress_unref (EpdSolveProgress *self)
+{
+  if (self != NULL)
+    g_atomic_rc_box_release (self);
+}
+
+EpdSolvePhase
+epd_solve_progress_get (EpdSolveProgress *self,
+                        double           *fraction)
+{
+  *fraction = g_atomic_int_get (&self->permille) / 1000.0;
+  return g_atomic_int_get (&self->phase);
+}
+
+const char *
+epd_solve_phase_describe (EpdSolvePhase phase)
+{
+  static const char *text[] = { "Waiting for another solve", "Solving", "Solving the teacher",
+                                "Solving the baselines", "Done" };
+
+  return text[MIN ((guint) phase, G_N_ELEMENTS (text) - 1)];
+}
+
+double
+epd_solve_progress_reached (EpdSolveProgress *self,
+                            EpdSolvePhase     phase)
+{
+  return g_atomic_int_get (&self->reached[phase]) / 1000.0;
+}
+
+static void
+progress_set (EpdSolveProgress *self,
+              EpdSolvePhase     phase,
+              double            fraction)
+{
+  if (self == NULL)
+    return;
+  g_atomic_int_set (&self->reached[self->phase], g_atomic_int_get (&self->permille));
+  g_atomic_int_set (&self->permille, (gint) (CLAMP (fraction, 0, 1) * 1000));
+  g_atomic_int_set (&self->phase, phase);
+}
+
+/* The teacher's own steps are adaptive: it reports through its denoiser,
+ * whose noise level comes down from sigma_max to sigma_min (log scale). */
+#define EPD_TYPE_PROGRESS_DENOISER (epd_progress_denoiser_get_type ())
+G_DECLARE_FINAL_TYPE (EpdProgressDenoiser, epd_progress_denoiser, EPD, PROGRESS_DENOISER, GObject)
+
+struct _EpdProgressDenoiser
+{
+  GObject           parent_instance;
+  EpdDenoiser      *inner;
+  EpdSolveProgress *progress;
+  double            log_max;
+  double            log_span;
+};
+
+static void epd_progress_denoiser_iface_init (EpdDenoiserInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (EpdProgressDenoiser, epd_progress_denoiser, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (EPD_TYPE_DENOISER, epd_progress_denoiser_iface_init))
+
+static guint
+progress_get_dim (EpdDenoiser *self)
+{
+  return epd_denoiser_get_dim (EPD_PROGRESS_DENOISER (self)->inner);
+}
+
+static const char *
+progress_describe (EpdDenoiser *self)
+{
+  return epd_denoiser_describe (EPD_PROGRESS_DENOISER (self)->inner);
+}
+
+static gboolean
+progress_denoise (EpdDenoiser  *denoiser,
+                  const double *x,
+                  const double *sigma,
+                  gsize         batch,
+                  double       *out,
+                  GError      **error)
+{
+  EpdProgressDenoiser *self = EPD_PROGRESS_DENOISER (denoiser);
+
+  if (batch > 0 && sigma[0] > 0 && self->log_span > 0)
+    {
+      gint permille = (gint) (CLAMP ((self->log_max - log (sigma[0])) / self->log_span, 0, 1) * 1000);
+      /* Trial steps may go back up: the bar only moves forward. */
+      if (permille > g_atomic_int_get (&self->progress->permille))
+        g_atomic_int_set (&self->progress->permille, permille);
+    }
+  return epd_denoiser_denoise (self->inner, x, sigma, batch, out, error);
+}
+
+static gboolean
+progress_get_image_shape (EpdDenoiser *self,
+                          guint       *side,
+                          guint       *channels)
+{
+  return epd_denoiser_get_image_shape (EPD_PROGRESS_DENOISER (self)->inner, side, channels);
+}
+
+static gboolean
+progress_get_sigma_range (EpdDenoiser *self,
+                          double      *sigma_min,
+                          double      *sigma_max)
+{
+  return epd_denoiser_get_sigma_range (EPD_PROGRESS_DENOISER (self)->inner, sigma_min, sigma_max);
+}
+
+static void
+epd_progress_denoiser_iface_init (EpdDenoiserInterface *iface)
+{
+  iface->get_dim = progress_get_dim;
+  iface->describe = progress_describe;
+  iface->denoise = progress_denoise;
+  iface->get_image_shape = progress_get_image_shape;
+  iface->get_sigma_range = progress_get_sigma_range;
+}
+
+static void
+epd_progress_denoiser_finalize (GObject *object)
+{
+  EpdProgressDenoiser *self = EPD_PROGRESS_DENOISER (object);
+
+  g_object_unref (self->inner);
+  epd_solve_progress_unref (self->progress);
+  G_OBJECT_CLASS (epd_progress_denoiser_parent_class)->finalize (object);
+}
+
+static void
+epd_progress_denoiser_class_init (EpdProgressDenoiserClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = epd_progress_denoiser_finalize;
+}
+
+static void
+epd_progress_denoiser_init (EpdProgressDenoiser *self)
+{
+}
+
+static EpdDenoiser *
+progress_denoiser_new (EpdDenoiser       *inner,
+                       EpdSolveProgress  *progress,
+                       const EpdSchedule *schedule)
+{
+  EpdProgressDenoiser *self = g_object_new (EPD_TYPE_PROGRESS_DENOISER, NULL);
+
+  self->inner = g_object_ref (inner);
+  self->progress = epd_solve_progress_ref (progress);
+  self->log_max = log (schedule->sigma_max);
+  self->log_span = log (schedule->sigma_max / schedule->sigma_min);
+  return EPD_DENOISER (self);
+}
+
 EpdTeacherRun *
 epd_teacher_run_ref (EpdTeacherRun *self)
 {
@@ -63,6 +239,7 @@ epd_solve_request_free (EpdSolveRequest *self)
   g_free (self->model_key);
   epd_table_free (self->table);
   epd_teacher_run_unref (self->teacher);
+  epd_solve_progress_unref (self->progress);
   g_free (self);
 }
 
@@ -101,6 +278,16 @@ solver_label (const EpdSolveOptions *options)
   return g_strdup_printf ("%s (NFE %u)", epd_solver_kind_to_string (options->solver), nfe.latency);
 }
 
+/* The baselines on the student's grid, then on each grid of the sweep. */
+static guint
+n_baseline_solves (const EpdSolveRequest *self)
+{
+  guint n_steps = epd_denoiser_get_dim (self->model) <= 64 ? G_N_ELEMENTS (sweep_steps)
+                                                           : G_N_ELEMENTS (sweep_steps_images);
+
+  return G_N_ELEMENTS (baselines) * (1 + n_steps);
+}
+
 /* Per-step error of the baselines on the same grid as the student. */
 static gboolean
 add_baselines (EpdSolveRequest *self,
@@ -123,6 +310,7 @@ add_baselines (EpdSolveRequest *self,
       options.table = NULL;
       if (!epd_solve (self->model, &options, x_init, self->batch, x_out, trace, NULL, cancellable, error))
         return FALSE;
+      progress_set (self->progress, EPD_SOLVE_PHASE_BASELINES, (double) (b + 1) / n_baseline_solves (self));
       per_step = epd_trace_error_per_step (trace, run->trace, error);
       if (per_step == NULL)
         return FALSE;
@@ -156,6 +344,8 @@ add_sweep (EpdSolveRequest *self,
         options.steps = steps[s];
         if (!epd_solve (self->model, &options, x_init, self->batch, x_out, NULL, &nfe, cancellable, error))
           return FALSE;
+        progress_set (self->progress, EPD_SOLVE_PHASE_BASELINES,
+                      (double) (G_N_ELEMENTS (baselines) + b * n_steps + s + 1) / n_baseline_solves (self));
         epd_error_report_add_point (run->baselines, epd_solver_kind_to_string (baselines[b]),
                                     nfe.latency, epd_final_error (x_out, run->trace->x_final,
                                                                   self->batch, dim));
@@ -184,6 +374,7 @@ run_teacher (EpdSolveRequest *self,
   guint dim = epd_denoiser_get_dim (self->model);
   g_autofree double *x_out = g_new (double, self->batch * dim);
   EpdTeacherRun *run = g_atomic_rc_box_new0 (EpdTeacherRun);
+  g_autoptr(EpdDenoiser) teacher_model = NULL;
 
   run->key = g_strdup (key);
   run->trace = epd_trace_new ();
@@ -193,7 +384,10 @@ run_teacher (EpdSolveRequest *self,
   /* Image models: a looser tolerance keeps the reference to seconds. */
   if (dim > 64)
     options.teacher_rtol = MAX (options.teacher_rtol, 1e-5);
-  if (!epd_solve (self->model, &options, x_init, self->batch, x_out, run->trace, NULL, cancellable, error) ||
+  teacher_model = self->progress != NULL ? progress_denoiser_new (self->model, self->progress, &options.schedule)
+                                         : g_object_ref (self->model);
+  progress_set (self->progress, EPD_SOLVE_PHASE_TEACHER, 0);
+  if (!epd_solve (teacher_model, &options, x_init, self->batch, x_out, run->trace, NULL, cancellable, error) ||
       !add_baselines (self, x_init, run, cancellable, error) ||
       !add_sweep (self, x_init, run, cancellable, error))
     {
@@ -251,6 +445,7 @@ run_locked (EpdSolveRequest *self,
   double start = now_ms ();
 
   epd_solve_init_from_noise (&self->options, z, n, x_init);
+  progress_set (self->progress, EPD_SOLVE_PHASE_STUDENT, 0);
   if (!epd_solve (self->model, &self->options, x_init, self->batch, x_out, result->trace,
                   &result->nfe, cancellable, error))
     return FALSE;
@@ -277,12 +472,14 @@ epd_solve_request_run (EpdSolveRequest *self,
   result->errors = epd_error_report_new ();
   result->final_error = NAN;
   result->queued_ms = (g_get_monotonic_time () - self->created_us) / 1000.0;
+  progress_set (self->progress, EPD_SOLVE_PHASE_WAITING, 0);
   g_mutex_lock (&solve_lock);
   ok = !g_cancellable_set_error_if_cancelled (cancellable, error) &&
        run_locked (self, result, cancellable, error);
   g_mutex_unlock (&solve_lock);
   if (!ok)
     return NULL;
+  progress_set (self->progress, EPD_SOLVE_PHASE_DONE, 1);
   result->total_ms = now_ms () - start;
   return g_steal_pointer (&result);
 }

@@ -29,6 +29,30 @@ typedef struct
 EpdTeacherRun *epd_teacher_run_ref   (EpdTeacherRun *self);
 void           epd_teacher_run_unref (EpdTeacherRun *self);
 
+/* What a running solve is doing: written by its worker, read by the main
+ * loop (atomically), so that a long teacher solve shows how far it is. */
+typedef enum
+{
+  EPD_SOLVE_PHASE_WAITING,    /* for another solve (jobs take turns) */
+  EPD_SOLVE_PHASE_STUDENT,
+  EPD_SOLVE_PHASE_TEACHER,    /* fraction: how far its noise level has come down, on a log scale */
+  EPD_SOLVE_PHASE_BASELINES,  /* fraction: the baseline solves done */
+  EPD_SOLVE_PHASE_DONE,
+} EpdSolvePhase;
+
+typedef struct _EpdSolveProgress EpdSolveProgress;
+
+EpdSolveProgress *epd_solve_progress_new   (void);
+EpdSolveProgress *epd_solve_progress_ref   (EpdSolveProgress *self);
+void              epd_solve_progress_unref (EpdSolveProgress *self);
+/* The phase, and in fraction how far it has come (0..1). */
+EpdSolvePhase     epd_solve_progress_get   (EpdSolveProgress *self,
+                                            double           *fraction);
+/* How far a phase had come when the next one began (for tests). */
+double            epd_solve_progress_reached (EpdSolveProgress *self,
+                                              EpdSolvePhase     phase);
+const char       *epd_solve_phase_describe (EpdSolvePhase     phase);
+
 typedef struct
 {
   EpdDenoiser     *model;       /* owned reference */
@@ -40,6 +64,7 @@ typedef struct
   EpdTeacherRun   *teacher;     /* a previous teacher, reused when its key matches; may be NULL */
   gboolean         teacher_wanted; /* run the teacher when none matches (default TRUE) */
   gint64           created_us;     /* for the timing log: time spent queued */
+  EpdSolveProgress *progress;     /* optional (a reference): updated as the request runs */
 } EpdSolveRequest;
 
 typedef struct
@@ -84,6 +109,7 @@ EpdSolveResult  *epd_solve_request_run_finish (GAsyncResult        *result,
                                                GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdSolveRequest, epd_solve_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdSolveProgress, epd_solve_progress_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdSolveResult, epd_solve_result_free)
 
 G_END_DECLS

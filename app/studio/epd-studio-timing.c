@@ -2,6 +2,8 @@
 /* epd-studio-timing.c: solve, frame and edit-to-frame times on stderr. */
 #include "epd-studio-timing.h"
 
+#include "epd-plot.h"
+
 static gint64 shown_edit_us;
 static GArray *latencies;  /* edit-to-frame, ms */
 static int enabled = -1;
@@ -89,6 +91,20 @@ typedef struct
   const char        *name;
 } TimedDraw;
 
+void
+epd_studio_plot_style (GtkWidget *widget,
+                       cairo_t   *cr)
+{
+  GdkRGBA fg;
+  int dpi = 0;
+
+  /* Light text means a dark theme (GTK 4.8 has no other way to ask). */
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  g_object_get (gtk_widget_get_settings (widget), "gtk-xft-dpi", &dpi, NULL);
+  epd_plot_set_style (cr, 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5,
+                      dpi > 0 ? dpi / 1024.0 / 96.0 : 1.0);
+}
+
 static void
 timed_draw (GtkDrawingArea *area,
             cairo_t        *cr,
@@ -99,6 +115,7 @@ timed_draw (GtkDrawingArea *area,
   TimedDraw *timed = user_data;
   gint64 start = g_get_monotonic_time ();
 
+  epd_studio_plot_style (GTK_WIDGET (area), cr);
   timed->draw (timed->view, cr, width, height);
   epd_studio_timing_frame (timed->name, start);
 }

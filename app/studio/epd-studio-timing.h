@@ -22,6 +22,11 @@ void     epd_studio_timing_result       (gint64      edit_us,
 void     epd_studio_timing_frame        (const char *view,
                                          gint64      start_us);
 
+/* The plots on cr follow widget's theme (dark or light) and the user's text
+ * scale; exports draw on their own cairo_t, in the light style. */
+void     epd_studio_plot_style          (GtkWidget  *widget,
+                                         cairo_t    *cr);
+
 /* A view's Cairo drawing: view_draw (view, cr, width, height). */
 typedef void (*EpdStudioDrawFunc) (gpointer  view,
                                    cairo_t  *cr,

@@ -25,6 +25,8 @@ struct _EpdTrainingPanel
   GtkWidget       *distill_iterations_spin;
   GtkWidget       *progress;
   GtkWidget       *status;
+  GtkWidget       *offer_bar;      /* a distilled table worse than the one it would replace */
+  GtkWidget       *offer_label;
 
   EpdDenoiser     *model;
   char            *model_spec;
@@ -39,6 +41,9 @@ struct _EpdTrainingPanel
   gint64           job_started_us;
   EpdTable        *start_table;   /* every run keeps the table it started from */
   EpdTable        *result_table;  /* and its result, for Compare before/after */
+  EpdTable        *offered;       /* a result offered, not applied, or NULL */
+  double           offered_val;   /* its validation error */
+  double           replaced_val;  /* and that of the table it would replace */
 
   /* Touched only by the running job's worker thread (one run at a time). */
   GPtrArray       *pending;       /* JsonObject records not yet posted */
@@ -323,25 +328,161 @@ job_finished (EpdTrainingPanel *self)
   return TRUE;
 }
 
+/* A distillation run: its teacher states are solved here, so that the
+ * table it would replace is validated on the same noises as its result. */
+typedef struct
+{
+  EpdTrainingPanel  *panel;
+  EpdDenoiser       *model;
+  EpdDistillOptions *options;
+  EpdTable          *replaced;      /* the edited table on the run's grid, or NULL */
+  EpdTable          *result;
+  double             result_val;    /* mean L2 error of the final samples on the validation noises */
+  double             replaced_val;  /* NaN when there is no table to replace */
+} DistillJob;
+
+static void
+distill_job_free (DistillJob *job)
+{
+  g_object_unref (job->panel);
+  g_object_unref (job->model);
+  epd_distill_options_free (job->options);
+  g_clear_pointer (&job->replaced, epd_table_free);
+  g_clear_pointer (&job->result, epd_table_free);
+  g_free (job);
+}
+
+/* Both tables' validation errors, by the same function on the same noises. */
+static gboolean
+distill_validate_both (DistillJob    *job,
+                       const double  *x_val,
+                       const double  *teacher_val,
+                       GError       **error)
+{
+  guint n = job->options->n_val;
+
+  job->result_val = epd_distill_table_error (job->model, job->result, x_val, teacher_val, n, NULL, error);
+  if (job->result_val < 0)
+    return FALSE;
+  if (job->replaced == NULL)
+    return TRUE;
+  job->replaced_val = epd_distill_table_error (job->model, job->replaced, x_val, teacher_val, n, NULL, error);
+  return job->replaced_val >= 0;
+}
+
+static void
+distill_in_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  DistillJob *job = task_data;
+  EpdDistillOptions *o = job->options;
+  guint dim = epd_denoiser_get_dim (job->model);
+  g_autofree double *x_train = epd_distill_initial_states (o, o->train_seed, o->n_train, dim);
+  g_autofree double *x_val = epd_distill_initial_states (o, o->val_seed, o->n_val, dim);
+  g_autofree double *teacher_train = NULL;
+  g_autofree double *teacher_val = NULL;
+  GError *error = NULL;
+
+  if ((teacher_train = epd_distill_teacher_states (job->model, o, x_train, o->n_train, cancellable, &error)) == NULL ||
+      (teacher_val = epd_distill_teacher_states (job->model, o, x_val, o->n_val, cancellable, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  o->teacher_train = teacher_train;
+  o->teacher_val = teacher_val;
+  job->result = epd_distill_run (job->model, o, distill_progress, job->panel, cancellable, &error);
+  o->teacher_train = o->teacher_val = NULL;
+  if (job->result == NULL || !distill_validate_both (job, x_val, teacher_val, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+hide_offer (EpdTrainingPanel *self)
+{
+  g_clear_pointer (&self->offered, epd_table_free);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->offer_bar), FALSE);
+}
+
+/* The result (distilled from the uniform table: the edited one has another
+ * solver) is worse than the edited table on validation: it is kept for
+ * Compare and offered, and the edited table stays. */
+static void
+offer_result (EpdTrainingPanel *self,
+              DistillJob       *job,
+              const char       *what)
+{
+  g_autofree char *text = g_strdup_printf ("%s: the distilled table is worse on validation (mean final "
+                                           "error %.4g) than the edited table (%.4g), which stays.",
+                                           what, job->result_val, job->replaced_val);
+
+  job->result->schedule = self->job_options.schedule;
+  job->result->afs = self->job_options.afs;
+  keep_result_table (self, job->result);
+  g_clear_pointer (&self->offered, epd_table_free);
+  self->offered = epd_table_copy (job->result);
+  self->offered_val = job->result_val;
+  self->replaced_val = job->replaced_val;
+  gtk_label_set_text (GTK_LABEL (self->offer_label), text);
+  gtk_info_bar_set_revealed (GTK_INFO_BAR (self->offer_bar), TRUE);
+  gtk_label_set_text (GTK_LABEL (self->status), text);
+}
+
+/* A run from the edited table validates it first and keeps it while nothing
+ * beats it: the result is the edited table itself, not a new one. */
+static void
+distill_nothing_better (EpdTrainingPanel *self,
+                        DistillJob       *job,
+                        const char       *what)
+{
+  g_autofree char *text = g_strdup_printf ("%s found nothing better than the edited table (mean final "
+                                           "validation error %.4g): it is unchanged.", what, job->replaced_val);
+
+  if (self->start_table != NULL)
+    keep_result_table (self, self->start_table);
+  gtk_label_set_text (GTK_LABEL (self->status), text);
+}
+
+static void
+offer_response (EpdTrainingPanel *self,
+                int               response)
+{
+  g_autoptr(EpdTable) table = g_steal_pointer (&self->offered);
+
+  hide_offer (self);
+  if (response == GTK_RESPONSE_ACCEPT && table != NULL)
+    hand_over (self, table, "Distillation (applied anyway)");
+}
+
 static void
 distill_report (EpdTrainingPanel *self,
-                EpdTable         *table,
+                DistillJob       *job,
                 const GError     *error)
 {
-  if (table == NULL)
+  gboolean cancelled;
+  const char *what;
+
+  if (job->result == NULL)
     {
       g_autofree char *text = g_strdup_printf ("Distillation stopped: %s", error->message);
       show_final_progress (self, FALSE);
       gtk_label_set_text (GTK_LABEL (self->status), text);
+      return;
     }
+  /* A cancelled run still returns its best table, marked in the metadata. */
+  cancelled = json_object_get_boolean_member_with_default (job->result->metadata, "cancelled", FALSE);
+  what = cancelled ? "Distillation (cancelled)" : "Distillation";
+  show_final_progress (self, !cancelled);
+  if (job->replaced == NULL || job->result_val < job->replaced_val)
+    hand_over (self, job->result, what);
+  else if (job->options->init != NULL)
+    distill_nothing_better (self, job, what);
   else
-    {
-      /* A cancelled run still returns its best table, marked in the metadata. */
-      gboolean cancelled = json_object_has_member (table->metadata, "cancelled") &&
-                           json_object_get_boolean_member (table->metadata, "cancelled");
-      show_final_progress (self, !cancelled);
-      hand_over (self, table, cancelled ? "Distillation (cancelled)" : "Distillation");
-    }
+    offer_result (self, job, what);
 }
 
 static void
@@ -349,20 +490,38 @@ distill_done (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  EpdTrainingPanel *self = user_data;
+  EpdTrainingPanel *self = EPD_TRAINING_PANEL (source);
+  DistillJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpdTable) table = epd_distill_run_finish (result, &error);
 
+  g_task_propagate_boolean (G_TASK (result), &error);
   if (job_finished (self))
-    distill_report (self, table, error);
-  g_object_unref (self);
+    distill_report (self, job, error);
 }
 
-static void
-start_distill (EpdTrainingPanel *self)
+/* The edited table, when it has the run's steps, on the run's grid: what the
+ * result would replace. */
+static EpdTable *
+replaced_table (EpdTrainingPanel        *self,
+                const EpdDistillOptions *init)
+{
+  EpdTable *table;
+
+  if (self->table == NULL || self->table->steps != init->steps)
+    return NULL;
+  table = epd_table_copy (self->table);
+  table->schedule = init->schedule;
+  table->afs = init->afs;
+  return table;
+}
+
+void
+epd_training_panel_start_distill (EpdTrainingPanel *self)
 {
   EpdDistillOptions init;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  DistillJob *job;
 
   if (self->model == NULL || self->cancellable != NULL)
     return;
@@ -383,6 +542,7 @@ start_distill (EpdTrainingPanel *self)
       gtk_label_set_text (GTK_LABEL (self->status), error->message);
       return;
     }
+  hide_offer (self);
   self->cancellable = g_cancellable_new ();
   self->job_options = self->options;
   self->job_iterations = init.iterations;
@@ -390,10 +550,18 @@ start_distill (EpdTrainingPanel *self)
   set_running (self, TRUE);
   set_log (self, epd_curve_log_new (), "Distillation: training loss and validation error");
   gtk_label_set_text (GTK_LABEL (self->status), "Distilling: running the teacher…");
-  /* The task copies the options. */
+  job = g_new0 (DistillJob, 1);
+  job->panel = g_object_ref (self);
+  job->model = g_object_ref (self->model);
+  job->options = epd_distill_options_copy (&init);
+  job->replaced = replaced_table (self, &init);
+  job->result_val = job->replaced_val = NAN;
+  task = g_task_new (self, self->cancellable, distill_done, NULL);
+  /* A cancelled run still returns its best table. */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job, (GDestroyNotify) distill_job_free);
   epd_studio_jobs_add (self->cancellable);
-  epd_distill_run_async (self->model, &init, distill_progress, self, self->cancellable,
-                         distill_done, g_object_ref (self));
+  g_task_run_in_thread (task, distill_in_thread);
 }
 
 /* RDPO needs its trainer, environment and reward alive until the run ends. */
@@ -435,21 +603,20 @@ rdpo_progress (const EpdRdpoRecord *record,
                  record->step >= run->iterations);
 }
 
-/* The best table is then the start table, perhaps with its points reordered:
- * it is not presented as a new one. Compare still shows the two. */
+/* The best table is then the start table with its points perhaps reordered
+ * (the policy sorts them): the start table itself stands as the result, so
+ * nothing presents the reordered copy as new. */
 static void
 report_nothing_better (EpdTrainingPanel *self,
-                       EpdTable         *best,
                        gboolean          complete)
 {
-  best->schedule = self->job_options.schedule;
-  best->afs = self->job_options.afs;
-  keep_result_table (self, best);
+  if (self->start_table != NULL)
+    keep_result_table (self, self->start_table);
   gtk_label_set_text (GTK_LABEL (self->status),
-                      complete ? "RDPO found no table better than the start on the held-out seeds: "
-                                 "the edited table is unchanged."
-                               : "RDPO (cancelled) had found no table better than the start: "
-                                 "the edited table is unchanged.");
+                      complete ? "RDPO found nothing better than the start table on the held-out seeds: "
+                                 "the edited table is unchanged, and the result is the start table."
+                               : "RDPO (cancelled) had found nothing better than the start table: "
+                                 "the edited table is unchanged, and the result is the start table.");
 }
 
 static void
@@ -473,7 +640,7 @@ rdpo_done (GObject      *source,
           gtk_label_set_text (GTK_LABEL (self->status), text);
         }
       else if (best != NULL && !run->found_better)
-        report_nothing_better (self, best, ok);
+        report_nothing_better (self, ok);
       else if (best != NULL)
         hand_over (self, best, ok ? "RDPO" : "RDPO (cancelled)");
     }
@@ -545,6 +712,18 @@ epd_training_panel_get_before_after (EpdTrainingPanel  *self,
   return self->start_table != NULL && self->result_table != NULL;
 }
 
+const EpdTable *
+epd_training_panel_get_offer (EpdTrainingPanel *self,
+                              double           *result_val,
+                              double           *replaced_val)
+{
+  if (result_val != NULL)
+    *result_val = self->offered != NULL ? self->offered_val : NAN;
+  if (replaced_val != NULL)
+    *replaced_val = self->offered != NULL ? self->replaced_val : NAN;
+  return self->offered;
+}
+
 static void
 compare_clicked (EpdTrainingPanel *self)
 {
@@ -582,6 +761,7 @@ epd_training_panel_finalize (GObject *object)
   g_clear_pointer (&self->table, epd_table_free);
   g_clear_pointer (&self->start_table, epd_table_free);
   g_clear_pointer (&self->result_table, epd_table_free);
+  g_clear_pointer (&self->offered, epd_table_free);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_free (self->log_title);
   g_free (self->model_spec);
@@ -607,6 +787,8 @@ epd_training_panel_class_init (EpdTrainingPanelClass *klass)
   BIND (distill_iterations_spin);
   BIND (progress);
   BIND (status);
+  BIND (offer_bar);
+  BIND (offer_label);
 #undef BIND
   /* The trained table, borrowed for the emission (static scope: not copied). */
   signals[TABLE_READY] = g_signal_new ("table-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -623,10 +805,11 @@ epd_training_panel_init (EpdTrainingPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   epd_studio_timing_set_draw_func (self->area, "training",
                                    EPD_STUDIO_DRAW_FUNC (epd_training_panel_draw), self);
-  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (start_distill), self);
+  g_signal_connect_swapped (self->distill_button, "clicked", G_CALLBACK (epd_training_panel_start_distill), self);
   g_signal_connect_swapped (self->rdpo_button, "clicked", G_CALLBACK (start_rdpo), self);
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
   g_signal_connect_swapped (self->compare_button, "clicked", G_CALLBACK (compare_clicked), self);
+  g_signal_connect_swapped (self->offer_bar, "response", G_CALLBACK (offer_response), self);
 }
 
 GtkWidget *

@@ -23,6 +23,9 @@ void       epd_training_panel_set_context (EpdTrainingPanel      *self,
                                            const char            *model_spec,
                                            const EpdSolveOptions *options,
                                            const EpdTable        *table);
+/* Distils a table for the context's settings (the Distil button); nothing
+ * while a run is going on. */
+void       epd_training_panel_start_distill (EpdTrainingPanel *self);
 /* Plots a JSON-lines training log; errors are returned, the panel is unchanged. */
 gboolean   epd_training_panel_open_log    (EpdTrainingPanel      *self,
                                            const char            *path,
@@ -33,6 +36,12 @@ gboolean   epd_training_panel_open_log    (EpdTrainingPanel      *self,
 gboolean   epd_training_panel_get_before_after (EpdTrainingPanel  *self,
                                                 const EpdTable   **start,
                                                 const EpdTable   **result);
+/* A distilled table that validated worse than the edited table it would
+ * replace: offered ("Apply anyway"), not applied; NULL when none is. The two
+ * validation errors (mean final L2 error on the run's validation noises). */
+const EpdTable *epd_training_panel_get_offer (EpdTrainingPanel *self,
+                                              double           *result_val,
+                                              double           *replaced_val);
 void       epd_training_panel_draw        (EpdTrainingPanel      *self,
                                            cairo_t               *cr,
                                            double                 width,

@@ -165,16 +165,9 @@ label_afs_tile (cairo_t         *cr,
   const char *lines[] = { "AFS:", "no", "evaluation" };
 
   cairo_save (cr);
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, MIN (9.0, tile / 6.0));
-  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
-    {
-      cairo_text_extents_t extents;
-      cairo_text_extents (cr, lines[i], &extents);
-      cairo_move_to (cr, x - extents.x_advance / 2, y + (i - 1.0) * tile / 4.5 + extents.height / 2);
-      cairo_show_text (cr, lines[i]);
-    }
+    epd_plot_show_text (cr, lines[i], x, y + (i - 1.0) * tile / 4.5, 0.5, 0.5, MIN (9.0, tile / 6.0), FALSE);
   cairo_restore (cr);
 }
 
@@ -190,6 +183,7 @@ filmstrip_draw (GtkDrawingArea *area,
   gsize path;
   g_autofree double *rows = NULL;
 
+  epd_studio_plot_style (GTK_WIDGET (area), cr);
   epd_plot_clear (cr, width, height);
   if (n == 0 || !epd_denoiser_get_image_shape (self->model, &side, &channels))
     return;

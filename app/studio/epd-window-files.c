@@ -184,7 +184,10 @@ epd_window_save_table (EpdWindow   *self,
   if (self->table_name != NULL && !epd_table_equal (edited, self->table_loaded))
     json_object_set_string_member (table->metadata, "edited_from", self->table_name);
   json_object_set_string_member (table->metadata, "model", epd_window_get_model_spec (self));
-  return epd_table_save (table, path, error);
+  if (!epd_table_save (table, path, error))
+    return FALSE;
+  epd_window_table_saved (self, path);
+  return TRUE;
 }
 
 static void

@@ -42,6 +42,10 @@ struct _EpdWindow
   GtkWidget       *spinner;
   GtkWidget       *stop_button;
   GtkWidget       *busy_label;
+  GtkWidget       *busy_progress;   /* the live solve's phase: determinate */
+  EpdSolveProgress *solve_progress; /* the live request's, or NULL */
+  EpdSolvePhase    phase_shown;
+  gint64           phase_since_us;
   guint            busy_timeout_id;  /* shows the stop button and the elapsed time */
   gint64           busy_since_us;
   char            *busy_what;
@@ -79,6 +83,8 @@ struct _EpdWindow
   gboolean         afs;
   guint            seed;
   guint            batch;
+  char            *solver_shown;      /* the solver before a change: its latency NFE is kept */
+  gboolean         applying_table;    /* a table's settings are being set together */
 
   /* Solves */
   GCancellable    *solve_cancellable;  /* the live request's generation token */
@@ -103,6 +109,11 @@ gsize    epd_window_get_batch         (EpdWindow      *self);
 void     epd_window_apply_table_settings (EpdWindow      *self,
                                           const EpdTable *table);
 const char *epd_window_get_model_spec (EpdWindow      *self);
+/* The steps (1..max_steps) at which options' solver has the latency NFE
+ * nearest latency (the fewer steps on a tie). */
+guint    epd_window_steps_for_latency (const EpdSolveOptions *options,
+                                       guint                  latency,
+                                       guint                  max_steps);
 /* A solve or a model load is running. */
 gboolean    epd_window_is_busy        (EpdWindow      *self);
 /* Puts table (copied) in the editor, the old one on its undo stack. name says
@@ -112,6 +123,11 @@ void     epd_window_set_table         (EpdWindow      *self,
                                        const EpdTable *table,
                                        const char     *name,
                                        gboolean        automatic);
+
+/* The editor's table was saved to path: it is what edits show against now
+ * (the table label no longer says "edited"), and the file names it. */
+void     epd_window_table_saved       (EpdWindow      *self,
+                                       const char     *path);
 
 /* epd-window-files.c */
 void     epd_window_install_file_actions (EpdWindow   *self);

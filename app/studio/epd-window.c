@@ -106,16 +106,46 @@ banner_response (GtkInfoBar *bar,
 /* A job longer than a frame shows what runs, for how long, and a stop button. */
 #define BUSY_TICK_MS 100
 
+/* The live solve's phase, how far it has come, and the time left from the
+ * pace of the phase so far (once it has gone a second and 5 %). */
+static char *
+progress_text (EpdWindow *self,
+               double    *fraction)
+{
+  EpdSolvePhase phase = epd_solve_progress_get (self->solve_progress, fraction);
+  gint64 now = g_get_monotonic_time ();
+  double elapsed;
+
+  if (phase != self->phase_shown)
+    {
+      self->phase_shown = phase;
+      self->phase_since_us = now;
+    }
+  elapsed = (now - self->phase_since_us) / 1e6;
+  if (phase == EPD_SOLVE_PHASE_WAITING || phase == EPD_SOLVE_PHASE_STUDENT)
+    return g_strdup (epd_solve_phase_describe (phase));
+  if (elapsed < 1 || *fraction < 0.05 || *fraction >= 1)
+    return g_strdup_printf ("%s %.0f %%", epd_solve_phase_describe (phase), 100 * *fraction);
+  return g_strdup_printf ("%s %.0f %%, about %.0f s left", epd_solve_phase_describe (phase), 100 * *fraction,
+                          elapsed * (1 - *fraction) / *fraction);
+}
+
 static gboolean
 busy_tick (gpointer user_data)
 {
   EpdWindow *self = user_data;
   double seconds = (g_get_monotonic_time () - self->busy_since_us) / 1e6;
-  g_autofree char *text = g_strdup_printf ("%s %.1f s", self->busy_what, seconds);
+  double fraction = 0;
+  g_autofree char *what = self->solve_progress != NULL ? progress_text (self, &fraction) : g_strdup (self->busy_what);
+  g_autofree char *text = g_strdup_printf ("%s · %.1f s", what, seconds);
 
   gtk_label_set_text (GTK_LABEL (self->busy_label), text);
   gtk_widget_set_visible (self->busy_label, TRUE);
   gtk_widget_set_visible (self->stop_button, TRUE);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->busy_progress), fraction);
+  gtk_widget_set_visible (self->busy_progress, self->solve_progress != NULL &&
+                                               (self->phase_shown == EPD_SOLVE_PHASE_TEACHER ||
+                                                self->phase_shown == EPD_SOLVE_PHASE_BASELINES));
   return G_SOURCE_CONTINUE;
 }
 
@@ -137,7 +167,9 @@ busy_stop (EpdWindow *self)
   g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
   gtk_spinner_stop (GTK_SPINNER (self->spinner));
   gtk_widget_set_visible (self->busy_label, FALSE);
+  gtk_widget_set_visible (self->busy_progress, FALSE);
   gtk_widget_set_visible (self->stop_button, FALSE);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
 }
 
 gboolean
@@ -293,6 +325,17 @@ table_description (EpdWindow      *self,
                           edited ? ", edited" : "");
 }
 
+#define DISTIL_OFFER "Distil a table for these settings"
+
+/* No table made for these settings: the window's uniform stand-in says so,
+ * and distillation is offered. */
+static gboolean
+offers_distil (EpdWindow             *self,
+               const EpdSolveOptions *options)
+{
+  return uses_table (options) && self->table_auto && self->table_name == NULL;
+}
+
 static void
 update_table_label (EpdWindow *self)
 {
@@ -321,7 +364,9 @@ update_table_label (EpdWindow *self)
       g_autofree char *label = g_strdup_printf ("Use %s", offered);
       gtk_button_set_label (GTK_BUTTON (self->table_button), label);
     }
-  gtk_widget_set_visible (self->table_button, offered != NULL);
+  else if (offers_distil (self, &options))
+    gtk_button_set_label (GTK_BUTTON (self->table_button), DISTIL_OFFER);
+  gtk_widget_set_visible (self->table_button, offered != NULL || offers_distil (self, &options));
 }
 
 void
@@ -336,6 +381,20 @@ epd_window_set_table (EpdWindow      *self,
   g_free (self->table_name);
   self->table_name = g_strdup (name);
   self->table_auto = automatic;
+  update_table_label (self);
+}
+
+void
+epd_window_table_saved (EpdWindow  *self,
+                        const char *path)
+{
+  const EpdTable *table = epd_coef_editor_get_table (EPD_COEF_EDITOR (self->coef_editor));
+
+  g_clear_pointer (&self->table_loaded, epd_table_free);
+  self->table_loaded = epd_table_copy (table);
+  g_free (self->table_name);
+  self->table_name = g_filename_display_basename (path);
+  self->table_auto = FALSE;
   update_table_label (self);
 }
 
@@ -369,7 +428,8 @@ choose_table (EpdWindow             *self,
   epd_window_set_table (self, uniform, NULL, TRUE);
 }
 
-/* The offered shipped table becomes the window's choice again. */
+/* The offered shipped table becomes the window's choice again; where none
+ * fits, the Training view distils one. */
 static void
 table_button_clicked (EpdWindow *self)
 {
@@ -384,6 +444,11 @@ table_button_clicked (EpdWindow *self)
       g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, shipped_name, NULL);
       epd_window_set_table (self, shipped, source, TRUE);
       epd_window_solve (self, 0);
+    }
+  else if (offers_distil (self, &options))
+    {
+      gtk_notebook_set_current_page (GTK_NOTEBOOK (self->notebook), 4);
+      epd_training_panel_start_distill (EPD_TRAINING_PANEL (self->training_panel));
     }
 }
 
@@ -443,6 +508,8 @@ show_result (EpdWindow      *self,
   epd_trajectory_view_set_traces (EPD_TRAJECTORY_VIEW (self->coef_preview), result->trace,
                                   result->teacher != NULL ? result->teacher->trace : NULL);
   epd_error_view_set_report (EPD_ERROR_VIEW (self->error_view), result->errors);
+  if (result->teacher != NULL)
+    epd_compare_view_set_teacher (EPD_COMPARE_VIEW (self->compare_view), self->model_key, result->teacher);
   update_status (self);
 }
 
@@ -508,6 +575,11 @@ solve_with_teacher (EpdWindow *self,
                                    self->teacher);
   /* Image models answer first without the (slow) teacher; it follows in a second job. */
   request->teacher_wanted = teacher_wanted;
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
+  self->solve_progress = epd_solve_progress_new ();
+  self->phase_shown = EPD_SOLVE_PHASE_WAITING;
+  self->phase_since_us = g_get_monotonic_time ();
+  request->progress = epd_solve_progress_ref (self->solve_progress);
   data = g_new0 (SolveData, 1);
   data->window = g_object_ref (self);
   data->edit_us = edit_us;
@@ -793,6 +865,7 @@ open_spec_with (EpdWindow  *self,
     g_clear_object (&self->model);
   task = g_task_new (self, self->open_cancellable, open_done, NULL);
   g_task_set_task_data (task, open, open_data_free);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
   busy_start (self, "Loading the model");
   epd_studio_jobs_add (self->open_cancellable);
   g_task_run_in_thread (task, open_in_thread);
@@ -935,9 +1008,59 @@ void
 epd_window_apply_table_settings (EpdWindow      *self,
                                  const EpdTable *table)
 {
+  /* The table's solver comes with its own steps: no NFE to keep. */
+  self->applying_table = TRUE;
   g_object_set (self, "solver", table->solver, "steps", table->steps, "points", table->n_points,
                 "afs", table->afs, NULL);
+  self->applying_table = FALSE;
   set_schedule (self, &table->schedule);
+}
+
+guint
+epd_window_steps_for_latency (const EpdSolveOptions *options,
+                              guint                  latency,
+                              guint                  max_steps)
+{
+  EpdSolveOptions o = *options;
+  guint best = MAX (options->steps, 1), best_gap = G_MAXUINT;
+
+  for (o.steps = 1; o.steps <= max_steps; o.steps++)
+    {
+      guint nfe = epd_solve_options_nfe (&o).latency;
+      guint gap = nfe > latency ? nfe - latency : latency - nfe;
+
+      if (gap < best_gap)
+        {
+          best_gap = gap;
+          best = o.steps;
+        }
+    }
+  return best;
+}
+
+/* A new solver keeps the latency NFE (the budget a comparison is about):
+ * the steps become those whose latency NFE is nearest the old solver's. */
+static void
+solver_changed (EpdWindow *self)
+{
+  EpdSolveOptions options;
+  EpdSolverKind old;
+  guint latency, steps;
+
+  if (!self->applying_table && self->solver_shown != NULL &&
+      epd_solver_kind_from_string (self->solver_shown, &old, NULL))
+    {
+      epd_window_read_options (self, &options);
+      options.solver = old;
+      latency = epd_solve_options_nfe (&options).latency;
+      epd_window_read_options (self, &options);
+      steps = epd_window_steps_for_latency (&options, latency,
+                                            (guint) gtk_adjustment_get_upper (
+                                              gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (self->steps_spin))));
+      g_object_set (self, "steps", steps, NULL);
+    }
+  g_free (self->solver_shown);
+  self->solver_shown = g_strdup (self->solver);
 }
 
 /* A drop-down's selected position as its item's string, and back. */
@@ -1121,6 +1244,8 @@ setup_panel (EpdWindow *self)
   g_signal_connect_swapped (self->stop_button, "clicked", G_CALLBACK (stop_clicked), self);
   g_signal_connect_swapped (self->device_drop, "notify::selected", G_CALLBACK (model_changed), self);
   g_signal_connect (self, "notify::schedule-kind", G_CALLBACK (schedule_kind_changed), NULL);
+  self->solver_shown = g_strdup (self->solver);
+  g_signal_connect (self, "notify::solver", G_CALLBACK (solver_changed), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (live); i++)
     g_signal_connect (self, live[i], G_CALLBACK (controls_changed), NULL);
 }
@@ -1267,6 +1392,7 @@ epd_window_dispose (GObject *object)
   g_clear_object (&self->probe_cancellable);
   g_clear_handle_id (&self->busy_timeout_id, g_source_remove);
   g_clear_pointer (&self->busy_what, g_free);
+  g_clear_pointer (&self->solve_progress, epd_solve_progress_unref);
   G_OBJECT_CLASS (epd_window_parent_class)->dispose (object);
 }
 
@@ -1284,6 +1410,7 @@ epd_window_finalize (GObject *object)
   g_clear_pointer (&self->table_loaded, epd_table_free);
   g_free (self->table_name);
   g_free (self->solver);
+  g_free (self->solver_shown);
   g_free (self->schedule_kind);
   g_clear_pointer (&self->shipped_tables, g_ptr_array_unref);
   g_strfreev (self->shipped_names);
@@ -1431,6 +1558,7 @@ epd_window_class_init (EpdWindowClass *klass)
   BIND (spinner);
   BIND (stop_button);
   BIND (busy_label);
+  BIND (busy_progress);
   BIND (status_label);
   BIND (banner);
   BIND (banner_label);

@@ -12,7 +12,7 @@
  * may be dragged past another (each keeps its own weight) rather than stop at it.
  *
  * History: whole-table snapshots (tables are tiny), pushed before each edit;
- * a drag pushes once when it starts. */
+ * a drag pushes the table it started from once, when it ends having changed it. */
 #pragma once
 
 #include "epd.h"

@@ -2,6 +2,9 @@
 /* epd-plot-coef.c: positions on a log-t axis and weights as bars, per step. */
 #include "epd-plot-coef.h"
 
+/* Labels of the small charts, in pixels. */
+#define COEF_FONT 10
+
 #include <math.h>
 
 #define MARKER_RADIUS 5.0
@@ -164,18 +167,15 @@ draw_t_labels (cairo_t             *cr,
                guint                step)
 {
   char label[32];
-  cairo_text_extents_t ext;
   double left = column_left (layout, step);
   double y = layout->pos_top + layout->pos_height + 12;
 
-  cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_FRAME);
   g_snprintf (label, sizeof label, "%.3g", grid[step]);
-  cairo_move_to (cr, left, y);
-  cairo_show_text (cr, label);
+  epd_plot_show_text_baseline (cr, label, left, y, COEF_FONT, FALSE);
   g_snprintf (label, sizeof label, "%.3g", grid[step + 1]);
-  cairo_text_extents (cr, label, &ext);
-  cairo_move_to (cr, left + layout->column - ext.x_advance, y);
-  cairo_show_text (cr, label);
+  epd_plot_show_text_baseline (cr, label, left + layout->column - epd_plot_text_width (cr, label, COEF_FONT, FALSE),
+                               y, COEF_FONT, FALSE);
 }
 
 static void
@@ -190,11 +190,11 @@ draw_frames (cairo_t             *cr,
     {
       double left = column_left (layout, n);
 
-      cairo_set_source_rgb (cr, 0.96, 0.96, 0.97);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_PANEL);
       cairo_rectangle (cr, left, layout->pos_top, layout->column, layout->pos_height);
       cairo_rectangle (cr, left, layout->w_top, layout->column, layout->w_height);
       cairo_fill (cr);
-      cairo_set_source_rgba (cr, 0, 0, 0, 0.15);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_GRID);
       for (guint k = 0; k < layout->n_points; k++)
         {
           double px, py;
@@ -208,10 +208,9 @@ draw_frames (cairo_t             *cr,
       cairo_stroke (cr);
       if (grid != NULL)
         draw_t_labels (cr, layout, grid, n);
-      cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
       g_snprintf (label, sizeof label, "step %u", n + 1);
-      cairo_move_to (cr, left, layout->w_top + layout->w_height + 14);
-      cairo_show_text (cr, label);
+      epd_plot_show_text_baseline (cr, label, left, layout->w_top + layout->w_height + 14, COEF_FONT, FALSE);
     }
 }
 
@@ -221,25 +220,23 @@ draw_axis_labels (cairo_t             *cr,
 {
   static const double values[] = { 0, 0.5, 1 };
 
-  cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_FRAME);
   for (guint i = 0; i < G_N_ELEMENTS (values); i++)
     {
       char label[8];
       g_snprintf (label, sizeof label, "%g", values[i]);
-      cairo_move_to (cr, layout->left - 22, layout->w_top + (1 - values[i]) * layout->w_height + 4);
-      cairo_show_text (cr, label);
+      epd_plot_show_text_baseline (cr, label, layout->left - 22, layout->w_top + (1 - values[i]) * layout->w_height + 4,
+                                   COEF_FONT, FALSE);
     }
   cairo_save (cr);
-  cairo_move_to (cr, 14, layout->w_top + layout->w_height / 2 + 20);
+  cairo_translate (cr, 14, layout->w_top + layout->w_height / 2 + 20);
   cairo_rotate (cr, -G_PI / 2);
-  cairo_show_text (cr, "weight");
+  epd_plot_show_text_baseline (cr, "weight", 0, 0, COEF_FONT, FALSE);
   cairo_restore (cr);
   /* The positions run across each column, from t_n at its left to t_n+1 at
    * its right: a horizontal caption in the margin, like that axis. */
-  cairo_move_to (cr, 4, layout->pos_top + layout->pos_height / 2 - 2);
-  cairo_show_text (cr, "tₙ→tₙ₊₁");
-  cairo_move_to (cr, 4, layout->pos_top + layout->pos_height / 2 + 11);
-  cairo_show_text (cr, "(log t)");
+  epd_plot_show_text_baseline (cr, "tₙ→tₙ₊₁", 4, layout->pos_top + layout->pos_height / 2 - 2, COEF_FONT, FALSE);
+  epd_plot_show_text_baseline (cr, "(log t)", 4, layout->pos_top + layout->pos_height / 2 + 11, COEF_FONT, FALSE);
 }
 
 static gboolean
@@ -288,7 +285,7 @@ draw_table (cairo_t             *cr,
         cairo_fill (cr);
         if (selected)
           {
-            cairo_set_source_rgb (cr, 0, 0, 0);
+            epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
             cairo_new_sub_path (cr);
             cairo_arc (cr, px, py, MARKER_RADIUS + 3, 0, 2 * G_PI);
             cairo_stroke (cr);
@@ -323,8 +320,6 @@ epd_coef_plot_draw (cairo_t           *cr,
   g_return_if_fail (table != NULL);
   epd_coef_layout_compute (&layout, table->steps, table->n_points, width, height);
   cairo_save (cr);
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
   draw_frames (cr, &layout, self->grid);
   draw_axis_labels (cr, &layout);
   draw_table (cr, &layout, table, FALSE, self->selected_step, self->selected_point);

@@ -317,7 +317,8 @@ draw_panel (cairo_t           *cr,
   gboolean log_ok;
   const char *readable = column_title (name, &log_ok);
   EpdPlotSeries series[2];
-  EpdLinePlot plot = { NULL, step != NULL ? "step" : "iteration", NULL, FALSE, FALSE, series, 1 };
+  /* Steps and iterations are counts: whole-number ticks. */
+  EpdLinePlot plot = { NULL, step != NULL ? "step" : "iteration", NULL, FALSE, FALSE, series, 1, TRUE };
 
   if (step == NULL)
     {

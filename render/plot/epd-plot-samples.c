@@ -131,7 +131,7 @@ draw_dots (cairo_t               *cr,
     }
   epd_plot_set_palette_colour (cr, self->colour, 0.85);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
   cairo_stroke (cr);
   cairo_restore (cr);
 }
@@ -143,7 +143,7 @@ draw_outside_count (cairo_t               *cr,
                     const EpdSamplesPlot  *self)
 {
   g_autofree char *label = NULL;
-  cairo_text_extents_t ext;
+  double width;
   gsize outside = 0;
 
   for (gsize i = 0; i < self->n; i++)
@@ -156,15 +156,12 @@ draw_outside_count (cairo_t               *cr,
     return;
   label = g_strdup_printf ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " outside the view", outside, self->n);
   cairo_save (cr);
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  cairo_text_extents (cr, label, &ext);
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.8);
-  cairo_rectangle (cr, vp->left + vp->width - ext.width - 10, vp->top + vp->height - 18, ext.width + 8, 16);
+  width = epd_plot_text_width (cr, label, 10, FALSE);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
+  cairo_rectangle (cr, vp->left + vp->width - width - 10, vp->top + vp->height - 18, width + 8, 16);
   cairo_fill (cr);
-  cairo_set_source_rgb (cr, 0.6, 0.1, 0.1);
-  cairo_move_to (cr, vp->left + vp->width - ext.width - 6 - ext.x_bearing, vp->top + vp->height - 6);
-  cairo_show_text (cr, label);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_WARNING);
+  epd_plot_show_text_baseline (cr, label, vp->left + vp->width - width - 6, vp->top + vp->height - 6, 10, FALSE);
   cairo_restore (cr);
 }
 

@@ -338,7 +338,7 @@ draw_selected_step (cairo_t                 *cr,
     {
       static const double dash[] = { 5, 3 };
       cairo_set_dash (cr, dash, 2, 0);
-      cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
       data_arrow (cr, vp, self, step->x + i * trace->dim, step->euler_dir + i * trace->dim, h, c);
       cairo_set_dash (cr, NULL, 0, 0);
     }
@@ -352,7 +352,7 @@ draw_selected_step (cairo_t                 *cr,
       data_arrow (cr, vp, self, xk, step->point_dir + k * stride + i * trace->dim,
                   h * step->point_weight[k], ck);
     }
-  cairo_set_source_rgb (cr, 0, 0, 0);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
   draw_dot (cr, vp, self, step->x + i * trace->dim, c, 4.5);
   draw_next_state (cr, vp, self, i);
   cairo_restore (cr);

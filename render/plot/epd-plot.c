@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <pango/pangocairo.h>
 
 #define EPD_PLOT_FONT "Sans"
 /* The smallest value a log axis shows: log10 stays finite and far from subnormals. */
@@ -292,46 +293,270 @@ epd_plot_ticks (double   lo,
   return n;
 }
 
+/* ---- style and text ---------------------------------------------------- */
+
+typedef struct
+{
+  gboolean     dark;
+  double       text_scale;
+  PangoLayout *layout;  /* reused for every text drawn on this cairo_t */
+} PlotStyle;
+
+static const cairo_user_data_key_t style_key;
+
+/* Light and dark inks: r, g, b, alpha. */
+static const double inks[2][EPD_PLOT_N_INKS][4] = {
+  { { 1, 1, 1, 1 }, { 0.96, 0.96, 0.97, 1 }, { 0.1, 0.1, 0.1, 1 }, { 0.25, 0.25, 0.25, 1 },
+    { 0.3, 0.3, 0.3, 1 }, { 0, 0, 0, 0.08 }, { 1, 1, 1, 0.85 }, { 0.6, 0.1, 0.1, 1 } },
+  { { 0.14, 0.14, 0.15, 1 }, { 0.2, 0.2, 0.22, 1 }, { 0.93, 0.93, 0.93, 1 }, { 0.78, 0.78, 0.78, 1 },
+    { 0.62, 0.62, 0.62, 1 }, { 1, 1, 1, 0.1 }, { 0.1, 0.1, 0.11, 0.85 }, { 1, 0.55, 0.5, 1 } },
+};
+
+static void
+plot_style_free (gpointer data)
+{
+  PlotStyle *style = data;
+
+  g_clear_object (&style->layout);
+  g_free (style);
+}
+
+static PlotStyle *
+get_style (cairo_t *cr)
+{
+  PlotStyle *style = cairo_get_user_data (cr, &style_key);
+
+  if (style == NULL)
+    {
+      style = g_new0 (PlotStyle, 1);
+      style->text_scale = 1;
+      cairo_set_user_data (cr, &style_key, style, plot_style_free);
+    }
+  return style;
+}
+
+void
+epd_plot_set_style (cairo_t  *cr,
+                    gboolean  dark,
+                    double    text_scale)
+{
+  PlotStyle *style = get_style (cr);
+
+  style->dark = dark;
+  style->text_scale = text_scale > 0 && isfinite (text_scale) ? text_scale : 1;
+}
+
+gboolean
+epd_plot_is_dark (cairo_t *cr)
+{
+  return get_style (cr)->dark;
+}
+
+void
+epd_plot_set_ink (cairo_t    *cr,
+                  EpdPlotInk  ink)
+{
+  const double *c = inks[get_style (cr)->dark ? 1 : 0][MIN (ink, EPD_PLOT_N_INKS - 1)];
+
+  cairo_set_source_rgba (cr, c[0], c[1], c[2], c[3]);
+}
+
+/* The cairo_t's layout, set to text in the plot font at size (pixels). */
+static PangoLayout *
+text_layout (cairo_t    *cr,
+             const char *text,
+             double      size,
+             gboolean    bold)
+{
+  PlotStyle *style = get_style (cr);
+  g_autoptr(PangoFontDescription) font = pango_font_description_from_string (EPD_PLOT_FONT);
+
+  if (style->layout == NULL)
+    style->layout = pango_cairo_create_layout (cr);
+  else
+    pango_cairo_update_layout (cr, style->layout);
+  pango_font_description_set_absolute_size (font, size * style->text_scale * PANGO_SCALE);
+  pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description (style->layout, font);
+  pango_layout_set_text (style->layout, text, -1);
+  return style->layout;
+}
+
+void
+epd_plot_show_text (cairo_t    *cr,
+                    const char *text,
+                    double      x,
+                    double      y,
+                    double      align_x,
+                    double      align_y,
+                    double      size,
+                    gboolean    bold)
+{
+  PangoLayout *layout = text_layout (cr, text, size, bold);
+  PangoRectangle ink, logical;
+
+  pango_layout_get_pixel_extents (layout, &ink, &logical);
+  cairo_move_to (cr, x - logical.width * align_x, y - logical.height * align_y);
+  pango_cairo_show_layout (cr, layout);
+}
+
+void
+epd_plot_show_text_baseline (cairo_t    *cr,
+                             const char *text,
+                             double      x,
+                             double      baseline,
+                             double      size,
+                             gboolean    bold)
+{
+  PangoLayout *layout = text_layout (cr, text, size, bold);
+
+  cairo_move_to (cr, x, baseline - pango_layout_get_baseline (layout) / (double) PANGO_SCALE);
+  pango_cairo_show_layout (cr, layout);
+}
+
+double
+epd_plot_text_width (cairo_t    *cr,
+                     const char *text,
+                     double      size,
+                     gboolean    bold)
+{
+  PangoRectangle logical;
+
+  pango_layout_get_pixel_extents (text_layout (cr, text, size, bold), NULL, &logical);
+  return logical.width;
+}
+
+/* ---- tick labels --------------------------------------------------------- */
+
+/* "2.5e+04" -> "2.5e4", "1e-03" -> "1e-3". */
+static void
+tidy_exponent (char *label)
+{
+  char *e = strchr (label, 'e');
+  char *digits;
+
+  if (e == NULL)
+    return;
+  digits = e + 1;
+  if (*digits == '+')
+    memmove (digits, digits + 1, strlen (digits));
+  if (*digits == '-')
+    digits++;
+  while (digits[0] == '0' && digits[1] != '\0')
+    memmove (digits, digits + 1, strlen (digits));
+}
+
+static gboolean
+labels_distinct (char  (*labels)[EPD_PLOT_TICK_LABEL],
+                 guint   n)
+{
+  for (guint i = 1; i < n; i++)
+    if (strcmp (labels[i], labels[i - 1]) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+void
+epd_plot_format_ticks (const double  *ticks,
+                       guint          n,
+                       gboolean       log_scale,
+                       char         (*labels)[EPD_PLOT_TICK_LABEL])
+{
+  double largest = 0, step = INFINITY;
+  gboolean scientific = FALSE;
+  int digits;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double a = fabs (ticks[i]);
+
+      largest = MAX (largest, a);
+      scientific |= a != 0 && (a < 1e-2 || a >= 1e4);
+      if (i > 0)
+        step = MIN (step, fabs (ticks[i] - ticks[i - 1]));
+    }
+  if (!isfinite (step) || step <= 0)
+    step = largest > 0 ? largest : 1;
+  /* Linear axes: as many digits as the step needs; log axes: as few as tell
+   * the ticks apart. */
+  if (log_scale)
+    digits = 0;
+  else if (scientific)
+    digits = MAX (0, (int) floor (log10 (largest) + 1e-9) - (int) floor (log10 (step) + 1e-9));
+  else
+    digits = MAX (0, -(int) floor (log10 (step) + 1e-9));
+  for (; digits <= 12; digits++)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          if (ticks[i] == 0 && (scientific || log_scale))
+            g_strlcpy (labels[i], "0", EPD_PLOT_TICK_LABEL);
+          else if (scientific)
+            g_snprintf (labels[i], EPD_PLOT_TICK_LABEL, "%.*e", digits, ticks[i]);
+          else if (log_scale)
+            g_snprintf (labels[i], EPD_PLOT_TICK_LABEL, "%g", ticks[i]);
+          else
+            g_snprintf (labels[i], EPD_PLOT_TICK_LABEL, "%.*f", digits, ticks[i]);
+          tidy_exponent (labels[i]);
+        }
+      if (labels_distinct (labels, n))
+        return;
+    }
+}
+
+guint
+epd_plot_ticks_integer (double  lo,
+                        double  hi,
+                        double *ticks,
+                        guint   max_ticks)
+{
+  double a = MIN (lo, hi), b = MAX (lo, hi), step;
+  guint n = 0;
+
+  if (max_ticks == 0 || !isfinite (a) || !isfinite (b))
+    return 0;
+  /* Nice steps of 1 and above (1, 2, 5, 10...) are whole numbers already. */
+  step = MAX (1, nice_step (MAX (b - a, 1), max_ticks));
+  for (double v = ceil (a / step - 1e-9) * step; v <= b + 1e-9 && n < max_ticks; v += step)
+    ticks[n++] = round (v);
+  return n;
+}
+
 void
 epd_plot_clear (cairo_t *cr,
                 double   width,
                 double   height)
 {
   cairo_save (cr);
-  cairo_set_source_rgb (cr, 1, 1, 1);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKGROUND);
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_fill (cr);
   cairo_restore (cr);
 }
 
-static void
-format_tick (double   v,
-             gboolean log_scale,
-             char    *buf,
-             gsize    len)
+#define TICK_FONT 10
+#define AXIS_TITLE_FONT 11
+#define TITLE_FONT 12
+#define LEGEND_FONT 10
+
+static guint
+axis_ticks (double    lo,
+            double    hi,
+            gboolean  log_scale,
+            gboolean  integer,
+            double   *ticks,
+            guint     max_ticks)
 {
-  double a = fabs (v);
+  guint n;
+  guint kept = 0;
 
-  if (a != 0 && (a < 1e-2 || a >= 1e4))
-    g_snprintf (buf, len, "%.0e", v);
-  else
-    g_snprintf (buf, len, "%g", v);
-}
-
-static void
-show_text_at (cairo_t    *cr,
-              const char *text,
-              double      x,
-              double      y,
-              double      align_x,
-              double      align_y)
-{
-  cairo_text_extents_t ext;
-
-  cairo_text_extents (cr, text, &ext);
-  cairo_move_to (cr, x - ext.width * align_x - ext.x_bearing,
-                 y - ext.height * align_y - ext.y_bearing);
-  cairo_show_text (cr, text);
+  if (integer && !log_scale)
+    return epd_plot_ticks_integer (lo, hi, ticks, max_ticks);
+  n = epd_plot_ticks (lo, hi, log_scale, ticks, max_ticks);
+  for (guint i = 0; i < n; i++)
+    if (!integer || ticks[i] == round (ticks[i]))
+      ticks[kept++] = ticks[i];
+  return kept;
 }
 
 static void
@@ -339,21 +564,19 @@ draw_x_ticks (cairo_t               *cr,
               const EpdPlotViewport *vp)
 {
   double ticks[12], px, py;
-  char label[32];
-  guint n = epd_plot_ticks (vp->x0, vp->x1, vp->log_x, ticks, 8);
+  char labels[12][EPD_PLOT_TICK_LABEL];
+  guint n = axis_ticks (vp->x0, vp->x1, vp->log_x, vp->integer_x, ticks, 8);
 
+  epd_plot_format_ticks (ticks, n, vp->log_x, labels);
   for (guint i = 0; i < n; i++)
     {
-      if (vp->integer_x && ticks[i] != round (ticks[i]))
-        continue;
       epd_plot_viewport_to_pixel (vp, ticks[i], vp->y0, &px, &py);
-      cairo_set_source_rgba (cr, 0, 0, 0, 0.08);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_GRID);
       cairo_move_to (cr, round (px) + 0.5, vp->top);
       cairo_line_to (cr, round (px) + 0.5, vp->top + vp->height);
       cairo_stroke (cr);
-      cairo_set_source_rgb (cr, 0.25, 0.25, 0.25);
-      format_tick (ticks[i], vp->log_x, label, sizeof label);
-      show_text_at (cr, label, px, vp->top + vp->height + 5, 0.5, 0);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_LABEL);
+      epd_plot_show_text (cr, labels[i], px, vp->top + vp->height + 3, 0.5, 0, TICK_FONT, FALSE);
     }
 }
 
@@ -362,19 +585,19 @@ draw_y_ticks (cairo_t               *cr,
               const EpdPlotViewport *vp)
 {
   double ticks[12], px, py;
-  char label[32];
-  guint n = epd_plot_ticks (vp->y0, vp->y1, vp->log_y, ticks, 7);
+  char labels[12][EPD_PLOT_TICK_LABEL];
+  guint n = axis_ticks (vp->y0, vp->y1, vp->log_y, FALSE, ticks, 7);
 
+  epd_plot_format_ticks (ticks, n, vp->log_y, labels);
   for (guint i = 0; i < n; i++)
     {
       epd_plot_viewport_to_pixel (vp, vp->x0, ticks[i], &px, &py);
-      cairo_set_source_rgba (cr, 0, 0, 0, 0.08);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_GRID);
       cairo_move_to (cr, vp->left, round (py) + 0.5);
       cairo_line_to (cr, vp->left + vp->width, round (py) + 0.5);
       cairo_stroke (cr);
-      cairo_set_source_rgb (cr, 0.25, 0.25, 0.25);
-      format_tick (ticks[i], vp->log_y, label, sizeof label);
-      show_text_at (cr, label, vp->left - 5, py, 1, 0.5);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_LABEL);
+      epd_plot_show_text (cr, labels[i], vp->left - 5, py, 1, 0.5, TICK_FONT, FALSE);
     }
 }
 
@@ -385,24 +608,23 @@ epd_plot_draw_axes (cairo_t               *cr,
                     const char            *y_title)
 {
   cairo_save (cr);
-  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
   cairo_set_line_width (cr, 1);
   draw_x_ticks (cr, vp);
   draw_y_ticks (cr, vp);
-  cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_FRAME);
   cairo_rectangle (cr, round (vp->left) + 0.5, round (vp->top) + 0.5,
                    round (vp->width), round (vp->height));
   cairo_stroke (cr);
-  cairo_set_font_size (cr, 11);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_LABEL);
   if (x_title != NULL)
-    show_text_at (cr, x_title, vp->left + vp->width / 2, vp->top + vp->height + 22, 0.5, 0);
+    epd_plot_show_text (cr, x_title, vp->left + vp->width / 2, vp->top + vp->height + 19, 0.5, 0,
+                        AXIS_TITLE_FONT, FALSE);
   if (y_title != NULL)
     {
       cairo_save (cr);
       cairo_translate (cr, vp->left - 48, vp->top + vp->height / 2);
       cairo_rotate (cr, -G_PI / 2);
-      show_text_at (cr, y_title, 0, 0, 0.5, 0.5);
+      epd_plot_show_text (cr, y_title, 0, 0, 0.5, 0.5, AXIS_TITLE_FONT, FALSE);
       cairo_restore (cr);
     }
   cairo_restore (cr);
@@ -415,10 +637,8 @@ epd_plot_draw_title (cairo_t    *cr,
                      const char *title)
 {
   cairo_save (cr);
-  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-  cairo_set_font_size (cr, 12);
-  cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-  show_text_at (cr, title, x, y, 0, 0);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
+  epd_plot_show_text (cr, title, x, y, 0, 0, TITLE_FONT, TRUE);
   cairo_restore (cr);
 }
 
@@ -432,18 +652,10 @@ epd_plot_legend_rect (cairo_t               *cr,
                       EpdPlotCorner          corner,
                       double                 rect[4])
 {
-  cairo_text_extents_t ext;
   double width = 0, w, h;
 
-  cairo_save (cr);
-  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
   for (guint i = 0; i < n; i++)
-    {
-      cairo_text_extents (cr, names[i], &ext);
-      width = MAX (width, ext.x_advance);
-    }
-  cairo_restore (cr);
+    width = MAX (width, epd_plot_text_width (cr, names[i], LEGEND_FONT, FALSE));
   w = width + 28;
   h = n * LEGEND_ROW + 4;
   rect[0] = corner == EPD_PLOT_CORNER_TOP_LEFT || corner == EPD_PLOT_CORNER_BOTTOM_LEFT
@@ -470,9 +682,7 @@ epd_plot_draw_legend_at (cairo_t               *cr,
   x = rect[0] + 4;
   y = rect[1] + 2;
   cairo_save (cr);
-  cairo_select_font_face (cr, EPD_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 10);
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
   cairo_rectangle (cr, rect[0], rect[1], rect[2], rect[3]);
   cairo_fill (cr);
   for (guint i = 0; i < n; i++)
@@ -480,8 +690,8 @@ epd_plot_draw_legend_at (cairo_t               *cr,
       epd_plot_set_palette_colour (cr, colours[i], 1);
       cairo_rectangle (cr, x, y + i * LEGEND_ROW + 3, 14, 6);
       cairo_fill (cr);
-      cairo_set_source_rgb (cr, 0.15, 0.15, 0.15);
-      show_text_at (cr, names[i], x + 20, y + i * LEGEND_ROW + 6, 0, 0.5);
+      epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
+      epd_plot_show_text (cr, names[i], x + 20, y + i * LEGEND_ROW + 6, 0, 0.5, LEGEND_FONT, FALSE);
     }
   cairo_restore (cr);
 }

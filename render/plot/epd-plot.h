@@ -81,6 +81,67 @@ guint    epd_plot_ticks               (double                 lo,
                                        gboolean               log_scale,
                                        double                *ticks,
                                        guint                  max_ticks);
+/* The same on an axis of counts (steps, NFE, iterations): whole numbers only,
+ * at least 1 apart, still up to max_ticks of them. */
+guint    epd_plot_ticks_integer       (double                 lo,
+                                       double                 hi,
+                                       double                *ticks,
+                                       guint                  max_ticks);
+/* The labels of one axis's ticks, all in one format: fixed decimals enough
+ * for the step on a linear axis ("-0.02", "0.00", "0.02"), or, when the values
+ * are large or small, scientific notation with the digits that tell the ticks
+ * apart ("2.0e4", "2.5e4"; never the same label twice). */
+#define EPD_PLOT_TICK_LABEL 32
+void     epd_plot_format_ticks        (const double          *ticks,
+                                       guint                  n,
+                                       gboolean               log_scale,
+                                       char                 (*labels)[EPD_PLOT_TICK_LABEL]);
+
+/* What plots draw with. Light by default (every export); a window draws dark
+ * when the desktop theme is, and with the user's text scale. */
+typedef enum
+{
+  EPD_PLOT_INK_BACKGROUND,
+  EPD_PLOT_INK_PANEL,     /* the fill behind a small chart */
+  EPD_PLOT_INK_TEXT,      /* titles */
+  EPD_PLOT_INK_LABEL,     /* tick labels, axis titles */
+  EPD_PLOT_INK_FRAME,
+  EPD_PLOT_INK_GRID,
+  EPD_PLOT_INK_BACKDROP,  /* under a legend or a note over data */
+  EPD_PLOT_INK_WARNING,
+  EPD_PLOT_N_INKS
+} EpdPlotInk;
+
+/* Sets the style of everything drawn on cr from now on (it lasts as long as cr). */
+void     epd_plot_set_style           (cairo_t               *cr,
+                                       gboolean               dark,
+                                       double                 text_scale);
+gboolean epd_plot_is_dark             (cairo_t               *cr);
+void     epd_plot_set_ink             (cairo_t               *cr,
+                                       EpdPlotInk             ink);
+
+/* Text through Pango (font fallback for σ and subscripts, the style's text
+ * scale), size in pixels at scale 1. show_text puts the text's box at
+ * (x - align_x * width, y - align_y * height); the baseline variant starts
+ * its baseline at (x, baseline). */
+void     epd_plot_show_text           (cairo_t               *cr,
+                                       const char            *text,
+                                       double                 x,
+                                       double                 y,
+                                       double                 align_x,
+                                       double                 align_y,
+                                       double                 size,
+                                       gboolean               bold);
+void     epd_plot_show_text_baseline  (cairo_t               *cr,
+                                       const char            *text,
+                                       double                 x,
+                                       double                 baseline,
+                                       double                 size,
+                                       gboolean               bold);
+double   epd_plot_text_width          (cairo_t               *cr,
+                                       const char            *text,
+                                       double                 size,
+                                       gboolean               bold);
 
 void     epd_plot_clear               (cairo_t               *cr,
                                        double                 width,

@@ -132,6 +132,33 @@ test_cancel_and_wait (void)
   epd_studio_jobs_remove (late);
 }
 
+/* A request reports its phases: the teacher's noise level comes all the way
+ * down, and every baseline solve is counted. */
+static void
+test_progress (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_autoptr(EpdSolveRequest) request = NULL;
+  g_autoptr(EpdSolveResult) result = NULL;
+  g_autoptr(EpdSolveProgress) progress = epd_solve_progress_new ();
+  double fraction = -1;
+
+  g_assert_no_error (error);
+  request = make_request (model, table, 7, NULL);
+  request->progress = epd_solve_progress_ref (progress);
+  result = epd_solve_request_run (request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result->teacher);
+  g_assert_cmpint (epd_solve_progress_get (progress, &fraction), ==, EPD_SOLVE_PHASE_DONE);
+  g_assert_cmpfloat (fraction, ==, 1);
+  g_test_message ("teacher reached %.3f, baselines %.3f", epd_solve_progress_reached (progress, EPD_SOLVE_PHASE_TEACHER),
+                  epd_solve_progress_reached (progress, EPD_SOLVE_PHASE_BASELINES));
+  g_assert_cmpfloat (epd_solve_progress_reached (progress, EPD_SOLVE_PHASE_TEACHER), >=, 0.999);
+  g_assert_cmpfloat (epd_solve_progress_reached (progress, EPD_SOLVE_PHASE_BASELINES), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -141,5 +168,6 @@ main (int    argc,
   g_test_add_func ("/solve-job/cancelled", test_cancelled);
   /* Last: after it, every new job is cancelled at once. */
   g_test_add_func ("/solve-job/cancel-and-wait", test_cancel_and_wait);
+  g_test_add_func ("/solve-job/progress", test_progress);
   return g_test_run ();
 }

@@ -330,6 +330,114 @@ test_curve_panels (void)
   cairo_surface_destroy (surface);
 }
 
+/* One format per axis: fixed decimals for the step, or scientific with the
+ * digits that tell the ticks apart; never one label twice. */
+static void
+test_tick_labels (void)
+{
+  static const double small[] = { -0.02, -0.01, 0, 0.01, 0.02 };
+  static const double large[] = { 15000, 20000, 25000, 30000 };
+  static const double tiny[] = { -0.004, -0.002, 0, 0.002, 0.004 };
+  static const double decades[] = { 1e-3, 1e-2, 1e-1, 1 };
+  static const char *want_small[] = { "-0.02", "-0.01", "0.00", "0.01", "0.02" };
+  static const char *want_large[] = { "1.5e4", "2.0e4", "2.5e4", "3.0e4" };
+  static const char *want_tiny[] = { "-4e-3", "-2e-3", "0", "2e-3", "4e-3" };
+  static const char *want_decades[] = { "1e-3", "1e-2", "1e-1", "1e0" };
+  char labels[8][EPD_PLOT_TICK_LABEL];
+
+  epd_plot_format_ticks (small, G_N_ELEMENTS (small), FALSE, labels);
+  for (guint i = 0; i < G_N_ELEMENTS (small); i++)
+    g_assert_cmpstr (labels[i], ==, want_small[i]);
+  epd_plot_format_ticks (large, G_N_ELEMENTS (large), FALSE, labels);
+  for (guint i = 0; i < G_N_ELEMENTS (large); i++)
+    g_assert_cmpstr (labels[i], ==, want_large[i]);
+  epd_plot_format_ticks (tiny, G_N_ELEMENTS (tiny), FALSE, labels);
+  for (guint i = 0; i < G_N_ELEMENTS (tiny); i++)
+    g_assert_cmpstr (labels[i], ==, want_tiny[i]);
+  epd_plot_format_ticks (decades, G_N_ELEMENTS (decades), TRUE, labels);
+  for (guint i = 0; i < G_N_ELEMENTS (decades); i++)
+    g_assert_cmpstr (labels[i], ==, want_decades[i]);
+}
+
+/* Count axes: whole numbers at least 1 apart, whatever the span. */
+static void
+test_ticks_integer (void)
+{
+  double ticks[16];
+  guint n = epd_plot_ticks_integer (0.6, 3.4, ticks, 8);
+
+  g_assert_cmpuint (n, ==, 3);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpfloat (ticks[i], ==, i + 1);
+  n = epd_plot_ticks_integer (0, 20000, ticks, 8);
+  g_assert_cmpuint (n, ==, 5);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpfloat (ticks[i], ==, 5000.0 * i);
+  n = epd_plot_ticks_integer (1, 1.5, ticks, 8);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpfloat (ticks[0], ==, 1);
+}
+
+static void
+draw_clear (cairo_t  *cr,
+            double    width,
+            double    height,
+            gpointer  user_data)
+{
+  epd_plot_clear (cr, width, height);
+}
+
+/* The dark style draws a dark background and light text; a new cairo_t (an
+ * export) is light; the text scale scales Pango's text. */
+static void
+test_style (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 120, 40);
+  cairo_t *cr = cairo_create (surface);
+  double width, wide;
+
+  g_assert_false (epd_plot_is_dark (cr));
+  epd_plot_clear (cr, 120, 40);
+  cairo_surface_flush (surface);
+  epd_assert_pixel (surface, 5, 5, c, c.r == 1 && c.g == 1 && c.b == 1);
+  width = epd_plot_text_width (cr, "σ₁ step", 10, FALSE);
+  epd_plot_set_style (cr, TRUE, 2);
+  g_assert_true (epd_plot_is_dark (cr));
+  epd_plot_clear (cr, 120, 40);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_TEXT);
+  epd_plot_show_text (cr, "σ", 60, 20, 0.5, 0.5, 16, TRUE);
+  cairo_surface_flush (surface);
+  epd_assert_pixel (surface, 5, 5, c, c.r < 0.3 && c.g < 0.3 && c.b < 0.3);
+  wide = epd_plot_text_width (cr, "σ₁ step", 10, FALSE);
+  g_test_message ("text width %.1f px at scale 1, %.1f at scale 2", width, wide);
+  g_assert_cmpfloat (width, >, 10);
+  g_assert_cmpfloat (fabs (wide / width - 2), <, 0.2);
+  /* The glyph is drawn in the light ink somewhere around the centre. */
+  {
+    gboolean lit = FALSE;
+    for (int y = 10; y < 30 && !lit; y++)
+      for (int x = 50; x < 70 && !lit; x++)
+        lit = epd_test_pixel (surface, x, y).r > 0.7;
+    g_assert_true (lit);
+  }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  /* An export has its own cairo_t: light. */
+  {
+    g_autofree char *dir = g_dir_make_tmp ("epd-plot-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename (dir, "clear.png", NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (epd_plot_export (path, 32, 32, draw_clear, NULL, &error));
+    g_assert_no_error (error);
+    surface = cairo_image_surface_create_from_png (path);
+    epd_assert_pixel (surface, 16, 16, c, c.r == 1 && c.g == 1 && c.b == 1);
+    cairo_surface_destroy (surface);
+    g_remove (path);
+    g_rmdir (dir);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -340,6 +448,9 @@ main (int    argc,
   g_test_add_func ("/plot/viewport/equal-aspect", test_viewport_equal_aspect);
   g_test_add_func ("/plot/ticks", test_ticks);
   g_test_add_func ("/plot/ticks/tiny", test_ticks_tiny);
+  g_test_add_func ("/plot/ticks/labels", test_tick_labels);
+  g_test_add_func ("/plot/ticks/integer", test_ticks_integer);
+  g_test_add_func ("/plot/style", test_style);
   g_test_add_func ("/plot/export", test_export);
   g_test_add_func ("/plot/lines/pixels", test_line_pixels);
   g_test_add_func ("/plot/error/report", test_error_report);
