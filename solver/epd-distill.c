@@ -811,6 +811,109 @@ param_active (const EpdDistillOptions *o,
   return TRUE;
 }
 
+/* The final stage's central differences: each parameter's two probes are
+ * one work item, taken by the next free worker; every worker has its own
+ * student, probe and samples, and writes only its parameters' grad entries,
+ * so the thread count never changes a bit. */
+typedef struct
+{
+  EpdDenoiser             *denoiser;
+  const EpdDistillOptions *o;
+  const double            *grid;
+  const double            *theta;
+  const double            *x_init;
+  const double            *y;
+  gsize                    batch;
+  double                  *grad;
+  gint                     next;    /* the next parameter to probe */
+  gint                     failed;  /* set on a worker's error: the others stop */
+} Probes;
+
+typedef struct
+{
+  Probes  *job;
+  GError  *error;
+} Prober;
+
+static gpointer
+prober_run (gpointer data)
+{
+  Prober *w = data;
+  Probes *job = w->job;
+  const EpdDistillOptions *o = job->o;
+  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  g_autofree double *x_out = g_new (double, job->batch * epd_denoiser_get_dim (job->denoiser));
+  g_autofree double *probe = g_memdup2 (job->theta, n_par * sizeof (double));
+  Coefs value;
+  Student st;
+  gint i;
+
+  coefs_init (&value, n);
+  student_init (&st, job->denoiser, o, job->grid, &value, FALSE);
+  while (!g_atomic_int_get (&job->failed) && (i = g_atomic_int_add (&job->next, 1)) < (gint) n_par)
+    {
+      double up = 0.0, down = 0.0;
+      gboolean ok;
+
+      job->grad[i] = 0.0;
+      if (!param_active (o, i))
+        continue;
+      probe[i] = job->theta[i] + EPD_DISTILL_FINAL_FD_STEP;
+      ok = final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &up, &w->error);
+      probe[i] = job->theta[i] - EPD_DISTILL_FINAL_FD_STEP;
+      ok = ok && final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &down, &w->error);
+      probe[i] = job->theta[i];
+      if (!ok)
+        {
+          g_atomic_int_set (&job->failed, 1);
+          break;
+        }
+      job->grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
+    }
+  g_object_unref (st.denoiser);
+  g_free (value.r);
+  return NULL;
+}
+
+/* Workers: o->threads, or one per processor, at most one per parameter. */
+static guint
+probe_threads (const EpdDistillOptions *o)
+{
+  guint t = o->threads > 0 ? o->threads : g_get_num_processors ();
+
+  return CLAMP (t, 1, MIN (epd_distill_n_params (o), 64));
+}
+
+/* grad by central differences on probe_threads() threads, the caller's among them. */
+static gboolean
+final_grad (Probes  *job,
+            GError **error)
+{
+  guint n_threads = probe_threads (job->o);
+  g_autofree Prober *workers = g_new0 (Prober, n_threads);
+  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
+  GError *first = NULL;
+
+  for (guint t = 0; t < n_threads; t++)
+    workers[t].job = job;
+  /* A thread that cannot start leaves its share to the others. */
+  for (guint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_try_new ("epd-distill", prober_run, &workers[t], NULL);
+  prober_run (&workers[0]);
+  for (guint t = 1; t < n_threads; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+  for (guint t = 0; t < n_threads; t++)
+    if (first == NULL)
+      first = g_steal_pointer (&workers[t].error);
+    else
+      g_clear_error (&workers[t].error);
+  if (first == NULL)
+    return TRUE;
+  g_propagate_error (error, first);
+  return FALSE;
+}
+
 gboolean
 epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
                              const EpdDistillOptions *o,
@@ -822,10 +925,9 @@ epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
                              double                  *grad,
                              GError                 **error)
 {
-  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  gsize n = (gsize) o->steps * o->n_points;
   g_autofree double *grid = epd_schedule_grid (&o->schedule, o->steps, error);
   g_autofree double *x_out = NULL;
-  g_autofree double *probe = NULL;
   Coefs value;
   Student st;
   gboolean ok;
@@ -833,26 +935,17 @@ epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
   if (grid == NULL)
     return FALSE;
   x_out = g_new (double, batch * epd_denoiser_get_dim (denoiser));
-  probe = g_memdup2 (theta, n_par * sizeof (double));
   coefs_init (&value, n);
   student_init (&st, denoiser, o, grid, &value, FALSE);
   ok = final_error_at (&st, o, theta, x_init, teacher_final, batch, x_out, loss, error);
-  for (gsize i = 0; ok && grad != NULL && i < n_par; i++)
-    {
-      double up = 0.0, down = 0.0;
-
-      grad[i] = 0.0;
-      if (!param_active (o, i))
-        continue;
-      probe[i] = theta[i] + EPD_DISTILL_FINAL_FD_STEP;
-      ok = final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &up, error);
-      probe[i] = theta[i] - EPD_DISTILL_FINAL_FD_STEP;
-      ok = ok && final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &down, error);
-      probe[i] = theta[i];
-      grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
-    }
   g_object_unref (st.denoiser);
   g_free (value.r);
+  if (ok && grad != NULL)
+    {
+      Probes job = { denoiser, o, grid, theta, x_init, teacher_final, batch, grad, 0, 0 };
+
+      ok = final_grad (&job, error);
+    }
   return ok;
 }
 

@@ -88,6 +88,10 @@ typedef struct
    * the final stage then runs on that grid only. The init table, if any, seeds
    * every grid. */
   gboolean        search_schedule;
+  /* Threads for the final stage's central differences (one probe of the
+   * table parameters at a time each); 0 = one per processor. The result does
+   * not depend on it, bit for bit. */
+  guint           threads;
 } EpdDistillOptions;
 
 typedef struct

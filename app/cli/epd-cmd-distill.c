@@ -102,6 +102,9 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     { "final-patience", 0, 0, G_OPTION_ARG_INT, &a->final_patience,
       "final stage: stop after this many validations without a new best "
       DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a->threads,
+      "final stage: threads for its central differences, the same table for any count "
+      "(default 0: one per processor)", "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
@@ -127,12 +130,13 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
                        GError                 **error)
 {
   if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0 ||
-      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1)
+      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1 ||
+      a->threads < 0)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--train, --val, --max-order, --final-train, --final-batch and --final-patience "
                    "must be positive; "
-                   "--batch, --iters and --final-iters must not be negative");
+                   "--batch, --iters, --final-iters and --threads must not be negative");
       return FALSE;
     }
   o->n_train = a->n_train;
@@ -154,6 +158,7 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->final_batch = MIN (a->final_batch, a->final_train);
   o->final_lr = a->final_lr;
   o->final_patience = a->final_patience;
+  o->threads = (guint) a->threads;
   return TRUE;
 }
 
