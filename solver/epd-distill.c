@@ -1646,9 +1646,65 @@ static const EpdScheduleKind search_kinds[] = {
   EPD_SCHEDULE_POLYNOMIAL, EPD_SCHEDULE_LOGSNR, EPD_SCHEDULE_TIME_UNIFORM,
 };
 
+/* The step-wise stages of the grid search. Each grid's run is independent of
+ * the others, so they go to up to options->threads threads; the caller runs
+ * its share with the progress callback (only ever called on its thread). */
+typedef struct
+{
+  EpdDenoiser             *denoiser;
+  const EpdDistillOptions *options;
+  GCancellable            *cancellable;
+  EpdTable                *tables[G_N_ELEMENTS (search_kinds)];
+  GError                  *errors[G_N_ELEMENTS (search_kinds)];
+  gint                     next;
+} GridRuns;
+
+static void
+grid_runs_take (GridRuns               *runs,
+                EpdDistillProgressFunc  progress,
+                gpointer                user_data)
+{
+  gint i;
+
+  while ((i = g_atomic_int_add (&runs->next, 1)) < (gint) G_N_ELEMENTS (search_kinds))
+    {
+      EpdDistillOptions c = *runs->options;
+
+      c.search_schedule = FALSE;
+      c.final_iterations = 0;
+      c.teacher_train = c.teacher_val = NULL;
+      epd_schedule_init (&c.schedule, search_kinds[i]);
+      c.schedule.sigma_min = runs->options->schedule.sigma_min;
+      c.schedule.sigma_max = runs->options->schedule.sigma_max;
+      runs->tables[i] = distill_once (runs->denoiser, &c, progress, user_data, runs->cancellable,
+                                      &runs->errors[i]);
+    }
+}
+
+static gpointer
+grid_worker (gpointer data)
+{
+  grid_runs_take (data, NULL, NULL);
+  return NULL;
+}
+
+/* Threads for the grids: one each on a model of low dimension, whose
+ * denoiser calls are too small to use two cores; one on a larger model,
+ * whose calls spread over threads of their own. */
+static guint
+grid_threads (const EpdDistillOptions *options,
+              EpdDenoiser             *denoiser)
+{
+  guint t = options->threads > 0 ? options->threads : g_get_num_processors ();
+
+  if (epd_denoiser_get_dim (denoiser) > EPD_DISTILL_FINAL_AUTO_MAX_DIM)
+    return 1;
+  return CLAMP (t, 1, G_N_ELEMENTS (search_kinds));
+}
+
 /* The step-wise stage on every grid of search_kinds; returns the table with the
  * lowest validation error and records each grid's in tried. A cancel keeps the
- * best so far. */
+ * best of the grids that finished. */
 static EpdTable *
 distill_search_grids (EpdDenoiser             *denoiser,
                       const EpdDistillOptions *options,
@@ -1658,29 +1714,36 @@ distill_search_grids (EpdDenoiser             *denoiser,
                       JsonArray               *tried,
                       GError                 **error)
 {
-  EpdDistillOptions c = *options;
+  GridRuns runs = { denoiser, options, cancellable, { NULL }, { NULL }, 0 };
+  GThread *threads[G_N_ELEMENTS (search_kinds)] = { NULL };
+  guint n_threads = grid_threads (options, denoiser);
   EpdTable *best = NULL;
+  GError *failure = NULL;
 
-  c.search_schedule = FALSE;
-  c.final_iterations = 0;
-  c.teacher_train = c.teacher_val = NULL;
-  for (gsize i = 0; i < G_N_ELEMENTS (search_kinds) && !g_cancellable_is_cancelled (cancellable); i++)
+  /* A thread that cannot start leaves its share to the others. */
+  for (guint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_try_new ("epd-distill-grid", grid_worker, &runs, NULL);
+  grid_runs_take (&runs, progress, user_data);
+  for (guint t = 1; t < n_threads; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+  /* In the grids' order, whoever ran them. */
+  for (gsize i = 0; i < G_N_ELEMENTS (search_kinds); i++)
     {
-      g_autoptr(GError) local = NULL;
-      EpdTable *t;
+      EpdTable *t = g_steal_pointer (&runs.tables[i]);
       JsonObject *entry;
 
-      epd_schedule_init (&c.schedule, search_kinds[i]);
-      c.schedule.sigma_min = options->schedule.sigma_min;
-      c.schedule.sigma_max = options->schedule.sigma_max;
-      t = distill_once (denoiser, &c, progress, user_data, cancellable, &local);
       if (t == NULL)
         {
-          if (best != NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            break;
-          g_clear_pointer (&best, epd_table_free);
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
+          /* The first failure, a real one before a cancel. */
+          if (failure == NULL || (g_error_matches (failure, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+                                  !g_error_matches (runs.errors[i], G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+            {
+              g_clear_error (&failure);
+              failure = g_steal_pointer (&runs.errors[i]);
+            }
+          g_clear_error (&runs.errors[i]);
+          continue;
         }
       entry = json_object_new ();
       json_object_set_string_member (entry, "schedule", epd_schedule_kind_to_string (search_kinds[i]));
@@ -1695,6 +1758,15 @@ distill_search_grids (EpdDenoiser             *denoiser,
         }
       g_clear_pointer (&t, epd_table_free);
     }
+  /* A grid that failed (not cancelled) fails the search; a cancel fails it
+   * only when no grid finished. */
+  if (failure != NULL && (best == NULL || !g_error_matches (failure, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_clear_pointer (&best, epd_table_free);
+      g_propagate_error (error, failure);
+      return NULL;
+    }
+  g_clear_error (&failure);
   return best;
 }
 

@@ -89,8 +89,10 @@ typedef struct
    * every grid. */
   gboolean        search_schedule;
   /* Threads for the final stage's central differences (one probe of the
-   * table parameters at a time each); 0 = one per processor. The result does
-   * not depend on it, bit for bit. */
+   * table parameters at a time each) and, on a model of dimension up to
+   * EPD_DISTILL_FINAL_AUTO_MAX_DIM, for the grid search's step-wise stages
+   * (one grid each; progress is reported for the caller's grids only);
+   * 0 = one per processor. The result does not depend on it, bit for bit. */
   guint           threads;
 } EpdDistillOptions;
 

@@ -103,8 +103,8 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
       "final stage: stop after this many validations without a new best "
       DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a->threads,
-      "final stage: threads for its central differences, the same table for any count "
-      "(default 0: one per processor)", "N" },
+      "threads for the final stage's central differences and, on small models, the grid "
+      "search; the same table for any count (default 0: one per processor)", "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);

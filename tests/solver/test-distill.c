@@ -865,7 +865,8 @@ test_final_cancel_keeps_best (void)
 }
 
 /* The grid search distils on three grids and keeps the one with the lowest
- * validation error; the run is deterministic. */
+ * validation error; the run is deterministic, the same on 1 and 2 threads
+ * (grids and central differences spread over them). */
 static void
 test_schedule_search (void)
 {
@@ -881,7 +882,9 @@ test_schedule_search (void)
   o.iterations = 100;
   o.final_iterations = 20;
   o.search_schedule = TRUE;
+  o.threads = 2;
   a = distill_small (denoiser, &o, &log);
+  o.threads = 1;
   b = distill_small (denoiser, &o, &log);
   tried = json_object_get_array_member (a->metadata, "schedule_search");
   g_assert_cmpuint (json_array_get_length (tried), ==, 3);
@@ -903,6 +906,17 @@ test_schedule_search (void)
   n = (gsize) o.steps * o.n_points;
   g_assert_cmpmem (a->r, n * sizeof (double), b->r, n * sizeof (double));
   g_assert_cmpmem (a->scale_dir, n * sizeof (double), b->scale_dir, n * sizeof (double));
+  g_assert_cmpmem (a->weight, n * sizeof (double), b->weight, n * sizeof (double));
+  g_assert_cmpmem (a->scale_time, n * sizeof (double), b->scale_time, n * sizeof (double));
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *ea = json_array_get_object_element (tried, i);
+      JsonObject *eb = json_array_get_object_element (json_object_get_array_member (b->metadata, "schedule_search"), i);
+      double va = json_object_get_double_member (ea, "val_error"), vb = json_object_get_double_member (eb, "val_error");
+
+      g_assert_cmpstr (json_object_get_string_member (ea, "schedule"), ==, json_object_get_string_member (eb, "schedule"));
+      g_assert_cmpmem (&va, sizeof va, &vb, sizeof vb);
+    }
 }
 
 static void
