@@ -95,6 +95,12 @@ typedef struct
    * the final stage then runs on that grid only. The init table, if any, seeds
    * every grid. */
   gboolean        search_schedule;
+  /* Threads for the final stage's central differences (one probe of the
+   * table parameters at a time each) and, on a model of dimension up to
+   * EPD_DISTILL_FINAL_AUTO_MAX_DIM, for the grid search's step-wise stages
+   * (one grid each; progress is reported for the caller's grids only);
+   * 0 = one per processor. The result does not depend on it, bit for bit. */
+  guint           threads;
 } EpdDistillOptions;
 
 typedef struct

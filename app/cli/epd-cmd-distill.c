@@ -105,6 +105,9 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     { "final-patience", 0, 0, G_OPTION_ARG_INT, &a->final_patience,
       "final stage: stop after this many validations without a new best "
       DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a->threads,
+      "threads for the final stage's central differences and, on small models, the grid "
+      "search; the same table for any count (default 0: one per processor)", "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
@@ -131,12 +134,13 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
 {
   if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0 ||
       a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1 ||
+      a->threads < 0 ||
       a->teacher_heun < 0 || a->teacher_heun > EPD_DISTILL_MAX_TEACHER_HEUN)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--train, --val, --max-order, --final-train, --final-batch and --final-patience "
                    "must be positive; "
-                   "--batch, --iters and --final-iters must not be negative; "
+                   "--batch, --iters, --final-iters and --threads must not be negative; "
                    "--teacher-heun lies in [0, " G_STRINGIFY (EPD_DISTILL_MAX_TEACHER_HEUN) "]");
       return FALSE;
     }
@@ -160,6 +164,7 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->final_batch = MIN (a->final_batch, a->final_train);
   o->final_lr = a->final_lr;
   o->final_patience = a->final_patience;
+  o->threads = (guint) a->threads;
   return TRUE;
 }
 
