@@ -1285,6 +1285,8 @@ undo_activated (GtkWidget  *widget,
 static void
 setup_views (EpdWindow *self)
 {
+  /* Under the editor the paths fill a wide strip: each axis fits its data. */
+  epd_trajectory_view_set_free_aspect (EPD_TRAJECTORY_VIEW (self->coef_preview), TRUE);
   g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,

@@ -707,6 +707,29 @@ epd_plot_draw_legend (cairo_t               *cr,
 }
 
 void
+epd_plot_draw_outside_note (cairo_t               *cr,
+                            const EpdPlotViewport *vp,
+                            gsize                  outside,
+                            gsize                  n)
+{
+  g_autofree char *label = NULL;
+  double width;
+
+  if (outside == 0)
+    return;
+  label = g_strdup_printf ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " outside the view", outside, n);
+  cairo_save (cr);
+  width = epd_plot_text_width (cr, label, LEGEND_FONT, FALSE);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
+  cairo_rectangle (cr, vp->left + vp->width - width - 10, vp->top + vp->height - 18, width + 8, 16);
+  cairo_fill (cr);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_WARNING);
+  epd_plot_show_text_baseline (cr, label, vp->left + vp->width - width - 6, vp->top + vp->height - 6,
+                               LEGEND_FONT, FALSE);
+  cairo_restore (cr);
+}
+
+void
 epd_plot_draw_arrow (cairo_t *cr,
                      double   x0,
                      double   y0,

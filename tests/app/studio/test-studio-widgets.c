@@ -11,6 +11,7 @@
 #include "epd-app-policy.h"
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
+#include "epd-trajectory-view.h"
 #include "epd-model.h"
 #include "epd-plot-coef.h"
 #include "epd-studio-jobs.h"
@@ -420,6 +421,63 @@ test_fits_1024x640 (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* How many of the shown result's final samples lie inside view's range. */
+static gsize
+count_inside (EpdWindow *window,
+              GtkWidget *view)
+{
+  const EpdPlotViewport *vp = epd_trajectory_view_get_viewport (EPD_TRAJECTORY_VIEW (view));
+  const EpdTrace *trace = window->result->trace;
+  gsize inside = 0;
+
+  for (gsize i = 0; i < trace->batch; i++)
+    {
+      double x = trace->x_final[i * trace->dim], y = trace->x_final[i * trace->dim + 1];
+      inside += x >= vp->x0 && x <= vp->x1 && y >= vp->y0 && y <= vp->y1;
+    }
+  return inside;
+}
+
+static gboolean
+stop_waiting (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for a few frames, so that view draws. */
+static void
+draw_now (GtkWidget *view)
+{
+  gboolean done = FALSE;
+
+  gtk_widget_queue_draw (view);
+  g_timeout_add (300, stop_waiting, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Heun at NFE 5 ends far from the teacher: the view still holds most of its
+ * samples, and Fit all of them. */
+static void
+test_fit_holds_samples (void)
+{
+  EpdWindow *window = window_new ();
+  gsize batch;
+
+  g_object_set (window, "solver", "heun", NULL);
+  wait_solved (window);
+  batch = window->result->trace->batch;
+  draw_now (window->trajectory_view);
+  g_test_message ("Heun at NFE %u: %zu of %zu final samples in view", latency_nfe (window),
+                  (size_t) count_inside (window, window->trajectory_view), (size_t) batch);
+  g_assert_cmpuint (2 * count_inside (window, window->trajectory_view), >=, batch);
+  epd_trajectory_view_reset_zoom (EPD_TRAJECTORY_VIEW (window->trajectory_view));
+  draw_now (window->trajectory_view);
+  g_assert_cmpuint (count_inside (window, window->trajectory_view), ==, batch);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -436,5 +494,6 @@ main (int    argc,
   g_test_add_func ("/studio/window/saved-is-not-edited", test_saved_is_not_edited);
   g_test_add_func ("/studio/window/compare-reuses-teacher", test_compare_reuses_teacher);
   g_test_add_func ("/studio/window/fits-1024x640", test_fits_1024x640);
+  g_test_add_func ("/studio/window/fit-holds-samples", test_fit_holds_samples);
   return g_test_run ();
 }
