@@ -21,8 +21,12 @@ typedef struct
 {
   char           *key;
   EpdTrace       *trace;
-  EpdErrorReport *baselines;  /* per-step curves of Euler, DPM++(2M), iPNDM on the
-                               * same grid, and their final error against NFE
+  EpdTrace       *baseline_trace;  /* the teacher on the baselines' grid when it is
+                                    * another (equal latency NFE), else NULL */
+  EpdErrorReport *baselines;  /* per-step curves of Euler, DPM++(2M), iPNDM at the
+                               * student's latency NFE (small models; images: on the
+                               * student's grid, as a second teacher would cost
+                               * minutes), and their final error against NFE
                                * (7 grids for small models, 3 for images) */
 } EpdTeacherRun;
 
@@ -95,6 +99,12 @@ EpdSolveResult  *epd_solve_request_run    (EpdSolveRequest       *self,
                                            GCancellable          *cancellable,
                                            GError               **error);
 void             epd_solve_result_free    (EpdSolveResult        *self);
+
+/* The steps (1..max_steps) at which options' solver has the latency NFE
+ * nearest latency (the fewer steps on a tie). */
+guint            epd_steps_for_latency     (const EpdSolveOptions *options,
+                                            guint                  latency,
+                                            guint                  max_steps);
 
 /* An image model (any side, 1 or 3 channels) rather than points: the views
  * draw its rows as images and its live solves use a small batch. */

@@ -998,28 +998,6 @@ epd_window_apply_table_settings (EpdWindow      *self,
   set_schedule (self, &table->schedule);
 }
 
-guint
-epd_window_steps_for_latency (const EpdSolveOptions *options,
-                              guint                  latency,
-                              guint                  max_steps)
-{
-  EpdSolveOptions o = *options;
-  guint best = MAX (options->steps, 1), best_gap = G_MAXUINT;
-
-  for (o.steps = 1; o.steps <= max_steps; o.steps++)
-    {
-      guint nfe = epd_solve_options_nfe (&o).latency;
-      guint gap = nfe > latency ? nfe - latency : latency - nfe;
-
-      if (gap < best_gap)
-        {
-          best_gap = gap;
-          best = o.steps;
-        }
-    }
-  return best;
-}
-
 /* A new solver keeps the latency NFE (the budget a comparison is about):
  * the steps become those whose latency NFE is nearest the old solver's. */
 static void
@@ -1036,7 +1014,7 @@ solver_changed (EpdWindow *self)
       options.solver = old;
       latency = epd_solve_options_nfe (&options).latency;
       epd_window_read_options (self, &options);
-      steps = epd_window_steps_for_latency (&options, latency,
+      steps = epd_steps_for_latency (&options, latency,
                                             (guint) gtk_adjustment_get_upper (
                                               gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (self->steps_spin))));
       g_object_set (self, "steps", steps, NULL);

@@ -252,7 +252,9 @@ log_ticks (double  a,
       int stride = MAX (1, (e1 - e0 + (int) max_ticks) / (int) max_ticks);
       for (int e = (int) ceil (log10 (a) - 1e-9); e <= e1 && n < max_ticks; e += stride)
         ticks[n++] = pow (10.0, e);
-      return n;
+      /* Two decade ticks leave the ends of the axis unlabelled: 1-2-5 then. */
+      if (n >= 3)
+        return n;
     }
   for (guint pass = 0; pass < 2 && n < 3; pass++)
     {
@@ -518,7 +520,7 @@ epd_plot_ticks_integer (double  lo,
   /* Nice steps of 1 and above (1, 2, 5, 10...) are whole numbers already. */
   step = MAX (1, nice_step (MAX (b - a, 1), max_ticks));
   for (double v = ceil (a / step - 1e-9) * step; v <= b + 1e-9 && n < max_ticks; v += step)
-    ticks[n++] = round (v);
+    ticks[n++] = fabs (v) < 0.5 ? 0 : round (v);  /* never "-0" */
   return n;
 }
 

@@ -85,6 +85,11 @@ test_ticks (void)
   g_assert_cmpuint (n, ==, 5);
   g_assert_cmpfloat_with_epsilon (ticks[0], 0.2, 1e-15);
   g_assert_cmpfloat_with_epsilon (ticks[4], 5, 1e-12);
+  /* Two decades that hold only two decade ticks get 1-2-5 ticks: the lowest
+   * point (0.02) has a tick below it. */
+  n = epd_plot_ticks (0.015, 1.5, TRUE, ticks, 8);
+  g_assert_cmpuint (n, ==, 6);
+  g_assert_cmpfloat_with_epsilon (ticks[0], 0.02, 1e-15);
   n = epd_plot_ticks (7, 40, TRUE, ticks, 8);
   g_assert_cmpuint (n, ==, 7);
   g_assert_cmpfloat_with_epsilon (ticks[0], 7, 1e-12);
@@ -373,6 +378,9 @@ test_ticks_integer (void)
   g_assert_cmpuint (n, ==, 5);
   for (guint i = 0; i < n; i++)
     g_assert_cmpfloat (ticks[i], ==, 5000.0 * i);
+  n = epd_plot_ticks_integer (-0.15, 5.15, ticks, 8);
+  g_assert_cmpuint (n, ==, 6);
+  g_assert_false (signbit (ticks[0]));
   n = epd_plot_ticks_integer (1, 1.5, ticks, 8);
   g_assert_cmpuint (n, ==, 1);
   g_assert_cmpfloat (ticks[0], ==, 1);
