@@ -85,6 +85,7 @@ struct _EpdWindow
   guint            batch;
   char            *solver_shown;      /* the solver before a change: its latency NFE is kept */
   gboolean         applying_table;    /* a table's settings are being set together */
+  double           export_scale;      /* PNG exports: pixels per view pixel, from the file dialog */
 
   /* Solves */
   GCancellable    *solve_cancellable;  /* the live request's generation token */

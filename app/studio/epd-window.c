@@ -1536,6 +1536,7 @@ epd_window_init (EpdWindow *self)
 {
   /* The properties' defaults; the template's controls take them over. */
   self->solver = g_strdup ("epd");
+  self->export_scale = 1;
   self->schedule_kind = g_strdup ("polynomial");
   gtk_widget_init_template (GTK_WIDGET (self));
   setup_panel (self);

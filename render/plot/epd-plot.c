@@ -831,13 +831,14 @@ static cairo_surface_t *
 export_surface_new (const char *path,
                     double      width,
                     double      height,
+                    double      scale,
                     GByteArray *buffer,
                     GError    **error)
 {
   g_autofree char *lower = g_ascii_strdown (path, -1);
 
   if (g_str_has_suffix (lower, ".png"))
-    return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width), (int) ceil (height));
+    return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width * scale), (int) ceil (height * scale));
   if (g_str_has_suffix (lower, ".svg"))
     return cairo_svg_surface_create_for_stream (append_to_array, buffer, width, height);
   if (g_str_has_suffix (lower, ".pdf"))
@@ -855,16 +856,40 @@ epd_plot_export (const char      *path,
                  gpointer         user_data,
                  GError         **error)
 {
+  return epd_plot_export_scaled (path, width, height, 1, draw, user_data, error);
+}
+
+/* The largest PNG side an export makes: cairo's image limit. */
+#define EXPORT_MAX_PIXELS 32767
+
+gboolean
+epd_plot_export_scaled (const char      *path,
+                        double           width,
+                        double           height,
+                        double           scale,
+                        EpdPlotDrawFunc  draw,
+                        gpointer         user_data,
+                        GError         **error)
+{
   g_autoptr(GByteArray) buffer = g_byte_array_new ();
   cairo_surface_t *surface;
   cairo_t *cr;
   cairo_status_t status;
 
   g_return_val_if_fail (path != NULL && draw != NULL, FALSE);
-  surface = export_surface_new (path, width, height, buffer, error);
+  if (!(scale > 0) || width * scale > EXPORT_MAX_PIXELS || height * scale > EXPORT_MAX_PIXELS)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                   "cannot export “%s” at scale %g: images are at most %d pixels a side",
+                   path, scale, EXPORT_MAX_PIXELS);
+      return FALSE;
+    }
+  surface = export_surface_new (path, width, height, scale, buffer, error);
   if (surface == NULL)
     return FALSE;
   cr = cairo_create (surface);
+  if (cairo_surface_get_type (surface) == CAIRO_SURFACE_TYPE_IMAGE)
+    cairo_scale (cr, scale, scale);
   epd_plot_clear (cr, width, height);
   draw (cr, width, height, user_data);
   status = cairo_status (cr);

@@ -223,4 +223,15 @@ gboolean epd_plot_export              (const char            *path,
                                        gpointer               user_data,
                                        GError               **error);
 
+/* The same with PNG images scale times as large in pixels (the drawing is
+ * scaled, so the view keeps its layout and gains resolution); SVG and PDF
+ * are vector images of width x height points whatever the scale. */
+gboolean epd_plot_export_scaled       (const char            *path,
+                                       double                 width,
+                                       double                 height,
+                                       double                 scale,
+                                       EpdPlotDrawFunc        draw,
+                                       gpointer               user_data,
+                                       GError               **error);
+
 G_END_DECLS

@@ -336,7 +336,8 @@ test_drag_is_one_undo_step (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* The table label says "edited" after an edit, and no longer once saved. */
+/* The table label says "edited" after an edit, and no longer once saved; a
+ * PNG export at scale 2 has twice the pixels. */
 static void
 test_saved_is_not_edited (void)
 {
@@ -356,6 +357,22 @@ test_saved_is_not_edited (void)
   /* A further edit shows again. */
   epd_coef_editor_edit_weight (EPD_COEF_EDITOR (window->coef_editor), 0, 0, 0.7);
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), ", edited"));
+  /* A PNG export at scale 2 has twice the page's pixels a side. */
+  {
+    g_autofree char *png = g_build_filename (dir, "view.png", NULL);
+    GtkWidget *page = gtk_notebook_get_nth_page (GTK_NOTEBOOK (window->notebook), 0);
+    cairo_surface_t *surface;
+
+    g_assert_true (epd_window_export_view_scaled (window, png, 2, &error));
+    g_assert_no_error (error);
+    surface = cairo_image_surface_create_from_png (png);
+    g_test_message ("page %dx%d, PNG at scale 2: %dx%d", gtk_widget_get_width (page), gtk_widget_get_height (page),
+                    cairo_image_surface_get_width (surface), cairo_image_surface_get_height (surface));
+    g_assert_cmpint (cairo_image_surface_get_width (surface), ==, 2 * MAX (gtk_widget_get_width (page), 640));
+    g_assert_cmpint (cairo_image_surface_get_height (surface), ==, 2 * MAX (gtk_widget_get_height (page), 420));
+    cairo_surface_destroy (surface);
+    g_remove (png);
+  }
   g_remove (path);
   g_rmdir (dir);
   gtk_window_destroy (GTK_WINDOW (window));

@@ -159,6 +159,34 @@ test_export (void)
   g_rmdir (dir);
 }
 
+/* A PNG at scale 2 has twice the pixels a side and the same picture: the
+ * square's centre is at the same relative place; absurd scales are refused. */
+static void
+test_export_scaled (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-plot-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.png", NULL);
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *one, *two;
+
+  g_assert_true (epd_plot_export_scaled (path, 64, 48, 1, draw_square, NULL, &error));
+  one = cairo_image_surface_create_from_png (path);
+  g_assert_true (epd_plot_export_scaled (path, 64, 48, 2, draw_square, NULL, &error));
+  g_assert_no_error (error);
+  two = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_image_surface_get_width (two), ==, 128);
+  g_assert_cmpint (cairo_image_surface_get_height (two), ==, 96);
+  for (double x = 4; x < 64; x += 12)
+    for (double y = 4; y < 48; y += 11)
+      g_assert_cmphex (epd_test_pixel_hex (one, x, y), ==, epd_test_pixel_hex (two, 2 * x + 1, 2 * y + 1));
+  cairo_surface_destroy (one);
+  cairo_surface_destroy (two);
+  g_assert_false (epd_plot_export_scaled (path, 64, 48, 1000, draw_square, NULL, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 static void
 test_line_pixels (void)
 {
@@ -460,6 +488,7 @@ main (int    argc,
   g_test_add_func ("/plot/ticks/integer", test_ticks_integer);
   g_test_add_func ("/plot/style", test_style);
   g_test_add_func ("/plot/export", test_export);
+  g_test_add_func ("/plot/export/scaled", test_export_scaled);
   g_test_add_func ("/plot/lines/pixels", test_line_pixels);
   g_test_add_func ("/plot/error/report", test_error_report);
   g_test_add_func ("/plot/curves/parse", test_curve_log);
