@@ -234,6 +234,244 @@ block_start (EpdEmpirical *self,
   return MIN (self->n, block * self->block);
 }
 
+/* ---- the per-row loops, vectorised ------------------------------------ */
+
+/* Eight doubles in GCC's generic vectors; the functions that use them are
+ * compiled for AVX-512, AVX2 and plain x86-64 and picked at load time, so the
+ * same machine always runs the same code. Each image keeps its place in a
+ * block (the blocks depend on the data set alone), so its lane, and with it
+ * every bit, does not depend on the batch. Loads and stores go through memcpy
+ * (unaligned) and macros (no vector arguments: their ABI varies by clone). */
+typedef double v8d __attribute__ ((vector_size (64)));
+typedef float  v8f __attribute__ ((vector_size (32)));
+typedef gint64 v8l __attribute__ ((vector_size (64)));
+#define LANES 8
+G_STATIC_ASSERT (ROW_TILE % LANES == 0);  /* dim_pad is a whole number of vectors */
+#define LOAD(v, p)  memcpy (&(v), (p), sizeof (v))
+#define STORE(p, v) memcpy ((p), &(v), sizeof (v))
+#define CLONES __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+/* Below this exponent exp() is under 2^-1021 of the row's largest term: 0. */
+#define EXP_MIN (-708.0)
+
+/* exp(x) for x in [EXP_MIN, 0] (0 below): x = n ln 2 + t with |t| <= ln 2 / 2,
+ * e^t by its Taylor series to t^13 (a remainder below 2^-56), times 2^n set in
+ * the exponent bits. Within 2 ulp of the exact value. */
+#define VEXP(out, x) \
+  G_STMT_START { \
+    const v8d shift_ = (v8d) { 0 } + 0x1.8p52; \
+    v8d x_ = (x), k_ = x_ * 0x1.71547652b82fep0 + shift_, n_ = k_ - shift_, t_, p_; \
+    v8l bits_ = ((v8l) k_ - (v8l) shift_ + 1023) << 52; \
+    t_ = x_ - n_ * 0x1.62e42fefa3800p-1 - n_ * 0x1.ef35793c76730p-45; \
+    p_ = (v8d) { 0 } + 1.0 / 6227020800.0; \
+    p_ = 1.0 / 479001600.0 + t_ * p_; \
+    p_ = 1.0 / 39916800.0 + t_ * p_; \
+    p_ = 1.0 / 3628800.0 + t_ * p_; \
+    p_ = 1.0 / 362880.0 + t_ * p_; \
+    p_ = 1.0 / 40320.0 + t_ * p_; \
+    p_ = 1.0 / 5040.0 + t_ * p_; \
+    p_ = 1.0 / 720.0 + t_ * p_; \
+    p_ = 1.0 / 120.0 + t_ * p_; \
+    p_ = 1.0 / 24.0 + t_ * p_; \
+    p_ = 1.0 / 6.0 + t_ * p_; \
+    p_ = 0.5 + t_ * p_; \
+    p_ = 1.0 + t_ * p_; \
+    p_ = 1.0 + t_ * p_; \
+    p_ *= (v8d) bits_; \
+    (out) = (v8d) ((v8l) p_ & (x_ >= EXP_MIN)); \
+  } G_STMT_END
+
+/* The lanes [i, i + LANES) of src, or of a copy padded with pad past count. */
+#define LOAD_TAIL(v, src, i, count, pad) \
+  G_STMT_START { \
+    double tail_[LANES]; \
+    for (gsize q_ = 0; q_ < LANES; q_++) \
+      tail_[q_] = (i) + q_ < (count) ? (src)[(i) + q_] : (pad); \
+    LOAD (v, tail_); \
+  } G_STMT_END
+
+#define STORE_TAIL(dst, v, i, count) \
+  G_STMT_START { \
+    double tail_[LANES]; \
+    STORE (tail_, v); \
+    for (gsize q_ = 0; q_ < LANES && (i) + q_ < (count); q_++) \
+      (dst)[(i) + q_] = tail_[q_]; \
+  } G_STMT_END
+
+static double
+horizontal_sum (const double *v)
+{
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
+
+/* count rows of d floats into rows of dp doubles. */
+CLONES static void
+widen_rows (const float *src,
+            gsize        count,
+            gsize        d,
+            gsize        dp,
+            double      *dst)
+{
+  for (gsize i = 0; i < count; i++)
+    {
+      const float *from = src + i * d;
+      double *to = dst + i * dp;
+      gsize j = 0;
+
+      for (; j + LANES <= d; j += LANES)
+        {
+          v8f f;
+          v8d v;
+
+          LOAD (f, from + j);
+          v = __builtin_convertvector (f, v8d);
+          STORE (to + j, v);
+        }
+      for (; j < d; j++)
+        to[j] = from[j];
+    }
+}
+
+/* l_i = (l_i - h_i) s, in place; returns the largest. */
+CLONES static double
+row_logits (double       *l,
+            const double *h,
+            gsize         count,
+            double        s)
+{
+  v8d top = (v8d) { 0 } - INFINITY;
+  double lanes[LANES];
+  gsize i = 0;
+
+  for (; i < count; i += LANES)
+    {
+      v8d a, b;
+
+      if (i + LANES <= count)
+        {
+          LOAD (a, l + i);
+          LOAD (b, h + i);
+        }
+      else
+        {
+          LOAD_TAIL (a, l, i, count, -INFINITY);
+          LOAD_TAIL (b, h, i, count, 0.0);
+        }
+      a = (a - b) * s;
+      top = (v8d) (((v8l) a & (a > top)) | ((v8l) top & (a <= top)));
+      if (i + LANES <= count)
+        STORE (l + i, a);
+      else
+        STORE_TAIL (l, a, i, count);
+    }
+  STORE (lanes, top);
+  for (gsize q = 1; q < LANES; q++)
+    lanes[0] = MAX (lanes[0], lanes[q]);
+  return lanes[0];
+}
+
+/* w_i = exp(l_i - m); returns their sum. */
+CLONES static double
+row_weights (const double *l,
+             gsize         count,
+             double        m,
+             double       *w)
+{
+  v8d sum = { 0 };
+  double lanes[LANES];
+
+  for (gsize i = 0; i < count; i += LANES)
+    {
+      v8d a, e;
+
+      if (i + LANES <= count)
+        LOAD (a, l + i);
+      else
+        LOAD_TAIL (a, l, i, count, -INFINITY);
+      VEXP (e, a - m);
+      sum += e;
+      if (i + LANES <= count)
+        STORE (w + i, e);
+      else
+        STORE_TAIL (w, e, i, count);
+    }
+  STORE (lanes, sum);
+  return horizontal_sum (lanes);
+}
+
+/* v_i = w_i ((dxy_i - ref) inv_s2 - (l_i - m) ds_s); returns their sum. */
+CLONES static double
+row_tangent (const double *w,
+             const double *dxy,
+             const double *l,
+             gsize         count,
+             double        ref,
+             double        inv_s2,
+             double        m,
+             double        ds_s,
+             double       *v)
+{
+  v8d sum = { 0 };
+  double lanes[LANES];
+
+  for (gsize i = 0; i < count; i += LANES)
+    {
+      v8d a, b, c, t;
+
+      if (i + LANES <= count)
+        {
+          LOAD (a, w + i);
+          LOAD (b, dxy + i);
+          LOAD (c, l + i);
+        }
+      else
+        {
+          LOAD_TAIL (a, w, i, count, 0.0);
+          LOAD_TAIL (b, dxy, i, count, 0.0);
+          LOAD_TAIL (c, l, i, count, 0.0);
+        }
+      t = a * ((b - ref) * inv_s2 - (c - m) * ds_s);
+      sum += t;
+      if (i + LANES <= count)
+        STORE (v + i, t);
+      else
+        STORE_TAIL (v, t, i, count);
+    }
+  STORE (lanes, sum);
+  return horizontal_sum (lanes);
+}
+
+/* The first image of the block with the largest logit. */
+static gsize
+row_argmax (const double *l,
+            gsize         count,
+            double        top)
+{
+  gsize i = 0;
+
+  while (i + 1 < count && l[i] != top)
+    i++;
+  return i;
+}
+
+/* t = alpha (t - dc s) over n values, a multiple of LANES (t may be s). */
+CLONES static void
+rescale (double       *t,
+         const double *s,
+         gsize         n,
+         double        alpha,
+         double        dc)
+{
+  for (gsize j = 0; j < n; j += LANES)
+    {
+      v8d a, b;
+
+      LOAD (a, t + j);
+      LOAD (b, s + j);
+      a = alpha * (a - dc * b);
+      STORE (t + j, a);
+    }
+}
+
 /* Moves row r of part to the maximum m_new (whose image has dx.y = ref_new). */
 static void
 part_rebase (const Group *grp,
@@ -257,12 +495,10 @@ part_rebase (const Group *grp,
       double dc = (ref_new - ref_old) * inv_s2 - (m_new - m_old) * 2.0 * grp->dsigma[r] / grp->sigma[r];
       double *t = part->acc + (grp->rows_pad + r) * dim;
 
-      for (gsize j = 0; j < dim; j++)
-        t[j] = alpha * (t[j] - dc * s[j]);
+      rescale (t, s, dim, alpha, dc);
       part->a[r] = alpha * (part->a[r] - dc * part->z[r]);
     }
-  for (gsize j = 0; j < dim; j++)
-    s[j] *= alpha;
+  rescale (s, s, dim, alpha, 0.0);
   part->z[r] *= alpha;
 }
 
@@ -280,31 +516,15 @@ block_row (const Group  *grp,
            double       *v)
 {
   double inv_s2 = 1.0 / (grp->sigma[r] * grp->sigma[r]);
-  double top = -INFINITY, z = 0.0, a = 0.0, m, ref, ds_s;
-  gsize arg = 0;
+  double top = row_logits (l, half_norm2, count, inv_s2), m;
 
-  for (gsize i = 0; i < count; i++)
-    {
-      l[i] = (l[i] - half_norm2[i]) * inv_s2;
-      if (l[i] > top)
-        {
-          top = l[i];
-          arg = i;
-        }
-    }
   if (top > part->m[r])
-    part_rebase (grp, part, r, top, dxy != NULL ? dxy[arg] : 0.0);
+    part_rebase (grp, part, r, top, dxy != NULL ? dxy[row_argmax (l, count, top)] : 0.0);
   m = part->m[r];
-  for (gsize i = 0; i < count; i++)
-    z += w[i] = exp (l[i] - m);
-  part->z[r] += z;
-  if (dxy == NULL)
-    return;
-  ref = part->ref[r];
-  ds_s = 2.0 * grp->dsigma[r] / grp->sigma[r];
-  for (gsize i = 0; i < count; i++)
-    a += v[i] = w[i] * ((dxy[i] - ref) * inv_s2 - (l[i] - m) * ds_s);
-  part->a[r] += a;
+  part->z[r] += row_weights (l, count, m, w);
+  if (dxy != NULL)
+    part->a[r] += row_tangent (w, dxy, l, count, part->ref[r], inv_s2, m,
+                               2.0 * grp->dsigma[r] / grp->sigma[r], v);
 }
 
 /* One block of images into part: y widened, G = a.y^T, the rows' softmax
@@ -315,16 +535,15 @@ static void
 part_block (const Group *grp,
             Part        *part,
             Worker      *s,
-            gsize        block)
+            gsize        block,
+            gboolean     first)
 {
   EpdEmpirical *self = grp->self;
   gsize i0 = block_start (self, block), count = block_start (self, block + 1) - i0;
   gsize nb = self->block, m = grp->k * grp->rows_pad, d = self->dim, dp = self->dim_pad;
   const float *src = self->y + i0 * d;
 
-  for (gsize i = 0; i < count; i++)
-    for (gsize j = 0; j < d; j++)
-      s->y[i * dp + j] = src[i * d + j];
+  widen_rows (src, count, d, dp, s->y);
   if (count < nb)
     {
       memset (s->y + count * dp, 0, (nb - count) * dp * sizeof (double));
@@ -337,8 +556,9 @@ part_block (const Group *grp,
     block_row (grp, part, r, self->half_norm2 + i0, count, s->g + r * nb,
                grp->k == 2 ? s->g + (grp->rows_pad + r) * nb : NULL,
                s->w + r * nb, s->w + (grp->rows_pad + r) * nb);
+  /* The part's first block sets acc, which starts unset. */
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) m, (int) dp, (int) nb,
-               1.0, s->w, (int) nb, s->y, (int) dp, 1.0, part->acc, (int) dp);
+               1.0, s->w, (int) nb, s->y, (int) dp, first ? 0.0 : 1.0, part->acc, (int) dp);
 }
 
 static void
@@ -352,7 +572,7 @@ run_part (const Group *grp,
   for (gsize r = 0; r < grp->rows; r++)
     part->m[r] = -INFINITY;
   for (gsize b = self->part_start[p]; b < self->part_start[p + 1]; b++)
-    part_block (grp, part, s, b);
+    part_block (grp, part, s, b, b == self->part_start[p]);
 }
 
 /* Workers take parts in any order: a part's result does not depend on who
@@ -470,7 +690,7 @@ group_alloc (Group   *grp,
       Part *part = &grp->parts[p];
 
       part->m = g_try_new0 (double, 4 * grp->rows);
-      part->acc = g_try_malloc0_n (m, d * sizeof (double));
+      part->acc = g_try_malloc_n (m, d * sizeof (double));  /* set by the part's first block */
       ok = part->m != NULL && part->acc != NULL;
       if (ok)
         {

@@ -10,6 +10,7 @@
  * writes its own outputs (a group's sums run in one thread), so results do
  * not depend on the split: runs repeat bit for bit for a given thread count. */
 #include "epd-unet-private.h"
+#include "epd-unet.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -171,6 +172,47 @@ samples_per_gemm (gsize p,
                   gsize batch)
 {
   return CLAMP (GEMM_COLUMNS / MAX (p, 1), 1, batch);
+}
+
+GArray *
+epd_unet_cpu_gemms (const EpdUnetPlan *plan,
+                    gsize              batch)
+{
+  GArray *gemms = g_array_new (FALSE, FALSE, sizeof (EpdUnetGemm));
+
+  for (guint i = 0; i < plan->n_ops; i++)
+    {
+      const EpdUnetOp *op = &plan->ops[i];
+      const EpdUnetValue *in = &plan->values[op->in[0]], *out = &plan->values[op->out];
+      gsize p = (gsize) out->h * out->w, ns = samples_per_gemm (p, batch), hd = op->head_dim;
+      gsize tokens = (gsize) in->h * in->w;
+      EpdUnetGemm g = { 0 };
+
+      switch (op->kind)
+        {
+        case EPD_UNET_OP_CONV2D:
+          /* full chunks of ns samples, then the rest */
+          g = (EpdUnetGemm) { out->c, ns * p, (gsize) in->c * op->kernel * op->kernel, batch / ns };
+          if (g.count > 0)
+            g_array_append_val (gemms, g);
+          g.n = batch % ns * p;
+          g.count = g.n > 0 ? 1 : 0;
+          break;
+        case EPD_UNET_OP_LINEAR:
+          g = (EpdUnetGemm) { batch, out->c, in->c, 1 };
+          break;
+        case EPD_UNET_OP_ATTENTION:
+          g = (EpdUnetGemm) { tokens, tokens, hd, batch * op->heads };
+          g_array_append_val (gemms, g);
+          g = (EpdUnetGemm) { hd, tokens, tokens, batch * op->heads };
+          break;
+        default:
+          break;
+        }
+      if (g.count > 0)
+        g_array_append_val (gemms, g);
+    }
+  return gemms;
 }
 
 static void

@@ -72,4 +72,17 @@ void         epd_unet_finish_batch    (EpdUnet      *self,
                                        const float  *net_out,
                                        double       *out);
 
+/* One GEMM shape of the CPU executor: count float32 products of an m x k
+ * by a k x n matrix. */
+typedef struct {
+  gsize m, n, k, count;
+} EpdUnetGemm;
+
+/* The GEMMs the CPU executor runs for one call of batch samples, in its
+ * order: every convolution in its column chunks (several small images side
+ * by side), the linear layers, attention's two products per head and sample.
+ * For timing a reference on the same shapes (epd bench). */
+GArray      *epd_unet_cpu_gemms       (const EpdUnetPlan *plan,
+                                       gsize              batch);
+
 G_END_DECLS

@@ -703,6 +703,8 @@ epd_distill_options_validate (const EpdDistillOptions *o,
     bad = "training and validation seeds must differ";
   else if (!(o->teacher_rtol > 0 && o->teacher_rtol < 1))
     bad = "the teacher tolerance must lie in (0, 1)";
+  else if (o->teacher_heun_m > EPD_DISTILL_MAX_TEACHER_HEUN)
+    bad = "the Heun teacher takes at most " G_STRINGIFY (EPD_DISTILL_MAX_TEACHER_HEUN) " intermediate times per step";
   else if (o->final_iterations > 0 &&
            (o->final_n_train < 1 || o->final_batch < 1 || o->final_batch > o->final_n_train ||
             !(o->final_lr > 0 && isfinite (o->final_lr)) || o->final_patience < 1))
@@ -811,6 +813,109 @@ param_active (const EpdDistillOptions *o,
   return TRUE;
 }
 
+/* The final stage's central differences: each parameter's two probes are
+ * one work item, taken by the next free worker; every worker has its own
+ * student, probe and samples, and writes only its parameters' grad entries,
+ * so the thread count never changes a bit. */
+typedef struct
+{
+  EpdDenoiser             *denoiser;
+  const EpdDistillOptions *o;
+  const double            *grid;
+  const double            *theta;
+  const double            *x_init;
+  const double            *y;
+  gsize                    batch;
+  double                  *grad;
+  gint                     next;    /* the next parameter to probe */
+  gint                     failed;  /* set on a worker's error: the others stop */
+} Probes;
+
+typedef struct
+{
+  Probes  *job;
+  GError  *error;
+} Prober;
+
+static gpointer
+prober_run (gpointer data)
+{
+  Prober *w = data;
+  Probes *job = w->job;
+  const EpdDistillOptions *o = job->o;
+  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  g_autofree double *x_out = g_new (double, job->batch * epd_denoiser_get_dim (job->denoiser));
+  g_autofree double *probe = g_memdup2 (job->theta, n_par * sizeof (double));
+  Coefs value;
+  Student st;
+  gint i;
+
+  coefs_init (&value, n);
+  student_init (&st, job->denoiser, o, job->grid, &value, FALSE);
+  while (!g_atomic_int_get (&job->failed) && (i = g_atomic_int_add (&job->next, 1)) < (gint) n_par)
+    {
+      double up = 0.0, down = 0.0;
+      gboolean ok;
+
+      job->grad[i] = 0.0;
+      if (!param_active (o, i))
+        continue;
+      probe[i] = job->theta[i] + EPD_DISTILL_FINAL_FD_STEP;
+      ok = final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &up, &w->error);
+      probe[i] = job->theta[i] - EPD_DISTILL_FINAL_FD_STEP;
+      ok = ok && final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &down, &w->error);
+      probe[i] = job->theta[i];
+      if (!ok)
+        {
+          g_atomic_int_set (&job->failed, 1);
+          break;
+        }
+      job->grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
+    }
+  g_object_unref (st.denoiser);
+  g_free (value.r);
+  return NULL;
+}
+
+/* Workers: o->threads, or one per processor, at most one per parameter. */
+static guint
+probe_threads (const EpdDistillOptions *o)
+{
+  guint t = o->threads > 0 ? o->threads : g_get_num_processors ();
+
+  return CLAMP (t, 1, MIN (epd_distill_n_params (o), 64));
+}
+
+/* grad by central differences on probe_threads() threads, the caller's among them. */
+static gboolean
+final_grad (Probes  *job,
+            GError **error)
+{
+  guint n_threads = probe_threads (job->o);
+  g_autofree Prober *workers = g_new0 (Prober, n_threads);
+  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
+  GError *first = NULL;
+
+  for (guint t = 0; t < n_threads; t++)
+    workers[t].job = job;
+  /* A thread that cannot start leaves its share to the others. */
+  for (guint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_try_new ("epd-distill", prober_run, &workers[t], NULL);
+  prober_run (&workers[0]);
+  for (guint t = 1; t < n_threads; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+  for (guint t = 0; t < n_threads; t++)
+    if (first == NULL)
+      first = g_steal_pointer (&workers[t].error);
+    else
+      g_clear_error (&workers[t].error);
+  if (first == NULL)
+    return TRUE;
+  g_propagate_error (error, first);
+  return FALSE;
+}
+
 gboolean
 epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
                              const EpdDistillOptions *o,
@@ -822,10 +927,9 @@ epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
                              double                  *grad,
                              GError                 **error)
 {
-  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  gsize n = (gsize) o->steps * o->n_points;
   g_autofree double *grid = epd_schedule_grid (&o->schedule, o->steps, error);
   g_autofree double *x_out = NULL;
-  g_autofree double *probe = NULL;
   Coefs value;
   Student st;
   gboolean ok;
@@ -833,26 +937,17 @@ epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
   if (grid == NULL)
     return FALSE;
   x_out = g_new (double, batch * epd_denoiser_get_dim (denoiser));
-  probe = g_memdup2 (theta, n_par * sizeof (double));
   coefs_init (&value, n);
   student_init (&st, denoiser, o, grid, &value, FALSE);
   ok = final_error_at (&st, o, theta, x_init, teacher_final, batch, x_out, loss, error);
-  for (gsize i = 0; ok && grad != NULL && i < n_par; i++)
-    {
-      double up = 0.0, down = 0.0;
-
-      grad[i] = 0.0;
-      if (!param_active (o, i))
-        continue;
-      probe[i] = theta[i] + EPD_DISTILL_FINAL_FD_STEP;
-      ok = final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &up, error);
-      probe[i] = theta[i] - EPD_DISTILL_FINAL_FD_STEP;
-      ok = ok && final_error_at (&st, o, probe, x_init, teacher_final, batch, x_out, &down, error);
-      probe[i] = theta[i];
-      grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
-    }
   g_object_unref (st.denoiser);
   g_free (value.r);
+  if (ok && grad != NULL)
+    {
+      Probes job = { denoiser, o, grid, theta, x_init, teacher_final, batch, grad, 0, 0 };
+
+      ok = final_grad (&job, error);
+    }
   return ok;
 }
 
@@ -943,8 +1038,8 @@ epd_distill_teacher_states (EpdDenoiser             *denoiser,
   if (grid == NULL)
     return NULL;
   epd_solve_options_init (&so);
-  so.solver = EPD_SOLVER_TEACHER;
-  so.steps = o->steps;
+  so.solver = o->teacher_heun_m > 0 ? EPD_SOLVER_HEUN : EPD_SOLVER_TEACHER;
+  so.steps = o->steps * (o->teacher_heun_m + 1);
   so.schedule = o->schedule;
   so.teacher_rtol = o->teacher_rtol;
   states = g_new (double, o->steps * nd);
@@ -1447,8 +1542,18 @@ distill_metadata (Distill        *d,
   json_object_set_string_member (m, "created_by", "epd distill (Stage 1)");
   json_object_set_string_member (m, "model", o->model_spec ? o->model_spec : "unknown");
   json_object_set_string_member (m, "model_description", epd_denoiser_describe (d->denoiser));
-  json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
-  json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
+  if (o->teacher_heun_m > 0)
+    {
+      g_autofree char *teacher = g_strdup_printf ("teacher: Heun with %u intermediate times per grid step",
+                                                  o->teacher_heun_m);
+      json_object_set_string_member (m, "teacher", teacher);
+      json_object_set_int_member (m, "teacher_heun_m", o->teacher_heun_m);
+    }
+  else
+    {
+      json_object_set_string_member (m, "teacher", "teacher: adaptive Dormand-Prince 5(4), sampled at the grid times");
+      json_object_set_double_member (m, "teacher_rtol", o->teacher_rtol);
+    }
   json_object_set_string_member (m, "loss", o->loss == EPD_DISTILL_LOSS_L2 ?
                                  "L2 distance to the teacher state after every step (mean over noises), "
                                  "student on its own trajectory; the final step the same" :
@@ -1553,9 +1658,65 @@ static const EpdScheduleKind search_kinds[] = {
   EPD_SCHEDULE_POLYNOMIAL, EPD_SCHEDULE_LOGSNR, EPD_SCHEDULE_TIME_UNIFORM,
 };
 
+/* The step-wise stages of the grid search. Each grid's run is independent of
+ * the others, so they go to up to options->threads threads; the caller runs
+ * its share with the progress callback (only ever called on its thread). */
+typedef struct
+{
+  EpdDenoiser             *denoiser;
+  const EpdDistillOptions *options;
+  GCancellable            *cancellable;
+  EpdTable                *tables[G_N_ELEMENTS (search_kinds)];
+  GError                  *errors[G_N_ELEMENTS (search_kinds)];
+  gint                     next;
+} GridRuns;
+
+static void
+grid_runs_take (GridRuns               *runs,
+                EpdDistillProgressFunc  progress,
+                gpointer                user_data)
+{
+  gint i;
+
+  while ((i = g_atomic_int_add (&runs->next, 1)) < (gint) G_N_ELEMENTS (search_kinds))
+    {
+      EpdDistillOptions c = *runs->options;
+
+      c.search_schedule = FALSE;
+      c.final_iterations = 0;
+      c.teacher_train = c.teacher_val = NULL;
+      epd_schedule_init (&c.schedule, search_kinds[i]);
+      c.schedule.sigma_min = runs->options->schedule.sigma_min;
+      c.schedule.sigma_max = runs->options->schedule.sigma_max;
+      runs->tables[i] = distill_once (runs->denoiser, &c, progress, user_data, runs->cancellable,
+                                      &runs->errors[i]);
+    }
+}
+
+static gpointer
+grid_worker (gpointer data)
+{
+  grid_runs_take (data, NULL, NULL);
+  return NULL;
+}
+
+/* Threads for the grids: one each on a model of low dimension, whose
+ * denoiser calls are too small to use two cores; one on a larger model,
+ * whose calls spread over threads of their own. */
+static guint
+grid_threads (const EpdDistillOptions *options,
+              EpdDenoiser             *denoiser)
+{
+  guint t = options->threads > 0 ? options->threads : g_get_num_processors ();
+
+  if (epd_denoiser_get_dim (denoiser) > EPD_DISTILL_FINAL_AUTO_MAX_DIM)
+    return 1;
+  return CLAMP (t, 1, G_N_ELEMENTS (search_kinds));
+}
+
 /* The step-wise stage on every grid of search_kinds; returns the table with the
  * lowest validation error and records each grid's in tried. A cancel keeps the
- * best so far. */
+ * best of the grids that finished. */
 static EpdTable *
 distill_search_grids (EpdDenoiser             *denoiser,
                       const EpdDistillOptions *options,
@@ -1565,29 +1726,36 @@ distill_search_grids (EpdDenoiser             *denoiser,
                       JsonArray               *tried,
                       GError                 **error)
 {
-  EpdDistillOptions c = *options;
+  GridRuns runs = { denoiser, options, cancellable, { NULL }, { NULL }, 0 };
+  GThread *threads[G_N_ELEMENTS (search_kinds)] = { NULL };
+  guint n_threads = grid_threads (options, denoiser);
   EpdTable *best = NULL;
+  GError *failure = NULL;
 
-  c.search_schedule = FALSE;
-  c.final_iterations = 0;
-  c.teacher_train = c.teacher_val = NULL;
-  for (gsize i = 0; i < G_N_ELEMENTS (search_kinds) && !g_cancellable_is_cancelled (cancellable); i++)
+  /* A thread that cannot start leaves its share to the others. */
+  for (guint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_try_new ("epd-distill-grid", grid_worker, &runs, NULL);
+  grid_runs_take (&runs, progress, user_data);
+  for (guint t = 1; t < n_threads; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+  /* In the grids' order, whoever ran them. */
+  for (gsize i = 0; i < G_N_ELEMENTS (search_kinds); i++)
     {
-      g_autoptr(GError) local = NULL;
-      EpdTable *t;
+      EpdTable *t = g_steal_pointer (&runs.tables[i]);
       JsonObject *entry;
 
-      epd_schedule_init (&c.schedule, search_kinds[i]);
-      c.schedule.sigma_min = options->schedule.sigma_min;
-      c.schedule.sigma_max = options->schedule.sigma_max;
-      t = distill_once (denoiser, &c, progress, user_data, cancellable, &local);
       if (t == NULL)
         {
-          if (best != NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            break;
-          g_clear_pointer (&best, epd_table_free);
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
+          /* The first failure, a real one before a cancel. */
+          if (failure == NULL || (g_error_matches (failure, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+                                  !g_error_matches (runs.errors[i], G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+            {
+              g_clear_error (&failure);
+              failure = g_steal_pointer (&runs.errors[i]);
+            }
+          g_clear_error (&runs.errors[i]);
+          continue;
         }
       entry = json_object_new ();
       json_object_set_string_member (entry, "schedule", epd_schedule_kind_to_string (search_kinds[i]));
@@ -1602,6 +1770,15 @@ distill_search_grids (EpdDenoiser             *denoiser,
         }
       g_clear_pointer (&t, epd_table_free);
     }
+  /* A grid that failed (not cancelled) fails the search; a cancel fails it
+   * only when no grid finished. */
+  if (failure != NULL && (best == NULL || !g_error_matches (failure, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      g_clear_pointer (&best, epd_table_free);
+      g_propagate_error (error, failure);
+      return NULL;
+    }
+  g_clear_error (&failure);
   return best;
 }
 

@@ -39,6 +39,8 @@ typedef enum
   EPD_DISTILL_LOSS_L2,
 } EpdDistillLoss;
 
+#define EPD_DISTILL_MAX_TEACHER_HEUN 64
+
 typedef struct
 {
   EpdSolverKind   solver;            /* EPD_SOLVER_EPD or EPD_SOLVER_EPD_PLUGIN */
@@ -60,6 +62,11 @@ typedef struct
   guint32         train_seed;
   guint32         val_seed;          /* must differ from train_seed */
   double          teacher_rtol;
+  /* 0: the adaptive teacher (Dormand-Prince 5(4) at teacher_rtol). M > 0: Heun on
+   * the grid refined with M times between grid times (steps * (M + 1) intervals
+   * of the same schedule, which pass through every grid time), the paper's
+   * teacher with M = 3; at most EPD_DISTILL_MAX_TEACHER_HEUN. */
+  guint           teacher_heun_m;
   EpdDistillLoss  loss;
   const char     *model_spec;        /* recorded in the metadata; may be NULL */
   const EpdTable *init;              /* starting table; NULL = the uniform table */
@@ -88,6 +95,12 @@ typedef struct
    * the final stage then runs on that grid only. The init table, if any, seeds
    * every grid. */
   gboolean        search_schedule;
+  /* Threads for the final stage's central differences (one probe of the
+   * table parameters at a time each) and, on a model of dimension up to
+   * EPD_DISTILL_FINAL_AUTO_MAX_DIM, for the grid search's step-wise stages
+   * (one grid each; progress is reported for the caller's grids only);
+   * 0 = one per processor. The result does not depend on it, bit for bit. */
+  guint           threads;
 } EpdDistillOptions;
 
 typedef struct

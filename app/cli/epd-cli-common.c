@@ -144,16 +144,9 @@ epd_cli_schedule_fit_model (const EpdCliScheduleArgs *args,
                             EpdSchedule              *schedule,
                             GError                  **error)
 {
-  double lo, hi;
-
-  if (epd_schedule_is_flow (schedule) || !epd_denoiser_get_sigma_range (model, &lo, &hi) ||
-      (!isnan (args->sigma_min) && !isnan (args->sigma_max)))
+  if (!epd_schedule_fit_model (schedule, model, !isnan (args->sigma_min), !isnan (args->sigma_max)))
     return TRUE;
-  if (isnan (args->sigma_min))
-    schedule->sigma_min = lo;
-  if (isnan (args->sigma_max))
-    schedule->sigma_max = hi;
-  g_printerr ("epd: schedule: sigma from %g to %g (the model's trained range where not given)\n",
+  g_printerr ("epd: schedule: sigma from %g to %g (narrowed to the model's trained range where not given)\n",
               schedule->sigma_min, schedule->sigma_max);
   return epd_schedule_validate (schedule, error);
 }

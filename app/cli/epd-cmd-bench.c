@@ -6,8 +6,9 @@
  * GB/s. For the empirical model on the CPU, each timed call alternates with
  * the plain way of doing the same work on the same shapes, two full-shape
  * OpenBLAS GEMMs (dgemm; sgemm for a CPU implementation of Vulkan, which runs
- * on the same CPU), and the table gives the median of their ratio with its
- * range: a loaded machine slows both alike. A GPU is compared with its
+ * on the same CPU; for a UNet the CPU executor's own GEMMs as bare sgemm
+ * calls), and the table gives the median of their ratio with its range: a
+ * loaded machine slows both alike. A GPU is compared with its
  * published fp32 peak when the card is known. Then the latency argument of
  * the paper: K parallel points as one call of K*B rows against K calls of B
  * rows. */
@@ -35,15 +36,22 @@ typedef struct
   double     copy_gbs;
 } BenchArgs;
 
-/* The same work as one call, the plain way: G = X.Y^T and O = G.Y on the
- * data set, full shape, OpenBLAS with its own threads. */
+/* The same work as one call, the plain way, OpenBLAS with its own threads:
+ * for the empirical model G = X.Y^T and O = G.Y on the data set, full shape;
+ * for a UNet the CPU executor's own GEMMs (epd_unet_cpu_gemms()) as bare
+ * sgemm calls, without the im2col, normalisation and element-wise work
+ * around them. */
 typedef struct
 {
-  gboolean single;
-  gsize    n, rows;
-  guint    dim;
-  double  *y, *x, *g, *o;
-  float   *yf, *xf, *gf, *of;
+  gboolean     single;
+  gsize        n, rows;
+  guint        dim;
+  double      *y, *x, *g, *o;
+  float       *yf, *xf, *gf, *of;
+  EpdUnetPlan *plan;        /* a UNet's (borrowed), or NULL */
+  GArray      *gemms;       /* its GEMMs for gemms_rows samples */
+  gsize        gemms_rows;
+  float       *a, *b, *c;   /* the largest operands of any of them */
 } Reference;
 
 /* Published fp32 (non-tensor) peaks, TFLOP/s, matched on the Vulkan name;
@@ -202,13 +210,64 @@ reference_free (Reference *ref)
   g_free (ref->xf);
   g_free (ref->gf);
   g_free (ref->of);
+  g_clear_pointer (&ref->gemms, g_array_unref);
+  g_free (ref->a);
+  g_free (ref->b);
+  g_free (ref->c);
   g_free (ref);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reference, reference_free)
 
-/* The reference for rows rows of the empirical model, or NULL (other
- * models, GPUs). */
+/* A UNet's reference: buffers for the largest GEMM of up to rows samples. */
+static Reference *
+unet_reference_new (EpdUnet *unet,
+                    gsize    rows)
+{
+  Reference *ref = g_new0 (Reference, 1);
+  gsize a = 1, b = 1, c = 1;
+
+  ref->single = TRUE;
+  ref->plan = epd_unet_get_plan (unet);
+  ref->gemms = epd_unet_cpu_gemms (ref->plan, rows);
+  ref->gemms_rows = rows;
+  for (guint i = 0; i < ref->gemms->len; i++)
+    {
+      const EpdUnetGemm *g = &g_array_index (ref->gemms, EpdUnetGemm, i);
+
+      a = MAX (a, g->m * g->k);
+      b = MAX (b, g->k * g->n);
+      c = MAX (c, g->m * g->n);
+    }
+  ref->a = g_new0 (float, a);
+  ref->b = g_new0 (float, b);
+  ref->c = g_new0 (float, c);
+  return ref;
+}
+
+/* A UNet's GEMMs for rows samples as bare sgemm calls. */
+static void
+unet_reference_call (Reference *ref,
+                     gsize      rows)
+{
+  if (ref->gemms_rows != rows)
+    {
+      g_array_unref (ref->gemms);
+      ref->gemms = epd_unet_cpu_gemms (ref->plan, rows);
+      ref->gemms_rows = rows;
+    }
+  for (guint i = 0; i < ref->gemms->len; i++)
+    {
+      const EpdUnetGemm *g = &g_array_index (ref->gemms, EpdUnetGemm, i);
+
+      for (gsize r = 0; r < g->count; r++)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) g->m, (int) g->n, (int) g->k,
+                     1.0f, ref->a, (int) g->k, ref->b, (int) g->n, 0.0f, ref->c, (int) g->n);
+    }
+}
+
+/* The reference for up to rows rows of the empirical model or a UNet, or
+ * NULL (other models, GPUs). */
 static Reference *
 reference_new (EpdDenoiser *denoiser,
                gsize        rows)
@@ -217,10 +276,12 @@ reference_new (EpdDenoiser *denoiser,
   g_autoptr(Reference) ref = NULL;
   const float *data;
 
-  if (!EPD_IS_EMPIRICAL (cpu) ||
+  if ((!EPD_IS_EMPIRICAL (cpu) && !EPD_IS_UNET (cpu)) ||
       (EPD_IS_VK_DENOISER (denoiser) &&
        epd_vk_context_get_info (epd_vk_denoiser_get_context (EPD_VK_DENOISER (denoiser)))->type != EPD_VK_DEVICE_CPU))
     return NULL;
+  if (EPD_IS_UNET (cpu))
+    return unet_reference_new (EPD_UNET (cpu), rows);
   ref = g_new0 (Reference, 1);
   ref->single = EPD_IS_VK_DENOISER (denoiser);
   ref->n = epd_empirical_get_n (EPD_EMPIRICAL (cpu));
@@ -250,6 +311,11 @@ reference_call (Reference *ref,
 {
   int b = (int) rows, n = (int) ref->n, d = (int) ref->dim;
 
+  if (ref->plan != NULL)
+    {
+      unet_reference_call (ref, rows);
+      return;
+    }
   if (ref->single)
     {
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, b, n, d, 1.0f, ref->xf, d, ref->yf, d, 0.0f, ref->gf, n);
@@ -386,7 +452,11 @@ bench_throughput (const BenchArgs *args,
                               : "  %-40s %6u %11.1f %11.1f %11.0f %9.3f %8.3f  %s\n",
                device_name, batches[i], t * 1e6, cpu * 1e6, batches[i] / t, gflops, gbs, share);
     }
-  if (ref != NULL)
+  if (ref != NULL && ref->plan != NULL)
+    g_print ("%s  reference: the CPU executor's GEMMs at each batch (%u shapes at the largest) as bare "
+             "OpenBLAS sgemm calls, alternating with the timed calls\n", args->markdown ? "\n" : "",
+             ref->gemms->len);
+  else if (ref != NULL)
     g_print ("%s  reference: the same shapes as two full-shape OpenBLAS %s calls, X.Y^T then G.Y, "
              "alternating with the timed calls\n", args->markdown ? "\n" : "", ref->single ? "sgemm" : "dgemm");
   else if (!isnan (peak))
@@ -542,7 +612,8 @@ epd_cmd_bench (int    argc,
     "Times denoise() calls (median of --repeat after a warm-up) and prints samples/s,\n"
     "GFLOP/s and GB/s of model data, and the CPU time of all the process's threads per call. For the empirical model on the CPU each timed call\n"
     "alternates with the same shapes done as two full-shape OpenBLAS GEMMs (dgemm; sgemm\n"
-    "for lavapipe, which runs on the same CPU): the last column is the median of the\n"
+    "for lavapipe, which runs on the same CPU), for a UNet with the CPU executor's own\n"
+    "GEMMs as bare sgemm calls: the last column is the median of the\n"
     "reference's time over the model's, in %, with its range over the --repeat pairs.\n"
     "A GPU is compared with its published fp32 peak when the card is known.\n"
     "Then K parallel points as one call of K*B rows against K calls of B rows.");

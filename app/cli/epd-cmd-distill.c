@@ -86,6 +86,9 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
       "scale_time range s in [0,1), 0 disables " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_SCALE_TIME), "S" },
     { "teacher-rtol", 0, 0, G_OPTION_ARG_DOUBLE, &a->rtol,
       "teacher tolerance " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_RTOL), "X" },
+    { "teacher-heun", 0, 0, G_OPTION_ARG_INT, &a->teacher_heun,
+      "teacher: Heun with M times between grid times (the paper's teacher: 3); 0, the default, "
+      "is the adaptive teacher at --teacher-rtol", "M" },
     { "loss", 0, 0, G_OPTION_ARG_CALLBACK, parse_loss,
       "per-step loss: l2 (the distance) or squared " DEFAULT_TEXT (EPD_DISTILL_DEFAULT_LOSS_NAME), "LOSS" },
     { "final-iters", 0, 0, G_OPTION_ARG_INT, &a->final_iters,
@@ -102,6 +105,9 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
     { "final-patience", 0, 0, G_OPTION_ARG_INT, &a->final_patience,
       "final stage: stop after this many validations without a new best "
       DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &a->threads,
+      "threads for the final stage's central differences and, on small models, the grid "
+      "search; the same table for any count (default 0: one per processor)", "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
@@ -127,12 +133,15 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
                        GError                 **error)
 {
   if (a->n_train < 1 || a->n_val < 1 || a->max_order < 1 || a->batch < 0 || a->iters < 0 ||
-      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1)
+      a->final_iters < -1 || a->final_train < 1 || a->final_batch < 1 || a->final_patience < 1 ||
+      a->threads < 0 ||
+      a->teacher_heun < 0 || a->teacher_heun > EPD_DISTILL_MAX_TEACHER_HEUN)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--train, --val, --max-order, --final-train, --final-batch and --final-patience "
                    "must be positive; "
-                   "--batch, --iters and --final-iters must not be negative");
+                   "--batch, --iters, --final-iters and --threads must not be negative; "
+                   "--teacher-heun lies in [0, " G_STRINGIFY (EPD_DISTILL_MAX_TEACHER_HEUN) "]");
       return FALSE;
     }
   o->n_train = a->n_train;
@@ -146,6 +155,7 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->scale_dir_range = a->scale_dir;
   o->scale_time_range = a->scale_time;
   o->teacher_rtol = a->rtol;
+  o->teacher_heun_m = (guint) a->teacher_heun;
   o->loss = a->loss;
   /* -1: not given, by the model's dimension. */
   o->final_iterations = a->final_iters < 0 ? EPD_DISTILL_FINAL_AUTO : (guint) a->final_iters;
@@ -154,6 +164,7 @@ epd_cli_distill_apply (const EpdCliDistillArgs *a,
   o->final_batch = MIN (a->final_batch, a->final_train);
   o->final_lr = a->final_lr;
   o->final_patience = a->final_patience;
+  o->threads = (guint) a->threads;
   return TRUE;
 }
 
@@ -380,7 +391,8 @@ epd_cmd_distill (int    argc,
   if (!options_from_args (&a, init, &o, &error))
     return epd_cli_fail (error);
   denoiser = epd_cli_open_model (a.model, a.device, &error);
-  if (denoiser == NULL)
+  if (denoiser == NULL ||
+      (init == NULL && !epd_cli_schedule_fit_model (&a.schedule, denoiser, &o.schedule, &error)))
     return epd_cli_fail (error);
 
   distill_in_thread (denoiser, &o, &run);

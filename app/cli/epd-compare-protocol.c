@@ -270,14 +270,14 @@ cache_path (const Protocol          *p,
   g_autofree char *settings = NULL, *digest = NULL, *name = NULL;
 
   settings = g_strdup_printf ("%s|%s|%u|%u|%d|%u|%d|%.17g|%.17g|%.17g|%.17g|%u|%.17g|%.17g|"
-                              "%u|%u|%u|%u|%u|%.17g|%.17g|%.17g|%d|%u|%u|%u|%.17g|%u",
+                              "%u|%u|%u|%u|%u|%.17g|%.17g|%.17g|%d|%u|%u|%u|%.17g|%u|%u",
                               p->args->model, epd_solver_kind_to_string (o->solver), o->steps,
                               o->n_points, o->afs, o->max_order, sc->kind, sc->sigma_min,
                               sc->sigma_max, sc->rho, sc->shift, o->iterations, o->learning_rate,
                               o->lr_final, o->train_seed, o->val_seed, o->n_train, o->n_val,
                               o->batch, o->teacher_rtol, o->scale_dir_range, o->scale_time_range, o->loss,
                               o->final_iterations, o->final_n_train, o->final_batch, o->final_lr,
-                              o->final_patience);
+                              o->final_patience, o->teacher_heun_m);
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, settings, -1);
   digest[8] = '\0';
   g_strcanon (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", '_');
@@ -369,7 +369,8 @@ cached_table_fits (const Protocol          *p,
          metadata_number_is (m, "n_train", o->n_train) &&
          metadata_number_is (m, "n_val", o->n_val) &&
          metadata_number_is (m, "batch", o->batch ? o->batch : o->n_train) &&
-         metadata_number_is (m, "teacher_rtol", o->teacher_rtol) &&
+         (o->teacher_heun_m > 0 ? metadata_number_is (m, "teacher_heun_m", o->teacher_heun_m)
+                                : metadata_number_is (m, "teacher_rtol", o->teacher_rtol)) &&
          metadata_number_is (m, "scale_dir_range", o->scale_dir_range) &&
          metadata_number_is (m, "scale_time_range", o->scale_time_range) &&
          final_stage_fits (m, o, p->dim);
@@ -582,7 +583,7 @@ protocol_setup (Protocol *p,
       return FALSE;
     }
   p->denoiser = epd_cli_open_model (a->model, a->device, error);
-  if (p->denoiser == NULL)
+  if (p->denoiser == NULL || !epd_cli_schedule_fit_model (&a->schedule, p->denoiser, &p->schedule, error))
     return FALSE;
   p->dim = epd_denoiser_get_dim (p->denoiser);
   if (a->fd_samples != 0 && !fd_setup (p, error))
@@ -734,12 +735,17 @@ print_header (const Protocol *p)
   epd_distill_options_init (&o);
   /* Already applied once without error. */
   epd_cli_distill_apply (&a->train, &o, NULL);
-  g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s; "
-           "tables distilled on %d + %d noises (seeds %d, %d), %d iterations, lr %g, "
-           "scale ranges %g (dir), %g (time); final stage %u iterations on %d noises.\n"
+  g_autofree char *distill_teacher = a->train.teacher_heun > 0
+    ? g_strdup_printf ("the Heun teacher with %d intermediate times", a->train.teacher_heun)
+    : g_strdup ("the adaptive teacher");
+
+  g_print ("Model %s (%s), %zu held-out noises (seed %d), teacher rtol %g, schedule %s, "
+           "sigma %g to %g; tables distilled from %s on %d + %d noises (seeds %d, %d), "
+           "%d iterations, lr %g, scale ranges %g (dir), %g (time); final stage %u iterations on %d noises.\n"
            "Mean L2 error to the teacher's final samples %s standard deviation (median) over the noises.\n%s",
            a->model, epd_denoiser_describe (p->denoiser), p->batch,
            a->seed + TEST_SEED_OFFSET, a->train.rtol, epd_schedule_kind_to_string (p->schedule.kind),
+           p->schedule.sigma_min, p->schedule.sigma_max, distill_teacher,
            a->train.n_train, a->train.n_val, a->seed, a->seed + 1, a->train.iters, a->train.lr,
            a->train.scale_dir, a->train.scale_time, epd_distill_final_iterations (&o, p->dim),
            a->train.final_train,

@@ -417,6 +417,8 @@ run_compare (CompareArgs  *a,
   c.table = table;
   if (table != NULL && a->sched.schedule == NULL)
     c.schedule = table->schedule;
+  else if (!epd_cli_schedule_fit_model (&a->sched, denoiser, &c.schedule, error))
+    return FALSE;
   c.denoiser = denoiser;
   c.dim = epd_denoiser_get_dim (denoiser);
   z = epd_random_latents (a->common.seed, c.batch, c.dim);

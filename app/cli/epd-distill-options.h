@@ -22,18 +22,20 @@ typedef struct
   double scale_dir;
   double scale_time;
   double rtol;
+  int    teacher_heun;
   EpdDistillLoss loss;
   int    final_iters;
   int    final_train;
   int    final_batch;
   double final_lr;
   int    final_patience;
+  int    threads;
 } EpdCliDistillArgs;
 
 /* The command's main option group: its own entries (NULL-terminated, may be
  * NULL), then --train --val --batch --iters --lr --lr-final --max-order
- * --scale-dir --scale-time --teacher-rtol --loss --final-iters --final-train
- * --final-batch --final-lr --final-patience. Sets args to the defaults of
+ * --scale-dir --scale-time --teacher-rtol --teacher-heun --loss --final-iters --final-train
+ * --final-batch --final-lr --final-patience --threads. Sets args to the defaults of
  * epd_distill_options_init(). Install it with g_option_context_set_main_group(). */
 GOptionGroup *epd_cli_distill_group (EpdCliDistillArgs  *args,
                                      const GOptionEntry *command_entries);

@@ -66,6 +66,31 @@ epd_find_shipped_table (const char        *model,
   return NULL;
 }
 
+gboolean
+epd_schedule_fit_model (EpdSchedule *schedule,
+                        EpdDenoiser *model,
+                        gboolean     keep_min,
+                        gboolean     keep_max)
+{
+  double lo, hi, old_min = schedule->sigma_min, old_max = schedule->sigma_max;
+
+  if (epd_schedule_is_flow (schedule) || !epd_denoiser_get_sigma_range (model, &lo, &hi))
+    return FALSE;
+  if (!keep_min && schedule->sigma_min < lo)
+    schedule->sigma_min = lo;
+  if (!keep_max && schedule->sigma_max > hi)
+    schedule->sigma_max = hi;
+  /* A model trained on a range narrower than the grid's other end: keep the
+   * schedule valid rather than inverting it. */
+  if (!(schedule->sigma_min < schedule->sigma_max))
+    {
+      schedule->sigma_min = old_min;
+      schedule->sigma_max = old_max;
+      return FALSE;
+    }
+  return schedule->sigma_min != old_min || schedule->sigma_max != old_max;
+}
+
 const char *
 epd_default_reward (EpdDenoiser *model)
 {

@@ -32,6 +32,18 @@ EpdTable   *epd_find_shipped_table     (const char        *model,
                                         const EpdSchedule *schedule,
                                         char             **name);
 
+/* Narrows the schedule's sigma range to the part the model was trained on
+ * (a learned model reports it): sigma_min rises to the model's smallest sigma
+ * and sigma_max falls to its largest, each only where keep_min / keep_max is
+ * FALSE (the user did not set it). The EDM range stays the default: a model
+ * trained wider gains only steps in pure noise, one trained narrower would be
+ * asked about noise levels it never saw. Flow-matching schedules and models
+ * without a range are left alone. TRUE when it changed the schedule. */
+gboolean    epd_schedule_fit_model     (EpdSchedule       *schedule,
+                                        EpdDenoiser       *model,
+                                        gboolean           keep_min,
+                                        gboolean           keep_max);
+
 /* The reward a model is improved and judged with when none is named:
  * "logdensity" for a Gaussian mixture (exact), "classifier" for 28x28 grey
  * images (what the project's classifier reads), else "teacher". A Vulkan

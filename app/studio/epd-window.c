@@ -779,6 +779,23 @@ open_failed (EpdWindow    *self,
     open_spec_with (self, epd_window_get_model_spec (self), FALSE);
 }
 
+/* A learned model gets the grid's default range narrowed to the sigmas it was
+ * trained on, as on the command line (app/core); other models keep the range. */
+static void
+fit_schedule_to_model (EpdWindow   *self,
+                       EpdDenoiser *model)
+{
+  EpdSchedule schedule;
+  EpdScheduleKind kind;
+
+  if (!epd_schedule_kind_from_string (self->schedule_kind, &kind, NULL))
+    return;
+  epd_schedule_init (&schedule, kind);
+  if (!epd_schedule_fit_model (&schedule, model, FALSE, FALSE))
+    return;
+  g_object_set (self, "sigma-min", schedule.sigma_min, "sigma-max", schedule.sigma_max, NULL);
+}
+
 static void
 open_done (GObject      *source,
            GAsyncResult *res,
@@ -810,6 +827,7 @@ open_done (GObject      *source,
   self->model_key = g_strdup_printf ("%s|%s", open->spec, open->device);
   if (open->notice != NULL && !g_str_has_prefix (open->notice, "device:"))
     epd_window_show_notice (self, open->notice);
+  fit_schedule_to_model (self, model);
   epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->trajectory_view), model, self->mixture);
   epd_trajectory_view_set_model (EPD_TRAJECTORY_VIEW (self->coef_preview), model, self->mixture);
   /* Image models: a few samples; 2-D mixtures: a cloud of paths, the

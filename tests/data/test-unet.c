@@ -264,6 +264,37 @@ test_fd_jvp (void)
   g_assert_cmpfloat (err_tiny, >, 3 * err_wide);
 }
 
+/* The CPU executor's GEMMs (epd bench's reference) do the network's
+ * multiply-adds, no more and no less, at any batch: the remainder chunk of
+ * a batch that its column chunks do not divide included. */
+static void
+test_cpu_gemms (void)
+{
+  static const gsize batches[] = { 1, 3, 16, 37, 300 };
+
+  for (guint f = 0; f < G_N_ELEMENTS (fixtures); f++)
+    {
+      g_autoptr(EpdUnet) unet = load_fixture (fixtures[f]);
+      EpdUnetPlan *plan = epd_unet_get_plan (unet);
+
+      for (guint i = 0; i < G_N_ELEMENTS (batches); i++)
+        {
+          g_autoptr(GArray) gemms = epd_unet_cpu_gemms (plan, batches[i]);
+          double flops = 0.0;
+
+          g_assert_cmpuint (gemms->len, >, 0);
+          for (guint j = 0; j < gemms->len; j++)
+            {
+              const EpdUnetGemm *g = &g_array_index (gemms, EpdUnetGemm, j);
+
+              g_assert_cmpuint (g->m * g->n * g->k * g->count, >, 0);
+              flops += 2.0 * g->m * g->n * g->k * g->count;
+            }
+          g_assert_cmpfloat (flops, ==, batches[i] * epd_unet_plan_flops (plan));
+        }
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -279,5 +310,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/unet/timestep-map", test_timestep_map);
   g_test_add_func ("/unet/batch-consistency", test_batch_consistency);
   g_test_add_func ("/unet/fd-jvp", test_fd_jvp);
+  g_test_add_func ("/unet/cpu-gemms", test_cpu_gemms);
   return g_test_run ();
 }

@@ -765,6 +765,84 @@ test_final_gradient_descends (void)
   g_assert_cmpfloat (fabs ((loss - moved) - 1e-3 * sqrt (norm)), <, 0.05 * 1e-3 * sqrt (norm));
 }
 
+/* The curve NAME of the final stage's records, as doubles. */
+static GArray *
+final_curve (const EpdTable *t,
+             const char     *name)
+{
+  JsonArray *a = json_object_get_array_member (json_object_get_object_member (t->metadata, "final_stage"), name);
+  GArray *v = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      double x = json_array_get_double_element (a, i);
+
+      g_array_append_val (v, x);
+    }
+  return v;
+}
+
+/* The final stage's central differences run on several threads: the gradient
+ * and the whole run are the same, bit for bit, for 1, 2 and 3 threads. */
+static void
+test_final_threads_bit_identical (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_small_mixture ();
+  guint dim = epd_denoiser_get_dim (denoiser);
+  EpdDistillOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autofree double *x = NULL, *teacher = NULL, *theta = NULL, *grad1 = NULL;
+  g_autoptr(EpdTable) one = NULL;
+  gsize n_par, n;
+  double loss1;
+
+  final_options (&o);
+  o.iterations = 60;
+  o.final_iterations = 30;
+  n_par = epd_distill_n_params (&o);
+  n = (gsize) o.steps * o.n_points;
+  x = epd_distill_initial_states (&o, 7, 64, dim);
+  teacher = epd_distill_teacher_states (denoiser, &o, x, 64, NULL, &error);
+  g_assert_no_error (error);
+  theta = g_new (double, n_par);
+  for (gsize i = 0; i < n_par; i++)
+    theta[i] = 0.1 * sin (1.0 + i);
+  grad1 = g_new (double, n_par);
+  for (guint threads = 1; threads <= 3; threads++)
+    {
+      ProgressLog log = { 0 };
+      g_autofree double *grad = g_new (double, n_par);
+      g_autoptr(EpdTable) t = NULL;
+      double loss;
+
+      o.threads = threads;
+      g_assert_true (epd_distill_final_loss_grad (denoiser, &o, theta, x, teacher + (o.steps - 1) * 64 * dim,
+                                                  64, &loss, threads == 1 ? grad1 : grad, &error));
+      g_assert_no_error (error);
+      t = distill_small (denoiser, &o, &log);
+      if (threads == 1)
+        {
+          loss1 = loss;
+          one = g_steal_pointer (&t);
+          continue;
+        }
+      g_assert_cmpmem (&loss, sizeof loss, &loss1, sizeof loss1);
+      g_assert_cmpmem (grad, n_par * sizeof (double), grad1, n_par * sizeof (double));
+      g_assert_cmpmem (t->r, n * sizeof (double), one->r, n * sizeof (double));
+      g_assert_cmpmem (t->weight, n * sizeof (double), one->weight, n * sizeof (double));
+      g_assert_cmpmem (t->scale_dir, n * sizeof (double), one->scale_dir, n * sizeof (double));
+      g_assert_cmpmem (t->scale_time, n * sizeof (double), one->scale_time, n * sizeof (double));
+      for (guint c = 0; c < 2; c++)
+        {
+          const char *name = c == 0 ? "loss_curve" : "val_curve";
+          g_autoptr(GArray) a = final_curve (t, name), b = final_curve (one, name);
+
+          g_assert_cmpuint (a->len, >, 0);
+          g_assert_cmpmem (a->data, a->len * sizeof (double), b->data, b->len * sizeof (double));
+        }
+    }
+}
+
 /* Cancelled during the final stage, the run still returns the best table of
  * both stages, no worse than the step-wise stage's. */
 static void
@@ -787,7 +865,8 @@ test_final_cancel_keeps_best (void)
 }
 
 /* The grid search distils on three grids and keeps the one with the lowest
- * validation error; the run is deterministic. */
+ * validation error; the run is deterministic, the same on 1 and 2 threads
+ * (grids and central differences spread over them). */
 static void
 test_schedule_search (void)
 {
@@ -803,7 +882,9 @@ test_schedule_search (void)
   o.iterations = 100;
   o.final_iterations = 20;
   o.search_schedule = TRUE;
+  o.threads = 2;
   a = distill_small (denoiser, &o, &log);
+  o.threads = 1;
   b = distill_small (denoiser, &o, &log);
   tried = json_object_get_array_member (a->metadata, "schedule_search");
   g_assert_cmpuint (json_array_get_length (tried), ==, 3);
@@ -825,6 +906,17 @@ test_schedule_search (void)
   n = (gsize) o.steps * o.n_points;
   g_assert_cmpmem (a->r, n * sizeof (double), b->r, n * sizeof (double));
   g_assert_cmpmem (a->scale_dir, n * sizeof (double), b->scale_dir, n * sizeof (double));
+  g_assert_cmpmem (a->weight, n * sizeof (double), b->weight, n * sizeof (double));
+  g_assert_cmpmem (a->scale_time, n * sizeof (double), b->scale_time, n * sizeof (double));
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *ea = json_array_get_object_element (tried, i);
+      JsonObject *eb = json_array_get_object_element (json_object_get_array_member (b->metadata, "schedule_search"), i);
+      double va = json_object_get_double_member (ea, "val_error"), vb = json_object_get_double_member (eb, "val_error");
+
+      g_assert_cmpstr (json_object_get_string_member (ea, "schedule"), ==, json_object_get_string_member (eb, "schedule"));
+      g_assert_cmpmem (&va, sizeof va, &vb, sizeof vb);
+    }
 }
 
 static void
@@ -844,6 +936,57 @@ test_bad_options (void)
   g_clear_error (&error);
   small_options (&o, EPD_SOLVER_EPD);
   o.scale_dir_range = 1.5;
+  g_assert_false (epd_distill_options_validate (&o, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+}
+
+/* The paper's teacher: Heun on the grid refined M times passes through every
+ * grid time; its states there are those of a plain Heun solve with steps * (M + 1)
+ * intervals, and close to (but not equal to) the adaptive teacher's. */
+static void
+test_heun_teacher (void)
+{
+  g_autoptr(EpdDenoiser) denoiser = open_preset ("ring8");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTrace) trace = epd_trace_new ();
+  const gsize B = 8, dim = 2, nd = B * dim;
+  g_autofree double *z = epd_random_latents (5, B, dim);
+  g_autofree double *x0 = g_new (double, nd);
+  g_autofree double *heun = NULL, *adaptive = NULL;
+  g_autofree double *fine_out = g_new (double, nd);
+  EpdDistillOptions o;
+  EpdSolveOptions so;
+  double max_gap = 0.0;
+
+  small_options (&o, EPD_SOLVER_EPD);
+  o.steps = 4;
+  o.teacher_rtol = 1e-10;
+  epd_solve_options_init (&so);
+  so.schedule = o.schedule;
+  so.steps = o.steps;
+  epd_solve_init_from_noise (&so, z, nd, x0);
+  adaptive = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+  g_assert_no_error (error);
+  o.teacher_heun_m = 3;
+  g_assert_true (epd_distill_options_validate (&o, &error));
+  heun = epd_distill_teacher_states (denoiser, &o, x0, B, NULL, &error);
+  g_assert_no_error (error);
+
+  so.solver = EPD_SOLVER_HEUN;
+  so.steps = 16;
+  g_assert_true (epd_solve (denoiser, &so, x0, B, fine_out, trace, NULL, NULL, &error));
+  g_assert_no_error (error);
+  for (guint n = 1; n < o.steps; n++)
+    g_assert_cmpmem (heun + (n - 1) * nd, nd * sizeof (double),
+                     epd_trace_get_step (trace, 4 * n)->x, nd * sizeof (double));
+  g_assert_cmpmem (heun + (o.steps - 1) * nd, nd * sizeof (double), fine_out, nd * sizeof (double));
+  for (gsize i = 0; i < o.steps * nd; i++)
+    max_gap = MAX (max_gap, fabs (heun[i] - adaptive[i]));
+  g_test_message ("Heun M=3 against the adaptive teacher: max gap %g", max_gap);
+  g_assert_cmpfloat (max_gap, >, 1e-8);
+  g_assert_cmpfloat (max_gap, <, 0.5);
+
+  o.teacher_heun_m = EPD_DISTILL_MAX_TEACHER_HEUN + 1;
   g_assert_false (epd_distill_options_validate (&o, &error));
   g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
 }
@@ -872,6 +1015,8 @@ main (int    argc,
   g_test_add_func ("/distill/final/lowers-held-out", test_final_stage_lowers_held_out);
   g_test_add_func ("/distill/final/gradient-descends", test_final_gradient_descends);
   g_test_add_func ("/distill/final/cancel-keeps-best", test_final_cancel_keeps_best);
+  g_test_add_func ("/distill/final/threads-bit-identical", test_final_threads_bit_identical);
   g_test_add_func ("/distill/schedule-search", test_schedule_search);
+  g_test_add_func ("/distill/heun-teacher", test_heun_teacher);
   return g_test_run ();
 }

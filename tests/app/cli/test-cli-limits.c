@@ -55,6 +55,25 @@ test_huge_counts (void)
   g_rmdir (dir);
 }
 
+/* The Heun teacher's refinement is bounded: a usage error (exit 2). */
+static void
+test_teacher_heun_range (void)
+{
+  const char *values[] = { "65", "-1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      const char *args[] = { "distill", "--teacher-heun", values[i], "--out", "never.json",
+                             "--device", "cpu", NULL };
+      g_auto(EpdTestRun) run = { 0 };
+
+      epd_test_cli_runv (&run, NULL, args);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_nonnull (strstr (run.err, "--teacher-heun lies in [0, 64]"));
+      g_assert_false (g_file_test ("never.json", G_FILE_TEST_EXISTS));
+    }
+}
+
 static void
 write_png (const char *path)
 {
@@ -119,6 +138,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/limits/huge-counts", test_huge_counts);
+  g_test_add_func ("/cli/limits/teacher-heun-range", test_teacher_heun_range);
   g_test_add_func ("/cli/limits/huge-png-side", test_huge_png_side);
   g_test_add_func ("/cli/limits/special-outputs", test_special_outputs);
   return g_test_run ();

@@ -2,6 +2,7 @@
  * test-cli-unet.c: `epd eval` and `epd sample` on diffusers UNet folders (and
  * eval on a closed-form model), run as a user runs them. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -180,6 +181,41 @@ test_sample_unet (void)
   g_remove (out);
 }
 
+/* epd bench on a UNet: every CPU row has a reference share with its range
+ * (the executor's own GEMMs as bare sgemm calls, timed in turn with it). */
+static void
+test_bench_unet (void)
+{
+  g_autofree char *dir = fixture ("grey-attn", NULL);
+  g_autofree char *model = g_strdup_printf ("unet:%s", dir);
+  g_auto(EpdTestRun) run = { 0 };
+  g_auto(GStrv) lines = NULL;
+  guint rows = 0;
+
+  run_epd (&run, "bench", "--model", model, "--device", "cpu", "--batch", "1,3", "--repeat", "3",
+           "--points", "0", "--markdown");
+  g_test_message ("%s%s", run.out, run.err);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "reference: the CPU executor's GEMMs"));
+  lines = g_strsplit (run.out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) cells = NULL;
+      double share, low, high;
+
+      if (!g_str_has_prefix (lines[i], "| CPU (OpenBLAS f32) |"))
+        continue;
+      cells = g_strsplit (lines[i], "|", -1);
+      g_assert_cmpuint (g_strv_length (cells), ==, 10);
+      g_assert_cmpint (sscanf (cells[8], " %lf (%lf-%lf)", &share, &low, &high), ==, 3);
+      g_assert_cmpfloat (low, >, 0.0);
+      g_assert_cmpfloat (low, <=, share);
+      g_assert_cmpfloat (share, <=, high);
+      rows++;
+    }
+  g_assert_cmpuint (rows, ==, 2);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -188,5 +224,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli-unet/eval-gmm", test_eval_gmm);
   g_test_add_func ("/cli-unet/eval-errors", test_eval_errors);
   g_test_add_func ("/cli-unet/sample", test_sample_unet);
+  g_test_add_func ("/cli-unet/bench", test_bench_unet);
   return g_test_run ();
 }

@@ -255,6 +255,47 @@ test_cli_compare_builtin_table (void)
   g_unlink (csv_uniform);
 }
 
+/* stdout without its wall-time lines, which differ from run to run. */
+static char *
+without_times (const char *out)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GString *kept = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (!g_str_has_prefix (lines[i], "Distillation wall time") && !g_str_has_prefix (lines[i], "Total wall time"))
+      g_string_append_printf (kept, "%s\n", lines[i]);
+  return g_string_free (kept, FALSE);
+}
+
+/* --threads spreads the final stage's central differences over threads: the
+ * protocol prints the same table for 1 and 2 threads; a negative count is refused. */
+static void
+test_cli_protocol_threads (void)
+{
+  g_auto(EpdTestRun) one = { 0 };
+  g_auto(EpdTestRun) two = { 0 };
+  g_auto(EpdTestRun) bad = { 0 };
+  g_autofree char *a = NULL, *b = NULL, *out = temp_path (".json");
+
+#define PROTOCOL_ARGS "compare", "--protocol", "--model", "gmm:ring8", "--nfe", "3,5", "--seeds", "16", \
+                      "--iters", "40", "--train", "8", "--val", "8", "--final-iters", "20", \
+                      "--final-train", "32", "--device", "cpu"
+  run_epd (&one, PROTOCOL_ARGS, "--threads", "1");
+  run_epd (&two, PROTOCOL_ARGS, "--threads", "2");
+#undef PROTOCOL_ARGS
+  g_assert_cmpint (one.status, ==, 0);
+  g_assert_cmpint (two.status, ==, 0);
+  a = without_times (one.out);
+  b = without_times (two.out);
+  g_assert_nonnull (strstr (a, "EPD (K=2, AFS)"));
+  g_assert_cmpstr (a, ==, b);
+  run_epd (&bad, "distill", "--threads", "-1", "--device", "cpu", "--out", out);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "--threads must not be negative"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -267,5 +308,6 @@ main (int    argc,
   g_test_add_func ("/cli/compare-dispatch", test_cli_compare_dispatch);
   g_test_add_func ("/cli/compare-help", test_cli_compare_help);
   g_test_add_func ("/cli/compare-builtin-table", test_cli_compare_builtin_table);
+  g_test_add_func ("/cli/protocol-threads", test_cli_protocol_threads);
   return g_test_run ();
 }

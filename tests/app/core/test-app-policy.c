@@ -66,6 +66,41 @@ test_default_reward_images (void)
   g_assert_cmpstr (epd_default_reward (fashion), ==, "classifier");
 }
 
+/* A learned model narrows the EDM range to where it was trained, never widens
+ * it, and leaves what the user set. */
+static void
+test_schedule_fit_model (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) unet = epd_model_from_spec ("unet:fashion-mnist", &error);
+  g_autoptr(EpdDenoiser) ring8 = epd_model_from_spec ("gmm:ring8", &error);
+  EpdSchedule s, wide, flow;
+  double lo, hi;
+
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_get_sigma_range (unet, &lo, &hi));
+  /* The shipped DDPM model: trained from sigma ~0.01 up to ~157. */
+  g_assert_cmpfloat (lo, >, 0.002);
+  g_assert_cmpfloat (hi, >, 80);
+  epd_schedule_init (&s, EPD_SCHEDULE_POLYNOMIAL);
+  g_assert_true (epd_schedule_fit_model (&s, unet, FALSE, FALSE));
+  g_assert_cmpfloat (s.sigma_min, ==, lo);
+  g_assert_cmpfloat (s.sigma_max, ==, 80);
+  epd_schedule_init (&s, EPD_SCHEDULE_POLYNOMIAL);
+  g_assert_false (epd_schedule_fit_model (&s, unet, TRUE, FALSE));
+  g_assert_cmpfloat (s.sigma_min, ==, 0.002);
+  wide = s;
+  wide.sigma_max = 1000;
+  g_assert_true (epd_schedule_fit_model (&wide, unet, TRUE, FALSE));
+  g_assert_cmpfloat (wide.sigma_max, ==, hi);
+  g_assert_false (epd_schedule_fit_model (&s, ring8, FALSE, FALSE));
+  g_assert_cmpfloat (s.sigma_min, ==, 0.002);
+  epd_schedule_init (&flow, EPD_SCHEDULE_FLOWMATCH);
+  s = flow;
+  g_assert_false (epd_schedule_fit_model (&flow, unet, FALSE, FALSE));
+  g_assert_cmpmem (&flow, sizeof flow, &s, sizeof s);
+}
+
 static void
 test_number_list (void)
 {
@@ -97,5 +132,6 @@ main (int argc, char **argv)
   g_test_add_func ("/app-policy/default-reward", test_default_reward);
   g_test_add_func ("/app-policy/default-reward-images", test_default_reward_images);
   g_test_add_func ("/app-policy/number-list", test_number_list);
+  g_test_add_func ("/app-policy/schedule-fit-model", test_schedule_fit_model);
   return g_test_run ();
 }

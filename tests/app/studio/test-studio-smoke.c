@@ -556,6 +556,7 @@ smoke_check_unet (EpdWindow *self)
 {
   const char *spec = epd_window_get_model_spec (self);
   guint side = 0, channels = 0;
+  double lo = 0, hi = 0;
 
   g_test_message ("UNet solved: %s", gtk_label_get_text (GTK_LABEL (self->status_label)));
   if (!g_str_has_prefix (spec, "unet:") || !smoke_menu_has (self, spec))
@@ -565,6 +566,11 @@ smoke_check_unet (EpdWindow *self)
     return g_strdup ("the error of the failed load stayed after a successful one");
   if (!epd_denoiser_get_image_shape (self->model, &side, &channels) || side != 12 || channels != 3)
     return g_strdup_printf ("the UNet fixture is not 12x12 RGB (side %u, %u channels)", side, channels);
+  /* Its grid spans the sigmas it was trained on (0.029 to 14.6), not the EDM range. */
+  if (!epd_denoiser_get_sigma_range (self->model, &lo, &hi) || lo <= 0.002 || hi >= 80 ||
+      self->sigma_min != lo || self->sigma_max != hi)
+    return g_strdup_printf ("the UNet's grid is sigma %g to %g, not its trained %g to %g",
+                            self->sigma_min, self->sigma_max, lo, hi);
   if (epd_window_get_batch (self) != 16 || self->result->trace->batch != 16 ||
       !isfinite (self->result->final_error))
     return g_strdup_printf ("an image model solves a batch of %zu, final error %g",
