@@ -392,8 +392,9 @@ run_compare (EpdCompareView *self)
   g_task_run_in_thread (task, compare_in_thread);
 }
 
-/* B's default: the shipped table that fits the model and the grid
- * (app/core's policy, as the window picks its own), else the uniform table. */
+/* B's default: the shipped RDPO table that fits the model and the grid, else
+ * a fitting distilled one (app/core's policy), else the uniform table; A, the
+ * edited table, starts as the distilled one (the window's choice). */
 static void
 select_default_b (EpdCompareView *self)
 {
@@ -404,8 +405,9 @@ select_default_b (EpdCompareView *self)
 
   if (self->edited != NULL && self->model_spec != NULL &&
       epd_solver_kind_from_string (self->edited->solver, &solver, NULL))
-    shipped = epd_find_shipped_table (self->model_spec, solver, self->edited->steps, self->edited->n_points,
-                                      self->options.afs, &self->options.schedule, &name);
+    shipped = epd_find_shipped_table_preferring (self->model_spec, solver, self->edited->steps,
+                                                 self->edited->n_points, self->options.afs,
+                                                 &self->options.schedule, TRUE, &name);
   if (shipped != NULL)
     want = name;
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->sources)); i++)
@@ -464,7 +466,7 @@ epd_compare_view_set_context (EpdCompareView        *self,
 
   /* The teacher of another model must not be taken for this one's. */
   if (new_model)
-    epd_compare_view_set_teacher (self, NULL, NULL);
+    g_clear_pointer (&self->teacher, epd_teacher_run_unref);
   g_set_object (&self->model, model);
   g_set_object (&self->mixture, mixture);
   self->options = *options;

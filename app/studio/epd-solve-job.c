@@ -8,6 +8,10 @@
 /* Denoisers need not be thread-safe (a Vulkan queue is not): jobs take turns.
  * A stale job is cancelled, and epd_solve returns at its next step. */
 static GMutex solve_lock;
+/* The last teacher solved, under solve_lock: a job that waited while another
+ * (the window's, Compare's) solved the same teacher takes it instead of
+ * solving it again (minutes on a learned model). */
+static EpdTeacherRun *latest_teacher;
 
 static const EpdSolverKind baselines[] = {
   EPD_SOLVER_EULER, EPD_SOLVER_DPMPP2M, EPD_SOLVER_IPNDM,
@@ -535,8 +539,13 @@ run_locked (EpdSolveRequest *self,
   result->solve_ms = now_ms () - start;
   if (self->teacher != NULL && g_strcmp0 (self->teacher->key, key) == 0)
     result->teacher = epd_teacher_run_ref (self->teacher);
-  else if (self->teacher_wanted)
-    result->teacher = run_teacher (self, x_init, key, cancellable, error);
+  else if (self->teacher_wanted && latest_teacher != NULL && g_strcmp0 (latest_teacher->key, key) == 0)
+    result->teacher = epd_teacher_run_ref (latest_teacher);
+  else if (self->teacher_wanted && (result->teacher = run_teacher (self, x_init, key, cancellable, error)) != NULL)
+    {
+      epd_teacher_run_unref (latest_teacher);
+      latest_teacher = epd_teacher_run_ref (result->teacher);
+    }
   if (self->teacher_wanted && result->teacher == NULL)
     return FALSE;
   return result->teacher == NULL || add_errors (self, result, error);

@@ -5,7 +5,9 @@
  * worker; the result carries everything the views draw. The teacher's trace
  * depends only on the model, schedule, grid, seed and batch, so it is shared
  * (reference counted) between results and reused while those stay the same:
- * dragging a coefficient re-runs only the student. */
+ * dragging a coefficient re-runs only the student; the last teacher solved is
+ * also kept here, so that a job which waited for another's same teacher (the
+ * window's and Compare's) does not solve it again. */
 #pragma once
 
 #include <gio/gio.h>

@@ -192,6 +192,33 @@ test_equal_nfe (void)
   g_assert_cmpuint (epd_trace_n_steps (result->teacher->baseline_trace), ==, 6);
 }
 
+/* A request made without a teacher takes the one another request just solved
+ * under the same key, rather than solving it again. */
+static void
+test_shared_teacher (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_autoptr(EpdSolveRequest) first = NULL;
+  g_autoptr(EpdSolveRequest) second = NULL;
+  g_autoptr(EpdSolveRequest) other = NULL;
+  g_autoptr(EpdSolveResult) a = NULL;
+  g_autoptr(EpdSolveResult) b = NULL;
+  g_autoptr(EpdSolveResult) c = NULL;
+
+  g_assert_no_error (error);
+  first = make_request (model, table, 11, NULL);
+  second = make_request (model, table, 11, NULL);
+  other = make_request (model, table, 12, NULL);
+  a = epd_solve_request_run (first, NULL, &error);
+  b = epd_solve_request_run (second, NULL, &error);
+  c = epd_solve_request_run (other, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (a->teacher == b->teacher);
+  g_assert_true (c->teacher != a->teacher);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -203,5 +230,6 @@ main (int    argc,
   g_test_add_func ("/solve-job/cancel-and-wait", test_cancel_and_wait);
   g_test_add_func ("/solve-job/progress", test_progress);
   g_test_add_func ("/solve-job/equal-nfe", test_equal_nfe);
+  g_test_add_func ("/solve-job/shared-teacher", test_shared_teacher);
   return g_test_run ();
 }

@@ -495,6 +495,41 @@ test_fit_holds_samples (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Compare's defaults for the shipped learned model: A the edited table (the
+ * distilled NFE-5 table the window starts with), B its RDPO table; on the
+ * ring, which has no RDPO table, B is the distilled one. The tables' own
+ * grids are used: they are retrained under the same names. */
+static void
+test_compare_default_b (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  EpdCompareView *view = EPD_COMPARE_VIEW (g_object_ref_sink (epd_compare_view_new ()));
+  const char *specs[] = { "unet:fashion-mnist", EPD_DEFAULT_MODEL };
+  const char *tables[] = { "builtin:fashion-mnist-epd-nfe5", "builtin:ring8-epd-nfe5" };
+  const char *want_b[] = { "builtin:fashion-mnist-epd-nfe5-rdpo", "builtin:ring8-epd-nfe5" };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr(EpdTable) table = epd_table_load (tables[i], &error);
+      EpdSolveOptions options;
+
+      g_assert_no_error (error);
+      epd_solve_options_init (&options);
+      g_assert_true (epd_solver_kind_from_string (table->solver, &options.solver, NULL));
+      options.steps = table->steps;
+      options.schedule = table->schedule;
+      options.afs = table->afs;
+      epd_compare_view_set_context (view, model, specs[i], NULL, &options, table, 0, 16);
+      g_test_message ("%s: A %s, B %s", specs[i], epd_compare_view_get_source (view, 0),
+                      epd_compare_view_get_source (view, 1));
+      g_assert_cmpstr (epd_compare_view_get_source (view, 0), ==, "edited table");
+      g_assert_cmpstr (epd_compare_view_get_source (view, 1), ==, want_b[i]);
+    }
+  g_object_unref (view);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -512,5 +547,6 @@ main (int    argc,
   g_test_add_func ("/studio/window/compare-reuses-teacher", test_compare_reuses_teacher);
   g_test_add_func ("/studio/window/fits-1024x640", test_fits_1024x640);
   g_test_add_func ("/studio/window/fit-holds-samples", test_fit_holds_samples);
+  g_test_add_func ("/studio/compare/default-b", test_compare_default_b);
   return g_test_run ();
 }
