@@ -60,6 +60,32 @@ iterate_until_idle (void)
   g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 0);
 }
 
+static gboolean
+stop_waiting (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for ms milliseconds: frames are drawn, animations end. */
+static void
+run_for_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, stop_waiting, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Runs the main loop for a few frames, so that view draws. */
+static void
+draw_now (GtkWidget *view)
+{
+  gtk_widget_queue_draw (view);
+  run_for_ms (300);
+}
+
 static void
 keep_table (EpdTrainingPanel *panel,
             const EpdTable   *table,
@@ -88,6 +114,7 @@ fixture_set_up (Fixture       *f,
   f->model = epd_model_from_spec (f->spec, &error);
   g_assert_no_error (error);
   f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 900, 420);
   f->panel = EPD_TRAINING_PANEL (epd_training_panel_new ());
   gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->panel));
   g_signal_connect (f->panel, "table-ready", G_CALLBACK (keep_table), &f->ready);
@@ -166,6 +193,9 @@ test_distil_offers_worse (Fixture       *f,
   g_assert_nonnull (offered);
   g_assert_cmpfloat (result_val, >, replaced_val);
   g_assert_null (f->ready);
+  /* The offer is on screen (its bar revealed). */
+  run_for_ms (300);
+  g_assert_true (gtk_widget_get_mapped (find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Apply anyway")));
   g_assert_true (epd_training_panel_get_before_after (f->panel, &start, &result));
   g_assert_true (epd_table_equal (result, offered));
   g_assert_cmpstr (result->solver, ==, "epd-plugin");
@@ -253,6 +283,8 @@ test_steps_offer_distil (void)
   g_assert_nonnull (strstr (label, "no shipped table fits"));
   g_assert_true (gtk_widget_get_visible (window->table_button));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (window->table_button)), ==, "Distil a table for these settings");
+  /* A short run: its first spin button is distillation's iterations. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_widget (window->training_panel, GTK_TYPE_SPIN_BUTTON, NULL)), 20);
   g_signal_emit_by_name (window->table_button, "clicked");
   g_assert_cmpint (gtk_notebook_get_current_page (GTK_NOTEBOOK (window->notebook)), ==, 4);
   g_assert_cmpuint (epd_studio_jobs_n_running (), >, 0);
@@ -453,25 +485,6 @@ count_inside (EpdWindow *window,
       inside += x >= vp->x0 && x <= vp->x1 && y >= vp->y0 && y <= vp->y1;
     }
   return inside;
-}
-
-static gboolean
-stop_waiting (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop for a few frames, so that view draws. */
-static void
-draw_now (GtkWidget *view)
-{
-  gboolean done = FALSE;
-
-  gtk_widget_queue_draw (view);
-  g_timeout_add (300, stop_waiting, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Heun at NFE 5 ends far from the teacher: the view still holds most of its
