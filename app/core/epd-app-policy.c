@@ -67,6 +67,51 @@ epd_find_shipped_table (const char        *model,
 }
 
 gboolean
+epd_table_is_rdpo (const EpdTable *table)
+{
+  return g_str_has_prefix (json_object_get_string_member_with_default (table->metadata, "created_by", ""),
+                           "epd rdpo");
+}
+
+EpdTable *
+epd_find_shipped_table_preferring (const char        *model,
+                                   EpdSolverKind      solver,
+                                   guint              steps,
+                                   guint              k,
+                                   gboolean           afs,
+                                   const EpdSchedule *schedule,
+                                   gboolean           prefer_rdpo,
+                                   char             **name)
+{
+  g_auto(GStrv) names = epd_table_builtin_names ();
+  g_autoptr(EpdTable) other = NULL;
+  g_autofree char *other_name = NULL;
+
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *source = g_strconcat (EPD_TABLE_BUILTIN_PREFIX, names[i], NULL);
+      /* A builtin that does not load (tests/data checks them all) matches nothing. */
+      g_autoptr(EpdTable) table = epd_table_load (source, NULL);
+
+      if (!epd_table_fits (table, model, solver, steps, k, afs, schedule))
+        continue;
+      if (!epd_table_is_rdpo (table) == !prefer_rdpo)
+        {
+          *name = g_steal_pointer (&source);
+          return g_steal_pointer (&table);
+        }
+      if (other == NULL)
+        {
+          other = g_steal_pointer (&table);
+          other_name = g_steal_pointer (&source);
+        }
+    }
+  if (other != NULL)
+    *name = g_steal_pointer (&other_name);
+  return g_steal_pointer (&other);
+}
+
+gboolean
 epd_schedule_fit_model (EpdSchedule *schedule,
                         EpdDenoiser *model,
                         gboolean     keep_min,

@@ -32,6 +32,22 @@ EpdTable   *epd_find_shipped_table     (const char        *model,
                                         const EpdSchedule *schedule,
                                         char             **name);
 
+/* Made by RDPO (Stage 2): its metadata's created_by says "epd rdpo". */
+gboolean    epd_table_is_rdpo          (const EpdTable    *table);
+
+/* The shipped table that fits (epd_table_fits), preferring one made by RDPO
+ * (prefer_rdpo) or one not made by RDPO (a distilled table), else any that
+ * fits; NULL if none does. *name receives "builtin:NAME". The editor starts
+ * from the distilled table, Compare's B is the RDPO one. */
+EpdTable   *epd_find_shipped_table_preferring (const char        *model,
+                                               EpdSolverKind      solver,
+                                               guint              steps,
+                                               guint              k,
+                                               gboolean           afs,
+                                               const EpdSchedule *schedule,
+                                               gboolean           prefer_rdpo,
+                                               char             **name);
+
 /* Narrows the schedule's sigma range to the part the model was trained on
  * (a learned model reports it): sigma_min rises to the model's smallest sigma
  * and sigma_max falls to its largest, each only where keep_min / keep_max is

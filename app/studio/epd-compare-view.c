@@ -39,6 +39,7 @@ struct _EpdCompareView
 
   EpdDenoiser     *model;
   char            *model_key;     /* the window's, with its teacher: A reuses it where it fits */
+  gboolean         own_key;       /* model_key was made here: no window gave one */
   EpdTeacherRun   *teacher;
   EpdSolveProgress *column_progress[2];  /* of the running comparison, or NULL */
   guint            progress_id;
@@ -338,6 +339,21 @@ epd_compare_view_get_column_options (EpdCompareView   *self,
   return TRUE;
 }
 
+/* The window's key; without one, a key of this model alone, which no other
+ * model's teacher can match. */
+static const char *
+model_key (EpdCompareView *self)
+{
+  static guint models_seen;
+
+  if (self->model_key == NULL)
+    {
+      self->model_key = g_strdup_printf ("compare model %u", ++models_seen);
+      self->own_key = TRUE;
+    }
+  return self->model_key;
+}
+
 static void
 run_compare (EpdCompareView *self)
 {
@@ -366,9 +382,8 @@ run_compare (EpdCompareView *self)
       EpdSolveOptions options;
       column_options (self, self->tables[i], g_strcmp0 (drop_string (drops[i]), EDITED_TABLE) == 0, &options);
       /* Under the window's key, A reuses the window's teacher where the grids agree. */
-      job->requests[i] = epd_solve_request_new (self->model, self->model_key != NULL ? self->model_key : "compare",
-                                                &options, self->tables[i], self->seed, self->batch,
-                                                i == 0 ? self->teacher : NULL);
+      job->requests[i] = epd_solve_request_new (self->model, model_key (self), &options, self->tables[i],
+                                                self->seed, self->batch, i == 0 ? self->teacher : NULL);
       g_clear_pointer (&self->column_progress[i], epd_solve_progress_unref);
       self->column_progress[i] = epd_solve_progress_new ();
       job->requests[i]->progress = epd_solve_progress_ref (self->column_progress[i]);
@@ -392,8 +407,9 @@ run_compare (EpdCompareView *self)
   g_task_run_in_thread (task, compare_in_thread);
 }
 
-/* B's default: the shipped table that fits the model and the grid
- * (app/core's policy, as the window picks its own), else the uniform table. */
+/* B's default: the shipped RDPO table that fits the model and the grid, else
+ * a fitting distilled one (app/core's policy), else the uniform table; A, the
+ * edited table, starts as the distilled one (the window's choice). */
 static void
 select_default_b (EpdCompareView *self)
 {
@@ -404,8 +420,9 @@ select_default_b (EpdCompareView *self)
 
   if (self->edited != NULL && self->model_spec != NULL &&
       epd_solver_kind_from_string (self->edited->solver, &solver, NULL))
-    shipped = epd_find_shipped_table (self->model_spec, solver, self->edited->steps, self->edited->n_points,
-                                      self->options.afs, &self->options.schedule, &name);
+    shipped = epd_find_shipped_table_preferring (self->model_spec, solver, self->edited->steps,
+                                                 self->edited->n_points, self->options.afs,
+                                                 &self->options.schedule, TRUE, &name);
   if (shipped != NULL)
     want = name;
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->sources)); i++)
@@ -462,9 +479,13 @@ epd_compare_view_set_context (EpdCompareView        *self,
 {
   gboolean new_model = self->model != model;
 
-  /* The teacher of another model must not be taken for this one's. */
+  /* The teacher (and a key made here) of another model must not be taken for this one's. */
   if (new_model)
-    epd_compare_view_set_teacher (self, NULL, NULL);
+    {
+      g_clear_pointer (&self->teacher, epd_teacher_run_unref);
+      if (self->own_key)
+        g_clear_pointer (&self->model_key, g_free);
+    }
   g_set_object (&self->model, model);
   g_set_object (&self->mixture, mixture);
   self->options = *options;
@@ -495,6 +516,7 @@ epd_compare_view_set_teacher (EpdCompareView *self,
 {
   g_free (self->model_key);
   self->model_key = g_strdup (model_key);
+  self->own_key = FALSE;
   g_clear_pointer (&self->teacher, epd_teacher_run_unref);
   self->teacher = teacher != NULL ? epd_teacher_run_ref (teacher) : NULL;
 }

@@ -31,9 +31,10 @@ void       epd_compare_view_set_context (EpdCompareView        *self,
                                          const EpdTable        *table,
                                          guint32                seed,
                                          gsize                  batch);
-/* The window's model key and its latest teacher (referenced; NULL clears):
- * column A reuses the teacher where its grid, seed and batch agree. A new
- * model in set_context clears it. */
+/* The window's model key and its latest teacher (referenced; may be NULL):
+ * Compare solves under that key, so that column A shares the window's
+ * teacher where its grid, seed and batch agree. A new model in set_context
+ * drops the teacher (the key is the window's to set, before). */
 void       epd_compare_view_set_teacher (EpdCompareView        *self,
                                          const char            *model_key,
                                          EpdTeacherRun         *teacher);

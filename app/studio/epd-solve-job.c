@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* epd-solve-job.c: student, teacher and error data of one live solve. */
 #include "epd-solve-job.h"
+#include "epd-app-policy.h"
 
 #include <math.h>
 
 /* Denoisers need not be thread-safe (a Vulkan queue is not): jobs take turns.
  * A stale job is cancelled, and epd_solve returns at its next step. */
 static GMutex solve_lock;
+/* The last teacher solved, under solve_lock: a job that waited while another
+ * (the window's, Compare's) solved the same teacher takes it instead of
+ * solving it again (minutes on a learned model). */
+static EpdTeacherRun *latest_teacher;
 
 static const EpdSolverKind baselines[] = {
   EPD_SOLVER_EULER, EPD_SOLVER_DPMPP2M, EPD_SOLVER_IPNDM,
@@ -243,14 +248,66 @@ epd_solve_request_free (EpdSolveRequest *self)
   g_free (self);
 }
 
+guint
+epd_steps_for_latency (const EpdSolveOptions *options,
+                       guint                  latency,
+                       guint                  max_steps)
+{
+  EpdSolveOptions o = *options;
+  guint best = MAX (options->steps, 1), best_gap = G_MAXUINT;
+
+  for (o.steps = 1; o.steps <= max_steps; o.steps++)
+    {
+      guint nfe = epd_solve_options_nfe (&o).latency;
+      guint gap = nfe > latency ? nfe - latency : latency - nfe;
+
+      if (gap < best_gap)
+        {
+          best_gap = gap;
+          best = o.steps;
+        }
+    }
+  return best;
+}
+
+/* The baselines (one evaluation a step each) run at the student's latency NFE
+ * on small models; on image models on the student's grid. */
+static guint
+baseline_steps (const EpdSolveRequest *self)
+{
+  EpdSolveOptions options = self->options;
+
+  if (epd_denoiser_get_dim (self->model) > 64)
+    return self->options.steps;
+  options.solver = baselines[0];
+  options.table = NULL;
+  return epd_steps_for_latency (&options, epd_solve_options_nfe (&self->options).latency, EPD_NFE_MAX);
+}
+
 char *
 epd_solve_request_teacher_key (const EpdSolveRequest *self)
 {
   const EpdSchedule *s = &self->options.schedule;
 
-  return g_strdup_printf ("%s|%d|%.17g|%.17g|%.17g|%.17g|%u|%u|%" G_GSIZE_FORMAT,
+  return g_strdup_printf ("%s|%d|%.17g|%.17g|%.17g|%.17g|%u|%u|%" G_GSIZE_FORMAT "|%u",
                           self->model_key, s->kind, s->sigma_min, s->sigma_max, s->rho, s->shift,
-                          self->options.steps, self->seed, self->batch);
+                          self->options.steps, self->seed, self->batch, baseline_steps (self));
+}
+
+/* The latency NFE spent to reach each of the grid points 0..steps. */
+static double *
+nfe_spent (const EpdSolveOptions *options,
+           guint                  steps)
+{
+  EpdSolveOptions o = *options;
+  double *nfe = g_new (double, steps + 1);
+
+  for (guint n = 0; n <= steps; n++)
+    {
+      o.steps = n;
+      nfe[n] = n == 0 ? 0 : epd_solve_options_nfe (&o).latency;
+    }
+  return nfe;
 }
 
 void
@@ -288,7 +345,8 @@ n_baseline_solves (const EpdSolveRequest *self)
   return G_N_ELEMENTS (baselines) * (1 + n_steps);
 }
 
-/* Per-step error of the baselines on the same grid as the student. */
+/* Per-step error of the baselines at the student's latency NFE (small models)
+ * or on its grid (images), each against the teacher on its own grid. */
 static gboolean
 add_baselines (EpdSolveRequest *self,
                const double    *x_init,
@@ -298,6 +356,7 @@ add_baselines (EpdSolveRequest *self,
 {
   guint dim = epd_denoiser_get_dim (self->model);
   g_autofree double *x_out = g_new (double, self->batch * dim);
+  const EpdTrace *teacher = run->baseline_trace != NULL ? run->baseline_trace : run->trace;
 
   for (guint b = 0; b < G_N_ELEMENTS (baselines); b++)
     {
@@ -308,14 +367,16 @@ add_baselines (EpdSolveRequest *self,
 
       options.solver = baselines[b];
       options.table = NULL;
+      options.steps = epd_trace_n_steps (teacher);
       if (!epd_solve (self->model, &options, x_init, self->batch, x_out, trace, NULL, cancellable, error))
         return FALSE;
       progress_set (self->progress, EPD_SOLVE_PHASE_BASELINES, (double) (b + 1) / n_baseline_solves (self));
-      per_step = epd_trace_error_per_step (trace, run->trace, error);
+      per_step = epd_trace_error_per_step (trace, teacher, error);
       if (per_step == NULL)
         return FALSE;
       name = solver_label (&options);
-      epd_error_report_add_curve (run->baselines, name, per_step, epd_trace_n_steps (trace) + 1);
+      epd_error_report_add_curve_nfe (run->baselines, name, per_step, nfe_spent (&options, options.steps),
+                                      options.steps + 1);
     }
   return TRUE;
 }
@@ -360,7 +421,30 @@ teacher_run_clear (gpointer data)
 
   g_free (self->key);
   epd_trace_free (self->trace);
+  epd_trace_free (self->baseline_trace);
   epd_error_report_free (self->baselines);
+}
+
+/* The teacher again on the baselines' grid, when theirs is another (small
+ * models only: a fraction of a second). */
+static gboolean
+solve_baseline_teacher (EpdSolveRequest       *self,
+                        EpdDenoiser           *teacher_model,
+                        const EpdSolveOptions *teacher_options,
+                        const double          *x_init,
+                        EpdTeacherRun         *run,
+                        GCancellable          *cancellable,
+                        GError               **error)
+{
+  EpdSolveOptions options = *teacher_options;
+  g_autofree double *x_out = g_new (double, self->batch * epd_denoiser_get_dim (self->model));
+
+  options.steps = baseline_steps (self);
+  if (options.steps == self->options.steps)
+    return TRUE;
+  run->baseline_trace = epd_trace_new ();
+  return epd_solve (teacher_model, &options, x_init, self->batch, x_out, run->baseline_trace, NULL,
+                    cancellable, error);
 }
 
 static EpdTeacherRun *
@@ -388,6 +472,7 @@ run_teacher (EpdSolveRequest *self,
                                          : g_object_ref (self->model);
   progress_set (self->progress, EPD_SOLVE_PHASE_TEACHER, 0);
   if (!epd_solve (teacher_model, &options, x_init, self->batch, x_out, run->trace, NULL, cancellable, error) ||
+      !solve_baseline_teacher (self, teacher_model, &options, x_init, run, cancellable, error) ||
       !add_baselines (self, x_init, run, cancellable, error) ||
       !add_sweep (self, x_init, run, cancellable, error))
     {
@@ -411,13 +496,15 @@ add_errors (EpdSolveRequest *self,
   if (per_step == NULL)
     return FALSE;
   result->final_error = per_step[n_points - 1];
-  epd_error_report_add_curve (result->errors, name, per_step, n_points);
+  epd_error_report_add_curve_nfe (result->errors, name, per_step, nfe_spent (&self->options, n_points - 1),
+                                  n_points);
   for (guint c = 0; c < baseline->curves->len; c++)
     {
       const EpdErrorCurve *curve = baseline->curves->pdata[c];
-      epd_error_report_add_curve (result->errors, curve->name,
-                                  g_memdup2 (curve->per_step, curve->n_points * sizeof (double)),
-                                  curve->n_points);
+      epd_error_report_add_curve_nfe (result->errors, curve->name,
+                                      g_memdup2 (curve->per_step, curve->n_points * sizeof (double)),
+                                      g_memdup2 (curve->nfe, curve->n_points * sizeof (double)),
+                                      curve->n_points);
     }
   epd_error_report_add_point (result->errors, "this table", result->nfe.latency, result->final_error);
   for (guint s = 0; s < baseline->sweeps->len; s++)
@@ -452,8 +539,13 @@ run_locked (EpdSolveRequest *self,
   result->solve_ms = now_ms () - start;
   if (self->teacher != NULL && g_strcmp0 (self->teacher->key, key) == 0)
     result->teacher = epd_teacher_run_ref (self->teacher);
-  else if (self->teacher_wanted)
-    result->teacher = run_teacher (self, x_init, key, cancellable, error);
+  else if (self->teacher_wanted && latest_teacher != NULL && g_strcmp0 (latest_teacher->key, key) == 0)
+    result->teacher = epd_teacher_run_ref (latest_teacher);
+  else if (self->teacher_wanted && (result->teacher = run_teacher (self, x_init, key, cancellable, error)) != NULL)
+    {
+      epd_teacher_run_unref (latest_teacher);
+      latest_teacher = epd_teacher_run_ref (result->teacher);
+    }
   if (self->teacher_wanted && result->teacher == NULL)
     return FALSE;
   return result->teacher == NULL || add_errors (self, result, error);

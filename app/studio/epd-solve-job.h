@@ -5,7 +5,9 @@
  * worker; the result carries everything the views draw. The teacher's trace
  * depends only on the model, schedule, grid, seed and batch, so it is shared
  * (reference counted) between results and reused while those stay the same:
- * dragging a coefficient re-runs only the student. */
+ * dragging a coefficient re-runs only the student; the last teacher solved is
+ * also kept here, so that a job which waited for another's same teacher (the
+ * window's and Compare's) does not solve it again. */
 #pragma once
 
 #include <gio/gio.h>
@@ -21,8 +23,12 @@ typedef struct
 {
   char           *key;
   EpdTrace       *trace;
-  EpdErrorReport *baselines;  /* per-step curves of Euler, DPM++(2M), iPNDM on the
-                               * same grid, and their final error against NFE
+  EpdTrace       *baseline_trace;  /* the teacher on the baselines' grid when it is
+                                    * another (equal latency NFE), else NULL */
+  EpdErrorReport *baselines;  /* per-step curves of Euler, DPM++(2M), iPNDM at the
+                               * student's latency NFE (small models; images: on the
+                               * student's grid, as a second teacher would cost
+                               * minutes), and their final error against NFE
                                * (7 grids for small models, 3 for images) */
 } EpdTeacherRun;
 
@@ -95,6 +101,12 @@ EpdSolveResult  *epd_solve_request_run    (EpdSolveRequest       *self,
                                            GCancellable          *cancellable,
                                            GError               **error);
 void             epd_solve_result_free    (EpdSolveResult        *self);
+
+/* The steps (1..max_steps) at which options' solver has the latency NFE
+ * nearest latency (the fewer steps on a tie). */
+guint            epd_steps_for_latency     (const EpdSolveOptions *options,
+                                            guint                  latency,
+                                            guint                  max_steps);
 
 /* An image model (any side, 1 or 3 channels) rather than points: the views
  * draw its rows as images and its live solves use a small batch. */

@@ -429,7 +429,7 @@ offer_result (EpdTrainingPanel *self,
   self->replaced_val = job->replaced_val;
   gtk_label_set_text (GTK_LABEL (self->offer_label), text);
   gtk_info_bar_set_revealed (GTK_INFO_BAR (self->offer_bar), TRUE);
-  gtk_label_set_text (GTK_LABEL (self->status), text);
+  gtk_label_set_text (GTK_LABEL (self->status), "Distillation finished: its table is offered above, not applied.");
 }
 
 /* A run from the edited table validates it first and keeps it while nothing

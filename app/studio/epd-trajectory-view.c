@@ -34,7 +34,9 @@ struct _EpdTrajectoryView
   gboolean         is_image;
 
   EpdPlotViewport  viewport;
-  gboolean         user_view;     /* zoomed or panned: keep the range */
+  gboolean         user_view;     /* zoomed, panned or fitted: keep the range */
+  gboolean         fit_pending;   /* Fit: frame the samples at the next draw */
+  gboolean         free_aspect;   /* axes fit the data each (a wide strip) */
   EpdPlotViewport  drag_start;
   double           pointer_x, pointer_y;
 
@@ -68,6 +70,7 @@ plot_init (EpdTrajectoryView *self,
   plot->selected = self->selected;
   plot->shown_steps = self->cursor;
   plot->step = MIN (self->cursor, MAX (n_steps (self), 1) - 1);
+  plot->free_aspect = self->free_aspect;
 }
 
 static double
@@ -135,7 +138,13 @@ epd_trajectory_view_draw (EpdTrajectoryView *self,
     }
   epd_plot_viewport_set_area_with_margins (&self->viewport, width, height);
   plot_init (self, &plot);
-  if (!self->user_view)
+  if (self->fit_pending)
+    {
+      epd_trajectory_plot_fit_samples (&plot, &self->viewport);
+      self->fit_pending = FALSE;
+      self->user_view = TRUE;
+    }
+  else if (!self->user_view)
     epd_trajectory_plot_fit_view (&plot, &self->viewport);
   update_density (self, width, height);
   plot.density = self->density;
@@ -285,11 +294,27 @@ epd_trajectory_view_toggle_play (EpdTrajectoryView *self)
   gtk_button_set_icon_name (GTK_BUTTON (self->play_button), "media-playback-pause-symbolic");
 }
 
+/* Fit frames every final sample, the solver's and the teacher's, and keeps
+ * that view until the next zoom or Fit. */
 void
 epd_trajectory_view_reset_zoom (EpdTrajectoryView *self)
 {
-  self->user_view = FALSE;
+  self->fit_pending = TRUE;
   gtk_widget_queue_draw (self->area);
+}
+
+void
+epd_trajectory_view_set_free_aspect (EpdTrajectoryView *self,
+                                     gboolean           free_aspect)
+{
+  self->free_aspect = free_aspect;
+  gtk_widget_queue_draw (self->area);
+}
+
+const EpdPlotViewport *
+epd_trajectory_view_get_viewport (EpdTrajectoryView *self)
+{
+  return &self->viewport;
 }
 
 static void

@@ -30,7 +30,14 @@ void       epd_trajectory_view_set_traces   (EpdTrajectoryView *self,
 void       epd_trajectory_view_step         (EpdTrajectoryView *self,
                                              int                delta);
 void       epd_trajectory_view_toggle_play  (EpdTrajectoryView *self);
+/* Fit: frames every final sample (the solver's and the teacher's) and keeps
+ * that view until the next zoom or Fit. */
 void       epd_trajectory_view_reset_zoom   (EpdTrajectoryView *self);
+/* Each axis fits its data (no equal scales): for a wide strip of a view. */
+void       epd_trajectory_view_set_free_aspect (EpdTrajectoryView *self,
+                                                gboolean           free_aspect);
+/* The data range and plot area of the last frame drawn. */
+const EpdPlotViewport *epd_trajectory_view_get_viewport (EpdTrajectoryView *self);
 /* Draws what the view shows, for export. */
 void       epd_trajectory_view_draw         (EpdTrajectoryView *self,
                                              cairo_t           *cr,

@@ -33,6 +33,11 @@ chooser_response (GtkNativeDialog *dialog,
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      const char *scale = g_object_get_data (G_OBJECT (dialog), "epd-export")
+                          ? gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "scale") : NULL;
+
+      if (scale != NULL)
+        self->export_scale = g_ascii_strtod (scale, NULL);
       if (path != NULL)
         func (self, path);
     }
@@ -49,6 +54,9 @@ table_filter (void)
   gtk_file_filter_add_suffix (filter, "npz");
   return filter;
 }
+
+static void add_scale_choice (EpdWindow *self, GtkFileChooser *chooser);
+static void export_chosen (EpdWindow *self, const char *path);
 
 static void
 choose (EpdWindow            *self,
@@ -68,6 +76,11 @@ choose (EpdWindow            *self,
     gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
   if (suggested != NULL)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
+  if (func == export_chosen)
+    {
+      add_scale_choice (self, GTK_FILE_CHOOSER (dialog));
+      g_object_set_data (G_OBJECT (dialog), "epd-export", GINT_TO_POINTER (TRUE));
+    }
   g_signal_connect (dialog, "response", G_CALLBACK (chooser_response), func);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
@@ -303,17 +316,38 @@ draw_current_page (cairo_t  *cr,
     }
 }
 
+/* The size the current page is exported at (scale 1): its size on screen,
+ * at least 640 x 420. */
+static void
+export_size (EpdWindow *self,
+             double    *width,
+             double    *height)
+{
+  GtkWidget *page = gtk_notebook_get_nth_page (GTK_NOTEBOOK (self->notebook),
+                                               gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)));
+
+  *width = MAX (gtk_widget_get_width (page), 640);
+  *height = MAX (gtk_widget_get_height (page), 420);
+}
+
+gboolean
+epd_window_export_view_scaled (EpdWindow   *self,
+                               const char  *path,
+                               double       scale,
+                               GError     **error)
+{
+  double width, height;
+
+  export_size (self, &width, &height);
+  return epd_plot_export_scaled (path, width, height, scale, draw_current_page, self, error);
+}
+
 gboolean
 epd_window_export_view (EpdWindow   *self,
                         const char  *path,
                         GError     **error)
 {
-  GtkWidget *page = gtk_notebook_get_nth_page (GTK_NOTEBOOK (self->notebook),
-                                               gtk_notebook_get_current_page (GTK_NOTEBOOK (self->notebook)));
-  double width = MAX (gtk_widget_get_width (page), 640);
-  double height = MAX (gtk_widget_get_height (page), 420);
-
-  return epd_plot_export (path, width, height, draw_current_page, self, error);
+  return epd_window_export_view_scaled (self, path, 1, error);
 }
 
 static void
@@ -323,13 +357,34 @@ export_chosen (EpdWindow  *self,
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
 
-  if (!epd_window_export_view (self, path, &error))
+  if (!epd_window_export_view_scaled (self, path, self->export_scale, &error))
     {
       epd_window_show_error (self, "Cannot export the view", error);
       return;
     }
   text = g_strdup_printf ("Exported the view to %s", path);
   epd_window_show_notice (self, text);
+}
+
+/* PNG exports: the file dialog offers the scale, with the pixel size each gives. */
+static const char *export_scales[] = { "1", "2", "3", "4", NULL };
+
+static void
+add_scale_choice (EpdWindow      *self,
+                  GtkFileChooser *chooser)
+{
+  const char *labels[G_N_ELEMENTS (export_scales)] = { NULL };
+  g_autofree char *selected = g_strdup_printf ("%g", self->export_scale);
+  double width, height;
+
+  export_size (self, &width, &height);
+  for (guint i = 0; export_scales[i] != NULL; i++)
+    labels[i] = g_strdup_printf ("%s× (%.0f × %.0f px)", export_scales[i], width * atof (export_scales[i]),
+                                 height * atof (export_scales[i]));
+  gtk_file_chooser_add_choice (chooser, "scale", "PNG scale", export_scales, labels);
+  gtk_file_chooser_set_choice (chooser, "scale", selected);
+  for (guint i = 0; labels[i] != NULL; i++)
+    g_free ((char *) labels[i]);
 }
 
 static void

@@ -85,6 +85,7 @@ struct _EpdWindow
   guint            batch;
   char            *solver_shown;      /* the solver before a change: its latency NFE is kept */
   gboolean         applying_table;    /* a table's settings are being set together */
+  double           export_scale;      /* PNG exports: pixels per view pixel, from the file dialog */
 
   /* Solves */
   GCancellable    *solve_cancellable;  /* the live request's generation token */
@@ -109,11 +110,7 @@ gsize    epd_window_get_batch         (EpdWindow      *self);
 void     epd_window_apply_table_settings (EpdWindow      *self,
                                           const EpdTable *table);
 const char *epd_window_get_model_spec (EpdWindow      *self);
-/* The steps (1..max_steps) at which options' solver has the latency NFE
- * nearest latency (the fewer steps on a tie). */
-guint    epd_window_steps_for_latency (const EpdSolveOptions *options,
-                                       guint                  latency,
-                                       guint                  max_steps);
+
 /* A solve or a model load is running. */
 gboolean    epd_window_is_busy        (EpdWindow      *self);
 /* Puts table (copied) in the editor, the old one on its undo stack. name says

@@ -275,7 +275,8 @@ table_solver (const EpdSolveOptions *options)
 }
 
 /* A shipped table made for this model and exactly these settings (solver, steps,
- * K, AFS, the grid's times), or NULL; its name in name. */
+ * K, AFS, the grid's times), or NULL; its name in name. A distilled one before
+ * an RDPO one (app/core's order, with the tables loaded once). */
 static const EpdTable *
 find_shipped_table (EpdWindow             *self,
                     const EpdSolveOptions *options,
@@ -295,16 +296,18 @@ find_shipped_table (EpdWindow             *self,
           g_ptr_array_add (self->shipped_tables, epd_table_load (source, NULL));
         }
     }
-  for (guint i = 0; i < self->shipped_tables->len; i++)
-    {
-      const EpdTable *table = self->shipped_tables->pdata[i];
-      if (epd_table_fits (table, spec, table_solver (options), options->steps, k, options->afs,
-                          &options->schedule))
-        {
-          *name = self->shipped_names[i];
-          return table;
-        }
-    }
+  /* The distilled table first (the RDPO one is Compare's B), then any. */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < self->shipped_tables->len; i++)
+      {
+        const EpdTable *table = self->shipped_tables->pdata[i];
+        if (epd_table_fits (table, spec, table_solver (options), options->steps, k, options->afs,
+                            &options->schedule) && (pass == 1 || !epd_table_is_rdpo (table)))
+          {
+            *name = self->shipped_names[i];
+            return table;
+          }
+      }
   return NULL;
 }
 
@@ -586,6 +589,9 @@ solve_with_teacher (EpdWindow *self,
   busy_start (self, teacher_wanted && self->teacher == NULL ? "Solving with the teacher" : "Solving");
   epd_studio_jobs_add (self->solve_cancellable);
   epd_solve_request_run_async (request, self->solve_cancellable, solve_done, data);
+  /* Compare solves under the window's key from the start: its column A and
+   * this solve then share one teacher. */
+  epd_compare_view_set_teacher (EPD_COMPARE_VIEW (self->compare_view), self->model_key, self->teacher);
   epd_compare_view_set_context (EPD_COMPARE_VIEW (self->compare_view), self->model,
                                 epd_window_get_model_spec (self), self->mixture, &options,
                                 table, epd_window_get_seed (self), epd_window_get_batch (self));
@@ -1016,28 +1022,6 @@ epd_window_apply_table_settings (EpdWindow      *self,
   set_schedule (self, &table->schedule);
 }
 
-guint
-epd_window_steps_for_latency (const EpdSolveOptions *options,
-                              guint                  latency,
-                              guint                  max_steps)
-{
-  EpdSolveOptions o = *options;
-  guint best = MAX (options->steps, 1), best_gap = G_MAXUINT;
-
-  for (o.steps = 1; o.steps <= max_steps; o.steps++)
-    {
-      guint nfe = epd_solve_options_nfe (&o).latency;
-      guint gap = nfe > latency ? nfe - latency : latency - nfe;
-
-      if (gap < best_gap)
-        {
-          best_gap = gap;
-          best = o.steps;
-        }
-    }
-  return best;
-}
-
 /* A new solver keeps the latency NFE (the budget a comparison is about):
  * the steps become those whose latency NFE is nearest the old solver's. */
 static void
@@ -1054,7 +1038,7 @@ solver_changed (EpdWindow *self)
       options.solver = old;
       latency = epd_solve_options_nfe (&options).latency;
       epd_window_read_options (self, &options);
-      steps = epd_window_steps_for_latency (&options, latency,
+      steps = epd_steps_for_latency (&options, latency,
                                             (guint) gtk_adjustment_get_upper (
                                               gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (self->steps_spin))));
       g_object_set (self, "steps", steps, NULL);
@@ -1303,6 +1287,8 @@ undo_activated (GtkWidget  *widget,
 static void
 setup_views (EpdWindow *self)
 {
+  /* Under the editor the paths fill a wide strip: each axis fits its data. */
+  epd_trajectory_view_set_free_aspect (EPD_TRAJECTORY_VIEW (self->coef_preview), TRUE);
   g_signal_connect_object (self->coef_editor, "notify::can-undo", G_CALLBACK (sync_undo_actions), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->coef_editor, "notify::can-redo", G_CALLBACK (sync_undo_actions), self,
@@ -1497,13 +1483,17 @@ static void
 install_properties (GObjectClass *object_class)
 {
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  EpdSchedule edm;
 
+  /* The grid's defaults are the solver library's (a learned model's range
+   * then comes from app/core when it opens). */
+  epd_schedule_init (&edm, EPD_SCHEDULE_POLYNOMIAL);
   properties[PROP_SOLVER] = g_param_spec_string ("solver", NULL, NULL, "epd", flags);
   properties[PROP_STEPS] = g_param_spec_uint ("steps", NULL, NULL, 1, G_MAXUINT, 3, flags);
   properties[PROP_POINTS] = g_param_spec_uint ("points", NULL, NULL, 1, G_MAXUINT, 2, flags);
   properties[PROP_SCHEDULE_KIND] = g_param_spec_string ("schedule-kind", NULL, NULL, "polynomial", flags);
-  properties[PROP_SIGMA_MIN] = g_param_spec_double ("sigma-min", NULL, NULL, 0, G_MAXDOUBLE, 0.002, flags);
-  properties[PROP_SIGMA_MAX] = g_param_spec_double ("sigma-max", NULL, NULL, 0, G_MAXDOUBLE, 80, flags);
+  properties[PROP_SIGMA_MIN] = g_param_spec_double ("sigma-min", NULL, NULL, 0, G_MAXDOUBLE, edm.sigma_min, flags);
+  properties[PROP_SIGMA_MAX] = g_param_spec_double ("sigma-max", NULL, NULL, 0, G_MAXDOUBLE, edm.sigma_max, flags);
   properties[PROP_RHO] = g_param_spec_double ("rho", NULL, NULL, 0, G_MAXDOUBLE, 7, flags);
   properties[PROP_SHIFT] = g_param_spec_double ("shift", NULL, NULL, 0, G_MAXDOUBLE, 3, flags);
   properties[PROP_AFS] = g_param_spec_boolean ("afs", NULL, NULL, TRUE, flags);
@@ -1572,11 +1562,18 @@ epd_window_class_init (EpdWindowClass *klass)
 static void
 epd_window_init (EpdWindow *self)
 {
+  EpdSchedule edm;
+
   /* The properties' defaults; the template's controls take them over. */
   self->solver = g_strdup ("epd");
+  self->export_scale = 1;
   self->schedule_kind = g_strdup ("polynomial");
   gtk_widget_init_template (GTK_WIDGET (self));
   setup_panel (self);
+  /* The template's numbers only fill the controls: the schedule starts from
+   * the solver library's defaults. */
+  epd_schedule_init (&edm, EPD_SCHEDULE_POLYNOMIAL);
+  set_schedule (self, &edm);
   setup_views (self);
   install_view_actions (self);
   sync_undo_actions (self);

@@ -38,5 +38,10 @@ void       epd_window_set_model_spec (EpdWindow    *self,
 gboolean   epd_window_export_view  (EpdWindow      *self,
                                     const char     *path,
                                     GError        **error);
+/* The same with PNG images scale times the view's size in pixels. */
+gboolean   epd_window_export_view_scaled (EpdWindow *self,
+                                          const char *path,
+                                          double      scale,
+                                          GError    **error);
 
 G_END_DECLS

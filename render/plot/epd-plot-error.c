@@ -62,6 +62,7 @@ curve_free (gpointer data)
 
   g_free (curve->name);
   g_free (curve->per_step);
+  g_free (curve->nfe);
   g_free (curve);
 }
 
@@ -108,6 +109,17 @@ epd_error_report_add_curve (EpdErrorReport *self,
   curve->per_step = per_step;
   curve->n_points = n_points;
   g_ptr_array_add (self->curves, curve);
+}
+
+void
+epd_error_report_add_curve_nfe (EpdErrorReport *self,
+                                const char     *name,
+                                double         *per_step,
+                                double         *nfe,
+                                guint           n_points)
+{
+  epd_error_report_add_curve (self, name, per_step, n_points);
+  ((EpdErrorCurve *) self->curves->pdata[self->curves->len - 1])->nfe = nfe;
 }
 
 void
@@ -161,6 +173,8 @@ epd_error_report_to_csv (const EpdErrorReport *self)
   return g_string_free (csv, FALSE);
 }
 
+/* Against the NFE spent when every curve has it (equal latency NFE), else
+ * against the grid point (equal steps). */
 static void
 draw_per_step (cairo_t              *cr,
                double                width,
@@ -171,19 +185,26 @@ draw_per_step (cairo_t              *cr,
   g_autofree EpdPlotSeries *series = g_new0 (EpdPlotSeries, MAX (n, 1));
   g_autofree double *xs = NULL;
   guint longest = 0;
-  EpdLinePlot plot = { "Error to the teacher at each grid point", "grid point n",
-                       "mean |x_n − x_teacher|", FALSE, TRUE, series, n, TRUE };
+  gboolean by_nfe = n > 0;
+  EpdLinePlot plot = { NULL, NULL, "mean |x_n − x_teacher|", FALSE, TRUE, series, n, TRUE };
 
   for (guint c = 0; c < n; c++)
-    longest = MAX (longest, ((EpdErrorCurve *) self->curves->pdata[c])->n_points);
+    {
+      const EpdErrorCurve *curve = self->curves->pdata[c];
+      longest = MAX (longest, curve->n_points);
+      by_nfe &= curve->nfe != NULL;
+    }
   xs = g_new (double, MAX (longest, 1));
   for (guint i = 0; i < longest; i++)
     xs[i] = i;
   for (guint c = 0; c < n; c++)
     {
       const EpdErrorCurve *curve = self->curves->pdata[c];
-      series[c] = (EpdPlotSeries) { curve->name, xs, curve->per_step, curve->n_points, c, TRUE, FALSE };
+      series[c] = (EpdPlotSeries) { curve->name, by_nfe ? curve->nfe : xs, curve->per_step, curve->n_points,
+                                    c, TRUE, FALSE };
     }
+  plot.title = by_nfe ? "Error to the teacher, equal latency NFE" : "Error to the teacher, equal steps";
+  plot.x_title = by_nfe ? "NFE spent (latency)" : "grid point n";
   epd_line_plot_draw (cr, width, height, &plot);
 }
 

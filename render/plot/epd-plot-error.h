@@ -11,6 +11,7 @@ typedef struct
   char   *name;
   guint   n_points;    /* grid points: steps + 1 */
   double *per_step;    /* [n_points]: mean over the batch of |x_n - x_teacher_n| */
+  double *nfe;         /* [n_points]: latency NFE spent to reach each grid point, or NULL */
 } EpdErrorCurve;
 
 typedef struct
@@ -45,6 +46,14 @@ void            epd_error_report_add_curve (EpdErrorReport       *self,
                                             const char           *name,
                                             double               *per_step,
                                             guint                 n_points);
+/* The same with the latency NFE spent to reach each grid point (takes nfe):
+ * curves with it are drawn against NFE, so that solvers run at the same
+ * latency NFE on grids of different lengths compare point by point. */
+void            epd_error_report_add_curve_nfe (EpdErrorReport   *self,
+                                                const char       *name,
+                                                double           *per_step,
+                                                double           *nfe,
+                                                guint             n_points);
 /* Adds (nfe, error) to the sweep called name, creating it if needed. */
 void            epd_error_report_add_point (EpdErrorReport       *self,
                                             const char           *name,

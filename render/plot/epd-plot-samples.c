@@ -142,8 +142,6 @@ draw_outside_count (cairo_t               *cr,
                     const EpdPlotViewport *vp,
                     const EpdSamplesPlot  *self)
 {
-  g_autofree char *label = NULL;
-  double width;
   gsize outside = 0;
 
   for (gsize i = 0; i < self->n; i++)
@@ -152,17 +150,7 @@ draw_outside_count (cairo_t               *cr,
 
       outside += !(x >= vp->x0 && x <= vp->x1 && y >= vp->y0 && y <= vp->y1);
     }
-  if (outside == 0)
-    return;
-  label = g_strdup_printf ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " outside the view", outside, self->n);
-  cairo_save (cr);
-  width = epd_plot_text_width (cr, label, 10, FALSE);
-  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
-  cairo_rectangle (cr, vp->left + vp->width - width - 10, vp->top + vp->height - 18, width + 8, 16);
-  cairo_fill (cr);
-  epd_plot_set_ink (cr, EPD_PLOT_INK_WARNING);
-  epd_plot_show_text_baseline (cr, label, vp->left + vp->width - width - 6, vp->top + vp->height - 6, 10, FALSE);
-  cairo_restore (cr);
+  epd_plot_draw_outside_note (cr, vp, outside, self->n);
 }
 
 void

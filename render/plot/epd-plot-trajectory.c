@@ -96,20 +96,18 @@ n_paths (const EpdTrajectoryPlot *self)
   return self->trace->batch;
 }
 
-/* Appends the 2-D points that the view should frame. */
+/* Appends the 2-D points that the view should frame: from grid point first on. */
 static void
 collect_points (const EpdTrajectoryPlot *self,
                 const EpdTrace          *trace,
+                guint                    first,
                 GArray                  *xs,
                 GArray                  *ys)
 {
   guint n_steps = epd_trace_n_steps (trace);
-  /* 2-D: the data live near the final samples, the start is sigma_max wide;
-   * projections: the principal plane shows whole paths. */
-  guint first = self->projection == NULL ? n_steps : 0;
 
   for (gsize i = 0; i < MIN (trace->batch, n_paths (self)); i++)
-    for (guint s = first; s <= n_steps; s++)
+    for (guint s = MIN (first, n_steps); s <= n_steps; s++)
       {
         double x, y;
         project (self, trace->dim, trace_row (trace, i, s), NULL, 0, row_factor (self, trace, s), &x, &y);
@@ -118,23 +116,74 @@ collect_points (const EpdTrajectoryPlot *self,
       }
 }
 
+static void
+fit_points (const EpdTrajectoryPlot *self,
+            GArray                  *xs,
+            GArray                  *ys,
+            EpdPlotViewport         *vp)
+{
+  epd_plot_range_fit ((double *) xs->data, xs->len, FALSE, 0.12, &vp->x0, &vp->x1);
+  epd_plot_range_fit ((double *) ys->data, ys->len, FALSE, 0.12, &vp->y0, &vp->y1);
+  vp->log_x = vp->log_y = FALSE;
+  /* Equal scales on both axes: a circle stays a circle. */
+  if (!self->free_aspect)
+    epd_plot_viewport_equal_aspect (vp);
+}
+
+gsize
+epd_trajectory_plot_count_outside (const EpdTrajectoryPlot *self,
+                                   const EpdPlotViewport   *vp)
+{
+  guint n_steps = epd_trace_n_steps (self->trace);
+  gsize outside = 0;
+
+  for (gsize i = 0; i < n_paths (self); i++)
+    {
+      double x, y;
+
+      epd_trajectory_plot_point (self, i, n_steps, &x, &y);
+      outside += !(x >= MIN (vp->x0, vp->x1) && x <= MAX (vp->x0, vp->x1) &&
+                   y >= MIN (vp->y0, vp->y1) && y <= MAX (vp->y0, vp->y1));
+    }
+  return outside;
+}
+
+void
+epd_trajectory_plot_fit_samples (const EpdTrajectoryPlot *self,
+                                 EpdPlotViewport         *vp)
+{
+  g_autoptr(GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+  /* 2-D: the data live near the final samples, the start is sigma_max wide;
+   * projections: the principal plane shows whole paths. */
+  guint first = self->projection == NULL ? G_MAXUINT : 0;
+
+  collect_points (self, self->trace, first, xs, ys);
+  if (self->teacher != NULL && self->teacher->dim == self->trace->dim)
+    collect_points (self, self->teacher, first, xs, ys);
+  fit_points (self, xs, ys, vp);
+}
+
 void
 epd_trajectory_plot_fit_view (const EpdTrajectoryPlot *self,
                               EpdPlotViewport         *vp)
 {
   g_autoptr(GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+  guint first = self->projection == NULL ? G_MAXUINT : 0;
 
   /* The teacher does not move while a coefficient is dragged: framing it keeps
    * the view (and the heat map behind it) still. */
-  if (self->teacher != NULL && self->teacher->dim == self->trace->dim)
-    collect_points (self, self->teacher, xs, ys);
-  else
-    collect_points (self, self->trace, xs, ys);
-  epd_plot_range_fit ((double *) xs->data, xs->len, FALSE, 0.12, &vp->x0, &vp->x1);
-  epd_plot_range_fit ((double *) ys->data, ys->len, FALSE, 0.12, &vp->y0, &vp->y1);
-  /* Equal scales on both axes: a circle stays a circle. */
-  epd_plot_viewport_equal_aspect (vp);
+  if (self->teacher == NULL || self->teacher->dim != self->trace->dim)
+    {
+      epd_trajectory_plot_fit_samples (self, vp);
+      return;
+    }
+  collect_points (self, self->teacher, first, xs, ys);
+  fit_points (self, xs, ys, vp);
+  /* A solver far off the teacher (Heun at NFE 5) must not leave the view empty. */
+  if (2 * epd_trajectory_plot_count_outside (self, vp) > n_paths (self))
+    epd_trajectory_plot_fit_samples (self, vp);
 }
 
 int
@@ -404,6 +453,7 @@ epd_trajectory_plot_draw (cairo_t                 *cr,
   draw_selected_step (cr, vp, self);
   cairo_restore (cr);
   draw_selection_legend (cr, vp, self);
+  epd_plot_draw_outside_note (cr, vp, epd_trajectory_plot_count_outside (self, vp), n_paths (self));
 }
 
 /* log p on the pixel centres of a width x height grid over bounds; *top gets the maximum. */

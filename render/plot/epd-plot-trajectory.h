@@ -32,6 +32,8 @@ typedef struct
   guint             max_paths;    /* 0: all */
   gboolean          normalise;    /* draw x / sqrt(1 + t^2): image models, whose
                                    * start (t_max z) would dwarf the data */
+  gboolean          free_aspect;  /* each axis fits its data (a wide strip of a
+                                   * view): no equal scales */
 } EpdTrajectoryPlot;
 
 void             epd_trajectory_plot_init      (EpdTrajectoryPlot       *self,
@@ -44,9 +46,16 @@ void             epd_trajectory_plot_point     (const EpdTrajectoryPlot *self,
                                                 double                  *y);
 /* Equal scales on both axes, framing the final samples (2-D: the start is
  * sigma_max wide and would squash the data) or whole paths (projections);
- * the teacher's when there is one, so that the view stays still during edits. */
+ * the teacher's when there is one, so that the view stays still during edits,
+ * unless most of the solver's final samples would fall outside it. */
 void             epd_trajectory_plot_fit_view  (const EpdTrajectoryPlot *self,
                                                 EpdPlotViewport         *viewport);
+/* Frames every final sample, the solver's and the teacher's (Fit). */
+void             epd_trajectory_plot_fit_samples (const EpdTrajectoryPlot *self,
+                                                  EpdPlotViewport         *viewport);
+/* How many of the solver's paths end outside the viewport. */
+gsize            epd_trajectory_plot_count_outside (const EpdTrajectoryPlot *self,
+                                                    const EpdPlotViewport   *viewport);
 /* The path whose point at grid point s is nearest (within radius pixels), or -1. */
 int              epd_trajectory_plot_pick      (const EpdTrajectoryPlot *self,
                                                 const EpdPlotViewport   *viewport,

@@ -252,7 +252,9 @@ log_ticks (double  a,
       int stride = MAX (1, (e1 - e0 + (int) max_ticks) / (int) max_ticks);
       for (int e = (int) ceil (log10 (a) - 1e-9); e <= e1 && n < max_ticks; e += stride)
         ticks[n++] = pow (10.0, e);
-      return n;
+      /* Two decade ticks leave the ends of the axis unlabelled: 1-2-5 then. */
+      if (n >= 3)
+        return n;
     }
   for (guint pass = 0; pass < 2 && n < 3; pass++)
     {
@@ -518,7 +520,7 @@ epd_plot_ticks_integer (double  lo,
   /* Nice steps of 1 and above (1, 2, 5, 10...) are whole numbers already. */
   step = MAX (1, nice_step (MAX (b - a, 1), max_ticks));
   for (double v = ceil (a / step - 1e-9) * step; v <= b + 1e-9 && n < max_ticks; v += step)
-    ticks[n++] = round (v);
+    ticks[n++] = fabs (v) < 0.5 ? 0 : round (v);  /* never "-0" */
   return n;
 }
 
@@ -707,6 +709,29 @@ epd_plot_draw_legend (cairo_t               *cr,
 }
 
 void
+epd_plot_draw_outside_note (cairo_t               *cr,
+                            const EpdPlotViewport *vp,
+                            gsize                  outside,
+                            gsize                  n)
+{
+  g_autofree char *label = NULL;
+  double width;
+
+  if (outside == 0)
+    return;
+  label = g_strdup_printf ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " outside the view", outside, n);
+  cairo_save (cr);
+  width = epd_plot_text_width (cr, label, LEGEND_FONT, FALSE);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_BACKDROP);
+  cairo_rectangle (cr, vp->left + vp->width - width - 10, vp->top + vp->height - 18, width + 8, 16);
+  cairo_fill (cr);
+  epd_plot_set_ink (cr, EPD_PLOT_INK_WARNING);
+  epd_plot_show_text_baseline (cr, label, vp->left + vp->width - width - 6, vp->top + vp->height - 6,
+                               LEGEND_FONT, FALSE);
+  cairo_restore (cr);
+}
+
+void
 epd_plot_draw_arrow (cairo_t *cr,
                      double   x0,
                      double   y0,
@@ -806,13 +831,14 @@ static cairo_surface_t *
 export_surface_new (const char *path,
                     double      width,
                     double      height,
+                    double      scale,
                     GByteArray *buffer,
                     GError    **error)
 {
   g_autofree char *lower = g_ascii_strdown (path, -1);
 
   if (g_str_has_suffix (lower, ".png"))
-    return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width), (int) ceil (height));
+    return cairo_image_surface_create (CAIRO_FORMAT_ARGB32, (int) ceil (width * scale), (int) ceil (height * scale));
   if (g_str_has_suffix (lower, ".svg"))
     return cairo_svg_surface_create_for_stream (append_to_array, buffer, width, height);
   if (g_str_has_suffix (lower, ".pdf"))
@@ -830,16 +856,40 @@ epd_plot_export (const char      *path,
                  gpointer         user_data,
                  GError         **error)
 {
+  return epd_plot_export_scaled (path, width, height, 1, draw, user_data, error);
+}
+
+/* The largest PNG side an export makes: cairo's image limit. */
+#define EXPORT_MAX_PIXELS 32767
+
+gboolean
+epd_plot_export_scaled (const char      *path,
+                        double           width,
+                        double           height,
+                        double           scale,
+                        EpdPlotDrawFunc  draw,
+                        gpointer         user_data,
+                        GError         **error)
+{
   g_autoptr(GByteArray) buffer = g_byte_array_new ();
   cairo_surface_t *surface;
   cairo_t *cr;
   cairo_status_t status;
 
   g_return_val_if_fail (path != NULL && draw != NULL, FALSE);
-  surface = export_surface_new (path, width, height, buffer, error);
+  if (!(scale > 0) || width * scale > EXPORT_MAX_PIXELS || height * scale > EXPORT_MAX_PIXELS)
+    {
+      g_set_error (error, EPD_ERROR, EPD_ERROR_INVALID,
+                   "cannot export “%s” at scale %g: images are at most %d pixels a side",
+                   path, scale, EXPORT_MAX_PIXELS);
+      return FALSE;
+    }
+  surface = export_surface_new (path, width, height, scale, buffer, error);
   if (surface == NULL)
     return FALSE;
   cr = cairo_create (surface);
+  if (cairo_surface_get_type (surface) == CAIRO_SURFACE_TYPE_IMAGE)
+    cairo_scale (cr, scale, scale);
   epd_plot_clear (cr, width, height);
   draw (cr, width, height, user_data);
   status = cairo_status (cr);

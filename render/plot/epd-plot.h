@@ -181,6 +181,12 @@ void     epd_plot_draw_legend_at      (cairo_t               *cr,
                                        const guint           *colours,
                                        guint                  n,
                                        EpdPlotCorner          corner);
+/* "N of M outside the view" in the plot area's bottom-right corner, when N > 0:
+ * points clipped away must not go unnoticed. */
+void     epd_plot_draw_outside_note   (cairo_t               *cr,
+                                       const EpdPlotViewport *self,
+                                       gsize                  outside,
+                                       gsize                  n);
 /* An arrow from (x0,y0) to (x1,y1) in pixels, head size in pixels. */
 void     epd_plot_draw_arrow          (cairo_t               *cr,
                                        double                 x0,
@@ -213,6 +219,17 @@ typedef void (*EpdPlotDrawFunc) (cairo_t  *cr,
 gboolean epd_plot_export              (const char            *path,
                                        double                 width,
                                        double                 height,
+                                       EpdPlotDrawFunc        draw,
+                                       gpointer               user_data,
+                                       GError               **error);
+
+/* The same with PNG images scale times as large in pixels (the drawing is
+ * scaled, so the view keeps its layout and gains resolution); SVG and PDF
+ * are vector images of width x height points whatever the scale. */
+gboolean epd_plot_export_scaled       (const char            *path,
+                                       double                 width,
+                                       double                 height,
+                                       double                 scale,
                                        EpdPlotDrawFunc        draw,
                                        gpointer               user_data,
                                        GError               **error);

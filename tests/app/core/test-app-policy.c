@@ -101,6 +101,42 @@ test_schedule_fit_model (void)
   g_assert_cmpmem (&flow, sizeof flow, &s, sizeof s);
 }
 
+/* The editor starts from the distilled table, Compare's B from the RDPO one
+ * where both fit (the shipped Fashion-MNIST pair, on the tables' own grid);
+ * without an RDPO table the distilled one is the answer either way. */
+static void
+test_shipped_preferring (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdTable) distilled = epd_table_load ("builtin:fashion-mnist-epd-nfe5", &error);
+  g_autoptr(EpdTable) ring = NULL;
+  EpdSolverKind solver;
+
+  g_assert_no_error (error);
+  g_assert_false (epd_table_is_rdpo (distilled));
+  g_assert_true (epd_solver_kind_from_string (distilled->solver, &solver, NULL));
+  for (guint rdpo = 0; rdpo < 2; rdpo++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(EpdTable) found = epd_find_shipped_table_preferring ("unet:fashion-mnist", solver, distilled->steps,
+                                                                     distilled->n_points, distilled->afs,
+                                                                     &distilled->schedule, rdpo, &name);
+      g_assert_nonnull (found);
+      g_assert_cmpstr (name, ==, rdpo ? "builtin:fashion-mnist-epd-nfe5-rdpo" : "builtin:fashion-mnist-epd-nfe5");
+      g_assert_true (!epd_table_is_rdpo (found) == !rdpo);
+    }
+  ring = epd_table_load ("builtin:ring8-epd-nfe5", &error);
+  g_assert_no_error (error);
+  for (guint rdpo = 0; rdpo < 2; rdpo++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(EpdTable) found = epd_find_shipped_table_preferring ("gmm:ring8", EPD_SOLVER_EPD, ring->steps,
+                                                                     ring->n_points, ring->afs, &ring->schedule,
+                                                                     rdpo, &name);
+      g_assert_cmpstr (name, ==, "builtin:ring8-epd-nfe5");
+    }
+}
+
 static void
 test_number_list (void)
 {
@@ -132,6 +168,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app-policy/default-reward", test_default_reward);
   g_test_add_func ("/app-policy/default-reward-images", test_default_reward_images);
   g_test_add_func ("/app-policy/number-list", test_number_list);
+  g_test_add_func ("/app-policy/shipped-preferring", test_shipped_preferring);
   g_test_add_func ("/app-policy/schedule-fit-model", test_schedule_fit_model);
   return g_test_run ();
 }

@@ -159,6 +159,66 @@ test_progress (void)
   g_assert_cmpfloat (epd_solve_progress_reached (progress, EPD_SOLVE_PHASE_BASELINES), ==, 1);
 }
 
+/* The per-step curves compare at the student's latency NFE: EPD's 3 steps
+ * with AFS (NFE 5) against Euler, DPM++(2M) and iPNDM on 6 steps (NFE 5),
+ * each against the teacher on its own grid; every curve ends at NFE 5. */
+static void
+test_equal_nfe (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_autoptr(EpdSolveRequest) request = NULL;
+  g_autoptr(EpdSolveResult) result = NULL;
+
+  g_assert_no_error (error);
+  request = make_request (model, table, 7, NULL);
+  result = epd_solve_request_run (request, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->errors->curves->len, ==, 4);
+  for (guint c = 0; c < result->errors->curves->len; c++)
+    {
+      const EpdErrorCurve *curve = result->errors->curves->pdata[c];
+
+      g_test_message ("%s: %u grid points, NFE %g, final error %.4g", curve->name, curve->n_points,
+                      curve->nfe[curve->n_points - 1], curve->per_step[curve->n_points - 1]);
+      g_assert_nonnull (curve->nfe);
+      g_assert_cmpfloat (curve->nfe[0], ==, 0);
+      g_assert_cmpfloat (curve->nfe[curve->n_points - 1], ==, 5);
+      g_assert_cmpuint (curve->n_points, ==, c == 0 ? 4 : 7);
+      g_assert_true (isfinite (curve->per_step[curve->n_points - 1]));
+    }
+  g_assert_nonnull (result->teacher->baseline_trace);
+  g_assert_cmpuint (epd_trace_n_steps (result->teacher->baseline_trace), ==, 6);
+}
+
+/* A request made without a teacher takes the one another request just solved
+ * under the same key, rather than solving it again. */
+static void
+test_shared_teacher (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  g_autoptr(EpdTable) table = epd_table_new ("epd", 3, 2);
+  g_autoptr(EpdSolveRequest) first = NULL;
+  g_autoptr(EpdSolveRequest) second = NULL;
+  g_autoptr(EpdSolveRequest) other = NULL;
+  g_autoptr(EpdSolveResult) a = NULL;
+  g_autoptr(EpdSolveResult) b = NULL;
+  g_autoptr(EpdSolveResult) c = NULL;
+
+  g_assert_no_error (error);
+  first = make_request (model, table, 11, NULL);
+  second = make_request (model, table, 11, NULL);
+  other = make_request (model, table, 12, NULL);
+  a = epd_solve_request_run (first, NULL, &error);
+  b = epd_solve_request_run (second, NULL, &error);
+  c = epd_solve_request_run (other, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (a->teacher == b->teacher);
+  g_assert_true (c->teacher != a->teacher);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -169,5 +229,7 @@ main (int    argc,
   /* Last: after it, every new job is cancelled at once. */
   g_test_add_func ("/solve-job/cancel-and-wait", test_cancel_and_wait);
   g_test_add_func ("/solve-job/progress", test_progress);
+  g_test_add_func ("/solve-job/equal-nfe", test_equal_nfe);
+  g_test_add_func ("/solve-job/shared-teacher", test_shared_teacher);
   return g_test_run ();
 }

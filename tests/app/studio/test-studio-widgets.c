@@ -11,6 +11,7 @@
 #include "epd-app-policy.h"
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
+#include "epd-trajectory-view.h"
 #include "epd-model.h"
 #include "epd-plot-coef.h"
 #include "epd-studio-jobs.h"
@@ -59,6 +60,32 @@ iterate_until_idle (void)
   g_assert_cmpuint (epd_studio_jobs_n_running (), ==, 0);
 }
 
+static gboolean
+stop_waiting (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for ms milliseconds: frames are drawn, animations end. */
+static void
+run_for_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, stop_waiting, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Runs the main loop for a few frames, so that view draws. */
+static void
+draw_now (GtkWidget *view)
+{
+  gtk_widget_queue_draw (view);
+  run_for_ms (300);
+}
+
 static void
 keep_table (EpdTrainingPanel *panel,
             const EpdTable   *table,
@@ -87,6 +114,7 @@ fixture_set_up (Fixture       *f,
   f->model = epd_model_from_spec (f->spec, &error);
   g_assert_no_error (error);
   f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 900, 420);
   f->panel = EPD_TRAINING_PANEL (epd_training_panel_new ());
   gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (f->panel));
   g_signal_connect (f->panel, "table-ready", G_CALLBACK (keep_table), &f->ready);
@@ -165,6 +193,9 @@ test_distil_offers_worse (Fixture       *f,
   g_assert_nonnull (offered);
   g_assert_cmpfloat (result_val, >, replaced_val);
   g_assert_null (f->ready);
+  /* The offer is on screen (its bar revealed). */
+  run_for_ms (300);
+  g_assert_true (gtk_widget_get_mapped (find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Apply anyway")));
   g_assert_true (epd_training_panel_get_before_after (f->panel, &start, &result));
   g_assert_true (epd_table_equal (result, offered));
   g_assert_cmpstr (result->solver, ==, "epd-plugin");
@@ -252,6 +283,8 @@ test_steps_offer_distil (void)
   g_assert_nonnull (strstr (label, "no shipped table fits"));
   g_assert_true (gtk_widget_get_visible (window->table_button));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (window->table_button)), ==, "Distil a table for these settings");
+  /* A short run: its first spin button is distillation's iterations. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_widget (window->training_panel, GTK_TYPE_SPIN_BUTTON, NULL)), 20);
   g_signal_emit_by_name (window->table_button, "clicked");
   g_assert_cmpint (gtk_notebook_get_current_page (GTK_NOTEBOOK (window->notebook)), ==, 4);
   g_assert_cmpuint (epd_studio_jobs_n_running (), >, 0);
@@ -335,7 +368,8 @@ test_drag_is_one_undo_step (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* The table label says "edited" after an edit, and no longer once saved. */
+/* The table label says "edited" after an edit, and no longer once saved; a
+ * PNG export at scale 2 has twice the pixels. */
 static void
 test_saved_is_not_edited (void)
 {
@@ -355,6 +389,22 @@ test_saved_is_not_edited (void)
   /* A further edit shows again. */
   epd_coef_editor_edit_weight (EPD_COEF_EDITOR (window->coef_editor), 0, 0, 0.7);
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (window->table_label)), ", edited"));
+  /* A PNG export at scale 2 has twice the page's pixels a side. */
+  {
+    g_autofree char *png = g_build_filename (dir, "view.png", NULL);
+    GtkWidget *page = gtk_notebook_get_nth_page (GTK_NOTEBOOK (window->notebook), 0);
+    cairo_surface_t *surface;
+
+    g_assert_true (epd_window_export_view_scaled (window, png, 2, &error));
+    g_assert_no_error (error);
+    surface = cairo_image_surface_create_from_png (png);
+    g_test_message ("page %dx%d, PNG at scale 2: %dx%d", gtk_widget_get_width (page), gtk_widget_get_height (page),
+                    cairo_image_surface_get_width (surface), cairo_image_surface_get_height (surface));
+    g_assert_cmpint (cairo_image_surface_get_width (surface), ==, 2 * MAX (gtk_widget_get_width (page), 640));
+    g_assert_cmpint (cairo_image_surface_get_height (surface), ==, 2 * MAX (gtk_widget_get_height (page), 420));
+    cairo_surface_destroy (surface);
+    g_remove (png);
+  }
   g_remove (path);
   g_rmdir (dir);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -420,6 +470,79 @@ test_fits_1024x640 (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* How many of the shown result's final samples lie inside view's range. */
+static gsize
+count_inside (EpdWindow *window,
+              GtkWidget *view)
+{
+  const EpdPlotViewport *vp = epd_trajectory_view_get_viewport (EPD_TRAJECTORY_VIEW (view));
+  const EpdTrace *trace = window->result->trace;
+  gsize inside = 0;
+
+  for (gsize i = 0; i < trace->batch; i++)
+    {
+      double x = trace->x_final[i * trace->dim], y = trace->x_final[i * trace->dim + 1];
+      inside += x >= vp->x0 && x <= vp->x1 && y >= vp->y0 && y <= vp->y1;
+    }
+  return inside;
+}
+
+/* Heun at NFE 5 ends far from the teacher: the view still holds most of its
+ * samples, and Fit all of them. */
+static void
+test_fit_holds_samples (void)
+{
+  EpdWindow *window = window_new ();
+  gsize batch;
+
+  g_object_set (window, "solver", "heun", NULL);
+  wait_solved (window);
+  batch = window->result->trace->batch;
+  draw_now (window->trajectory_view);
+  g_test_message ("Heun at NFE %u: %zu of %zu final samples in view", latency_nfe (window),
+                  (size_t) count_inside (window, window->trajectory_view), (size_t) batch);
+  g_assert_cmpuint (2 * count_inside (window, window->trajectory_view), >=, batch);
+  epd_trajectory_view_reset_zoom (EPD_TRAJECTORY_VIEW (window->trajectory_view));
+  draw_now (window->trajectory_view);
+  g_assert_cmpuint (count_inside (window, window->trajectory_view), ==, batch);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Compare's defaults for the shipped learned model: A the edited table (the
+ * distilled NFE-5 table the window starts with), B its RDPO table; on the
+ * ring, which has no RDPO table, B is the distilled one. The tables' own
+ * grids are used: they are retrained under the same names. */
+static void
+test_compare_default_b (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec (EPD_DEFAULT_MODEL, &error);
+  EpdCompareView *view = EPD_COMPARE_VIEW (g_object_ref_sink (epd_compare_view_new ()));
+  const char *specs[] = { "unet:fashion-mnist", EPD_DEFAULT_MODEL };
+  const char *tables[] = { "builtin:fashion-mnist-epd-nfe5", "builtin:ring8-epd-nfe5" };
+  const char *want_b[] = { "builtin:fashion-mnist-epd-nfe5-rdpo", "builtin:ring8-epd-nfe5" };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr(EpdTable) table = epd_table_load (tables[i], &error);
+      EpdSolveOptions options;
+
+      g_assert_no_error (error);
+      epd_solve_options_init (&options);
+      g_assert_true (epd_solver_kind_from_string (table->solver, &options.solver, NULL));
+      options.steps = table->steps;
+      options.schedule = table->schedule;
+      options.afs = table->afs;
+      epd_compare_view_set_context (view, model, specs[i], NULL, &options, table, 0, 16);
+      g_test_message ("%s: A %s, B %s", specs[i], epd_compare_view_get_source (view, 0),
+                      epd_compare_view_get_source (view, 1));
+      g_assert_cmpstr (epd_compare_view_get_source (view, 0), ==, "edited table");
+      g_assert_cmpstr (epd_compare_view_get_source (view, 1), ==, want_b[i]);
+    }
+  g_object_unref (view);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -436,5 +559,7 @@ main (int    argc,
   g_test_add_func ("/studio/window/saved-is-not-edited", test_saved_is_not_edited);
   g_test_add_func ("/studio/window/compare-reuses-teacher", test_compare_reuses_teacher);
   g_test_add_func ("/studio/window/fits-1024x640", test_fits_1024x640);
+  g_test_add_func ("/studio/window/fit-holds-samples", test_fit_holds_samples);
+  g_test_add_func ("/studio/compare/default-b", test_compare_default_b);
   return g_test_run ();
 }

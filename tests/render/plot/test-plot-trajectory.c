@@ -151,6 +151,58 @@ test_fit_view_equal_scales (void)
   g_assert_cmpfloat (vp.y1, >, 3);
 }
 
+/* The teacher frames the view while the solver stays near it; a solver whose
+ * samples mostly end elsewhere (Heun at NFE 5) gets a view that holds them;
+ * Fit holds every sample; samples left outside are counted. */
+static void
+test_fit_samples (void)
+{
+  g_autoptr(EpdTrace) teacher = make_trace ();
+  g_autoptr(EpdTrace) student = make_trace ();
+  EpdTrajectoryPlot plot;
+  EpdPlotViewport vp;
+
+  epd_plot_viewport_init (&vp, 0, 1, 0, 1);
+  epd_plot_viewport_set_area (&vp, 0, 0, 400, 400);
+  epd_trajectory_plot_init (&plot, student);
+  plot.teacher = teacher;
+  /* One of two far off: the teacher's frame stays, and says one is outside. */
+  student->x_final[0] = 50;
+  epd_trajectory_plot_fit_view (&plot, &vp);
+  g_assert_cmpfloat (vp.x1, <, 10);
+  g_assert_cmpuint (epd_trajectory_plot_count_outside (&plot, &vp), ==, 1);
+  /* Both far off: the view holds them. */
+  student->x_final[2] = -40;
+  epd_trajectory_plot_fit_view (&plot, &vp);
+  g_assert_cmpuint (epd_trajectory_plot_count_outside (&plot, &vp), ==, 0);
+  /* Fit: the solver's samples and the teacher's. */
+  student->x_final[2] = 3;
+  epd_trajectory_plot_fit_samples (&plot, &vp);
+  g_assert_cmpuint (epd_trajectory_plot_count_outside (&plot, &vp), ==, 0);
+  g_assert_cmpfloat (vp.x0, <, 1);
+  g_assert_cmpfloat (vp.x1, >, 50);
+}
+
+/* A wide strip fits each axis to the data: no empty sides. */
+static void
+test_fit_free_aspect (void)
+{
+  g_autoptr(EpdTrace) trace = make_trace ();
+  EpdTrajectoryPlot plot;
+  EpdPlotViewport vp;
+
+  epd_plot_viewport_init (&vp, 0, 1, 0, 1);
+  epd_plot_viewport_set_area (&vp, 0, 0, 1200, 150);
+  epd_trajectory_plot_init (&plot, trace);
+  plot.free_aspect = TRUE;
+  epd_trajectory_plot_fit_view (&plot, &vp);
+  /* x in [1, 3] and y in [0, 3], each with 12 % margins. */
+  g_assert_cmpfloat_with_epsilon (vp.x0, 1 - 0.24, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.x1, 3 + 0.24, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.y0, -0.36, 1e-12);
+  g_assert_cmpfloat_with_epsilon (vp.y1, 3.36, 1e-12);
+}
+
 static void
 test_pca (void)
 {
@@ -211,6 +263,8 @@ main (int    argc,
   g_test_add_func ("/plot-trajectory/pick", test_pick);
   g_test_add_func ("/plot-trajectory/fit-view", test_fit_view_equal_scales);
   g_test_add_func ("/plot-trajectory/normalised", test_normalised_points);
+  g_test_add_func ("/plot-trajectory/fit-samples", test_fit_samples);
+  g_test_add_func ("/plot-trajectory/fit-free-aspect", test_fit_free_aspect);
   g_test_add_func ("/plot-trajectory/pca", test_pca);
   g_test_add_func ("/plot-trajectory/density-surface", test_density_surface);
   return g_test_run ();

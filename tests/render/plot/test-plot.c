@@ -85,6 +85,11 @@ test_ticks (void)
   g_assert_cmpuint (n, ==, 5);
   g_assert_cmpfloat_with_epsilon (ticks[0], 0.2, 1e-15);
   g_assert_cmpfloat_with_epsilon (ticks[4], 5, 1e-12);
+  /* Two decades that hold only two decade ticks get 1-2-5 ticks: the lowest
+   * point (0.02) has a tick below it. */
+  n = epd_plot_ticks (0.015, 1.5, TRUE, ticks, 8);
+  g_assert_cmpuint (n, ==, 6);
+  g_assert_cmpfloat_with_epsilon (ticks[0], 0.02, 1e-15);
   n = epd_plot_ticks (7, 40, TRUE, ticks, 8);
   g_assert_cmpuint (n, ==, 7);
   g_assert_cmpfloat_with_epsilon (ticks[0], 7, 1e-12);
@@ -151,6 +156,34 @@ test_export (void)
     g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   }
+  g_rmdir (dir);
+}
+
+/* A PNG at scale 2 has twice the pixels a side and the same picture: the
+ * square's centre is at the same relative place; absurd scales are refused. */
+static void
+test_export_scaled (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("epd-plot-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.png", NULL);
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *one, *two;
+
+  g_assert_true (epd_plot_export_scaled (path, 64, 48, 1, draw_square, NULL, &error));
+  one = cairo_image_surface_create_from_png (path);
+  g_assert_true (epd_plot_export_scaled (path, 64, 48, 2, draw_square, NULL, &error));
+  g_assert_no_error (error);
+  two = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_image_surface_get_width (two), ==, 128);
+  g_assert_cmpint (cairo_image_surface_get_height (two), ==, 96);
+  for (double x = 4; x < 64; x += 12)
+    for (double y = 4; y < 48; y += 11)
+      g_assert_cmphex (epd_test_pixel_hex (one, x, y), ==, epd_test_pixel_hex (two, 2 * x + 1, 2 * y + 1));
+  cairo_surface_destroy (one);
+  cairo_surface_destroy (two);
+  g_assert_false (epd_plot_export_scaled (path, 64, 48, 1000, draw_square, NULL, &error));
+  g_assert_error (error, EPD_ERROR, EPD_ERROR_INVALID);
+  g_remove (path);
   g_rmdir (dir);
 }
 
@@ -373,6 +406,9 @@ test_ticks_integer (void)
   g_assert_cmpuint (n, ==, 5);
   for (guint i = 0; i < n; i++)
     g_assert_cmpfloat (ticks[i], ==, 5000.0 * i);
+  n = epd_plot_ticks_integer (-0.15, 5.15, ticks, 8);
+  g_assert_cmpuint (n, ==, 6);
+  g_assert_false (signbit (ticks[0]));
   n = epd_plot_ticks_integer (1, 1.5, ticks, 8);
   g_assert_cmpuint (n, ==, 1);
   g_assert_cmpfloat (ticks[0], ==, 1);
@@ -452,6 +488,7 @@ main (int    argc,
   g_test_add_func ("/plot/ticks/integer", test_ticks_integer);
   g_test_add_func ("/plot/style", test_style);
   g_test_add_func ("/plot/export", test_export);
+  g_test_add_func ("/plot/export/scaled", test_export_scaled);
   g_test_add_func ("/plot/lines/pixels", test_line_pixels);
   g_test_add_func ("/plot/error/report", test_error_report);
   g_test_add_func ("/plot/curves/parse", test_curve_log);
