@@ -4,6 +4,7 @@
 #include "epd-memory.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "epd-epd-step.h"
@@ -811,6 +812,23 @@ param_active (const EpdDistillOptions *o,
   return TRUE;
 }
 
+/* threads, or for 0 the processors that the last minute's load average
+ * leaves free, this process's own included (at least one): on a machine
+ * whose cores are all taken, a second thread cannot run beside the first,
+ * and its hand-offs only cost. */
+static guint
+distill_threads (guint threads)
+{
+  guint n = g_get_num_processors ();
+  double load;
+
+  if (threads > 0)
+    return threads;
+  if (getloadavg (&load, 1) != 1)
+    return n;
+  return (guint) CLAMP (floor (n - load + 0.5) + 1.0, 1.0, (double) n);
+}
+
 /* The final stage's central differences: each parameter's two probes are one
  * work item. The caller takes items in turn with up to threads - 1 helpers
  * from a shared pool, and never waits for a helper: once no item is left to
@@ -951,11 +969,11 @@ probe_pool (void)
   return g_once (&once, probe_pool_new, NULL);
 }
 
-/* Threads: o->threads, or one per processor, at most one per parameter. */
+/* Threads: distill_threads(), at most one per parameter. */
 static guint
 probe_threads (const EpdDistillOptions *o)
 {
-  guint t = o->threads > 0 ? o->threads : g_get_num_processors ();
+  guint t = distill_threads (o->threads);
 
   return CLAMP (t, 1, MIN (epd_distill_n_params (o), 64));
 }
@@ -1804,7 +1822,7 @@ static guint
 grid_threads (const EpdDistillOptions *options,
               EpdDenoiser             *denoiser)
 {
-  guint t = options->threads > 0 ? options->threads : g_get_num_processors ();
+  guint t = distill_threads (options->threads);
 
   if (epd_denoiser_get_dim (denoiser) > EPD_DISTILL_FINAL_AUTO_MAX_DIM)
     return 1;
