@@ -4,6 +4,7 @@
 #include "epd-memory.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "epd-epd-step.h"
@@ -813,107 +814,237 @@ param_active (const EpdDistillOptions *o,
   return TRUE;
 }
 
-/* The final stage's central differences: each parameter's two probes are
- * one work item, taken by the next free worker; every worker has its own
- * student, probe and samples, and writes only its parameters' grad entries,
- * so the thread count never changes a bit. */
+/* threads, or for 0 the processors that the last minute's load average
+ * leaves free, this process's own included (at least one): on a machine
+ * whose cores are all taken, a second thread cannot run beside the first,
+ * and its hand-offs only cost. */
+static guint
+distill_threads (guint threads)
+{
+  guint n = g_get_num_processors ();
+  double load;
+
+  if (threads > 0)
+    return threads;
+  if (getloadavg (&load, 1) != 1)
+    return n;
+  return (guint) CLAMP (floor (n - load + 0.5) + 1.0, 1.0, (double) n);
+}
+
+/* The final stage's central differences: each parameter's two probes are one
+ * work item. The caller takes items in turn with up to threads - 1 helpers
+ * from a shared pool, and never waits for a helper: once no item is left to
+ * take, it computes any item still unfinished itself (a helper starved by a
+ * loaded machine costs at most that duplicate work, not a wait). Every
+ * thread has its own student, probe and results; an item's value is the
+ * same bit for bit whoever computes it, so the thread count never changes
+ * the gradient. A job owns copies of its inputs: a late helper may still be
+ * reading them after the caller has moved on. */
 typedef struct
 {
-  EpdDenoiser             *denoiser;
-  const EpdDistillOptions *o;
-  const double            *grid;
-  const double            *theta;
-  const double            *x_init;
-  const double            *y;
-  gsize                    batch;
-  double                  *grad;
-  gint                     next;    /* the next parameter to probe */
-  gint                     failed;  /* set on a worker's error: the others stop */
+  gint               ref;
+  gint               next;     /* the next item to take */
+  gint               stop;     /* set when the caller is done: helpers leave */
+  EpdDenoiser       *denoiser;
+  EpdDistillOptions  o;        /* a copy; the student reads its plain fields only */
+  double            *grid, *theta, *x_init, *y;
+  gsize              batch, n_par;
+  gint              *done;     /* [n_par]: 0, or 1 + the slot that finished item i first */
+  double           **value;    /* [slots][n_par] */
+  guint              slots;
 } Probes;
 
 typedef struct
 {
-  Probes  *job;
-  GError  *error;
-} Prober;
+  Probes *job;
+  guint   slot;
+} ProbeTask;
 
-static gpointer
-prober_run (gpointer data)
+static Probes *
+probes_ref (Probes *job)
 {
-  Prober *w = data;
-  Probes *job = w->job;
-  const EpdDistillOptions *o = job->o;
-  gsize n = (gsize) o->steps * o->n_points, n_par = epd_distill_n_params (o);
+  g_atomic_int_inc (&job->ref);
+  return job;
+}
+
+static void
+probes_unref (Probes *job)
+{
+  if (!g_atomic_int_dec_and_test (&job->ref))
+    return;
+  g_object_unref (job->denoiser);
+  g_free (job->grid);
+  g_free (job->theta);
+  g_free (job->x_init);
+  g_free (job->y);
+  g_free (job->done);
+  for (guint t = 0; t < job->slots; t++)
+    g_free (job->value[t]);
+  g_free (job->value);
+  g_free (job);
+}
+
+/* Item i into value[slot][i], marked done unless another thread was first. */
+static gboolean
+probe_item (Probes   *job,
+            guint     slot,
+            Student  *st,
+            double   *probe,
+            double   *x_out,
+            gsize     i,
+            GError  **error)
+{
+  double up = 0.0, down = 0.0;
+
+  if (g_atomic_int_get (&job->done[i]) != 0)
+    return TRUE;
+  job->value[slot][i] = 0.0;
+  if (param_active (&job->o, i))
+    {
+      probe[i] = job->theta[i] + EPD_DISTILL_FINAL_FD_STEP;
+      if (!final_error_at (st, &job->o, probe, job->x_init, job->y, job->batch, x_out, &up, error))
+        return FALSE;
+      probe[i] = job->theta[i] - EPD_DISTILL_FINAL_FD_STEP;
+      if (!final_error_at (st, &job->o, probe, job->x_init, job->y, job->batch, x_out, &down, error))
+        return FALSE;
+      probe[i] = job->theta[i];
+      job->value[slot][i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
+    }
+  g_atomic_int_compare_and_exchange (&job->done[i], 0, (gint) slot + 1);
+  return TRUE;
+}
+
+/* Takes items until none is left; the caller (slot 0) then finishes every
+ * open one itself. A helper's error is dropped: the caller meets it again. */
+static gboolean
+probe_items (Probes  *job,
+             guint    slot,
+             GError **error)
+{
+  gsize n = (gsize) job->o.steps * job->o.n_points;
   g_autofree double *x_out = g_new (double, job->batch * epd_denoiser_get_dim (job->denoiser));
-  g_autofree double *probe = g_memdup2 (job->theta, n_par * sizeof (double));
+  g_autofree double *probe = g_memdup2 (job->theta, job->n_par * sizeof (double));
   Coefs value;
   Student st;
+  gboolean ok = TRUE;
   gint i;
 
   coefs_init (&value, n);
-  student_init (&st, job->denoiser, o, job->grid, &value, FALSE);
-  while (!g_atomic_int_get (&job->failed) && (i = g_atomic_int_add (&job->next, 1)) < (gint) n_par)
-    {
-      double up = 0.0, down = 0.0;
-      gboolean ok;
-
-      job->grad[i] = 0.0;
-      if (!param_active (o, i))
-        continue;
-      probe[i] = job->theta[i] + EPD_DISTILL_FINAL_FD_STEP;
-      ok = final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &up, &w->error);
-      probe[i] = job->theta[i] - EPD_DISTILL_FINAL_FD_STEP;
-      ok = ok && final_error_at (&st, o, probe, job->x_init, job->y, job->batch, x_out, &down, &w->error);
-      probe[i] = job->theta[i];
-      if (!ok)
-        {
-          g_atomic_int_set (&job->failed, 1);
-          break;
-        }
-      job->grad[i] = (up - down) / (2.0 * EPD_DISTILL_FINAL_FD_STEP);
-    }
+  student_init (&st, job->denoiser, &job->o, job->grid, &value, FALSE);
+  while (ok && !g_atomic_int_get (&job->stop) &&
+         (i = g_atomic_int_add (&job->next, 1)) < (gint) job->n_par)
+    ok = probe_item (job, slot, &st, probe, x_out, (gsize) i, slot == 0 ? error : NULL);
+  for (gsize k = 0; ok && slot == 0 && k < job->n_par; k++)
+    ok = probe_item (job, slot, &st, probe, x_out, k, error);
   g_object_unref (st.denoiser);
   g_free (value.r);
-  return NULL;
+  return ok;
 }
 
-/* Workers: o->threads, or one per processor, at most one per parameter. */
+static void
+probe_task_run (gpointer data,
+                gpointer unused)
+{
+  ProbeTask *task = data;
+
+  if (!g_atomic_int_get (&task->job->stop))
+    probe_items (task->job, task->slot, NULL);
+  probes_unref (task->job);
+  g_free (task);
+}
+
+/* The helpers, one per processor but the caller's, created on first use;
+ * NULL when there is one processor or no thread could start. */
+static gpointer
+probe_pool_new (gpointer unused)
+{
+  guint n = g_get_num_processors ();
+
+  return n > 1 ? g_thread_pool_new (probe_task_run, NULL, (gint) n - 1, FALSE, NULL) : NULL;
+}
+
+static GThreadPool *
+probe_pool (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  return g_once (&once, probe_pool_new, NULL);
+}
+
+/* Threads: distill_threads(), at most one per parameter. */
 static guint
 probe_threads (const EpdDistillOptions *o)
 {
-  guint t = o->threads > 0 ? o->threads : g_get_num_processors ();
+  guint t = distill_threads (o->threads);
 
   return CLAMP (t, 1, MIN (epd_distill_n_params (o), 64));
 }
 
-/* grad by central differences on probe_threads() threads, the caller's among them. */
-static gboolean
-final_grad (Probes  *job,
-            GError **error)
+static Probes *
+probes_new (EpdDenoiser             *denoiser,
+            const EpdDistillOptions *o,
+            const double            *grid,
+            const double            *theta,
+            const double            *x_init,
+            const double            *y,
+            gsize                    batch)
 {
-  guint n_threads = probe_threads (job->o);
-  g_autofree Prober *workers = g_new0 (Prober, n_threads);
-  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
-  GError *first = NULL;
+  Probes *job = g_new0 (Probes, 1);
+  gsize nd = batch * epd_denoiser_get_dim (denoiser);
 
-  for (guint t = 0; t < n_threads; t++)
-    workers[t].job = job;
-  /* A thread that cannot start leaves its share to the others. */
-  for (guint t = 1; t < n_threads; t++)
-    threads[t] = g_thread_try_new ("epd-distill", prober_run, &workers[t], NULL);
-  prober_run (&workers[0]);
-  for (guint t = 1; t < n_threads; t++)
-    if (threads[t] != NULL)
-      g_thread_join (threads[t]);
-  for (guint t = 0; t < n_threads; t++)
-    if (first == NULL)
-      first = g_steal_pointer (&workers[t].error);
-    else
-      g_clear_error (&workers[t].error);
-  if (first == NULL)
-    return TRUE;
-  g_propagate_error (error, first);
-  return FALSE;
+  job->ref = 1;
+  job->denoiser = g_object_ref (denoiser);
+  job->o = *o;
+  job->n_par = epd_distill_n_params (o);
+  job->grid = g_memdup2 (grid, (o->steps + 1) * sizeof (double));
+  job->theta = g_memdup2 (theta, job->n_par * sizeof (double));
+  job->x_init = g_memdup2 (x_init, nd * sizeof (double));
+  job->y = g_memdup2 (y, nd * sizeof (double));
+  job->batch = batch;
+  job->done = g_new0 (gint, job->n_par);
+  job->slots = probe_threads (o);
+  job->value = g_new0 (double *, job->slots);
+  for (guint t = 0; t < job->slots; t++)
+    job->value[t] = g_new (double, job->n_par);
+  return job;
+}
+
+/* grad by central differences; see Probes. */
+static gboolean
+final_grad (EpdDenoiser             *denoiser,
+            const EpdDistillOptions *o,
+            const double            *grid,
+            const double            *theta,
+            const double            *x_init,
+            const double            *y,
+            gsize                    batch,
+            double                  *grad,
+            GError                 **error)
+{
+  Probes *job = probes_new (denoiser, o, grid, theta, x_init, y, batch);
+  GThreadPool *pool = job->slots > 1 ? probe_pool () : NULL;
+  gboolean ok;
+
+  /* Helpers still busy with an earlier job (starved) get no new one. */
+  for (guint t = 1; pool != NULL && t < job->slots && g_thread_pool_unprocessed (pool) == 0; t++)
+    {
+      ProbeTask *task = g_new (ProbeTask, 1);
+
+      task->job = probes_ref (job);
+      task->slot = t;
+      if (!g_thread_pool_push (pool, task, NULL))
+        {
+          probes_unref (job);
+          g_free (task);
+          break;
+        }
+    }
+  ok = probe_items (job, 0, error);
+  g_atomic_int_set (&job->stop, 1);
+  for (gsize i = 0; ok && i < job->n_par; i++)
+    grad[i] = job->value[g_atomic_int_get (&job->done[i]) - 1][i];
+  probes_unref (job);
+  return ok;
 }
 
 gboolean
@@ -943,11 +1074,7 @@ epd_distill_final_loss_grad (EpdDenoiser             *denoiser,
   g_object_unref (st.denoiser);
   g_free (value.r);
   if (ok && grad != NULL)
-    {
-      Probes job = { denoiser, o, grid, theta, x_init, teacher_final, batch, grad, 0, 0 };
-
-      ok = final_grad (&job, error);
-    }
+    ok = final_grad (denoiser, o, grid, theta, x_init, teacher_final, batch, grad, error);
   return ok;
 }
 
@@ -1707,7 +1834,7 @@ static guint
 grid_threads (const EpdDistillOptions *options,
               EpdDenoiser             *denoiser)
 {
-  guint t = options->threads > 0 ? options->threads : g_get_num_processors ();
+  guint t = distill_threads (options->threads);
 
   if (epd_denoiser_get_dim (denoiser) > EPD_DISTILL_FINAL_AUTO_MAX_DIM)
     return 1;

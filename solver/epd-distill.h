@@ -99,7 +99,9 @@ typedef struct
    * table parameters at a time each) and, on a model of dimension up to
    * EPD_DISTILL_FINAL_AUTO_MAX_DIM, for the grid search's step-wise stages
    * (one grid each; progress is reported for the caller's grids only);
-   * 0 = one per processor. The result does not depend on it, bit for bit. */
+   * 0 = the processors that the load average leaves free (this process
+   * counted as one of them), at least one. The result does not depend on
+   * it, bit for bit. */
   guint           threads;
 } EpdDistillOptions;
 

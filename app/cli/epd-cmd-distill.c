@@ -107,7 +107,7 @@ epd_cli_distill_group (EpdCliDistillArgs  *a,
       DEFAULT_TEXT (EPD_DISTILL_DEFAULT_FINAL_PATIENCE), "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &a->threads,
       "threads for the final stage's central differences and, on small models, the grid "
-      "search; the same table for any count (default 0: one per processor)", "N" },
+      "search; the same table for any count (default 0: the processors the load average leaves free)", "N" },
     { NULL }
   };
   GOptionGroup *group = g_option_group_new (NULL, NULL, NULL, a, NULL);
