@@ -18,6 +18,7 @@ static const char *distilled_presets[] = { "ring8", "grid25", "spiral", "moons" 
 /* Ours, made by scripts/make-fmnist-tables for unet:fashion-mnist. */
 static const char *fmnist_tables[] = {
   "fashion-mnist-epd-nfe5", "fashion-mnist-epd-nfe5-rdpo", "fashion-mnist-epd-nfe7",
+  "fashion-mnist-epd-nfe3", "fashion-mnist-epd-nfe9",
 };
 #define FMNIST_PREFIX "fashion-mnist-"
 
@@ -35,7 +36,7 @@ test_builtin_names (void)
                     G_N_ELEMENTS (published) + G_N_ELEMENTS (distilled_presets) + G_N_ELEMENTS (fmnist_tables));
   for (guint i = 0; i < G_N_ELEMENTS (fmnist_tables); i++)
     g_assert_true (g_strv_contains ((const char * const *) names, fmnist_tables[i]));
-  g_assert_cmpstr (names[0], ==, "fashion-mnist-epd-nfe5");
+  g_assert_cmpstr (names[0], ==, "fashion-mnist-epd-nfe3");  /* sorted */
   for (guint i = 0; i < G_N_ELEMENTS (published); i++)
     g_assert_true (g_strv_contains ((const char * const *) names, published[i]));
   for (guint i = 0; i < G_N_ELEMENTS (distilled_presets); i++)
@@ -81,13 +82,22 @@ check_distilled (const char     *name,
 }
 
 /* The learned Fashion-MNIST model's tables: EPD with K = 2 and AFS for the model, their
- * latency NFE, how they were made and on which snapshot of the model. */
+ * latency NFE, how they were made and on which snapshot of the model, on the grid every
+ * command and the studio use for it by default (the EDM range narrowed to the model's). */
 static void
 check_fmnist (const char     *name,
               const EpdTable *t)
 {
   gboolean rdpo = g_str_has_suffix (name, "-rdpo");
-  guint nfe = strstr (name, "nfe7") ? 7 : 5;
+  guint nfe = (guint) g_ascii_strtoull (strstr (name, "-nfe") + 4, NULL, 10);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) model = epd_model_from_spec ("unet:fashion-mnist", &error);
+  double lo, hi;
+
+  g_assert_no_error (error);
+  g_assert_true (epd_denoiser_get_sigma_range (model, &lo, &hi));
+  g_assert_cmpfloat (t->schedule.sigma_min, ==, lo);
+  g_assert_cmpfloat (t->schedule.sigma_max, ==, MIN (hi, 80.0));
 
   g_assert_cmpstr (t->solver, ==, "epd");
   g_assert_cmpuint (t->steps, ==, (nfe + 1) / 2);
