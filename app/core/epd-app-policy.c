@@ -136,6 +136,19 @@ epd_schedule_fit_model (EpdSchedule *schedule,
   return schedule->sigma_min != old_min || schedule->sigma_max != old_max;
 }
 
+double
+epd_studio_teacher_rtol (EpdDenoiser *model,
+                         double       rtol)
+{
+  double lo, hi;
+
+  if (epd_denoiser_get_sigma_range (model, &lo, &hi))
+    return MAX (rtol, 1e-3);
+  if (epd_denoiser_get_dim (model) > 64)
+    return MAX (rtol, 1e-5);
+  return rtol;
+}
+
 const char *
 epd_default_reward (EpdDenoiser *model)
 {

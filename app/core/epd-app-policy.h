@@ -60,6 +60,15 @@ gboolean    epd_schedule_fit_model     (EpdSchedule       *schedule,
                                         gboolean           keep_min,
                                         gboolean           keep_max);
 
+/* The tolerance of the studio's reference (teacher) solve, from the window's
+ * tolerance rtol: kept for models up to 64 dimensions, at least 1e-5 for larger
+ * ones (the empirical image models: the reference in seconds), and at least 1e-3
+ * for learned networks (models that report a trained sigma range), where an
+ * evaluation costs milliseconds: 1e-3 is the tolerance of `epd compare --protocol`'s
+ * reference on them (97 evaluations per image on the Fashion-MNIST UNet). */
+double      epd_studio_teacher_rtol    (EpdDenoiser       *model,
+                                        double             rtol);
+
 /* The reward a model is improved and judged with when none is named:
  * "logdensity" for a Gaussian mixture (exact), "classifier" for 28x28 grey
  * images (what the project's classifier reads), else "teacher". A Vulkan

@@ -465,9 +465,9 @@ run_teacher (EpdSolveRequest *self,
   run->baselines = epd_error_report_new ();
   options.solver = EPD_SOLVER_TEACHER;
   options.table = NULL;
-  /* Image models: a looser tolerance keeps the reference to seconds. */
-  if (dim > 64)
-    options.teacher_rtol = MAX (options.teacher_rtol, 1e-5);
+  /* Image models and learned networks: a looser tolerance keeps the reference
+   * to seconds. */
+  options.teacher_rtol = epd_studio_teacher_rtol (self->model, options.teacher_rtol);
   teacher_model = self->progress != NULL ? progress_denoiser_new (self->model, self->progress, &options.schedule)
                                          : g_object_ref (self->model);
   progress_set (self->progress, EPD_SOLVE_PHASE_TEACHER, 0);

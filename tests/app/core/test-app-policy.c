@@ -137,6 +137,23 @@ test_shipped_preferring (void)
     }
 }
 
+/* The studio's reference: exact on small models, looser where evaluations cost. */
+static void
+test_studio_teacher_rtol (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpdDenoiser) ring8 = epd_model_from_spec ("gmm:ring8", &error);
+  g_autoptr(EpdDenoiser) images = epd_model_from_spec ("dataset:fashion-mnist:64", &error);
+  g_autoptr(EpdDenoiser) unet = epd_model_from_spec ("unet:fashion-mnist", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpfloat (epd_studio_teacher_rtol (ring8, 1e-8), ==, 1e-8);
+  g_assert_cmpfloat (epd_studio_teacher_rtol (images, 1e-8), ==, 1e-5);
+  g_assert_cmpfloat (epd_studio_teacher_rtol (unet, 1e-8), ==, 1e-3);
+  /* A looser tolerance asked for stays. */
+  g_assert_cmpfloat (epd_studio_teacher_rtol (unet, 1e-2), ==, 1e-2);
+}
+
 static void
 test_number_list (void)
 {
@@ -170,5 +187,6 @@ main (int argc, char **argv)
   g_test_add_func ("/app-policy/number-list", test_number_list);
   g_test_add_func ("/app-policy/shipped-preferring", test_shipped_preferring);
   g_test_add_func ("/app-policy/schedule-fit-model", test_schedule_fit_model);
+  g_test_add_func ("/app-policy/studio-teacher-rtol", test_studio_teacher_rtol);
   return g_test_run ();
 }
