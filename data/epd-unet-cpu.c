@@ -43,6 +43,8 @@ typedef struct {
 
 static GThreadPool *pool;
 static guint        pool_threads = 1;
+static GPrivate     serial_thread;
+static GOnce        pool_once = G_ONCE_INIT;
 
 static void
 run_chunk (gpointer item,
@@ -77,13 +79,12 @@ parallel_for (gsize      n,
               RangeFunc  func,
               gpointer   data)
 {
-  static GOnce once = G_ONCE_INIT;
   Chunk chunks[MAX_THREADS];
   Team team;
   guint t;
 
-  g_once (&once, create_pool, NULL);
-  t = (guint) MIN (pool_threads, n);
+  g_once (&pool_once, create_pool, NULL);
+  t = g_private_get (&serial_thread) != NULL ? 1 : (guint) MIN (pool_threads, n);
   if (t <= 1 || work < PARALLEL_MIN_WORK)
     {
       func (data, 0, n);
@@ -103,6 +104,25 @@ parallel_for (gsize      n,
   g_mutex_unlock (&team.lock);
   g_mutex_clear (&team.lock);
   g_cond_clear (&team.done);
+}
+
+guint
+epd_unet_cpu_threads (void)
+{
+  g_once (&pool_once, create_pool, NULL);
+  return pool_threads;
+}
+
+void
+epd_unet_cpu_serial_begin (void)
+{
+  g_private_set (&serial_thread, GINT_TO_POINTER (1));
+}
+
+void
+epd_unet_cpu_serial_end (void)
+{
+  g_private_set (&serial_thread, NULL);
 }
 
 /* What a loop body needs; each loop uses the fields it names. */

@@ -29,6 +29,13 @@ gboolean     epd_unet_cpu_run  (EpdUnetCpu  *self,
                                 float       *output,
                                 GError     **error);
 
+/* The threads the executor's loops use (OpenBLAS's count, 1 to 16). */
+guint        epd_unet_cpu_threads (void);
+/* Between begin and end, the calling thread runs the executor's loops itself:
+ * for a caller that already splits a batch over threads of its own. */
+void         epd_unet_cpu_serial_begin (void);
+void         epd_unet_cpu_serial_end   (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpdUnetCpu, epd_unet_cpu_free)
 
 G_END_DECLS

@@ -5,12 +5,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "epd-blas.h"
 #include "epd-file.h"
 #include "epd-unet-private.h"
 
 /* Rows per network run: bounds the activations (the 35.7 M-parameter CIFAR-10
  * network needs ~3 MB per sample). */
 #define MAX_CHUNK 64
+/* Most parts a run's rows are split into, one thread and executor each. */
+#define MAX_PARTS 16
 
 struct _EpdUnet
 {
@@ -24,7 +27,7 @@ struct _EpdUnet
   double           *log_sigmas;
   guint             dim;
   GMutex            lock;        /* guards cpu */
-  EpdUnetCpu       *cpu;
+  EpdUnetCpu       *cpu[MAX_PARTS];
 };
 
 static void epd_unet_denoiser_init (EpdDenoiserInterface *iface);
@@ -39,7 +42,8 @@ epd_unet_finalize (GObject *object)
 
   g_free (self->label);
   g_clear_pointer (&self->plan, epd_unet_plan_unref);
-  g_clear_pointer (&self->cpu, epd_unet_cpu_free);
+  for (guint i = 0; i < MAX_PARTS; i++)
+    g_clear_pointer (&self->cpu[i], epd_unet_cpu_free);
   g_free (self->sigmas);
   g_free (self->log_sigmas);
   g_mutex_clear (&self->lock);
@@ -140,7 +144,7 @@ epd_unet_load (const char  *dir,
   if (self->plan == NULL)
     return NULL;
   self->dim = self->config.in_channels * self->config.sample_size * self->config.sample_size;
-  self->cpu = epd_unet_cpu_new (self->plan);
+  self->cpu[0] = epd_unet_cpu_new (self->plan);
   self->label = g_strdup_printf ("unet:%s (%" G_GSIZE_FORMAT " parameters, CPU, OpenBLAS float32)", dir,
                                  self->plan->n_parameters);
   return g_steal_pointer (&self);
@@ -291,6 +295,79 @@ check_rows (EpdUnet       *self,
   return TRUE;
 }
 
+/* One thread's share of a run: its rows on its own executor. */
+typedef struct
+{
+  EpdUnetCpu  *cpu;
+  gsize        rows;
+  const float *input;
+  const float *timesteps;
+  float       *output;
+  GError      *error;
+  gboolean     ok;
+} Part;
+
+static gpointer
+run_part (gpointer data)
+{
+  Part *part = data;
+
+  epd_unet_cpu_serial_begin ();
+  part->ok = epd_unet_cpu_run (part->cpu, part->rows, part->input, part->timesteps, part->output,
+                               &part->error);
+  epd_unet_cpu_serial_end ();
+  return NULL;
+}
+
+/* Small GEMMs split over OpenBLAS's threads spin more than they compute (16
+ * images at NFE 5 ran 1.25 s on two threads against 1.40 s on one), so rows
+ * are split instead: each thread runs its part of the batch on an executor of
+ * its own, with serial BLAS and loops. Called with the lock held. */
+static gboolean
+run_parts (EpdUnet     *self,
+           gsize        rows,
+           const float *net_in,
+           const float *timesteps,
+           float       *net_out,
+           GError     **error)
+{
+  guint n = (guint) MIN (MIN (epd_unet_cpu_threads (), MAX_PARTS), rows);
+  Part parts[MAX_PARTS];
+  GThread *threads[MAX_PARTS] = { NULL };
+  gboolean ok = TRUE;
+
+  if (n <= 1)
+    return epd_unet_cpu_run (self->cpu[0], rows, net_in, timesteps, net_out, error);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize r0 = rows * i / n, r1 = rows * (i + 1) / n;
+
+      if (self->cpu[i] == NULL)
+        self->cpu[i] = epd_unet_cpu_new (self->plan);
+      parts[i] = (Part) { self->cpu[i], r1 - r0, net_in + r0 * self->dim, timesteps + r0,
+                          net_out + r0 * self->dim, NULL, FALSE };
+    }
+  epd_blas_serial_begin ();
+  /* A thread that cannot start leaves its part to the caller. */
+  for (guint i = 1; i < n; i++)
+    threads[i] = g_thread_try_new ("epd-unet", run_part, &parts[i], NULL);
+  run_part (&parts[0]);
+  for (guint i = 1; i < n; i++)
+    if (threads[i] != NULL)
+      g_thread_join (threads[i]);
+    else
+      run_part (&parts[i]);
+  epd_blas_serial_end ();
+  for (guint i = 0; i < n; i++)
+    {
+      if (!parts[i].ok && ok)
+        g_propagate_error (error, g_steal_pointer (&parts[i].error));
+      ok = ok && parts[i].ok;
+      g_clear_error (&parts[i].error);
+    }
+  return ok;
+}
+
 static gboolean
 run_chunk (EpdUnet       *self,
            const double  *x,
@@ -306,7 +383,7 @@ run_chunk (EpdUnet       *self,
 
   epd_unet_prepare_batch (self, x, sigma, rows, net_in, timesteps);
   g_mutex_lock (&self->lock);
-  ok = epd_unet_cpu_run (self->cpu, rows, net_in, timesteps, net_out, error);
+  ok = run_parts (self, rows, net_in, timesteps, net_out, error);
   g_mutex_unlock (&self->lock);
   if (ok)
     epd_unet_finish_batch (self, x, sigma, rows, net_out, out);

@@ -173,8 +173,9 @@ test_timestep_map (void)
   g_assert_cmpfloat (epd_unet_sigma_to_timestep (unet, hi * 10), ==, n - 1.0);
 }
 
-/* A batch of 70 (two chunks) repeats bit for bit; rows alone agree with
- * it to float32 rounding (GEMMs of other widths may round differently). */
+/* A batch of 70 (two chunks, each split over the executor's threads) repeats
+ * bit for bit; rows alone agree with it to float32 rounding (GEMMs of other
+ * widths may round differently). */
 static void
 test_batch_consistency (void)
 {
@@ -191,6 +192,8 @@ test_batch_consistency (void)
     x[i] = g_rand_double_range (rand, -2, 2);
   for (guint r = 0; r < B; r++)
     s[r] = 0.05 * (r + 1);
+  /* With T threads each chunk is split into T parts on executors of their own. */
+  g_test_message ("executor threads: %u", epd_unet_cpu_threads ());
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x, s, B, all, &error));
   g_assert_no_error (error);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x, s, B, again, &error));
