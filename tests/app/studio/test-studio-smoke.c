@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "epd-test-widget.h"
 #include "epd-application.h"
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
@@ -354,30 +355,11 @@ smoke_trained_step (EpdWindow  *self,
 
 #define SMOKE_TRAIN_ITERATIONS 20
 
-/* The first widget under root of type type (with this label, for buttons). */
-static GtkWidget *
-smoke_find (GtkWidget  *root,
-            GType       type,
-            const char *label)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = smoke_find (child, type, label);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 smoke_click (EpdWindow  *self,
              const char *label)
 {
-  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, label);
+  GtkWidget *button = epd_test_find_widget (self->training_panel, GTK_TYPE_BUTTON, label);
 
   if (button == NULL || !gtk_widget_get_sensitive (button))
     return FALSE;
@@ -389,7 +371,7 @@ smoke_click (EpdWindow  *self,
 static gboolean
 smoke_run_over (EpdWindow *self)
 {
-  GtkWidget *button = smoke_find (self->training_panel, GTK_TYPE_BUTTON, "Compare before/after");
+  GtkWidget *button = epd_test_find_widget (self->training_panel, GTK_TYPE_BUTTON, "Compare before/after");
 
   return button != NULL && gtk_widget_get_sensitive (button);
 }
@@ -464,14 +446,14 @@ smoke_training_poll (gpointer user_data)
 static void
 smoke_start_training (EpdWindow *self)
 {
-  GtkWidget *row = gtk_widget_get_parent (smoke_find (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL));
+  GtkWidget *row = gtk_widget_get_parent (epd_test_find_widget (self->training_panel, GTK_TYPE_SPIN_BUTTON, NULL));
 
   smoke.stage = 11;
   /* Distillation's and RDPO's iterations: every spin button of the panel. */
   for (GtkWidget *child = gtk_widget_get_first_child (gtk_widget_get_parent (row)); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *spin = smoke_find (child, GTK_TYPE_SPIN_BUTTON, NULL);
+      GtkWidget *spin = epd_test_find_widget (child, GTK_TYPE_SPIN_BUTTON, NULL);
       if (spin != NULL)
         gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), SMOKE_TRAIN_ITERATIONS);
     }

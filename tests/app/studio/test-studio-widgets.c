@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "epd-test-widget.h"
 #include "epd-app-policy.h"
 #include "epd-coef-editor.h"
 #include "epd-compare-view.h"
@@ -19,25 +20,6 @@
 #include "epd-window-private.h"
 
 #define WAIT_S 60
-
-/* The first widget under root of type type (with this label, for buttons). */
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *label)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) &&
-      (label == NULL || g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, label);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 static gboolean
 keep_going (gpointer data)
@@ -138,8 +120,8 @@ distil_from (Fixture        *f,
              guint           iterations)
 {
   EpdSolveOptions options;
-  GtkWidget *spin = find_widget (GTK_WIDGET (f->panel), GTK_TYPE_SPIN_BUTTON, NULL);
-  GtkWidget *button = find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Distil (Stage 1)");
+  GtkWidget *spin = epd_test_find_widget (GTK_WIDGET (f->panel), GTK_TYPE_SPIN_BUTTON, NULL);
+  GtkWidget *button = epd_test_find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Distil (Stage 1)");
 
   epd_solve_options_init (&options);
   options.solver = solver;
@@ -195,12 +177,12 @@ test_distil_offers_worse (Fixture       *f,
   g_assert_null (f->ready);
   /* The offer is on screen (its bar revealed). */
   run_for_ms (300);
-  g_assert_true (gtk_widget_get_mapped (find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Apply anyway")));
+  g_assert_true (gtk_widget_get_mapped (epd_test_find_widget (GTK_WIDGET (f->panel), GTK_TYPE_BUTTON, "Apply anyway")));
   g_assert_true (epd_training_panel_get_before_after (f->panel, &start, &result));
   g_assert_true (epd_table_equal (result, offered));
   g_assert_cmpstr (result->solver, ==, "epd-plugin");
   kept = epd_table_copy (offered);
-  gtk_info_bar_response (GTK_INFO_BAR (find_widget (GTK_WIDGET (f->panel), GTK_TYPE_INFO_BAR, NULL)),
+  gtk_info_bar_response (GTK_INFO_BAR (epd_test_find_widget (GTK_WIDGET (f->panel), GTK_TYPE_INFO_BAR, NULL)),
                          GTK_RESPONSE_ACCEPT);
   g_assert_nonnull (f->ready);
   g_assert_true (epd_table_equal (f->ready, kept));
@@ -284,7 +266,7 @@ test_steps_offer_distil (void)
   g_assert_true (gtk_widget_get_visible (window->table_button));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (window->table_button)), ==, "Distil a table for these settings");
   /* A short run: its first spin button is distillation's iterations. */
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_widget (window->training_panel, GTK_TYPE_SPIN_BUTTON, NULL)), 20);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (epd_test_find_widget (window->training_panel, GTK_TYPE_SPIN_BUTTON, NULL)), 20);
   g_signal_emit_by_name (window->table_button, "clicked");
   g_assert_cmpint (gtk_notebook_get_current_page (GTK_NOTEBOOK (window->notebook)), ==, 4);
   g_assert_cmpuint (epd_studio_jobs_n_running (), >, 0);
@@ -333,7 +315,7 @@ test_drag_is_one_undo_step (void)
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (editor));
   epd_coef_editor_set_table (editor, shipped, FALSE);
   gtk_window_present (GTK_WINDOW (window));
-  area = find_widget (GTK_WIDGET (editor), GTK_TYPE_DRAWING_AREA, NULL);
+  area = epd_test_find_widget (GTK_WIDGET (editor), GTK_TYPE_DRAWING_AREA, NULL);
   while (gtk_widget_get_width (area) == 0)
     g_main_context_iteration (NULL, TRUE);
   while (g_main_context_iteration (NULL, FALSE))
@@ -417,7 +399,7 @@ test_compare_reuses_teacher (void)
 {
   EpdWindow *window = window_new ();
   EpdCompareView *view = EPD_COMPARE_VIEW (window->compare_view);
-  GtkWidget *bar = find_widget (window->compare_view, GTK_TYPE_PROGRESS_BAR, NULL);
+  GtkWidget *bar = epd_test_find_widget (window->compare_view, GTK_TYPE_PROGRESS_BAR, NULL);
   const EpdSolveResult *a;
 
   gtk_notebook_set_current_page (GTK_NOTEBOOK (window->notebook), 3);
