@@ -7,6 +7,7 @@
 #include "epd-unet.h"
 #include "epd-unet-config.h"
 #include "epd-unet-private.h"
+#include "epd-test-unet.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -14,88 +15,14 @@
 
 static const char *const fixtures[] = { "grey-attn", "rgb/unet", "f32-sample" };
 
-static char *
-fixture_dir (const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "data", "unet", name, NULL);
-}
-
-/* The folder holding a fixture's reference arrays (above unet/ for the pipeline layout). */
-static char *
-reference_path (const char *name,
-                const char *file)
-{
-  g_autofree char *top = g_strdup (name);
-  char *slash = strchr (top, '/');
-
-  if (slash != NULL)
-    *slash = '\0';
-  return g_test_build_filename (G_TEST_DIST, "data", "unet", top, file, NULL);
-}
-
-static EpdArray *
-load_reference (const char *name,
-                const char *file)
-{
-  g_autofree char *path = reference_path (name, file);
-  g_autoptr(GError) error = NULL;
-  EpdArray *a = epd_npy_load (path, &error);
-
-  g_assert_no_error (error);
-  return a;
-}
-
-static EpdUnet *
-load_fixture (const char *name)
-{
-  g_autofree char *dir = fixture_dir (name);
-  g_autoptr(GError) error = NULL;
-  EpdUnet *unet = epd_unet_load (dir, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (unet);
-  return unet;
-}
-
-/* max |a - b| / max |b| */
-static double
-relative_error (const double *a,
-                const double *b,
-                gsize         n)
-{
-  double diff = 0.0, scale = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      diff = MAX (diff, fabs (a[i] - b[i]));
-      scale = MAX (scale, fabs (b[i]));
-    }
-  g_assert_cmpfloat (scale, >, 0.0);
-  return diff / scale;
-}
-
-/* NCHW -> the denoiser's [side][side][channels] rows, and back. */
-static void
-nchw_to_rows (const double *src,
-              gsize         batch,
-              guint         c,
-              guint         p,
-              double       *dst)
-{
-  for (gsize n = 0; n < batch; n++)
-    for (guint ch = 0; ch < c; ch++)
-      for (guint j = 0; j < p; j++)
-        dst[(n * p + j) * c + ch] = src[(n * c + ch) * p + j];
-}
-
 static void
 test_network (gconstpointer data)
 {
   const char *name = data;
-  g_autoptr(EpdUnet) unet = load_fixture (name);
-  g_autoptr(EpdArray) x = load_reference (name, "net_x.npy");
-  g_autoptr(EpdArray) t = load_reference (name, "net_t.npy");
-  g_autoptr(EpdArray) ref = load_reference (name, "net_out.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load (name);
+  g_autoptr(EpdArray) x = epd_test_unet_reference (name, "net_x.npy");
+  g_autoptr(EpdArray) t = epd_test_unet_reference (name, "net_t.npy");
+  g_autoptr(EpdArray) ref = epd_test_unet_reference (name, "net_out.npy");
   g_autoptr(EpdUnetCpu) cpu = epd_unet_cpu_new (epd_unet_get_plan (unet));
   g_autoptr(GError) error = NULL;
   gsize n = epd_array_size (x), b = x->shape[0];
@@ -111,7 +38,7 @@ test_network (gconstpointer data)
   g_assert_no_error (error);
   for (gsize i = 0; i < n; i++)
     od[i] = out[i];
-  err = relative_error (od, ref->data, n);
+  err = epd_test_relative_error (od, ref->data, n);
   g_test_message ("%s: raw network, max relative error %.3g", name, err);
   g_assert_cmpfloat (err, <=, 1e-5);
 }
@@ -120,10 +47,10 @@ static void
 test_denoise (gconstpointer data)
 {
   const char *name = data;
-  g_autoptr(EpdUnet) unet = load_fixture (name);
-  g_autoptr(EpdArray) x = load_reference (name, "x.npy");
-  g_autoptr(EpdArray) sigma = load_reference (name, "sigma.npy");
-  g_autoptr(EpdArray) ref = load_reference (name, "denoised.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load (name);
+  g_autoptr(EpdArray) x = epd_test_unet_reference (name, "x.npy");
+  g_autoptr(EpdArray) sigma = epd_test_unet_reference (name, "sigma.npy");
+  g_autoptr(EpdArray) ref = epd_test_unet_reference (name, "denoised.npy");
   g_autoptr(GError) error = NULL;
   gsize n = epd_array_size (x), b = x->shape[0];
   guint c = x->shape[1], p = x->shape[2] * x->shape[3], side, channels;
@@ -133,13 +60,13 @@ test_denoise (gconstpointer data)
   g_assert_cmpuint (side * side, ==, p);
   g_assert_cmpuint (channels, ==, c);
   g_assert_cmpuint (epd_denoiser_get_dim (EPD_DENOISER (unet)), ==, c * p);
-  nchw_to_rows (x->data, b, c, p, rows);
-  nchw_to_rows (ref->data, b, c, p, ref_rows);
+  epd_test_nchw_to_rows (x->data, b, c, p, rows);
+  epd_test_nchw_to_rows (ref->data, b, c, p, ref_rows);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), rows, sigma->data, b, out, &error));
   g_assert_no_error (error);
   for (gsize r = 0; r < b; r++)
     {
-      double err = relative_error (out + r * c * p, ref_rows + r * c * p, c * p);
+      double err = epd_test_relative_error (out + r * c * p, ref_rows + r * c * p, c * p);
 
       g_test_message ("%s: D(x, %g), max relative error %.3g", name, sigma->data[r], err);
       g_assert_cmpfloat (err, <=, 1e-5);
@@ -150,7 +77,7 @@ test_denoise (gconstpointer data)
 static void
 test_timestep_map (void)
 {
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
   guint n;
   const double *sigmas = epd_unet_get_sigmas (unet, &n);
   double lo, hi, prev = -1.0;
@@ -179,7 +106,7 @@ test_timestep_map (void)
 static void
 test_batch_consistency (void)
 {
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
   g_autoptr(GError) error = NULL;
   guint d = epd_denoiser_get_dim (EPD_DENOISER (unet));
   enum { B = 70 };
@@ -203,7 +130,7 @@ test_batch_consistency (void)
       double err;
 
       g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x + r * d, s + r, 1, one, &error));
-      err = relative_error (one, all + r * d, d);
+      err = epd_test_relative_error (one, all + r * d, d);
       g_test_message ("row %u alone against the batch: relative difference %.3g", r, err);
       g_assert_cmpfloat (err, <=, 1e-6);
     }
@@ -242,7 +169,7 @@ central_difference (EpdUnet      *unet,
 static void
 test_fd_jvp (void)
 {
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
   g_autoptr(GError) error = NULL;
   guint d = epd_denoiser_get_dim (EPD_DENOISER (unet));
   g_autofree double *x = g_new (double, d), *v = g_new (double, d), *out = g_new (double, d);
@@ -260,8 +187,8 @@ test_fd_jvp (void)
   g_assert_no_error (error);
   central_difference (unet, x, v, sigma, dsigma, 3e-3, wide);
   central_difference (unet, x, v, sigma, dsigma, 1e-6, tiny);
-  err_wide = relative_error (jvp, wide, d);
-  err_tiny = relative_error (tiny, wide, d);
+  err_wide = epd_test_relative_error (jvp, wide, d);
+  err_tiny = epd_test_relative_error (tiny, wide, d);
   g_test_message ("JVP against a 3x wider step: %.3g; the 1e-6 step against it: %.3g", err_wide, err_tiny);
   g_assert_cmpfloat (err_wide, <, 1e-2);
   g_assert_cmpfloat (err_tiny, >, 3 * err_wide);
@@ -277,7 +204,7 @@ test_cpu_gemms (void)
 
   for (guint f = 0; f < G_N_ELEMENTS (fixtures); f++)
     {
-      g_autoptr(EpdUnet) unet = load_fixture (fixtures[f]);
+      g_autoptr(EpdUnet) unet = epd_test_unet_load (fixtures[f]);
       EpdUnetPlan *plan = epd_unet_get_plan (unet);
 
       for (guint i = 0; i < G_N_ELEMENTS (batches); i++)

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "epd-test-unet.h"
 #include "epd-unet.h"
 #include "epd-test-vk.h"
 #include "epd-vk-denoiser.h"
@@ -24,24 +25,6 @@
 
 #define TOL 1e-4
 #define BATCH 3
-
-/* max |a - b| / max |b| */
-static double
-relative_error (const double *a,
-                const double *b,
-                gsize         n)
-{
-  double diff = 0.0, scale = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      g_assert_true (isfinite (a[i]));
-      diff = MAX (diff, fabs (a[i] - b[i]));
-      scale = MAX (scale, fabs (b[i]));
-    }
-  g_assert_cmpfloat (scale, >, 0.0);
-  return diff / scale;
-}
 
 /* ---- hand-built plans ----------------------------------------------------------- */
 
@@ -498,7 +481,7 @@ check_plan (EpdUnetPlan *plan,
   out = vulkan_run (vk, plan, BATCH, &in);
   for (gsize i = 0; i < n; i++)
     outd[i] = out[i];
-  err = relative_error (outd, ref, n);
+  err = epd_test_relative_error (outd, ref, n);
   g_test_message ("%s: max relative error %.3g", what, err);
   g_assert_cmpfloat (err, <=, TOL);
   g_assert_cmpuint (epd_vk_unet_get_n_submits (vk), ==, 1);
@@ -733,34 +716,6 @@ test_unsupported (void)
 
 static const char *const fixtures[] = { "grey-attn", "rgb/unet", "f32-sample" };
 
-static EpdArray *
-load_reference (const char *name,
-                const char *file)
-{
-  g_autofree char *top = g_strdup (name);
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  EpdArray *a;
-
-  if (strchr (top, '/') != NULL)
-    *strchr (top, '/') = '\0';
-  path = g_test_build_filename (G_TEST_DIST, "data", "unet", top, file, NULL);
-  a = epd_npy_load (path, &error);
-  g_assert_no_error (error);
-  return a;
-}
-
-static EpdUnet *
-load_fixture (const char *name)
-{
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "unet", name, NULL);
-  g_autoptr(GError) error = NULL;
-  EpdUnet *unet = epd_unet_load (dir, &error);
-
-  g_assert_no_error (error);
-  return unet;
-}
-
 /* The raw network on the device against the float64 torch reference and the
  * float64 interpreter above; in one pass and in passes of 2 samples (the
  * same arithmetic per output: equal bit for bit); one submission per run. */
@@ -769,11 +724,11 @@ test_fixture_network (gconstpointer data)
 {
   const char *name = data;
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture (name);
+  g_autoptr(EpdUnet) unet = epd_test_unet_load (name);
   EpdUnetPlan *plan = epd_unet_get_plan (unet);
-  g_autoptr(EpdArray) x = load_reference (name, "net_x.npy");
-  g_autoptr(EpdArray) t = load_reference (name, "net_t.npy");
-  g_autoptr(EpdArray) ref = load_reference (name, "net_out.npy");
+  g_autoptr(EpdArray) x = epd_test_unet_reference (name, "net_x.npy");
+  g_autoptr(EpdArray) t = epd_test_unet_reference (name, "net_t.npy");
+  g_autoptr(EpdArray) ref = epd_test_unet_reference (name, "net_out.npy");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkUnet) vk = epd_vk_unet_new (context, plan, &error);
   gsize n = epd_array_size (x), b = x->shape[0];
@@ -793,8 +748,8 @@ test_fixture_network (gconstpointer data)
   for (gsize i = 0; i < n; i++)
     outd[i] = one[i];
   interp = reference_run (plan, b, in.input, in.timesteps);
-  err_torch = relative_error (outd, ref->data, n);
-  err_interp = relative_error (outd, interp, n);
+  err_torch = epd_test_relative_error (outd, ref->data, n);
+  err_interp = epd_test_relative_error (outd, interp, n);
   g_test_message ("%s: Vulkan against torch float64 %.3g, against the float64 plan %.3g",
                   name, err_torch, err_interp);
   g_assert_cmpfloat (err_torch, <=, TOL);
@@ -813,19 +768,6 @@ test_fixture_network (gconstpointer data)
   epd_test_vk_assert_no_messages (context);
 }
 
-static void
-nchw_to_rows (const double *src,
-              gsize         batch,
-              guint         c,
-              guint         p,
-              double       *dst)
-{
-  for (gsize n = 0; n < batch; n++)
-    for (guint ch = 0; ch < c; ch++)
-      for (guint j = 0; j < p; j++)
-        dst[(n * p + j) * c + ch] = src[(n * c + ch) * p + j];
-}
-
 /* D(x, sigma) through EpdVkDenoiser against the CPU path of the same
  * EpdUnet and the torch reference: one submission per call. */
 static void
@@ -833,10 +775,10 @@ test_fixture_denoise (gconstpointer data)
 {
   const char *name = data;
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture (name);
-  g_autoptr(EpdArray) x = load_reference (name, "x.npy");
-  g_autoptr(EpdArray) sigma = load_reference (name, "sigma.npy");
-  g_autoptr(EpdArray) ref = load_reference (name, "denoised.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load (name);
+  g_autoptr(EpdArray) x = epd_test_unet_reference (name, "x.npy");
+  g_autoptr(EpdArray) sigma = epd_test_unet_reference (name, "sigma.npy");
+  g_autoptr(EpdArray) ref = epd_test_unet_reference (name, "denoised.npy");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
   gsize n = epd_array_size (x), b = x->shape[0];
@@ -852,15 +794,15 @@ test_fixture_denoise (gconstpointer data)
   g_assert_true (epd_denoiser_get_sigma_range (EPD_DENOISER (vk), &vk_lo, &vk_hi));
   g_assert_cmpfloat (vk_lo, ==, lo);
   g_assert_cmpfloat (vk_hi, ==, hi);
-  nchw_to_rows (x->data, b, c, p, rows);
-  nchw_to_rows (ref->data, b, c, p, ref_rows);
+  epd_test_nchw_to_rows (x->data, b, c, p, rows);
+  epd_test_nchw_to_rows (ref->data, b, c, p, ref_rows);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (vk), rows, sigma->data, b, on_vk, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 1);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), rows, sigma->data, b, on_cpu, &error));
   g_assert_no_error (error);
-  err_cpu = relative_error (on_vk, on_cpu, n);
-  err_torch = relative_error (on_vk, ref_rows, n);
+  err_cpu = epd_test_relative_error (on_vk, on_cpu, n);
+  err_torch = epd_test_relative_error (on_vk, ref_rows, n);
   g_test_message ("%s: D on Vulkan against the CPU path %.3g, against torch float64 %.3g",
                   name, err_cpu, err_torch);
   g_assert_cmpfloat (err_cpu, <=, TOL);
@@ -879,7 +821,7 @@ static void
 test_denoise_bad_rows (void)
 {
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
   guint d = epd_denoiser_get_dim (EPD_DENOISER (unet));
@@ -905,9 +847,9 @@ static void
 test_denoise_fallback (void)
 {
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture ("rgb/unet");
-  g_autoptr(EpdArray) x = load_reference ("rgb/unet", "x.npy");
-  g_autoptr(EpdArray) sigma = load_reference ("rgb/unet", "sigma.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("rgb/unet");
+  g_autoptr(EpdArray) x = epd_test_unet_reference ("rgb/unet", "x.npy");
+  g_autoptr(EpdArray) sigma = epd_test_unet_reference ("rgb/unet", "sigma.npy");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
   gsize n = epd_array_size (x), b = x->shape[0];
@@ -930,9 +872,9 @@ static void
 test_denoise_failure_per_call (void)
 {
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
-  g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
-  g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
+  g_autoptr(EpdArray) x = epd_test_unet_reference ("grey-attn", "x.npy");
+  g_autoptr(EpdArray) sigma = epd_test_unet_reference ("grey-attn", "sigma.npy");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
   gsize n = epd_array_size (x), b = x->shape[0];
@@ -975,9 +917,9 @@ static void
 test_denoise_cancel_hung (void)
 {
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture ("grey-attn");
-  g_autoptr(EpdArray) x = load_reference ("grey-attn", "x.npy");
-  g_autoptr(EpdArray) sigma = load_reference ("grey-attn", "sigma.npy");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("grey-attn");
+  g_autoptr(EpdArray) x = epd_test_unet_reference ("grey-attn", "x.npy");
+  g_autoptr(EpdArray) sigma = epd_test_unet_reference ("grey-attn", "sigma.npy");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkDenoiser) vk = epd_vk_denoiser_new (context, EPD_DENOISER (unet), &error);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
@@ -1005,7 +947,7 @@ test_denoise_cancel_hung (void)
   /* Completed submissions: the cancelled one is not counted. */
   g_assert_cmpuint (epd_vk_denoiser_get_n_submits (vk), ==, 1);
   g_assert_true (epd_denoiser_denoise (EPD_DENOISER (unet), x->data, sigma->data, b, on_cpu, &error));
-  g_assert_cmpfloat (relative_error (got, on_cpu, n), <=, TOL);
+  g_assert_cmpfloat (epd_test_relative_error (got, on_cpu, n), <=, TOL);
   g_clear_object (&vk);
   epd_test_vk_assert_no_messages (context);
 }
@@ -1016,7 +958,7 @@ static void
 test_buffer_limit (void)
 {
   g_autoptr(EpdVkContext) context = epd_test_vk_open_context ();
-  g_autoptr(EpdUnet) unet = load_fixture ("rgb/unet");
+  g_autoptr(EpdUnet) unet = epd_test_unet_load ("rgb/unet");
   g_autoptr(GError) error = NULL;
   g_autoptr(EpdVkUnet) vk = NULL;
 
